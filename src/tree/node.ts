@@ -1,0 +1,54 @@
+/**
+ * Digests of the probability-space tree (docs/protocol.md, "Tree").
+ *
+ * The tree is a crit-bit trie keyed by each contract's start, read as 64 big-endian bits. An inner node
+ * commits to its crit bit and to both children with their ranges (smallest start, largest end below each):
+ *   node = H("node", crit:u8 || lmin || lmax || rmin || rmax || left || right), bounds as u64be
+ * Every inner node keeps lmax <= rmin, so one root-to-leaf path shows, through the (min, max) of each
+ * sibling, that no other leaf overlaps the leaf at its end. Both bounds of each child are committed by its
+ * parent: a bound committed only inside the sibling's own digest could be forged in a proof. A crit-bit trie's shape depends only on its keys,
+ * which makes the root independent of the order of operations.
+ */
+import { taggedHash, TAGS } from '../crypto/hash.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+
+/** Root of the tree with no contracts. */
+export const EMPTY_ROOT: Uint8Array = taggedHash('empty');
+
+const scratch = Buffer.alloc(TAGS.node.length + 1 + 4 * 8 + 32 + 32);
+scratch.set(TAGS.node, 0);
+const O = TAGS.node.length;
+
+export function nodeDigest(
+  crit: number,
+  lmin: bigint,
+  lmax: bigint,
+  rmin: bigint,
+  rmax: bigint,
+  left: Uint8Array,
+  right: Uint8Array,
+): Uint8Array {
+  scratch[O] = crit;
+  scratch.writeBigUInt64BE(lmin, O + 1);
+  scratch.writeBigUInt64BE(lmax, O + 9);
+  scratch.writeBigUInt64BE(rmin, O + 17);
+  scratch.writeBigUInt64BE(rmax, O + 25);
+  scratch.set(left, O + 33);
+  scratch.set(right, O + 65);
+  return sha256(scratch);
+}
+
+/** Index (0 = most significant) of the first bit where a and b differ; a !== b. */
+export function critBit(a: bigint, b: bigint): number {
+  const x = a ^ b;
+  const hi = Number(x >> 32n);
+  return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(Number(x & 0xffffffffn));
+}
+
+export function bitAt(key: bigint, crit: number): 0 | 1 {
+  return ((key >> BigInt(63 - crit)) & 1n) === 1n ? 1 : 0;
+}
+
+/** A path step byte: bits 0-5 the crit bit, bit 7 set when the path continues into the right child. */
+export const STEP_RIGHT = 0x80;
+export const STEP_CRIT_MASK = 0x3f;
