@@ -16,11 +16,28 @@ mkdirSync(gen, { recursive: true });
 const js = join(gen, 'proto.js');
 execFileSync(
   join(bin, 'pbjs'),
-  ['-t', 'static-module', '-w', 'es6', '--force-long', '--no-verify', '--no-convert', '--no-delimited', '--no-beautify', '--no-service', '-o', js, ...protos],
+  [
+    '-t',
+    'static-module',
+    '-w',
+    'es6',
+    '--force-long',
+    '--no-verify',
+    '--no-convert',
+    '--no-delimited',
+    '--no-beautify',
+    '--no-service',
+    '-o',
+    js,
+    ...protos,
+  ],
   { stdio: 'inherit' },
 );
 // NodeNext ESM needs the explicit file extension on the runtime import.
-writeFileSync(js, readFileSync(js, 'utf8').replace(/from "protobufjs\/minimal"/g, 'from "protobufjs/minimal.js"'));
+writeFileSync(
+  js,
+  readFileSync(js, 'utf8').replace(/from "protobufjs\/minimal"/g, 'from "protobufjs/minimal.js"'),
+);
 execFileSync(join(bin, 'pbts'), ['--no-comments', '-o', join(gen, 'proto.d.ts'), js], { stdio: 'inherit' });
 const out = join(root, 'dist', 'src', 'gen');
 mkdirSync(out, { recursive: true });

@@ -33,7 +33,10 @@ export function decodeCanonical<T extends object>(
   what: string,
 ): T {
   if (bytes.length > maxBytes) {
-    throw new DecodeError('DECODE_OVERSIZE', `${what}: ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
+    throw new DecodeError(
+      'DECODE_OVERSIZE',
+      `${what}: ${bytes.length} bytes exceeds the limit of ${maxBytes}`,
+    );
   }
   let message: T;
   try {

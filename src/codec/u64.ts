@@ -14,7 +14,8 @@ export function toBig(v: U64Like): bigint {
 
 export function toLong(v: bigint | number): Long {
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`value ${v} is not a non-negative safe integer`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`value ${v} is not a non-negative safe integer`);
     return Long.fromNumber(v, true);
   }
   if (v < 0n || v > U64_MAX) throw new RangeError(`value ${v} does not fit in 64 unsigned bits`);

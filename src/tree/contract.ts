@@ -47,7 +47,8 @@ function malformed(msg: string): never {
 function checkShape(c: Contract): void {
   if (c.start >= c.end) malformed(`empty interval [${c.start}, ${c.end})`);
   if (c.owner.length !== PUBLIC_KEY_BYTES) malformed(`owner key is ${c.owner.length} bytes, expected 32`);
-  if (c.terms.length !== 0 && c.terms.length !== HASH_BYTES) malformed('terms must be empty or a 32-byte hash');
+  if (c.terms.length !== 0 && c.terms.length !== HASH_BYTES)
+    malformed('terms must be empty or a 32-byte hash');
   if (c.child) {
     if (c.child.chain.length !== HASH_BYTES) malformed('child chain id must be 32 bytes');
     if (c.child.operator.length !== PUBLIC_KEY_BYTES) malformed('child operator key must be 32 bytes');

@@ -42,7 +42,8 @@ export function pathFromProto(m: sortition.v1.IPath | null | undefined): Path {
   const mins = m.siblingMin ?? [];
   const maxs = m.siblingMax ?? [];
   const depth = steps.length;
-  if (depth > LIMITS.pathDepth) throw new TreeError('PROOF_INVALID', `path depth ${depth} exceeds ${LIMITS.pathDepth}`);
+  if (depth > LIMITS.pathDepth)
+    throw new TreeError('PROOF_INVALID', `path depth ${depth} exceeds ${LIMITS.pathDepth}`);
   if (siblings.length !== depth || mins.length !== depth || maxs.length !== depth) {
     throw new TreeError('PROOF_INVALID', 'path arrays differ in length');
   }
@@ -52,14 +53,22 @@ export function pathFromProto(m: sortition.v1.IPath | null | undefined): Path {
     const crit = s & STEP_CRIT_MASK;
     if ((s & 0x40) !== 0 || crit <= prev) throw new TreeError('PROOF_INVALID', `bad step ${s} at level ${i}`);
     prev = crit;
-    if (siblings[i].length !== HASH_BYTES) throw new TreeError('PROOF_INVALID', `sibling ${i} is not 32 bytes`);
+    if (siblings[i].length !== HASH_BYTES)
+      throw new TreeError('PROOF_INVALID', `sibling ${i} is not 32 bytes`);
   }
   const siblingMin = mins.map(toBig);
   const siblingMax = maxs.map(toBig);
   for (let i = 0; i < depth; i++) {
-    if (siblingMin[i] >= siblingMax[i]) throw new TreeError('PROOF_INVALID', `sibling ${i} has an empty range`);
+    if (siblingMin[i] >= siblingMax[i])
+      throw new TreeError('PROOF_INVALID', `sibling ${i} has an empty range`);
   }
   const leafBytes = m.leaf ?? new Uint8Array(0);
   if (leafBytes.length === 0 && depth > 0) throw new TreeError('PROOF_INVALID', 'path without a leaf');
-  return { steps, siblings, siblingMin, siblingMax, leaf: leafBytes.length ? leafFromBytes(leafBytes) : null };
+  return {
+    steps,
+    siblings,
+    siblingMin,
+    siblingMax,
+    leaf: leafBytes.length ? leafFromBytes(leafBytes) : null,
+  };
 }

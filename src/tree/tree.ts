@@ -70,7 +70,10 @@ export class ProbabilityTree {
     const sorted = [...leaves].sort((a, b) => (a.contract.start < b.contract.start ? -1 : 1));
     for (let i = 1; i < sorted.length; i++) {
       if (sorted[i - 1].contract.end > sorted[i].contract.start) {
-        throw new TreeError('OVERLAP', `contracts at ${sorted[i - 1].contract.start} and ${sorted[i].contract.start}`);
+        throw new TreeError(
+          'OVERLAP',
+          `contracts at ${sorted[i - 1].contract.start} and ${sorted[i].contract.start}`,
+        );
       }
     }
     const t = new ProbabilityTree();
@@ -181,11 +184,13 @@ export class ProbabilityTree {
   replace(leaf: Leaf): void {
     const s = leaf.contract.start;
     const d = this.descend(s);
-    if (!d || d.leaf.leaf.contract.start !== s) throw new TreeError('NOT_FOUND', `no contract starts at ${s}`);
+    if (!d || d.leaf.leaf.contract.start !== s)
+      throw new TreeError('NOT_FOUND', `no contract starts at ${s}`);
     if (leaf.contract.end > d.leaf.leaf.contract.end) {
       const next = this.lookup(d.leaf.leaf.contract.end);
       const limit = next.kind === 'gap' ? next.end : next.leaf.contract.start;
-      if (leaf.contract.end > limit) throw new TreeError('OVERLAP', 'the longer interval overlaps the next contract');
+      if (leaf.contract.end > limit)
+        throw new TreeError('OVERLAP', 'the longer interval overlaps the next contract');
     }
     const fresh = new LeafNode(leaf);
     this.replaceChild(d.stack[d.stack.length - 1], d.leaf, fresh);
@@ -194,7 +199,8 @@ export class ProbabilityTree {
 
   remove(start: bigint): Leaf {
     const d = this.descend(start);
-    if (!d || d.leaf.leaf.contract.start !== start) throw new TreeError('NOT_FOUND', `no contract starts at ${start}`);
+    if (!d || d.leaf.leaf.contract.start !== start)
+      throw new TreeError('NOT_FOUND', `no contract starts at ${start}`);
     this.count--;
     const parent = d.stack.pop();
     if (!parent) {
@@ -239,7 +245,8 @@ export class ProbabilityTree {
   /** Membership path of the contract starting at `start`. */
   memberPath(start: bigint): Path {
     const p = this.keyPath(start);
-    if (!p.leaf || p.leaf.contract.start !== start) throw new TreeError('NOT_FOUND', `no contract starts at ${start}`);
+    if (!p.leaf || p.leaf.contract.start !== start)
+      throw new TreeError('NOT_FOUND', `no contract starts at ${start}`);
     return p;
   }
 }

@@ -49,7 +49,8 @@ export function pathRoot(path: Path): Summary {
 
 /** Throws PROOF_MISMATCH unless the path belongs to the tree with this root. */
 export function checkPath(root: Uint8Array, path: Path): void {
-  if (!bytesEqual(pathRoot(path).digest, root)) throw new TreeError('PROOF_MISMATCH', 'path does not match the root');
+  if (!bytesEqual(pathRoot(path).digest, root))
+    throw new TreeError('PROOF_MISMATCH', 'path does not match the root');
 }
 
 /** The free interval around a point, as bounded by the subtrees a path passes; throws if the point is covered. */
@@ -135,7 +136,8 @@ export function verifyInsert(root: Uint8Array, path: Path, leaf: Leaf): Summary 
     k++;
   }
   // Two nodes with one crit bit on a path: the path's leaf is not the new key's best match.
-  if (k < n && (path.steps[k] & STEP_CRIT_MASK) === d) throw new TreeError('PROOF_INVALID', 'not the insertion path');
+  if (k < n && (path.steps[k] & STEP_CRIT_MASK) === d)
+    throw new TreeError('PROOF_INVALID', 'not the insertion path');
   const gap = gapAround(path, s, 0n, 1n << 64n, () => {
     throw new TreeError('OVERLAP', `[${s}, ${e}) overlaps an allocated contract`);
   });
@@ -163,7 +165,8 @@ export function verifyReplace(root: Uint8Array, path: Path, leaf: Leaf): Summary
     const gap = gapAround({ ...path, leaf: null }, old.contract.start, 0n, 1n << 64n, () => {
       throw new TreeError('PROOF_INVALID', 'path is not a membership path');
     });
-    if (leaf.contract.end > gap.end) throw new TreeError('OVERLAP', 'the longer interval overlaps the next contract');
+    if (leaf.contract.end > gap.end)
+      throw new TreeError('OVERLAP', 'the longer interval overlaps the next contract');
   }
   return climb(path, path.steps.length, 0, leafSummary(leaf));
 }
@@ -174,6 +177,10 @@ export function verifyRemove(root: Uint8Array, path: Path): Summary {
   if (!path.leaf) throw new TreeError('NOT_FOUND', 'the tree is empty');
   const n = path.steps.length;
   if (n === 0) return EMPTY_SUMMARY;
-  const sibling: Summary = { digest: path.siblings[n - 1], min: path.siblingMin[n - 1], max: path.siblingMax[n - 1] };
+  const sibling: Summary = {
+    digest: path.siblings[n - 1],
+    min: path.siblingMin[n - 1],
+    max: path.siblingMax[n - 1],
+  };
   return climb(path, n - 1, 0, sibling);
 }

@@ -2,14 +2,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ProbabilityTree } from '../../src/tree/tree.js';
-import { verifyInsert, verifyLookup, verifyRemove, verifyReplace, verifyFree, EMPTY_SUMMARY } from '../../src/tree/verify.js';
+import {
+  verifyInsert,
+  verifyLookup,
+  verifyRemove,
+  verifyReplace,
+  verifyFree,
+  EMPTY_SUMMARY,
+} from '../../src/tree/verify.js';
 import { pathFromProto, pathToProto } from '../../src/tree/path.js';
 import { TreeError } from '../../src/tree/errors.js';
 import { EMPTY_ROOT } from '../../src/tree/node.js';
 import { sortition } from '../../src/gen/proto.js';
 import { leaf } from '../helpers/contracts.js';
 
-const same = (a: Uint8Array, b: Uint8Array) => assert.equal(Buffer.from(a).toString('hex'), Buffer.from(b).toString('hex'));
+const same = (a: Uint8Array, b: Uint8Array) =>
+  assert.equal(Buffer.from(a).toString('hex'), Buffer.from(b).toString('hex'));
 import type { Leaf } from '../../src/tree/contract.js';
 
 const U64 = 1n << 64n;
@@ -40,10 +48,27 @@ type Op =
 // Starts from a small range make dense neighbourhoods and deep shared prefixes; full 64-bit ones make sparse tries.
 const position = fc.oneof(fc.bigInt({ min: 0n, max: 2000n }), fc.bigInt({ min: 0n, max: U64 - 2n }));
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('insert' as const), start: position, width: fc.bigInt({ min: 1n, max: 300n }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('insert' as const),
+      start: position,
+      width: fc.bigInt({ min: 1n, max: 300n }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), owner: fc.nat(1000) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('split' as const), pick: fc.nat(), frac: fc.double({ min: 0, max: 1, noNaN: true }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), owner: fc.nat(1000) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('split' as const),
+      pick: fc.nat(),
+      frac: fc.double({ min: 0, max: 1, noNaN: true }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('lookup' as const), point: position }) },
 );
 
@@ -66,8 +91,14 @@ test('random operations: full tree and stateless verifier agree, intervals never
           const overlaps = live.some((x) => x.contract.start < end && op.start < x.contract.end);
           const path = wire(tree.keyPath(op.start));
           if (overlaps) {
-            assert.equal(codeOf(() => verifyInsert(root, path, l)), 'OVERLAP');
-            assert.equal(codeOf(() => tree.insert(l)), 'OVERLAP');
+            assert.equal(
+              codeOf(() => verifyInsert(root, path, l)),
+              'OVERLAP',
+            );
+            assert.equal(
+              codeOf(() => tree.insert(l)),
+              'OVERLAP',
+            );
             continue;
           }
           const next = verifyInsert(root, path, l);
@@ -108,7 +139,7 @@ test('random operations: full tree and stateless verifier agree, intervals never
           } else {
             const width = target.contract.end - s;
             if (width < 2n) continue;
-            const at = s + 1n + BigInt(Math.floor(op.frac * Number(width - 1n))) ;
+            const at = s + 1n + BigInt(Math.floor(op.frac * Number(width - 1n)));
             if (at >= target.contract.end) continue;
             const left = leaf(s, at, 3, target.contract.nonce + 1);
             const right = leaf(at, target.contract.end, 4, target.contract.nonce + 1);
@@ -126,7 +157,10 @@ test('random operations: full tree and stateless verifier agree, intervals never
         const leaves = [...tree.leaves()];
         assert.equal(leaves.length, model.size);
         for (let i = 1; i < leaves.length; i++) {
-          assert.ok(leaves[i - 1].contract.end <= leaves[i].contract.start, 'leaves are ordered and disjoint');
+          assert.ok(
+            leaves[i - 1].contract.end <= leaves[i].contract.start,
+            'leaves are ordered and disjoint',
+          );
         }
       }
     }),
@@ -144,7 +178,9 @@ test('the root depends only on the set of contracts, not on the order of operati
         const a = new ProbabilityTree();
         for (const l of leaves) a.insert(l);
         // A second history: insert in another order, with detours (extra contracts later removed).
-        const shuffled = [...leaves].sort((x, y) => ((x.digest[seed % 32] ^ seed) & 255) - ((y.digest[seed % 32] ^ seed) & 255));
+        const shuffled = [...leaves].sort(
+          (x, y) => ((x.digest[seed % 32] ^ seed) & 255) - ((y.digest[seed % 32] ^ seed) & 255),
+        );
         const b = new ProbabilityTree();
         const detour = leaf(1n << 62n, (1n << 62n) + 5n);
         if (!leaves.some((l) => l.contract.start === detour.contract.start)) b.insert(detour);
@@ -174,8 +210,14 @@ test('empty tree: empty root, insert from the empty path, remove back to empty',
 test('free-gap proofs: a free interval verifies, an allocated one does not', () => {
   const t = ProbabilityTree.fromLeaves([leaf(0n, 100n), leaf(200n, 300n), leaf(1000n, 1001n)]);
   verifyFree(t.root, t.lookupPath(100n), 100n, 200n);
-  assert.equal(codeOf(() => verifyFree(t.root, t.lookupPath(150n), 150n, 201n)), 'OVERLAP');
-  assert.equal(codeOf(() => verifyFree(t.root, t.lookupPath(50n), 50n, 60n)), 'OVERLAP');
+  assert.equal(
+    codeOf(() => verifyFree(t.root, t.lookupPath(150n), 150n, 201n)),
+    'OVERLAP',
+  );
+  assert.equal(
+    codeOf(() => verifyFree(t.root, t.lookupPath(50n), 50n, 60n)),
+    'OVERLAP',
+  );
   // Edge rules: a point equal to a start is inside, equal to an end is outside.
   const atStart = verifyLookup(t.root, t.lookupPath(200n), 200n, 0n, U64);
   assert.equal(atStart.kind, 'leaf');
@@ -189,17 +231,35 @@ test('forged and misdirected paths are rejected', () => {
   const p = t.memberPath(7000n);
   // Any change to a sibling digest, a bound, a step or the leaf breaks the root.
   const sib = p.siblings.map((s, i) => (i === 2 ? Uint8Array.from(s, (b, j) => (j === 0 ? b ^ 1 : b)) : s));
-  assert.equal(codeOf(() => verifyRemove(t.root, { ...p, siblings: sib })), 'PROOF_MISMATCH');
+  assert.equal(
+    codeOf(() => verifyRemove(t.root, { ...p, siblings: sib })),
+    'PROOF_MISMATCH',
+  );
   for (let i = 0; i < p.steps.length; i++) {
     const shift = (v: bigint, j: number) => (j === i ? v + 1n : v);
-    assert.equal(codeOf(() => verifyRemove(t.root, { ...p, siblingMin: p.siblingMin.map(shift) })), 'PROOF_MISMATCH');
-    assert.equal(codeOf(() => verifyRemove(t.root, { ...p, siblingMax: p.siblingMax.map(shift) })), 'PROOF_MISMATCH');
+    assert.equal(
+      codeOf(() => verifyRemove(t.root, { ...p, siblingMin: p.siblingMin.map(shift) })),
+      'PROOF_MISMATCH',
+    );
+    assert.equal(
+      codeOf(() => verifyRemove(t.root, { ...p, siblingMax: p.siblingMax.map(shift) })),
+      'PROOF_MISMATCH',
+    );
   }
-  assert.equal(codeOf(() => verifyRemove(t.root, { ...p, leaf: leaf(7000n, 7010n, 99) })), 'PROOF_MISMATCH');
+  assert.equal(
+    codeOf(() => verifyRemove(t.root, { ...p, leaf: leaf(7000n, 7010n, 99) })),
+    'PROOF_MISMATCH',
+  );
   // A lookup path that does not lead to the point's neighbourhood cannot claim a gap.
-  assert.equal(codeOf(() => verifyLookup(t.root, t.lookupPath(0n), 20500n, 0n, U64)), 'PROOF_INVALID');
+  assert.equal(
+    codeOf(() => verifyLookup(t.root, t.lookupPath(0n), 20500n, 0n, U64)),
+    'PROOF_INVALID',
+  );
   // An insertion path that does not follow the new key's bits would misplace the leaf.
-  assert.equal(codeOf(() => verifyInsert(t.root, t.keyPath(0n), leaf(40500n, 40600n))), 'PROOF_INVALID');
+  assert.equal(
+    codeOf(() => verifyInsert(t.root, t.keyPath(0n), leaf(40500n, 40600n))),
+    'PROOF_INVALID',
+  );
   // Paths over the depth bound, with lengths that disagree, or with non-increasing crit bits do not decode.
   const bad = (m: Partial<sortition.v1.IPath>) => codeOf(() => pathFromProto({ ...pathToProto(p), ...m }));
   assert.equal(bad({ steps: new Uint8Array(65) }), 'PROOF_INVALID');
@@ -214,7 +274,9 @@ test('proof size is logarithmic and bounded by the 64-level hard limit', () => {
   const depth = t.memberPath(1234n << 20n).steps.length;
   assert.equal(depth, 12, 'balanced keys give depth log2(n)');
   // Adversarial keys (one per crit bit) give the deepest possible trie, still 64 levels at most.
-  const chain = Array.from({ length: 64 }, (_, i) => leaf(U64 - 1n - ((1n << BigInt(i + 1)) - 1n), U64 - 1n - ((1n << BigInt(i)) - 1n)));
+  const chain = Array.from({ length: 64 }, (_, i) =>
+    leaf(U64 - 1n - ((1n << BigInt(i + 1)) - 1n), U64 - 1n - ((1n << BigInt(i)) - 1n)),
+  );
   const deep = ProbabilityTree.fromLeaves(chain);
   const deepest = Math.max(...chain.map((l) => deep.memberPath(l.contract.start).steps.length));
   assert.ok(deepest <= 64 && deepest >= 62, `deepest path ${deepest}`);

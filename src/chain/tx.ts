@@ -1,0 +1,176 @@
+/**
+ * Transactions and owner actions: their typed forms, codecs and signing. An owner action names the exact
+ * contract state it acts on (its leaf digest) and the next nonce, so a signature can never be replayed against
+ * another state of the contract.
+ */
+import { sortition } from '../gen/proto.js';
+import { bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
+import { DecodeError } from '../codec/errors.js';
+import { LIMITS } from '../codec/limits.js';
+import { toBig, toLong, toSafeNumber } from '../codec/u64.js';
+import { HASH_BYTES, taggedHash } from '../crypto/hash.js';
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, sign } from '../crypto/keys.js';
+import { leafFromBytes, type Leaf } from '../tree/contract.js';
+import { pathFromProto, pathToProto, type Path } from '../tree/path.js';
+import { decodeGenesis, type GenesisRecord } from './genesis.js';
+import { decodeSignedHeader, type SignedHeader } from './header.js';
+
+export type OwnerOp =
+  | { readonly kind: 'transfer'; readonly newOwner: Uint8Array; readonly terms: Uint8Array }
+  | {
+      readonly kind: 'split';
+      readonly at: bigint;
+      readonly rightOwner: Uint8Array;
+      readonly rightTerms: Uint8Array;
+    }
+  | { readonly kind: 'close' }
+  | { readonly kind: 'openChild'; readonly chainId: Uint8Array };
+
+export interface OwnerAction {
+  readonly chainId: Uint8Array;
+  readonly contractHash: Uint8Array;
+  readonly nonce: number;
+  readonly op: OwnerOp;
+}
+
+export interface SignedAction {
+  readonly action: OwnerAction;
+  readonly bytes: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export type Tx =
+  | { readonly kind: 'create'; readonly leaf: Leaf; readonly path: Path }
+  | {
+      readonly kind: 'owner';
+      readonly signed: SignedAction;
+      readonly path: Path;
+      readonly insertPath: Path | null;
+      readonly childGenesis: GenesisRecord | null;
+    }
+  | { readonly kind: 'childRoot'; readonly child: SignedHeader; readonly path: Path };
+
+const TxPb = sortition.v1.Tx;
+const ActionPb = sortition.v1.OwnerAction;
+
+function malformed(what: string): never {
+  throw new DecodeError('DECODE_MALFORMED', what);
+}
+
+function key(b: Uint8Array | null | undefined, what: string, optional = false): Uint8Array {
+  const k = bytesOf(b);
+  if (optional && k.length === 0) return k;
+  if (k.length !== PUBLIC_KEY_BYTES) malformed(`${what} must be a 32-byte key`);
+  return k;
+}
+
+function terms(b: Uint8Array | null | undefined): Uint8Array {
+  const t = bytesOf(b);
+  if (t.length !== 0 && t.length !== HASH_BYTES) malformed('terms must be empty or 32 bytes');
+  return t;
+}
+
+export function actionHash(actionBytes: Uint8Array): Uint8Array {
+  return taggedHash('action', actionBytes);
+}
+
+export function encodeAction(a: OwnerAction): Uint8Array {
+  const m: sortition.v1.IOwnerAction = {
+    chainId: a.chainId,
+    contractHash: a.contractHash,
+    nonce: toLong(a.nonce),
+  };
+  const op = a.op;
+  if (op.kind === 'transfer') m.transfer = { newOwner: op.newOwner, terms: op.terms };
+  else if (op.kind === 'split')
+    m.split = { at: toLong(op.at), rightOwner: op.rightOwner, rightTerms: op.rightTerms };
+  else if (op.kind === 'close') m.close = {};
+  else m.openChild = { chainId: op.chainId };
+  return encode(ActionPb, ActionPb.create(m));
+}
+
+export function decodeAction(bytes: Uint8Array): OwnerAction {
+  const m = decodeCanonical(ActionPb, bytes, LIMITS.txBytes, 'owner action');
+  const set = [m.transfer, m.split, m.close, m.openChild].filter((x) => x != null);
+  if (set.length !== 1) malformed('owner action must carry exactly one operation');
+  let op: OwnerOp;
+  if (m.transfer)
+    op = {
+      kind: 'transfer',
+      newOwner: key(m.transfer.newOwner, 'new owner'),
+      terms: terms(m.transfer.terms),
+    };
+  else if (m.split) {
+    op = {
+      kind: 'split',
+      at: toBig(m.split.at),
+      rightOwner: key(m.split.rightOwner, 'right owner'),
+      rightTerms: terms(m.split.rightTerms),
+    };
+  } else if (m.close) op = { kind: 'close' };
+  else {
+    const id = bytesOf(m.openChild!.chainId);
+    if (id.length !== HASH_BYTES) malformed('child chain id must be 32 bytes');
+    op = { kind: 'openChild', chainId: id };
+  }
+  const chainId = bytesOf(m.chainId);
+  const contractHash = bytesOf(m.contractHash);
+  if (chainId.length !== HASH_BYTES || contractHash.length !== HASH_BYTES)
+    malformed('action ids must be 32 bytes');
+  return { chainId, contractHash, nonce: toSafeNumber(m.nonce), op };
+}
+
+/** What a contract owner's wallet does: encode the action and sign its hash. */
+export function signAction(action: OwnerAction, ownerSecretKey: Uint8Array): SignedAction {
+  const bytes = encodeAction(action);
+  return { action, bytes, signature: sign(ownerSecretKey, actionHash(bytes)) };
+}
+
+export function signedActionFromBytes(bytes: Uint8Array, signature: Uint8Array): SignedAction {
+  if (signature.length !== SIGNATURE_BYTES) malformed('owner signature must be 64 bytes');
+  return { action: decodeAction(bytes), bytes, signature };
+}
+
+export function encodeTx(tx: Tx): Uint8Array {
+  const m: sortition.v1.ITx = {};
+  if (tx.kind === 'create') m.create = { contract: tx.leaf.bytes, path: pathToProto(tx.path) };
+  else if (tx.kind === 'owner') {
+    m.owner = {
+      action: tx.signed.bytes,
+      signature: tx.signed.signature,
+      path: pathToProto(tx.path),
+      insertPath: tx.insertPath ? pathToProto(tx.insertPath) : null,
+      childGenesis: tx.childGenesis ? tx.childGenesis.bytes : new Uint8Array(0),
+    };
+  } else m.childRoot = { childHeader: tx.child.bytes, path: pathToProto(tx.path) };
+  return encode(TxPb, TxPb.create(m));
+}
+
+export function decodeTx(bytes: Uint8Array): Tx {
+  const m = decodeCanonical(TxPb, bytes, LIMITS.txBytes, 'tx');
+  const set = [m.create, m.owner, m.childRoot].filter((x) => x != null);
+  if (set.length !== 1) malformed('tx must carry exactly one kind');
+  if (m.create)
+    return {
+      kind: 'create',
+      leaf: leafFromBytes(bytesOf(m.create.contract)),
+      path: pathFromProto(m.create.path),
+    };
+  if (m.owner) {
+    const o = m.owner;
+    const g = bytesOf(o.childGenesis);
+    return {
+      kind: 'owner',
+      signed: signedActionFromBytes(bytesOf(o.action), bytesOf(o.signature)),
+      path: pathFromProto(o.path),
+      insertPath: o.insertPath ? pathFromProto(o.insertPath) : null,
+      childGenesis: g.length ? decodeGenesis(g) : null,
+    };
+  }
+  const c = m.childRoot!;
+  return {
+    kind: 'childRoot',
+    child: decodeSignedHeader(bytesOf(c.childHeader)),
+    path: pathFromProto(c.path),
+  };
+}

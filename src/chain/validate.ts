@@ -1,0 +1,97 @@
+/**
+ * Block validation: `validateBlock(state, bytes)` checks a whole block against the O(1) chain state and returns
+ * the next state. Cheap checks run before signatures, and signatures before the fold over transactions, so a
+ * flood of junk costs a validator as little as possible.
+ */
+import { bytesEqual } from '../codec/canonical.js';
+import { LIMITS } from '../codec/limits.js';
+import { taggedHash } from '../crypto/hash.js';
+import { verify } from '../crypto/keys.js';
+import type { Summary } from '../tree/verify.js';
+import { decodeBlock, type Block } from './block.js';
+import { ChainError } from './errors.js';
+import { isAnchor } from './genesis.js';
+import { checkHeaderSignature } from './header.js';
+import { beaconOf, type ChainState } from './state.js';
+import { applyTx } from './transition.js';
+import { decodeTx } from './tx.js';
+import { txRoot } from './txroot.js';
+
+export type ValidationResult =
+  | { readonly ok: true; readonly state: ChainState; readonly block: Block }
+  | { readonly ok: false; readonly error: ChainError; readonly block?: Block };
+
+/** The header checks that link a signed header to the state before it; throws ChainError. */
+export function checkLink(state: ChainState, block: Block): void {
+  const h = block.signed.header;
+  if (!bytesEqual(h.chainId, state.genesis.chainId))
+    throw new ChainError('WRONG_CHAIN', 'block of another chain');
+  if (h.height <= state.height)
+    throw new ChainError('OLD_HEIGHT', `height ${h.height} <= head ${state.height}`);
+  if (h.height > state.height + 1)
+    throw new ChainError('HEIGHT_GAP', `height ${h.height}, head is ${state.height}`);
+  checkHeaderSignature(state.genesis, block.signed);
+  if (!bytesEqual(h.prevHash, state.headHash))
+    throw new ChainError('WRONG_PARENT', 'previous hash is not the head');
+}
+
+/** Everything after the link: the operator answers for all of it (see isOperatorFault). */
+export function checkTransition(state: ChainState, block: Block): ChainState {
+  const h = block.signed.header;
+  if (h.txCount > LIMITS.txsPerBlock)
+    throw new ChainError('TOO_MANY_TXS', `${h.txCount} > ${LIMITS.txsPerBlock}`);
+  if (block.txs.length !== h.txCount)
+    throw new ChainError('TX_COUNT_MISMATCH', 'body and header disagree on tx count');
+  if (!bytesEqual(txRoot(block.txs), h.txRoot))
+    throw new ChainError('TX_ROOT_MISMATCH', 'body does not match the tx root');
+  if (h.timeMs < state.timeMs) throw new ChainError('TIME_REGRESSION', `time ${h.timeMs} < ${state.timeMs}`);
+  let beacon = state.beacon;
+  if (isAnchor(state.genesis.genesis)) {
+    const ok = verify(state.genesis.genesis.operatorKey, taggedHash('beaconSig', state.beacon), h.beaconSig);
+    if (!ok) throw new ChainError('BAD_BEACON', 'beacon signature does not verify over the previous beacon');
+    beacon = beaconOf(h.beaconSig);
+  } else if (h.beaconSig.length !== 0) throw new ChainError('BAD_BEACON', 'only the anchor carries a beacon');
+
+  let cur: Summary = { digest: state.stateRoot, min: state.stateMin, max: state.stateMax };
+  for (let i = 0; i < block.txs.length; i++) {
+    try {
+      cur = applyTx(state.genesis, cur, decodeTx(block.txs[i]));
+    } catch (e) {
+      throw ChainError.from(e, i);
+    }
+  }
+  if (!bytesEqual(cur.digest, h.stateRoot))
+    throw new ChainError('STATE_ROOT_MISMATCH', 'state root differs from the transactions');
+  if (cur.min !== h.stateMin || cur.max !== h.stateMax) {
+    throw new ChainError('STATE_BOUNDS_MISMATCH', 'allocated bounds differ from the transactions');
+  }
+  return {
+    genesis: state.genesis,
+    height: h.height,
+    headHash: block.signed.hash,
+    stateRoot: cur.digest,
+    stateMin: cur.min,
+    stateMax: cur.max,
+    timeMs: h.timeMs,
+    beacon,
+  };
+}
+
+export function validateDecodedBlock(state: ChainState, block: Block): ValidationResult {
+  try {
+    checkLink(state, block);
+    return { ok: true, state: checkTransition(state, block), block };
+  } catch (e) {
+    return { ok: false, error: ChainError.from(e), block };
+  }
+}
+
+export function validateBlock(state: ChainState, bytes: Uint8Array): ValidationResult {
+  let block: Block;
+  try {
+    block = decodeBlock(bytes);
+  } catch (e) {
+    return { ok: false, error: ChainError.from(e) };
+  }
+  return validateDecodedBlock(state, block);
+}
