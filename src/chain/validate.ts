@@ -14,11 +14,11 @@ import { isAnchor } from './genesis.js';
 import { checkHeaderSignature } from './header.js';
 import { beaconOf, type ChainState } from './state.js';
 import { applyTx } from './transition.js';
-import { decodeTx } from './tx.js';
+import { decodeTx, type Tx } from './tx.js';
 import { txRoot } from './txroot.js';
 
 export type ValidationResult =
-  | { readonly ok: true; readonly state: ChainState; readonly block: Block }
+  | { readonly ok: true; readonly state: ChainState; readonly block: Block; readonly txs: readonly Tx[] }
   | { readonly ok: false; readonly error: ChainError; readonly block?: Block };
 
 /** The header checks that link a signed header to the state before it; throws ChainError. */
@@ -35,8 +35,11 @@ export function checkLink(state: ChainState, block: Block): void {
     throw new ChainError('WRONG_PARENT', 'previous hash is not the head');
 }
 
-/** Everything after the link: the operator answers for all of it (see isOperatorFault). */
-export function checkTransition(state: ChainState, block: Block): ChainState {
+/**
+ * Everything after the link: the operator answers for all of it (see isOperatorFault). Returns the next state
+ * and the decoded transactions (callers look for child-root commits and genesis records in them).
+ */
+export function checkTransition(state: ChainState, block: Block): { state: ChainState; txs: Tx[] } {
   const h = block.signed.header;
   if (h.txCount > LIMITS.txsPerBlock)
     throw new ChainError('TOO_MANY_TXS', `${h.txCount} > ${LIMITS.txsPerBlock}`);
@@ -53,9 +56,12 @@ export function checkTransition(state: ChainState, block: Block): ChainState {
   } else if (h.beaconSig.length !== 0) throw new ChainError('BAD_BEACON', 'only the anchor carries a beacon');
 
   let cur: Summary = { digest: state.stateRoot, min: state.stateMin, max: state.stateMax };
+  const txs: Tx[] = [];
   for (let i = 0; i < block.txs.length; i++) {
     try {
-      cur = applyTx(state.genesis, cur, decodeTx(block.txs[i]));
+      const tx = decodeTx(block.txs[i]);
+      txs.push(tx);
+      cur = applyTx(state.genesis, cur, tx);
     } catch (e) {
       throw ChainError.from(e, i);
     }
@@ -65,7 +71,7 @@ export function checkTransition(state: ChainState, block: Block): ChainState {
   if (cur.min !== h.stateMin || cur.max !== h.stateMax) {
     throw new ChainError('STATE_BOUNDS_MISMATCH', 'allocated bounds differ from the transactions');
   }
-  return {
+  const next: ChainState = {
     genesis: state.genesis,
     height: h.height,
     headHash: block.signed.hash,
@@ -75,12 +81,14 @@ export function checkTransition(state: ChainState, block: Block): ChainState {
     timeMs: h.timeMs,
     beacon,
   };
+  return { state: next, txs };
 }
 
 export function validateDecodedBlock(state: ChainState, block: Block): ValidationResult {
   try {
     checkLink(state, block);
-    return { ok: true, state: checkTransition(state, block), block };
+    const { state: next, txs } = checkTransition(state, block);
+    return { ok: true, state: next, block, txs };
   } catch (e) {
     return { ok: false, error: ChainError.from(e), block };
   }

@@ -4,6 +4,7 @@
  * A tag is the ASCII string `sortition/1/<name>` followed by one zero byte: tags are prefix-free.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { cryptoStats } from './stats.js';
 
 export const HASH_BYTES = 32;
 
@@ -40,6 +41,8 @@ export function taggedHash(name: TagName, ...parts: Uint8Array[]): Uint8Array {
     buf.set(p, off);
     off += p.length;
   }
+  cryptoStats.hashes++;
+  cryptoStats.hashedBytes += len;
   return sha256(buf);
 }
 

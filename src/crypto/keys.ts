@@ -3,6 +3,7 @@
  * randomness beacon relies on: an operator cannot grind the beacon by re-signing.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { cryptoStats } from './stats.js';
 
 export const PUBLIC_KEY_BYTES = 32;
 export const SECRET_KEY_BYTES = 32;
@@ -30,6 +31,7 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 /** False for any malformed key or signature: callers turn that into their own named error. */
 export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
+  cryptoStats.verifies++;
   try {
     return ed25519.verify(signature, message, publicKey);
   } catch {

@@ -11,6 +11,7 @@
  */
 import { taggedHash, TAGS } from '../crypto/hash.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { cryptoStats } from '../crypto/stats.js';
 
 /** Root of the tree with no contracts. */
 export const EMPTY_ROOT: Uint8Array = taggedHash('empty');
@@ -35,6 +36,8 @@ export function nodeDigest(
   scratch.writeBigUInt64BE(rmax, O + 25);
   scratch.set(left, O + 33);
   scratch.set(right, O + 65);
+  cryptoStats.hashes++;
+  cryptoStats.hashedBytes += scratch.length;
   return sha256(scratch);
 }
 

@@ -1,0 +1,141 @@
+/**
+ * Protocol core benchmark: stateless block validation at 10^3, 10^5 and 10^6 contracts, next to the raw cost of
+ * the cryptography the block strictly requires (the same hash and signature functions, timed alone in the same
+ * run on inputs of the same count and size), and proof sizes.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { sortition } from '../src/gen/proto.js';
+import { generateKeyPair, sign, verify } from '../src/crypto/keys.js';
+import { cryptoStats, resetCryptoStats } from '../src/crypto/stats.js';
+import { makeGenesis } from '../src/chain/genesis.js';
+import { ChainProducer } from '../src/chain/producer.js';
+import { signAction } from '../src/chain/tx.js';
+import { validateBlock } from '../src/chain/validate.js';
+import { makeLeaf, type Leaf } from '../src/tree/contract.js';
+import { pathToProto } from '../src/tree/path.js';
+import { ProbabilityTree } from '../src/tree/tree.js';
+import { heading, now, table, timeIt } from './util.js';
+
+const SPACE_END = 1n << 62n;
+
+function buildTree(n: number, owner: Uint8Array): { tree: ProbabilityTree; width: bigint } {
+  const width = SPACE_END / BigInt(n + 1);
+  const leaves: Leaf[] = new Array(n);
+  // Jittered starts so the trie is not perfectly balanced, as a real chain's would not be.
+  let seed = 12345;
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const start = BigInt(i) * width + (BigInt(seed) % (width / 4n));
+    leaves[i] = makeLeaf({ start, end: start + width / 2n, owner, nonce: 0, terms: new Uint8Array(0) });
+  }
+  return { tree: ProbabilityTree.fromLeaves(leaves), width };
+}
+
+export async function benchCore(sizes = [1_000, 100_000, 1_000_000]): Promise<void> {
+  heading('core: stateless validation of a 256-transaction block (1/2 transfers, 1/4 splits, 1/4 creates)');
+  const op = generateKeyPair();
+  const owner = generateKeyPair();
+  const genesis = makeGenesis({
+    operatorKey: op.publicKey,
+    spaceStart: 0n,
+    spaceEnd: SPACE_END,
+    parentChain: new Uint8Array(32).fill(1),
+    parentContract: 0n,
+    expiry: 0,
+    amount: 0n,
+    name: 'bench',
+    salt: new Uint8Array(0),
+  });
+  const rows: Record<string, string | number>[] = [];
+  const perTx: number[] = [];
+  for (const n of sizes) {
+    const t0 = now();
+    const { tree, width } = buildTree(n, owner.publicKey);
+    const buildMs = now() - t0;
+    const root = tree.summary();
+    const state = {
+      genesis,
+      height: 7,
+      headHash: new Uint8Array(32).fill(2),
+      stateRoot: root.digest,
+      stateMin: root.min,
+      stateMax: root.max,
+      timeMs: 1,
+      beacon: genesis.chainId,
+    };
+    const producer = new ChainProducer(genesis, op.secretKey, { tree, state });
+    const TXS = 256;
+    let paths = 0;
+    const step = BigInt(Math.max(1, Math.floor(n / TXS)));
+    const starts = [...tree.leaves()].filter((_, i) => BigInt(i) % step === 0n).map((l) => l.contract.start);
+    for (let i = 0; i < TXS; i++) {
+      const leaf = tree.get(starts[i % starts.length])!;
+      const s = leaf.contract.start;
+      const action = (opn: Parameters<typeof signAction>[0]['op']) =>
+        signAction(
+          { chainId: genesis.chainId, contractHash: leaf.digest, nonce: leaf.contract.nonce + 1, op: opn },
+          owner.secretKey,
+        );
+      if (i % 4 === 3) {
+        const free = s + width / 2n + 1n;
+        producer.create({ start: free, end: free + 10n, owner: owner.publicKey });
+        paths += 1;
+      } else if (i % 4 === 1) {
+        producer.owner(
+          action({ kind: 'split', at: s + 5n, rightOwner: owner.publicKey, rightTerms: new Uint8Array(0) }),
+          s,
+        );
+        paths += 2;
+      } else {
+        producer.owner(action({ kind: 'transfer', newOwner: owner.publicKey, terms: new Uint8Array(0) }), s);
+        paths += 1;
+      }
+    }
+    const block = producer.seal(2).block;
+    let ok = true;
+    resetCryptoStats();
+    const r = validateBlock(state, block.bytes);
+    ok = r.ok;
+    if (!r.ok) throw new Error(`bench block invalid: ${r.error.code} ${r.error.message}`);
+    const { hashes, hashedBytes, verifies } = cryptoStats;
+    const validateMs = timeIt(() => validateBlock(state, block.bytes), 1500);
+
+    // The same primitives on inputs of the same count and total size, and the same number of signature checks.
+    const avg = Math.round(hashedBytes / hashes);
+    const inputs = Array.from({ length: hashes }, (_, i) => new Uint8Array(avg).fill(i & 255));
+    const msg = new Uint8Array(32).fill(5);
+    const sig = sign(owner.secretKey, msg);
+    const hashMs = timeIt(() => {
+      for (const x of inputs) sha256(x);
+    }, 500);
+    const verifyMs = timeIt(() => {
+      for (let i = 0; i < verifies; i++) verify(owner.publicKey, msg, sig);
+    }, 1000);
+    const cryptoMs = hashMs + verifyMs;
+    const memberPath = tree.memberPath(starts[3]);
+    const proofBytes = sortition.v1.Path.encode(pathToProto(memberPath)).finish().length;
+    const depths = starts.slice(0, 64).map((s) => tree.memberPath(s).steps.length);
+    perTx.push(validateMs / TXS);
+    rows.push({
+      contracts: n,
+      'build ms': buildMs,
+      'block KiB': block.bytes.length / 1024,
+      'tx/s': (TXS / validateMs) * 1000,
+      'proofs/s': (paths / validateMs) * 1000,
+      'µs/tx': (validateMs * 1000) / TXS,
+      hashes,
+      sigs: verifies,
+      'crypto ms': cryptoMs,
+      'validate ms': validateMs,
+      'crypto/validate': cryptoMs / validateMs,
+      'avg depth': depths.reduce((a, b) => a + b, 0) / depths.length,
+      'proof B': proofBytes,
+      valid: ok ? 'yes' : 'NO',
+    });
+  }
+  table(rows);
+  console.log(
+    `per-transaction cost at ${sizes[sizes.length - 1]} vs ${sizes[0]} contracts: ${(perTx[perTx.length - 1] / perTx[0]).toFixed(2)}x (target <= 2x);` +
+      ` crypto/validate target >= 0.5`,
+  );
+}

@@ -1,0 +1,6 @@
+/** The subcommands beyond keygen, registered in one place. */
+import type { Command } from 'commander';
+
+export function commands(): Command[] {
+  return [];
+}

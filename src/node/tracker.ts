@@ -1,0 +1,337 @@
+/**
+ * What a light validator knows and decides, without I/O: per tracked chain its O(1) state, a bounded window of
+ * recent signed headers (to recognise equivocation and check child commits), whether it is faulty and how far it
+ * is anchored. `onBlock` and `onEvidence` return verdicts and effects (evidence found, records learned, what to
+ * persist); the runtime does the gossip, storage and logging.
+ */
+import { bytesEqual } from '../codec/canonical.js';
+import { toHex } from '../crypto/hash.js';
+import { decodeBlock, type Block } from '../chain/block.js';
+import { ChainError, isOperatorFault, type ChainErrorCode } from '../chain/errors.js';
+import {
+  EvidenceError,
+  makeChildRootMismatch,
+  makeEquivocation,
+  makeInvalidTransition,
+  provesOperatorFault,
+  verifyEvidence,
+  type VerifiedEvidence,
+} from '../chain/evidence.js';
+import { isAnchor, type GenesisRecord } from '../chain/genesis.js';
+import { checkHeaderSignature, type SignedHeader } from '../chain/header.js';
+import { genesisState, stateAfter, type ChainState } from '../chain/state.js';
+import type { Tx } from '../chain/tx.js';
+import { validateDecodedBlock } from '../chain/validate.js';
+
+export type VerdictResult = 'accept' | 'ignore' | 'reject';
+
+export interface Verdict {
+  readonly result: VerdictResult;
+  /** Why, for ignore and reject: a protocol error code or one of the node's own (DUPLICATE, UNTRACKED, ...). */
+  readonly code?: string;
+}
+
+export interface AcceptedBlock {
+  readonly chainId: Uint8Array;
+  readonly block: Block;
+  readonly state: ChainState;
+}
+
+export interface BlockOutcome {
+  readonly verdict: Verdict;
+  readonly accepted?: AcceptedBlock;
+  /** New evidence this block produced (already verified and deduplicated). */
+  readonly evidence: VerifiedEvidence[];
+  /** Genesis records learned from open-child transactions. */
+  readonly discovered: GenesisRecord[];
+  /** The block is ahead of the head: the chain should be synced. */
+  readonly behind?: boolean;
+  /** Chains whose anchored height moved. */
+  readonly anchored: Uint8Array[];
+}
+
+export interface ChainStatus {
+  readonly chainId: string;
+  readonly parentId: string | null;
+  readonly name: string;
+  readonly height: number;
+  readonly headHash: string;
+  readonly stateRoot: string;
+  readonly anchoredHeight: number;
+  readonly faulty: boolean;
+}
+
+/** A child header committed in a parent block, waiting for the child chain to reach that height. */
+interface Commit {
+  readonly parent: Block;
+  readonly txIndex: number;
+  readonly committed: SignedHeader;
+}
+
+class ChainView {
+  state: ChainState;
+  head: SignedHeader | null = null;
+  readonly recent = new Map<number, SignedHeader>();
+  readonly commits = new Map<number, Commit>();
+  faulty = false;
+  anchoredHeight = 0;
+
+  constructor(readonly genesis: GenesisRecord) {
+    this.state = genesisState(genesis);
+  }
+}
+
+export interface TrackerOptions {
+  /** How many recent headers a chain keeps for equivocation checks. */
+  readonly window: number;
+  /** How many pending child commits a chain keeps. */
+  readonly maxCommits: number;
+}
+
+const hex = toHex;
+
+export class Tracker {
+  private readonly chains = new Map<string, ChainView>();
+  private readonly genesisById = new Map<string, GenesisRecord>();
+  private readonly evidenceById = new Map<string, VerifiedEvidence>();
+
+  constructor(private readonly opts: TrackerOptions = { window: 1024, maxCommits: 1024 }) {}
+
+  readonly genesisOf = (chainId: Uint8Array): GenesisRecord | undefined => this.genesisById.get(hex(chainId));
+
+  /** Learns a genesis record; returns whether it was new. */
+  learn(rec: GenesisRecord): boolean {
+    const k = hex(rec.chainId);
+    if (this.genesisById.has(k)) return false;
+    this.genesisById.set(k, rec);
+    return true;
+  }
+
+  knownGenesis(): GenesisRecord[] {
+    return [...this.genesisById.values()];
+  }
+
+  /** Starts following a chain, optionally from a persisted head (trusted: it was validated before). */
+  track(
+    rec: GenesisRecord,
+    restore?: { head: SignedHeader | null; recent: SignedHeader[]; anchoredHeight: number; faulty: boolean },
+  ): void {
+    this.learn(rec);
+    const k = hex(rec.chainId);
+    if (this.chains.has(k)) return;
+    const v = new ChainView(rec);
+    if (restore) {
+      if (restore.head) {
+        v.head = restore.head;
+        v.state = stateAfter(rec, restore.head);
+      }
+      for (const h of restore.recent) v.recent.set(h.header.height, h);
+      v.anchoredHeight = restore.anchoredHeight;
+      v.faulty = restore.faulty;
+    }
+    this.chains.set(k, v);
+  }
+
+  isTracked(chainId: Uint8Array): boolean {
+    return this.chains.has(hex(chainId));
+  }
+
+  trackedIds(): Uint8Array[] {
+    return [...this.chains.values()].map((v) => v.genesis.chainId);
+  }
+
+  state(chainId: Uint8Array): ChainState | undefined {
+    return this.chains.get(hex(chainId))?.state;
+  }
+
+  head(chainId: Uint8Array): SignedHeader | null {
+    return this.chains.get(hex(chainId))?.head ?? null;
+  }
+
+  view(chainId: Uint8Array): { faulty: boolean; anchoredHeight: number } | undefined {
+    return this.chains.get(hex(chainId));
+  }
+
+  /** The genesis records from a chain up to the anchor; undefined while one is missing. */
+  ancestry(chainId: Uint8Array): GenesisRecord[] | undefined {
+    const out: GenesisRecord[] = [];
+    let id: Uint8Array | null = chainId;
+    while (id) {
+      const g = this.genesisOf(id);
+      if (!g) return undefined;
+      out.push(g);
+      if (out.length > 64) return undefined;
+      id = isAnchor(g.genesis) ? null : g.genesis.parentChain;
+    }
+    return out;
+  }
+
+  status(): ChainStatus[] {
+    return [...this.chains.values()].map((v) => ({
+      chainId: hex(v.genesis.chainId),
+      parentId: isAnchor(v.genesis.genesis) ? null : hex(v.genesis.genesis.parentChain),
+      name: v.genesis.genesis.name,
+      height: v.state.height,
+      headHash: hex(v.state.headHash),
+      stateRoot: hex(v.state.stateRoot),
+      anchoredHeight: v.anchoredHeight,
+      faulty: v.faulty,
+    }));
+  }
+
+  evidence(): VerifiedEvidence[] {
+    return [...this.evidenceById.values()];
+  }
+
+  private record(found: VerifiedEvidence[], ev: VerifiedEvidence): void {
+    const k = hex(ev.id);
+    if (this.evidenceById.has(k)) return;
+    this.evidenceById.set(k, ev);
+    if (provesOperatorFault(ev.kind)) {
+      const v = this.chains.get(hex(ev.chainId));
+      if (v) v.faulty = true;
+    }
+    found.push(ev);
+  }
+
+  private mustProve(bytes: Uint8Array): VerifiedEvidence {
+    // Evidence the node builds itself must verify like anyone else's: a failure here is a bug.
+    return verifyEvidence(bytes, this.genesisOf);
+  }
+
+  /** Adds evidence the node has already verified or stored. */
+  restoreEvidence(ev: VerifiedEvidence): void {
+    this.record([], ev);
+  }
+
+  /** Judges a block for a chain (from gossip, sync or the local operator) and applies it if valid. */
+  onBlock(chainId: Uint8Array, bytes: Uint8Array): BlockOutcome {
+    const found: VerifiedEvidence[] = [];
+    const none = (result: VerdictResult, code: string, extra: Partial<BlockOutcome> = {}): BlockOutcome => ({
+      verdict: { result, code },
+      evidence: found,
+      discovered: [],
+      anchored: [],
+      ...extra,
+    });
+    const v = this.chains.get(hex(chainId));
+    if (!v) return none('ignore', 'UNTRACKED');
+    let block: Block;
+    try {
+      block = decodeBlock(bytes);
+    } catch (e) {
+      return none('reject', ChainError.from(e).code);
+    }
+    const sh = block.signed;
+    const h = sh.header.height;
+    if (!bytesEqual(sh.header.chainId, chainId)) return none('reject', 'WRONG_CHAIN');
+
+    if (h <= v.state.height) {
+      const known = v.recent.get(h);
+      if (!known) return none('ignore', 'OLD_HEIGHT');
+      if (bytesEqual(known.hash, sh.hash)) return none('ignore', 'DUPLICATE');
+      try {
+        checkHeaderSignature(v.genesis, sh);
+      } catch (e) {
+        return none('reject', ChainError.from(e).code);
+      }
+      this.record(found, this.mustProve(makeEquivocation(known, sh)));
+      return none('reject', 'EQUIVOCATION');
+    }
+    if (h > v.state.height + 1) {
+      try {
+        checkHeaderSignature(v.genesis, sh);
+      } catch (e) {
+        return none('reject', ChainError.from(e).code);
+      }
+      return none('ignore', 'HEIGHT_GAP', { behind: true });
+    }
+
+    const r = validateDecodedBlock(v.state, block);
+    if (!r.ok) {
+      const code: ChainErrorCode = r.error.code;
+      if (isOperatorFault(r.error)) this.record(found, this.mustProve(makeInvalidTransition(v.head, block)));
+      return none('reject', code);
+    }
+    v.state = r.state;
+    v.head = sh;
+    v.recent.set(h, sh);
+    if (v.recent.size > this.opts.window) v.recent.delete(h - this.opts.window);
+    const discovered: GenesisRecord[] = [];
+    const anchored: Uint8Array[] = [];
+    this.afterAccept(v, block, r.txs, found, discovered, anchored);
+    return {
+      verdict: { result: 'accept' },
+      accepted: { chainId: v.genesis.chainId, block, state: r.state },
+      evidence: found,
+      discovered,
+      anchored,
+    };
+  }
+
+  private afterAccept(
+    v: ChainView,
+    block: Block,
+    txs: readonly Tx[],
+    found: VerifiedEvidence[],
+    discovered: GenesisRecord[],
+    anchored: Uint8Array[],
+  ): void {
+    // This chain's own pending commit at the new height, made earlier by its parent.
+    const h = block.signed.header.height;
+    const pending = v.commits.get(h);
+    if (pending) {
+      v.commits.delete(h);
+      this.settleCommit(v, pending, found, anchored);
+    }
+    txs.forEach((tx, i) => {
+      if (tx.kind === 'owner' && tx.childGenesis && this.learn(tx.childGenesis))
+        discovered.push(tx.childGenesis);
+      if (tx.kind !== 'childRoot') return;
+      const child = this.chains.get(hex(tx.child.header.chainId));
+      if (!child) return;
+      const commit: Commit = { parent: block, txIndex: i, committed: tx.child };
+      const ch = tx.child.header.height;
+      if (child.recent.has(ch)) this.settleCommit(child, commit, found, anchored);
+      else if (ch > child.state.height) {
+        child.commits.set(ch, commit);
+        if (child.commits.size > this.opts.maxCommits)
+          child.commits.delete(Math.min(...child.commits.keys()));
+      }
+    });
+  }
+
+  private settleCommit(child: ChainView, c: Commit, found: VerifiedEvidence[], anchored: Uint8Array[]): void {
+    const ch = c.committed.header.height;
+    const own = child.recent.get(ch);
+    if (!own) return;
+    if (bytesEqual(own.hash, c.committed.hash)) {
+      if (ch > child.anchoredHeight) {
+        child.anchoredHeight = ch;
+        anchored.push(child.genesis.chainId);
+      }
+      return;
+    }
+    this.record(found, this.mustProve(makeChildRootMismatch(c.parent, c.txIndex, own)));
+  }
+
+  /** Judges evidence from the network or the API. */
+  onEvidence(bytes: Uint8Array): { verdict: Verdict; evidence?: VerifiedEvidence; isNew: boolean } {
+    let ev: VerifiedEvidence;
+    try {
+      ev = verifyEvidence(bytes, this.genesisOf);
+    } catch (e) {
+      if (e instanceof EvidenceError) {
+        // Without the genesis records the node cannot judge: neither relay nor punish.
+        const result = e.code === 'EVIDENCE_UNKNOWN_CHAIN' ? 'ignore' : 'reject';
+        return { verdict: { result, code: e.code }, isNew: false };
+      }
+      throw e;
+    }
+    const found: VerifiedEvidence[] = [];
+    this.record(found, ev);
+    if (found.length === 0)
+      return { verdict: { result: 'ignore', code: 'DUPLICATE' }, evidence: ev, isNew: false };
+    return { verdict: { result: 'accept' }, evidence: ev, isNew: true };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Configuration by file, environment and flags, in that order of increasing precedence. Options are declared
+ * once on the commander command (with their SORTITION_* variable); `--config FILE` (YAML or JSON, keys in
+ * camelCase or kebab-case as the flag) fills whatever neither a flag nor the environment set.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import YAML from 'yaml';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+}
+
+function envName(long: string): string {
+  return 'SORTITION_' + long.replace(/^--/, '').replace(/-/g, '_').toUpperCase();
+}
+
+/** Declares an option that can also come from SORTITION_<NAME> and the config file. */
+export function option(flags: string, description: string, defaultValue?: unknown): Option {
+  const o = new Option(flags, description);
+  if (o.long) o.env(envName(o.long));
+  if (defaultValue !== undefined) o.default(defaultValue);
+  return o;
+}
+
+/** Options every node role shares: data, logging, HTTP API, config file. */
+export function addCommonOptions(cmd: Command, defaults: { dataDir: string; apiPort: number }): Command {
+  return cmd
+    .addOption(
+      option('--config <file>', 'YAML or JSON config file; flags and SORTITION_* variables override it'),
+    )
+    .addOption(
+      option('--data-dir <dir>', 'directory for keys, peer identity and the database', defaults.dataDir),
+    )
+    .addOption(option('--api-host <host>', 'HTTP API and /metrics bind address', '127.0.0.1'))
+    .addOption(option('--api-port <port>', 'HTTP API and /metrics port (0: any free port)', defaults.apiPort))
+    .addOption(option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'));
+}
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The command's options with the config file merged under flags and environment. */
+export function resolveOptions<T extends Record<string, unknown>>(cmd: Command): T {
+  const opts = cmd.opts<Record<string, unknown>>();
+  const file = opts.config as string | undefined;
+  if (!file) return opts as T;
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${file} must hold a mapping of option names to values`);
+  }
+  const known = new Map(cmd.options.map((o) => [o.attributeName(), o]));
+  const merged: Record<string, unknown> = { ...opts };
+  for (const [k, v] of Object.entries(parsed)) {
+    const name = camel(k);
+    const o = known.get(name);
+    if (!o) throw new ConfigError(`config file ${file}: unknown option "${k}" (see --help)`);
+    const source = cmd.getOptionValueSource(name);
+    if (source === undefined || source === 'default') {
+      merged[name] = o.variadic && !Array.isArray(v) ? [v] : v;
+    }
+  }
+  return merged as T;
+}
+
+export function intOption(v: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`--${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  return n;
+}
+
+export function listOption(v: unknown): string[] {
+  if (v === undefined || v === null || v === '') return [];
+  const items = Array.isArray(v) ? v.map(String) : [String(v)];
+  // Environment variables carry lists comma-separated.
+  return items
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

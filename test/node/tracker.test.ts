@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tracker } from '../../src/node/tracker.js';
+import { generateKeyPair } from '../../src/crypto/keys.js';
+import { encodeTx } from '../../src/chain/tx.js';
+import { makeLeaf } from '../../src/tree/contract.js';
+import { genesisState } from '../../src/chain/state.js';
+import { decodeBlock } from '../../src/chain/block.js';
+import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
+import { craft } from '../helpers/craft.js';
+
+test('accepts the next block, ignores duplicates and gaps, and turns a second header at one height into evidence', () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  const t = new Tracker();
+  t.track(top.genesis);
+  const alice = generateKeyPair();
+  top.producer.create({ start: 0n, end: 10n, owner: alice.publicKey });
+  const b1 = top.producer.seal(1).block;
+  const b2 = top.producer.seal(2).block;
+  assert.deepEqual(t.onBlock(top.genesis.chainId, b2.bytes).verdict, {
+    result: 'ignore',
+    code: 'HEIGHT_GAP',
+  });
+  assert.equal(t.onBlock(top.genesis.chainId, b2.bytes).behind, true);
+  assert.equal(t.onBlock(top.genesis.chainId, b1.bytes).verdict.result, 'accept');
+  assert.deepEqual(t.onBlock(top.genesis.chainId, b1.bytes).verdict, { result: 'ignore', code: 'DUPLICATE' });
+  assert.equal(t.onBlock(anchor.genesis.chainId, b1.bytes).verdict.code, 'UNTRACKED');
+  assert.equal(t.onBlock(top.genesis.chainId, Uint8Array.from([1, 2, 3])).verdict.result, 'reject');
+  // A forged block at height 1 (not signed by the operator) is rejected and proves nothing.
+  const forged = craft(top, genesisState(top.genesis), [], {}, generateKeyPair().secretKey);
+  assert.deepEqual(t.onBlock(top.genesis.chainId, forged).verdict, {
+    result: 'reject',
+    code: 'BAD_SIGNATURE',
+  });
+  assert.equal(t.evidence().length, 0);
+  // The operator signs another block at height 1: equivocation.
+  const other = craft(top, genesisState(top.genesis), []);
+  const out = t.onBlock(top.genesis.chainId, other);
+  assert.deepEqual(out.verdict, { result: 'reject', code: 'EQUIVOCATION' });
+  assert.equal(out.evidence.length, 1);
+  assert.equal(out.evidence[0].kind, 'equivocation');
+  assert.equal(t.status()[0].faulty, true);
+  // The same evidence again is a duplicate everywhere.
+  assert.equal(t.onBlock(top.genesis.chainId, other).evidence.length, 0);
+  assert.deepEqual(t.onEvidence(out.evidence[0].bytes).verdict, { result: 'ignore', code: 'DUPLICATE' });
+  // Another node verifies it knowing only the genesis record; one without it cannot judge.
+  const t2 = new Tracker();
+  assert.equal(t2.onEvidence(out.evidence[0].bytes).verdict.code, 'EVIDENCE_UNKNOWN_CHAIN');
+  t2.track(top.genesis);
+  assert.equal(t2.onEvidence(out.evidence[0].bytes).verdict.result, 'accept');
+  assert.equal(t2.status()[0].faulty, true);
+  assert.equal(t2.onEvidence(Uint8Array.from([0x0a, 0x00])).verdict.result, 'reject');
+});
+
+test('an invalid transition is rejected with evidence, and the state stays at the last valid block', () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  const t = new Tracker();
+  t.track(top.genesis);
+  const alice = generateKeyPair();
+  top.producer.create({ start: 0n, end: 100n, owner: alice.publicKey });
+  const b1 = top.producer.seal(1).block;
+  assert.equal(t.onBlock(top.genesis.chainId, b1.bytes).verdict.result, 'accept');
+  const s1 = t.state(top.genesis.chainId)!;
+  const overlap = encodeTx({
+    kind: 'create',
+    leaf: makeLeaf({ start: 50n, end: 60n, owner: alice.publicKey, nonce: 0, terms: new Uint8Array(0) }),
+    path: top.producer.tree.keyPath(50n),
+  });
+  const out = t.onBlock(top.genesis.chainId, craft(top, s1, [overlap]));
+  assert.deepEqual(out.verdict, { result: 'reject', code: 'OVERLAP' });
+  assert.equal(out.evidence[0]?.kind, 'invalid_transition');
+  assert.equal(t.state(top.genesis.chainId)!.height, 1);
+  // A tampered body is rejected but proves nothing about the operator.
+  const tampered = t.onBlock(top.genesis.chainId, craft(top, s1, [overlap], { txRoot: new Uint8Array(32) }));
+  assert.deepEqual(tampered.verdict, { result: 'reject', code: 'TX_ROOT_MISMATCH' });
+  assert.equal(tampered.evidence.length, 0);
+});
+
+test('child chains: genesis learned from the parent, anchoring on matching commits, evidence on a mismatch', () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  const owner = generateKeyPair();
+  const t = new Tracker();
+  t.track(top.genesis);
+  const p = top.producer;
+  p.create({ start: 0n, end: 1000n, owner: owner.publicKey });
+  const child = childChain(top.genesis, 0n, 1000n, 'child');
+  p.owner(
+    act(top.genesis, p.tree.get(0n)!, owner, { kind: 'openChild', chainId: child.genesis.chainId }),
+    0n,
+    child.genesis,
+  );
+  const opened = t.onBlock(top.genesis.chainId, p.seal(1).block.bytes);
+  assert.equal(opened.discovered.length, 1);
+  assert.ok(t.genesisOf(child.genesis.chainId));
+  t.track(t.genesisOf(child.genesis.chainId)!);
+  assert.equal(t.ancestry(child.genesis.chainId), undefined, 'the anchor genesis is not known yet');
+  t.learn(anchor.genesis);
+  assert.equal(t.ancestry(child.genesis.chainId)?.length, 3);
+
+  // Parent commits child height 1 before the child block arrives: anchored once it does and matches.
+  child.producer.create({ start: 1n, end: 2n, owner: owner.publicKey });
+  const c1 = child.producer.seal(5).block;
+  p.childRoot(c1.signed, 0n);
+  assert.equal(t.onBlock(top.genesis.chainId, p.seal(6).block.bytes).verdict.result, 'accept');
+  const arrived = t.onBlock(child.genesis.chainId, c1.bytes);
+  assert.equal(arrived.verdict.result, 'accept');
+  assert.equal(arrived.anchored.length, 1);
+  assert.equal(t.view(child.genesis.chainId)!.anchoredHeight, 1);
+
+  // The child gossips one header at height 2 and submits another to the parent: child-root mismatch.
+  const c2 = child.producer.seal(7).block;
+  assert.equal(t.onBlock(child.genesis.chainId, c2.bytes).verdict.result, 'accept');
+  const s1 = child.producer.state;
+  const lie = craft(child, { ...s1, height: 1, headHash: c1.signed.hash, timeMs: 5 }, [], { timeMs: 99 });
+  p.childRoot(decodeBlock(lie).signed, 0n);
+  const out = t.onBlock(top.genesis.chainId, p.seal(8).block.bytes);
+  assert.equal(out.verdict.result, 'accept', 'the parent block itself is valid');
+  assert.equal(out.evidence[0]?.kind, 'child_root_mismatch');
+  assert.equal(t.view(child.genesis.chainId)!.faulty, true);
+  assert.equal(t.view(child.genesis.chainId)!.anchoredHeight, 1);
+});
