@@ -1,0 +1,333 @@
+// Gossip over @libp2p/gossipsub with typed topics and asynchronous validation.
+//
+// Every message that arrives on a subscribed topic goes through exactly one validator, registered per topic
+// kind. The validator resolves to accept, or throws GossipValidationError('reject' | 'ignore', code). The
+// outcome is mapped to gossipsub's TopicValidatorResult in one place (outcomeOf), reported with
+// reportMessageValidationResult (asyncValidation: gossipsub only relays after an Accept, and a Reject costs
+// the sender score), counted in gossip_messages_total{topic_kind,result,code}, and accepted messages are
+// handed to the message handler.
+import { TopicValidatorResult, type GossipsubMessage } from '@libp2p/gossipsub';
+import type { PeerId } from '@libp2p/interface';
+import { Registry } from 'prom-client';
+import { GossipValidationError } from './errors.js';
+import type { NetworkNode, P2pLogger } from './libp2p.js';
+import { createGossipMetrics, type GossipMetrics } from './metrics.js';
+import {
+  parseTopic,
+  stringifyTopic,
+  tryParseTopic,
+  type GossipTopic,
+  type GossipTopicKind,
+} from './topics.js';
+
+export interface GossipMessage {
+  topic: GossipTopic;
+  /** The topic's string name. */
+  topicName: string;
+  data: Uint8Array;
+  /** The peer that relayed the message to us (StrictNoSign messages carry no author). */
+  from: PeerId;
+  /** Gossipsub message id (see gossipMessageId). */
+  msgId: string;
+}
+
+/** Resolves to accept; throws GossipValidationError to reject or ignore. Any other throw rejects ('internal'). */
+export type GossipValidator = (msg: GossipMessage) => Promise<void>;
+
+/** Receives accepted messages (after they were reported for relaying). Errors are logged, not propagated. */
+export type GossipMessageHandler = (msg: GossipMessage) => void | Promise<void>;
+
+export type GossipResult = 'accept' | 'ignore' | 'reject';
+
+export interface GossipOutcome {
+  result: GossipResult;
+  code: string;
+  acceptance: TopicValidatorResult;
+}
+
+/** The one mapping from a validator's outcome to gossipsub's verdict. `err` undefined means accepted. */
+export function outcomeOf(err: unknown): GossipOutcome {
+  if (err === undefined) return { result: 'accept', code: 'ok', acceptance: TopicValidatorResult.Accept };
+  if (err instanceof GossipValidationError) {
+    return err.action === 'ignore'
+      ? { result: 'ignore', code: err.code, acceptance: TopicValidatorResult.Ignore }
+      : { result: 'reject', code: err.code, acceptance: TopicValidatorResult.Reject };
+  }
+  return { result: 'reject', code: 'internal', acceptance: TopicValidatorResult.Reject };
+}
+
+export interface GossipServiceOptions {
+  node: NetworkNode;
+  /** Metrics to update; or a registry to create them in. Without either, a private registry is used. */
+  metrics?: GossipMetrics;
+  registry?: Registry;
+  onMessage?: GossipMessageHandler;
+  /** A validator that has not settled after this long is treated as ignore / 'timeout' (default 12 s). */
+  validationTimeoutMs?: number;
+  /** Messages validated at once; beyond it messages are ignored with code 'overloaded' (default 512). */
+  maxConcurrentValidations?: number;
+  logger?: P2pLogger;
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export class GossipWaitTimeoutError extends Error {
+  override readonly name = 'GossipWaitTimeoutError';
+}
+
+class ValidationTimeout extends Error {}
+
+export class GossipService {
+  readonly metrics: GossipMetrics;
+  readonly #node: NetworkNode;
+  readonly #log: P2pLogger;
+  readonly #validators = new Map<GossipTopicKind, GossipValidator>();
+  readonly #subscriptions = new Map<string, GossipTopic>();
+  readonly #validationTimeoutMs: number;
+  readonly #maxConcurrent: number;
+  #handler: GossipMessageHandler | undefined;
+  #inflight = 0;
+  #started = false;
+
+  constructor(opts: GossipServiceOptions) {
+    this.#node = opts.node;
+    this.#log = opts.logger ?? opts.node.log;
+    this.metrics = opts.metrics ?? createGossipMetrics(opts.registry ?? new Registry());
+    this.#handler = opts.onMessage;
+    this.#validationTimeoutMs = opts.validationTimeoutMs ?? 12_000;
+    this.#maxConcurrent = opts.maxConcurrentValidations ?? 512;
+  }
+
+  get isStarted(): boolean {
+    return this.#started;
+  }
+
+  /** Starts validating and delivering messages. The network node should be started first. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const gs = this.#node.gossipsub;
+    gs.addEventListener('gossipsub:message', this.#onMessage);
+    gs.addEventListener('gossipsub:heartbeat', this.#onHeartbeat);
+    this.#node.setInboundTopicFilter(this.#topicFilter);
+    for (const [name, topic] of this.#subscriptions) this.#doSubscribe(name, topic);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    const gs = this.#node.gossipsub;
+    gs.removeEventListener('gossipsub:message', this.#onMessage);
+    gs.removeEventListener('gossipsub:heartbeat', this.#onHeartbeat);
+    this.#node.setInboundTopicFilter(undefined);
+    if (this.#node.isStarted) {
+      for (const [name, topic] of this.#subscriptions) {
+        gs.unsubscribe(name);
+        this.#node.disableTopicScoring(topic);
+      }
+    }
+    this.metrics.meshPeers.reset();
+  }
+
+  /** Registers the validator of a topic kind (one per kind). */
+  registerValidator(kind: GossipTopicKind, validator: GossipValidator): void {
+    if (this.#validators.has(kind)) throw new Error(`a validator for ${kind} topics is already registered`);
+    this.#validators.set(kind, validator);
+  }
+
+  unregisterValidator(kind: GossipTopicKind): void {
+    this.#validators.delete(kind);
+  }
+
+  setMessageHandler(handler: GossipMessageHandler | undefined): void {
+    this.#handler = handler;
+  }
+
+  /** Subscribes to a topic (takes effect at start if not started) and starts scoring it. */
+  subscribe(topic: GossipTopic): void {
+    const name = stringifyTopic(topic);
+    if (this.#subscriptions.has(name)) return;
+    this.#subscriptions.set(name, topic);
+    if (this.#started) this.#doSubscribe(name, topic);
+  }
+
+  unsubscribe(topic: GossipTopic): void {
+    const name = stringifyTopic(topic);
+    if (!this.#subscriptions.delete(name)) return;
+    if (this.#started) {
+      this.#node.gossipsub.unsubscribe(name);
+      this.#node.disableTopicScoring(topic);
+      this.metrics.meshPeers.remove({ topic: name });
+    }
+  }
+
+  isSubscribed(topic: GossipTopic): boolean {
+    return this.#subscriptions.has(stringifyTopic(topic));
+  }
+
+  getSubscriptions(): GossipTopic[] {
+    return [...this.#subscriptions.values()];
+  }
+
+  /**
+   * Publishes `data` on a topic; resolves to the number of peers it was sent to (0 is not an error: nobody
+   * may be listening yet). Own messages are not passed through the validator: check them before publishing.
+   */
+  async publish(topic: GossipTopic, data: Uint8Array): Promise<number> {
+    if (!this.#started) throw new Error('gossip service is not started');
+    if (data.length > this.#node.maxMessageSize) {
+      throw new RangeError(`gossip message of ${data.length} bytes exceeds ${this.#node.maxMessageSize}`);
+    }
+    const { recipients } = await this.#node.gossipsub.publish(stringifyTopic(topic), data);
+    return recipients.length;
+  }
+
+  /** Peer ids (strings) in our mesh for a topic. */
+  getMeshPeers(topic: GossipTopic): string[] {
+    return this.#node.gossipsub.getMeshPeers(stringifyTopic(topic));
+  }
+
+  /** Peers known to subscribe to a topic. */
+  getSubscribers(topic: GossipTopic): PeerId[] {
+    return this.#node.gossipsub.getSubscribers(stringifyTopic(topic));
+  }
+
+  /** Polls until at least `minPeers` peers are in our mesh for the topic; throws GossipWaitTimeoutError. */
+  async waitForMesh(topic: GossipTopic, minPeers = 1, opts: WaitOptions = {}): Promise<void> {
+    await waitUntil(() => this.getMeshPeers(topic).length >= minPeers, {
+      ...opts,
+      what: `${minPeers} mesh peer(s) on ${stringifyTopic(topic)}`,
+    });
+  }
+
+  readonly #topicFilter = (topicName: string): boolean => {
+    if (this.#subscriptions.has(topicName) || tryParseTopic(topicName) !== undefined) return true;
+    this.metrics.messages.inc({ topic_kind: 'unknown', result: 'reject', code: 'bad_topic' });
+    return false;
+  };
+
+  readonly #onHeartbeat = (): void => {
+    this.metrics.peers.set(this.#node.libp2p.getPeers().length);
+    for (const name of this.#subscriptions.keys()) {
+      this.metrics.meshPeers.set({ topic: name }, this.#node.gossipsub.getMeshPeers(name).length);
+    }
+  };
+
+  readonly #onMessage = (evt: CustomEvent<GossipsubMessage>): void => {
+    void this.#handle(evt.detail);
+  };
+
+  #doSubscribe(name: string, topic: GossipTopic): void {
+    this.#node.enableTopicScoring(topic);
+    this.#node.gossipsub.subscribe(name);
+  }
+
+  async #handle({ msgId, msg, propagationSource }: GossipsubMessage): Promise<void> {
+    const source = propagationSource.toString();
+    let topic: GossipTopic;
+    try {
+      topic = this.#subscriptions.get(msg.topic) ?? parseTopic(msg.topic);
+    } catch {
+      this.#report(msgId, source, 'unknown', {
+        result: 'reject',
+        code: 'bad_topic',
+        acceptance: TopicValidatorResult.Reject,
+      });
+      return;
+    }
+    const message: GossipMessage = {
+      topic,
+      topicName: msg.topic,
+      data: msg.data,
+      from: propagationSource,
+      msgId,
+    };
+    const validator = this.#validators.get(topic.kind);
+    if (validator === undefined) {
+      this.#report(msgId, source, topic.kind, {
+        result: 'ignore',
+        code: 'no_validator',
+        acceptance: TopicValidatorResult.Ignore,
+      });
+      return;
+    }
+    if (this.#inflight >= this.#maxConcurrent) {
+      this.#report(msgId, source, topic.kind, {
+        result: 'ignore',
+        code: 'overloaded',
+        acceptance: TopicValidatorResult.Ignore,
+      });
+      return;
+    }
+    this.#inflight++;
+    const end = this.metrics.validationSeconds.startTimer({ topic_kind: topic.kind });
+    let outcome: GossipOutcome;
+    try {
+      await this.#validateWithTimeout(validator, message);
+      outcome = outcomeOf(undefined);
+    } catch (err) {
+      if (err instanceof ValidationTimeout) {
+        outcome = { result: 'ignore', code: 'timeout', acceptance: TopicValidatorResult.Ignore };
+      } else {
+        outcome = outcomeOf(err);
+        if (outcome.code === 'internal') {
+          this.#log.error({ err: String(err), topic: msg.topic, from: source }, 'gossip validator threw');
+        }
+      }
+    } finally {
+      this.#inflight--;
+      end();
+    }
+    this.#report(msgId, source, topic.kind, outcome);
+    if (outcome.result !== 'accept' || !this.#started) return;
+    const handler = this.#handler;
+    if (handler === undefined) return;
+    try {
+      await handler(message);
+    } catch (err) {
+      this.#log.error({ err: String(err), topic: msg.topic }, 'gossip message handler threw');
+    }
+  }
+
+  async #validateWithTimeout(validator: GossipValidator, message: GossipMessage): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ValidationTimeout()), this.#validationTimeoutMs);
+    });
+    try {
+      await Promise.race([validator(message), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #report(msgId: string, source: string, kind: string, outcome: GossipOutcome): void {
+    this.metrics.messages.inc({ topic_kind: kind, result: outcome.result, code: outcome.code });
+    if (!this.#started || !this.#node.isStarted) return;
+    try {
+      this.#node.gossipsub.reportMessageValidationResult(msgId, source, outcome.acceptance);
+    } catch (err) {
+      this.#log.debug({ err: String(err) }, 'reportMessageValidationResult failed');
+    }
+  }
+}
+
+/** Polls `predicate` until true; throws GossipWaitTimeoutError after `timeoutMs` (default 10 s). */
+export async function waitUntil(
+  predicate: () => boolean | Promise<boolean>,
+  opts: WaitOptions & { what?: string } = {},
+): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  const interval = opts.intervalMs ?? 50;
+  for (;;) {
+    if (await predicate()) return;
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    if (Date.now() >= deadline)
+      throw new GossipWaitTimeoutError(`timed out waiting for ${opts.what ?? 'condition'}`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}

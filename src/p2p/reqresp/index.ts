@@ -1,0 +1,26 @@
+export {
+  PROTOCOLS,
+  PROTOCOL_STATUS,
+  PROTOCOL_BLOCKS_BY_RANGE,
+  PROTOCOL_EVIDENCE,
+  PROTOCOL_NAMES,
+  MAX_STATUS_HEADS,
+  type ProtocolName,
+  type ChainHead,
+  type Status,
+  type BlocksByRangeRequest,
+  type EvidenceRequest,
+} from './messages.js';
+export {
+  ReqRespService,
+  DEFAULT_REQRESP_LIMITS,
+  DEFAULT_RATE_LIMITS,
+  type ReqRespServiceOptions,
+  type ReqRespHandlers,
+  type ReqRespLimits,
+  type RequestOptions,
+  type PeerTarget,
+  type ItemSource,
+} from './reqresp.js';
+export { RateLimiter, type RateLimit } from './rate-limiter.js';
+export { streamSource, streamSink, writeFrames, readFrames } from './frames.js';

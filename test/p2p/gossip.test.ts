@@ -1,0 +1,196 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { GossipValidationError } from '../../src/p2p/errors.js';
+import { GossipService, waitUntil, type GossipMessage } from '../../src/p2p/gossip.js';
+import type { NetworkNode } from '../../src/p2p/libp2p.js';
+import { metricValue } from '../../src/p2p/metrics.js';
+import { blocksTopic, EVIDENCE_TOPIC, stringifyTopic } from '../../src/p2p/topics.js';
+import { addrOf, chainId, startNode, stopAll } from './helpers.js';
+
+const VALID = 1;
+const INVALID = 0xff;
+
+/** Accepts messages whose first byte is VALID, rejects INVALID, ignores anything else. */
+async function validator(msg: GossipMessage): Promise<void> {
+  if (msg.data[0] === VALID) return;
+  if (msg.data[0] === INVALID) throw GossipValidationError.reject('bad_block');
+  throw GossipValidationError.ignore('unknown');
+}
+
+interface Peer {
+  node: NetworkNode;
+  gossip: GossipService;
+  registry: Registry;
+  received: Uint8Array[];
+}
+
+async function startPeer(
+  host: string,
+  bootstrap: string[],
+  nodes: NetworkNode[],
+  services: GossipService[],
+): Promise<Peer> {
+  const node = await startNode(host, { bootstrap }, nodes);
+  const registry = new Registry();
+  const received: Uint8Array[] = [];
+  const gossip = new GossipService({ node, registry, onMessage: (m) => void received.push(m.data) });
+  services.push(gossip);
+  gossip.registerValidator('blocks', validator);
+  await gossip.start();
+  return { node, gossip, registry, received };
+}
+
+describe('gossip over three nodes in a line (A - B - C)', { timeout: 60_000 }, () => {
+  const nodes: NetworkNode[] = [];
+  const services: GossipService[] = [];
+  const topic = blocksTopic(chainId(7));
+  let a: Peer, b: Peer, c: Peer;
+
+  before(async () => {
+    b = await startPeer('127.0.0.12', [], nodes, services);
+    a = await startPeer('127.0.0.11', [addrOf(b.node)], nodes, services);
+    c = await startPeer('127.0.0.13', [addrOf(b.node)], nodes, services);
+    for (const p of [a, b, c]) p.gossip.subscribe(topic);
+    await a.gossip.waitForMesh(topic, 1, { timeoutMs: 20_000 });
+    await b.gossip.waitForMesh(topic, 2, { timeoutMs: 20_000 });
+    await c.gossip.waitForMesh(topic, 1, { timeoutMs: 20_000 });
+  });
+
+  after(async () => {
+    await stopAll(services);
+    await stopAll(nodes);
+  });
+
+  it('C is connected to B only', () => {
+    assert.equal(c.node.libp2p.getConnections(a.node.peerId).length, 0);
+    assert.ok(c.node.libp2p.getConnections(b.node.peerId).length > 0);
+  });
+
+  it('updates the peer and mesh gauges', async () => {
+    await waitUntil(async () => (await metricValue(b.gossip.metrics.peers)) === 2, { timeoutMs: 5_000 });
+    await waitUntil(
+      async () => (await metricValue(b.gossip.metrics.meshPeers, { topic: stringifyTopic(topic) })) === 2,
+      { timeoutMs: 5_000 },
+    );
+  });
+
+  it('a message the validators accept reaches C', async () => {
+    const data = new Uint8Array([VALID, 1, 2, 3]);
+    await a.gossip.publish(topic, data);
+    await waitUntil(() => c.received.some((d) => Buffer.from(d).equals(Buffer.from(data))), {
+      timeoutMs: 10_000,
+    });
+    assert.ok(b.received.some((d) => Buffer.from(d).equals(Buffer.from(data))));
+    assert.equal(await metricValue(b.gossip.metrics.messages, { result: 'accept', topic_kind: 'blocks' }), 1);
+  });
+
+  it('a block of several MiB crosses two hops', async () => {
+    const big = new Uint8Array(3 * 1024 * 1024).fill(5);
+    big[0] = VALID;
+    big[1] = 77;
+    await a.gossip.publish(topic, big);
+    await waitUntil(() => c.received.some((d) => d.length === big.length && d[1] === 77), {
+      timeoutMs: 20_000,
+    });
+  });
+
+  it('a message rejected at B never reaches C and counts at B', async () => {
+    const before = await metricValue(b.gossip.metrics.messages, { result: 'reject', code: 'bad_block' });
+    await a.gossip.publish(topic, new Uint8Array([INVALID, 9]));
+    await waitUntil(
+      async () =>
+        (await metricValue(b.gossip.metrics.messages, { result: 'reject', code: 'bad_block' })) ===
+        before + 1,
+      { timeoutMs: 10_000 },
+    );
+    // A marker published after the bad message: once it reached C, the bad one would have too.
+    const marker = new Uint8Array([VALID, 42]);
+    await a.gossip.publish(topic, marker);
+    await waitUntil(() => c.received.some((d) => d[1] === 42), { timeoutMs: 10_000 });
+    assert.ok(!c.received.some((d) => d[0] === INVALID));
+    assert.equal(await metricValue(c.gossip.metrics.messages, { result: 'reject' }), 0);
+    // A reject costs the sender (scores are cached for one heartbeat).
+    await waitUntil(() => b.node.getScore(a.node.peerId) < 0, { timeoutMs: 5_000 });
+  });
+});
+
+describe('gossip validation outcomes', { timeout: 60_000 }, () => {
+  const nodes: NetworkNode[] = [];
+  const services: GossipService[] = [];
+  const blocks = blocksTopic(chainId(8));
+  let sender: Peer, receiver: Peer;
+
+  before(async () => {
+    receiver = await startPeer('127.0.0.15', [], nodes, services);
+    sender = await startPeer('127.0.0.14', [addrOf(receiver.node)], nodes, services);
+  });
+
+  after(async () => {
+    await stopAll(services);
+    await stopAll(nodes);
+  });
+
+  it('a validator that throws anything else rejects with code internal', async () => {
+    receiver.gossip.registerValidator('evidence', async () => {
+      throw new Error('bug');
+    });
+    receiver.gossip.subscribe(EVIDENCE_TOPIC);
+    sender.gossip.subscribe(EVIDENCE_TOPIC);
+    await sender.gossip.waitForMesh(EVIDENCE_TOPIC, 1, { timeoutMs: 20_000 });
+    await sender.gossip.publish(EVIDENCE_TOPIC, new Uint8Array([1, 2, 3]));
+    await waitUntil(
+      async () =>
+        (await metricValue(receiver.gossip.metrics.messages, {
+          topic_kind: 'evidence',
+          result: 'reject',
+          code: 'internal',
+        })) === 1,
+      { timeoutMs: 10_000 },
+    );
+    assert.equal(receiver.received.length, 0);
+  });
+
+  it('an ignored message is counted and not delivered', async () => {
+    receiver.gossip.subscribe(blocks);
+    sender.gossip.subscribe(blocks);
+    await sender.gossip.waitForMesh(blocks, 1, { timeoutMs: 20_000 });
+    await sender.gossip.publish(blocks, new Uint8Array([7, 7]));
+    await waitUntil(
+      async () =>
+        (await metricValue(receiver.gossip.metrics.messages, { result: 'ignore', code: 'unknown' })) === 1,
+      { timeoutMs: 10_000 },
+    );
+    assert.equal(receiver.received.length, 0);
+  });
+
+  it('messages on topics that do not parse are rejected and counted', async () => {
+    // Subscribe below the GossipService (which only knows valid topics) so that the sender routes to us.
+    receiver.node.gossipsub.subscribe('/not/a/sortition/topic');
+    await waitUntil(() => sender.node.gossipsub.getSubscribers('/not/a/sortition/topic').length === 1, {
+      timeoutMs: 10_000,
+    });
+    await sender.node.gossipsub.publish('/not/a/sortition/topic', new Uint8Array([1]));
+    await waitUntil(
+      async () =>
+        (await metricValue(receiver.gossip.metrics.messages, {
+          topic_kind: 'unknown',
+          result: 'reject',
+          code: 'bad_topic',
+        })) === 1,
+      { timeoutMs: 10_000 },
+    );
+  });
+
+  it('refuses to publish more than maxMessageSize', async () => {
+    await assert.rejects(
+      sender.gossip.publish(blocks, new Uint8Array(sender.node.maxMessageSize + 1)),
+      RangeError,
+    );
+  });
+
+  it('a peer that sent a rejected message is pruned from the mesh', async () => {
+    await waitUntil(() => receiver.gossip.getMeshPeers(blocks).length === 0, { timeoutMs: 5_000 });
+    assert.ok(receiver.node.getScore(sender.node.peerId) < 0);
+  });
+});

@@ -1,0 +1,107 @@
+// A peer that keeps publishing invalid messages: its score at B drops below zero, then below the graylist /
+// disconnect threshold, and B disconnects and bans it; honest messages A -> B -> C keep flowing meanwhile.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { GossipValidationError } from '../../src/p2p/errors.js';
+import { GossipService, waitUntil, type GossipMessage } from '../../src/p2p/gossip.js';
+import type { NetworkNode } from '../../src/p2p/libp2p.js';
+import { metricValue } from '../../src/p2p/metrics.js';
+import { blocksTopic } from '../../src/p2p/topics.js';
+import { addrOf, chainId, startNode, stopAll } from './helpers.js';
+
+async function validator(msg: GossipMessage): Promise<void> {
+  if (msg.data[0] !== 1) throw GossipValidationError.reject('bad_block');
+}
+
+describe('score-based pruning and disconnection of a misbehaving peer', { timeout: 60_000 }, () => {
+  const nodes: NetworkNode[] = [];
+  const services: GossipService[] = [];
+  const topic = blocksTopic(chainId(9));
+  const banned: string[] = [];
+  let a: NetworkNode, b: NetworkNode, c: NetworkNode, m: NetworkNode;
+  let ga: GossipService, gb: GossipService, gc: GossipService, gm: GossipService;
+  const receivedAtC: number[] = [];
+
+  before(async () => {
+    b = await startNode('127.0.0.42', { onPeerBanned: (p) => banned.push(p.toString()) }, nodes);
+    a = await startNode('127.0.0.41', { bootstrap: [addrOf(b)] }, nodes);
+    c = await startNode('127.0.0.43', { bootstrap: [addrOf(b)] }, nodes);
+    m = await startNode('127.0.0.44', { bootstrap: [addrOf(b)] }, nodes);
+    const mk = (node: NetworkNode, onMessage?: (msg: GossipMessage) => void): GossipService => {
+      const g = new GossipService({ node, registry: new Registry(), onMessage });
+      g.registerValidator('blocks', validator);
+      services.push(g);
+      return g;
+    };
+    ga = mk(a);
+    gb = mk(b);
+    gc = mk(c, (msg) => void receivedAtC.push(msg.data[1]));
+    gm = mk(m);
+    for (const g of [ga, gb, gc, gm]) {
+      g.subscribe(topic);
+      await g.start();
+    }
+    await gb.waitForMesh(topic, 3, { timeoutMs: 20_000 });
+    for (const g of [ga, gc, gm]) await g.waitForMesh(topic, 1, { timeoutMs: 20_000 });
+  });
+
+  after(async () => {
+    await stopAll(services);
+    await stopAll(nodes);
+  });
+
+  it('rejects cost the sender, which is pruned, disconnected and banned; honest traffic still flows', async () => {
+    let seq = 0;
+    let stop = false;
+    // The attacker: invalid messages every 100 ms. The honest publisher: valid ones every 100 ms.
+    const attacker = (async () => {
+      let n = 0;
+      while (!stop) {
+        await gm.publish(topic, new Uint8Array([0xff, n++ & 0xff, Math.random() * 256])).catch(() => {});
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const honest = (async () => {
+      while (!stop) {
+        await ga.publish(topic, new Uint8Array([1, seq++ & 0xff, Math.random() * 256])).catch(() => {});
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await waitUntil(() => b.getScore(m.peerId) < 0, { timeoutMs: 10_000, what: "M's score below 0" });
+      await waitUntil(() => b.isBanned(m.peerId) && b.libp2p.getConnections(m.peerId).length === 0, {
+        timeoutMs: 15_000,
+        what: 'M disconnected and banned',
+      });
+      assert.ok(b.getScore(m.peerId) < -800, `score ${b.getScore(m.peerId)}`);
+      assert.deepEqual(banned, [m.peerId.toString()]);
+      assert.ok(!gb.getMeshPeers(topic).includes(m.peerId.toString()));
+      assert.ok((await metricValue(gb.metrics.messages, { result: 'reject', code: 'bad_block' })) >= 3);
+      // Honest messages published after the ban still reach C through B.
+      const mark = seq;
+      await waitUntil(() => receivedAtC.some((s) => s === ((mark + 3) & 0xff)), {
+        timeoutMs: 10_000,
+        what: 'honest flow',
+      });
+      assert.ok(b.getScore(a.peerId) >= 0, `honest A scores ${b.getScore(a.peerId)}`);
+      assert.ok(!b.isBanned(a.peerId) && !b.isBanned(c.peerId));
+      assert.equal(
+        await metricValue(gc.metrics.messages, { result: 'reject' }),
+        0,
+        'no invalid message reached C',
+      );
+    } finally {
+      stop = true;
+      await Promise.all([attacker, honest]);
+    }
+    // The banned peer cannot come back.
+    // (M's side may see the connection open for a moment: B refuses it after the Noise handshake.)
+    await m.dial(addrOf(b), AbortSignal.timeout(5_000)).catch(() => {});
+    await waitUntil(() => m.libp2p.getConnections(b.peerId).length === 0, {
+      timeoutMs: 5_000,
+      what: 'refused',
+    });
+    assert.equal(b.libp2p.getConnections(m.peerId).length, 0);
+  });
+});
