@@ -1,6 +1,7 @@
 /** The subcommands beyond keygen, registered in one place. */
 import type { Command } from 'commander';
+import { drawCommand } from './draw.js';
 
 export function commands(): Command[] {
-  return [];
+  return [drawCommand()];
 }

@@ -1,0 +1,32 @@
+// Public surface of the sortition library (issue 6): Dusk deterministic sortition and Keep sortition pools.
+// Pure code, no I/O: safe to embed in a wallet.
+
+export { SortitionError, type SortitionErrorCode } from './errors.js';
+export { sortitionHash, sortitionScore } from './dusk-hash.js';
+export {
+  committee,
+  generator,
+  extractCredits,
+  sortProvisioners,
+  DUSK_UNIT,
+  type Provisioner,
+  type Committee,
+  type CommitteeMember,
+  type CommitteeOptions,
+  type ExtractionWalk,
+  type ExtractionParams,
+} from './dusk-committee.js';
+export { WeightedTree, TREE_ARITY } from './weighted-tree.js';
+export { SortitionTree, type LeafData, type PickedLeaf } from './keep-tree.js';
+export { SortitionPool, V1_INIT_BLOCKS, type PoolConfig, type SelectionContext } from './keep-pool.js';
+export { bitsRequired, truncate, getIndex, type RngDraw } from './keep-rng.js';
+export { POOL_CAPACITY, MAX_OPERATORS, LEVELS, SLOT_COUNT } from './keep-constants.js';
+export {
+  runCommitteeJson,
+  runGroupJson,
+  DrawInputError,
+  MAX_JSON_CREDITS,
+  type DrawInputErrorCode,
+  type CommitteeJsonOutput,
+  type GroupJsonOutput,
+} from './json.js';
