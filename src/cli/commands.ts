@@ -1,7 +1,8 @@
 /** The subcommands beyond keygen, registered in one place. */
 import type { Command } from 'commander';
 import { drawCommand } from './draw.js';
+import { runCommand } from './run.js';
 
 export function commands(): Command[] {
-  return [drawCommand()];
+  return [runCommand(), drawCommand()];
 }

@@ -3,6 +3,8 @@ export {
   PROTOCOL_STATUS,
   PROTOCOL_BLOCKS_BY_RANGE,
   PROTOCOL_EVIDENCE,
+  PROTOCOL_GENESIS,
+  MAX_GENESIS_IDS,
   PROTOCOL_NAMES,
   MAX_STATUS_HEADS,
   type ProtocolName,
@@ -10,6 +12,7 @@ export {
   type Status,
   type BlocksByRangeRequest,
   type EvidenceRequest,
+  type GenesisRequest,
 } from './messages.js';
 export {
   ReqRespService,

@@ -9,15 +9,17 @@ const pb = sortition.v1;
 export const PROTOCOL_STATUS = '/sortition/1/status/proto';
 export const PROTOCOL_BLOCKS_BY_RANGE = '/sortition/1/blocks_by_range/proto';
 export const PROTOCOL_EVIDENCE = '/sortition/1/evidence/proto';
+export const PROTOCOL_GENESIS = '/sortition/1/genesis/proto';
 
 export const PROTOCOLS = {
   status: PROTOCOL_STATUS,
   blocksByRange: PROTOCOL_BLOCKS_BY_RANGE,
   evidence: PROTOCOL_EVIDENCE,
+  genesis: PROTOCOL_GENESIS,
 } as const;
 
 export type ProtocolName = keyof typeof PROTOCOLS;
-export const PROTOCOL_NAMES: readonly ProtocolName[] = ['status', 'blocksByRange', 'evidence'];
+export const PROTOCOL_NAMES: readonly ProtocolName[] = ['status', 'blocksByRange', 'evidence', 'genesis'];
 
 /** The head of one chain as a peer knows it. */
 export interface ChainHead {
@@ -44,6 +46,13 @@ export interface EvidenceRequest {
   ids: Uint8Array[];
   maxCount: number;
 }
+
+export interface GenesisRequest {
+  chainIds: Uint8Array[];
+}
+
+/** Chain ids in one genesis request at most. */
+export const MAX_GENESIS_IDS = 64;
 
 /** Status heads in one message at most. */
 export const MAX_STATUS_HEADS = 64;
@@ -254,3 +263,31 @@ export const evidenceCodec = {
 export function evidenceRequestLimit(r: EvidenceRequest): number {
   return r.ids.length > 0 ? r.ids.length : r.maxCount;
 }
+
+export const genesisCodec = {
+  encodeRequest(r: GenesisRequest): Uint8Array {
+    return pb.GenesisRequest.encode({ chainIds: r.chainIds }).finish();
+  },
+  decodeRequest(bytes: Uint8Array): GenesisRequest {
+    const m = decodeStrict(pb.GenesisRequest, bytes);
+    const r = { chainIds: (m.chainIds ?? []).map(plainBytes) };
+    if (r.chainIds.length < 1 || r.chainIds.length > MAX_GENESIS_IDS) {
+      throw new DecodeError(`between 1 and ${MAX_GENESIS_IDS} chain ids`);
+    }
+    if (r.chainIds.some((id) => id.length !== CHAIN_ID_LENGTH))
+      throw new DecodeError('chain id must be 32 bytes');
+    return r;
+  },
+  encodeResponse(genesis: Uint8Array): Uint8Array {
+    return pb.GenesisResponse.encode({ genesis }).finish();
+  },
+  encodeError(code: ReqRespErrorCode, message: string): Uint8Array {
+    return pb.GenesisResponse.encode({ error: pbError(code, message) }).finish();
+  },
+  decodeResponse(bytes: Uint8Array, protocol: string, peer: string): Uint8Array {
+    const m = decodeStrict(pb.GenesisResponse, bytes);
+    if (m.error) throw errorFromPb(m.error, protocol, peer);
+    if (!m.genesis || m.genesis.length === 0) throw new DecodeError('empty genesis');
+    return plainBytes(m.genesis);
+  },
+};

@@ -21,6 +21,8 @@ import {
   DecodeError,
   evidenceCodec,
   evidenceRequestLimit,
+  genesisCodec,
+  type GenesisRequest,
   PROTOCOLS,
   RESPONDER_CODES,
   statusCodec,
@@ -46,6 +48,8 @@ export interface ReqRespHandlers {
   blocksByRange?: (req: BlocksByRangeRequest, peer: PeerId, signal: AbortSignal) => ItemSource;
   /** Yields encoded evidence. */
   evidence?: (req: EvidenceRequest, peer: PeerId, signal: AbortSignal) => ItemSource;
+  /** Yields the encoded genesis records it knows among those asked for. */
+  genesis?: (req: GenesisRequest, peer: PeerId, signal: AbortSignal) => ItemSource;
 }
 
 export interface ReqRespLimits {
@@ -85,6 +89,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<ProtocolName, RateLimit>> = Ob
   status: { capacity: 5, refillPerSecond: 0.5 },
   blocksByRange: { capacity: 50, refillPerSecond: 5 },
   evidence: { capacity: 20, refillPerSecond: 2 },
+  genesis: { capacity: 20, refillPerSecond: 2 },
 });
 
 export interface ReqRespServiceOptions {
@@ -163,6 +168,7 @@ export class ReqRespService {
     if (h.status) defs.push(this.#statusResponder(h.status) as ResponderDef<never>);
     if (h.blocksByRange) defs.push(this.#blocksResponder(h.blocksByRange) as ResponderDef<never>);
     if (h.evidence) defs.push(this.#evidenceResponder(h.evidence) as ResponderDef<never>);
+    if (h.genesis) defs.push(this.#genesisResponder(h.genesis) as ResponderDef<never>);
     for (const def of defs) {
       const protocol = PROTOCOLS[def.name];
       await this.#libp2p.handle(
@@ -237,6 +243,19 @@ export class ReqRespService {
       evidenceRequestLimit(req),
       opts,
       (f, p) => evidenceCodec.decodeResponse(f, protocol, p),
+    );
+  }
+
+  /** Encoded genesis records the peer knows among those asked for (the caller checks their hashes). */
+  async genesis(peer: PeerTarget, req: GenesisRequest, opts: RequestOptions = {}): Promise<Uint8Array[]> {
+    const protocol = PROTOCOLS.genesis;
+    return this.#requestItems(
+      peer,
+      'genesis',
+      genesisCodec.encodeRequest(req),
+      req.chainIds.length,
+      opts,
+      (f, p) => genesisCodec.decodeResponse(f, protocol, p),
     );
   }
 
@@ -519,6 +538,22 @@ export class ReqRespService {
           Math.min(req.count, limits.maxResponseItems),
           limits.maxResponseBytes,
           (b) => blocksByRangeCodec.encodeResponse(b),
+        ),
+    };
+  }
+
+  #genesisResponder(handler: NonNullable<ReqRespHandlers['genesis']>): ResponderDef<GenesisRequest> {
+    const limits = this.limits;
+    return {
+      name: 'genesis',
+      decodeRequest: (b) => genesisCodec.decodeRequest(b),
+      encodeError: (c, m) => genesisCodec.encodeError(c, m),
+      respond: (req, peer, signal) =>
+        limitItems(
+          handler(req, peer, signal),
+          Math.min(req.chainIds.length, limits.maxResponseItems),
+          limits.maxResponseBytes,
+          (g) => genesisCodec.encodeResponse(g),
         ),
     };
   }

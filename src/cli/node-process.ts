@@ -1,0 +1,169 @@
+/**
+ * What every node process shares (validator, operator, anchor): network and tracking options, the validator
+ * component, the HTTP API with /metrics, logs, and a clean shutdown on SIGINT/SIGTERM.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
+import { fromHex, toHex } from '../crypto/hash.js';
+import { addValidatorRoutes } from '../node/api.js';
+import { ValidatorNode } from '../node/validator.js';
+import { ConfigError, intOption, listOption, option } from '../runtime/config.js';
+import { HttpApi } from '../runtime/http.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
+import { onShutdown } from '../runtime/shutdown.js';
+
+export function addNetworkOptions(cmd: Command): Command {
+  return cmd
+    .addOption(option('--listen <multiaddr...>', 'libp2p listen addresses', ['/ip4/127.0.0.1/tcp/0']))
+    .addOption(option('--announce <multiaddr...>', 'addresses to announce instead of the listen addresses'))
+    .addOption(option('--bootstrap <multiaddr...>', 'peers to dial (with /p2p/<peer-id>) and keep dialing'))
+    .addOption(
+      option(
+        '--track <chain...>',
+        'chain to follow with its ancestors: a chain id (hex) or an operator API URL to read it from',
+      ),
+    )
+    .addOption(
+      option(
+        '--anchor <chain>',
+        'trusted anchor: chain id (hex) or the anchor API URL; tracked chains must descend from it',
+      ),
+    )
+    .addOption(
+      option(
+        '--genesis <file...>',
+        'genesis records known in advance (hex, or JSON with a "genesis" hex field)',
+      ),
+    )
+    .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000));
+}
+
+export interface NodeProcessOptions {
+  dataDir: string;
+  apiHost: string;
+  apiPort: string | number;
+  logLevel: string;
+  listen: string[] | string;
+  announce?: string[] | string;
+  bootstrap?: string[] | string;
+  track?: string[] | string;
+  anchor?: string;
+  genesis?: string[] | string;
+  syncIntervalMs: string | number;
+}
+
+export interface NodeProcess {
+  readonly node: ValidatorNode;
+  readonly api: HttpApi;
+  readonly registry: Registry;
+  readonly log: Logger;
+  readonly apiUrl: string;
+  /** Stops in reverse order; `before` runs first (an operator finishing its block). */
+  onStop(before: () => Promise<void>): void;
+  stop(): Promise<void>;
+}
+
+interface ChainRef {
+  readonly chainId: Uint8Array;
+  readonly genesis?: GenesisRecord;
+}
+
+async function readGenesisFile(path: string): Promise<GenesisRecord> {
+  const text = (await readFile(path, 'utf8')).trim();
+  const hex = text.startsWith('{') ? (JSON.parse(text) as { genesis?: string }).genesis : text;
+  if (!hex) throw new ConfigError(`${path}: expected a "genesis" hex field`);
+  return decodeGenesis(fromHex(hex, path));
+}
+
+/** A chain id in hex, or an operator/anchor API URL whose /v1/chain names the chain (retried until up). */
+async function resolveChain(ref: string, log: Logger, signal: AbortSignal): Promise<ChainRef> {
+  if (!/^https?:\/\//.test(ref)) return { chainId: fromHex(ref, 'chain id') };
+  const url = ref.replace(/\/$/, '') + '/v1/chain';
+  for (let attempt = 0; ; attempt++) {
+    signal.throwIfAborted();
+    try {
+      const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) });
+      if (res.ok) {
+        const j = (await res.json()) as { chainId?: string; genesis?: string };
+        if (!j.genesis) throw new Error('no genesis in the answer');
+        const genesis = decodeGenesis(fromHex(j.genesis, 'genesis'));
+        if (j.chainId && j.chainId !== toHex(genesis.chainId))
+          throw new Error('chain id does not match its genesis');
+        return { chainId: genesis.chainId, genesis };
+      }
+      throw new Error(`HTTP ${res.status}`);
+    } catch (e) {
+      if (signal.aborted) throw e;
+      if (attempt % 10 === 0) log.info({ url, err: (e as Error).message }, 'waiting for chain API');
+      await new Promise((r) => setTimeout(r, Math.min(3000, 200 * (attempt + 1))));
+    }
+  }
+}
+
+export async function startNodeProcess(
+  o: NodeProcessOptions,
+  name: string,
+  extraTrack: GenesisRecord[] = [],
+): Promise<NodeProcess> {
+  const log = createLogger(o.logLevel, name);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const abort = new AbortController();
+  const early = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', early);
+  process.once('SIGTERM', early);
+  const genesis = await Promise.all(listOption(o.genesis).map(readGenesisFile));
+  const track: Uint8Array[] = [];
+  for (const ref of listOption(o.track)) {
+    const c = await resolveChain(ref, log, abort.signal);
+    track.push(c.chainId);
+    if (c.genesis) genesis.push(c.genesis);
+  }
+  let anchorId: Uint8Array | undefined;
+  if (o.anchor) {
+    const a = await resolveChain(o.anchor, log, abort.signal);
+    anchorId = a.chainId;
+    if (a.genesis) genesis.push(a.genesis);
+  }
+  for (const g of extraTrack) {
+    genesis.push(g);
+    track.push(g.chainId);
+  }
+  if (track.length === 0 && anchorId) track.push(anchorId);
+  process.off('SIGINT', early);
+  process.off('SIGTERM', early);
+
+  const node = new ValidatorNode({
+    dataDir: o.dataDir,
+    listen: listOption(o.listen),
+    announce: listOption(o.announce),
+    bootstrap: listOption(o.bootstrap),
+    anchorId,
+    track,
+    genesis,
+    registry,
+    log,
+    syncIntervalMs: intOption(o.syncIntervalMs, 'sync-interval-ms', 100),
+    progressBar: process.stderr.isTTY === true,
+  });
+  await node.start();
+  const api = new HttpApi(log.child({ component: 'api' }));
+  addValidatorRoutes(api, node, registry);
+  const addr = await api.start(o.apiHost, intOption(o.apiPort, 'api-port', 0, 65535));
+  const apiUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  log.info({ api: apiUrl }, 'HTTP API listening');
+  const befores: (() => Promise<void>)[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const b of befores.reverse()) await b();
+    await api.stop();
+    await node.stop();
+    log.info('stopped');
+  };
+  onShutdown(log, stop);
+  return { node, api, registry, log, apiUrl, onStop: (b) => befores.push(b), stop };
+}

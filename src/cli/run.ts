@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { addCommonOptions, resolveOptions } from '../runtime/config.js';
+import { addNetworkOptions, startNodeProcess, type NodeProcessOptions } from './node-process.js';
+
+export function runCommand(): Command {
+  const cmd = new Command('run').description(
+    'run a light validator: follow chains and their ancestors, verify every block, flag fraud, relay valid blocks',
+  );
+  addCommonOptions(cmd, { dataDir: '.data/validator', apiPort: 8080 });
+  addNetworkOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Every option can also be set as SORTITION_<OPTION> (e.g. SORTITION_TRACK, lists comma-separated) or in --config.
+Example:
+  sortition-node run --anchor http://127.0.0.1:8080 --track http://127.0.0.1:8081 \\
+    --bootstrap /ip4/127.0.0.1/tcp/9000/p2p/12D3Koo... --api-port 8090`,
+  );
+  cmd.action(async () => {
+    await startNodeProcess(resolveOptions<NodeProcessOptions & Record<string, unknown>>(cmd), 'validator');
+  });
+  return cmd;
+}

@@ -1,0 +1,111 @@
+/**
+ * The validator's read-only HTTP API and /metrics. Reads state from the validator; the only write is
+ * submitting evidence, which is verified like evidence from the network.
+ */
+import type { Registry } from 'prom-client';
+import { sortition } from '../gen/proto.js';
+import { decodeCanonical } from '../codec/canonical.js';
+import { DecodeError } from '../codec/errors.js';
+import { fromHex, toHex } from '../crypto/hash.js';
+import { ChainError } from '../chain/errors.js';
+import { pathFromProto } from '../tree/path.js';
+import { TreeError } from '../tree/errors.js';
+import { checkPath } from '../tree/verify.js';
+import { HttpError, type HttpApi } from '../runtime/http.js';
+import type { ValidatorNode } from './validator.js';
+
+function hexParam(s: unknown, what: string): Uint8Array {
+  if (typeof s !== 'string') throw new HttpError(400, 'BAD_REQUEST', `${what} must be a hex string`);
+  try {
+    return fromHex(s, what);
+  } catch (e) {
+    throw new HttpError(400, 'BAD_REQUEST', (e as Error).message);
+  }
+}
+
+/** Protocol errors are the client's: 400 with their code. */
+export function protocolErrors(e: unknown): HttpError | undefined {
+  if (e instanceof DecodeError || e instanceof TreeError || e instanceof ChainError) {
+    return new HttpError(400, e.code, e.message);
+  }
+  return undefined;
+}
+
+export function addValidatorRoutes(api: HttpApi, node: ValidatorNode, registry: Registry): void {
+  api.mapErrors(protocolErrors);
+  api.route('GET', '/v1/status', () => ({
+    json: {
+      peerId: node.peerId.toString(),
+      peers: node.connectedPeers().length,
+      listen: node.multiaddrs(),
+      chains: node.tracker.status(),
+    },
+  }));
+  api.route('GET', '/v1/evidence', () => ({
+    json: node.evidenceList().map((e) => ({
+      kind: e.kind,
+      chainId: toHex(e.chainId),
+      height: e.height,
+      id: toHex(e.id),
+      evidence: toHex(e.bytes),
+    })),
+  }));
+  api.route('POST', '/v1/evidence', async (req) => {
+    const { evidence } = req.json<{ evidence?: string }>() ?? {};
+    const v = await node.ingestEvidence(hexParam(evidence, 'evidence'), 'api');
+    if (v.result === 'reject')
+      throw new HttpError(400, v.code ?? 'EVIDENCE_NOT_PROVEN', 'evidence does not prove what it claims');
+    if (v.result === 'ignore' && v.code !== 'DUPLICATE')
+      throw new HttpError(422, v.code ?? 'IGNORED', 'evidence cannot be judged here');
+    return { status: v.result === 'accept' ? 201 : 200, json: { result: v.result, code: v.code ?? null } };
+  });
+  api.route('GET', '/v1/chains/:id', (req) => {
+    const id = hexParam(req.params.id, 'chain id');
+    const st = node.tracker.status().find((c) => c.chainId === toHex(id));
+    const g = node.tracker.genesisOf(id);
+    if (!st || !g) throw new HttpError(404, 'UNKNOWN_CHAIN', `chain ${req.params.id} is not tracked here`);
+    return { json: { ...st, genesis: toHex(g.bytes) } };
+  });
+  api.route('GET', '/v1/chains/:id/blocks/:height', async (req) => {
+    const id = hexParam(req.params.id, 'chain id');
+    const h = Number(req.params.height);
+    const [b] = Number.isSafeInteger(h) && h > 0 ? await node.storedBlocks(id, h, 1) : [];
+    if (!b) throw new HttpError(404, 'NOT_FOUND', 'no such block here');
+    return { json: { chainId: req.params.id, height: h, block: toHex(b) } };
+  });
+  // Is a contract proof a user holds still current against the root this node verified?
+  api.route('POST', '/v1/chains/:id/proofs/check', (req) => {
+    const id = hexParam(req.params.id, 'chain id');
+    const state = node.tracker.state(id);
+    if (!state) throw new HttpError(404, 'UNKNOWN_CHAIN', `chain ${req.params.id} is not tracked here`);
+    const { path } = req.json<{ path?: string }>() ?? {};
+    const p = pathFromProto(decodeCanonical(sortition.v1.Path, hexParam(path, 'path'), 8192, 'path'));
+    let current = true;
+    let code: string | null = null;
+    try {
+      checkPath(state.stateRoot, p);
+    } catch (e) {
+      if (!(e instanceof TreeError)) throw e;
+      current = false;
+      code = e.code;
+    }
+    const c = p.leaf?.contract;
+    return {
+      json: {
+        chainId: toHex(id),
+        height: state.height,
+        stateRoot: toHex(state.stateRoot),
+        faulty: node.tracker.view(id)?.faulty ?? false,
+        current,
+        code,
+        contract: c
+          ? { start: c.start.toString(), end: c.end.toString(), owner: toHex(c.owner), nonce: c.nonce }
+          : null,
+      },
+    };
+  });
+  api.route('GET', '/metrics', async () => ({
+    text: await registry.metrics(),
+    contentType: registry.contentType,
+  }));
+}

@@ -1,0 +1,70 @@
+/** The validator's Prometheus metrics, on the node's own registry. Chain labels are the first 16 hex digits. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface NodeMetrics {
+  readonly blocks: Counter<'chain' | 'result' | 'code' | 'source'>;
+  readonly evidence: Counter<'kind' | 'source'>;
+  readonly height: Gauge<'chain'>;
+  readonly anchoredHeight: Gauge<'chain'>;
+  readonly faulty: Gauge<'chain'>;
+  readonly syncTarget: Gauge<'chain'>;
+  readonly syncBlocks: Counter<'chain'>;
+  readonly validationSeconds: Histogram<'source'>;
+}
+
+export const chainLabel = (hex: string): string => hex.slice(0, 16);
+
+export function createNodeMetrics(registry: Registry): NodeMetrics {
+  const registers = [registry];
+  return {
+    blocks: new Counter({
+      name: 'sortition_blocks_total',
+      help: 'Blocks judged, by chain, result (accept, ignore, reject), reason code and source',
+      labelNames: ['chain', 'result', 'code', 'source'],
+      registers,
+    }),
+    evidence: new Counter({
+      name: 'sortition_evidence_total',
+      help: 'New fraud evidence, by kind and source (found here, or received and verified)',
+      labelNames: ['kind', 'source'],
+      registers,
+    }),
+    height: new Gauge({
+      name: 'sortition_chain_height',
+      help: 'Validated head height',
+      labelNames: ['chain'],
+      registers,
+    }),
+    anchoredHeight: new Gauge({
+      name: 'sortition_chain_anchored_height',
+      help: 'Highest height committed by a valid parent block and matching what this chain gossiped',
+      labelNames: ['chain'],
+      registers,
+    }),
+    faulty: new Gauge({
+      name: 'sortition_chain_faulty',
+      help: '1 when evidence shows the operator cheated',
+      labelNames: ['chain'],
+      registers,
+    }),
+    syncTarget: new Gauge({
+      name: 'sortition_sync_target_height',
+      help: 'Highest head height peers report for the chain',
+      labelNames: ['chain'],
+      registers,
+    }),
+    syncBlocks: new Counter({
+      name: 'sortition_sync_blocks_total',
+      help: 'Blocks fetched by backfill',
+      labelNames: ['chain'],
+      registers,
+    }),
+    validationSeconds: new Histogram({
+      name: 'sortition_block_validation_seconds',
+      help: 'Time to judge and apply one block',
+      labelNames: ['source'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+  };
+}

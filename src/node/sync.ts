@@ -1,0 +1,194 @@
+/**
+ * Backfill: learns peers' heads through the status protocol (asking, and from peers that ask us), and fetches
+ * missing blocks by range, oldest first, through the same ingestion path as gossip. Runs on start, whenever a
+ * block from the future shows the node is behind, and on a timer as a fallback. A progress bar on a terminal,
+ * progress logs otherwise.
+ */
+import type { PeerId } from '@libp2p/interface';
+import cliProgress from 'cli-progress';
+import { toHex } from '../crypto/hash.js';
+import type { ReqRespService } from '../p2p/reqresp/reqresp.js';
+import type { Status } from '../p2p/reqresp/messages.js';
+import type { Logger } from '../runtime/logger.js';
+import { chainLabel, type NodeMetrics } from './metrics.js';
+import type { Verdict } from './tracker.js';
+
+export interface SyncDeps {
+  readonly reqresp: ReqRespService;
+  readonly peers: () => PeerId[];
+  readonly tracked: () => Uint8Array[];
+  readonly height: (chainId: Uint8Array) => number;
+  readonly ourStatus: () => Status;
+  readonly ingest: (chainId: Uint8Array, block: Uint8Array) => Promise<Verdict>;
+  readonly log: Logger;
+  readonly metrics: NodeMetrics;
+  readonly intervalMs: number;
+  /** Blocks asked for in one request. */
+  readonly batch: number;
+  readonly progressBar: boolean;
+}
+
+interface PeerHead {
+  readonly height: number;
+  readonly at: number;
+}
+
+export class Syncer {
+  /** chain hex -> peer id -> reported head */
+  private readonly heads = new Map<string, Map<string, PeerHead>>();
+  private readonly peerById = new Map<string, PeerId>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private lastStatusPoll = 0;
+
+  constructor(private readonly d: SyncDeps) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.request(), this.d.intervalMs);
+    this.timer.unref();
+    this.request();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** What a peer told us about its heads (from its status request or our status request). */
+  observe(peer: PeerId, status: Status): boolean {
+    let ahead = false;
+    const now = Date.now();
+    this.peerById.set(peer.toString(), peer);
+    for (const h of status.heads) {
+      const k = toHex(h.chainId);
+      let m = this.heads.get(k);
+      if (!m) this.heads.set(k, (m = new Map()));
+      const height = Number(h.height);
+      m.set(peer.toString(), { height, at: now });
+      if (this.d.tracked().some((id) => toHex(id) === k) && height > this.d.height(h.chainId)) ahead = true;
+    }
+    return ahead;
+  }
+
+  /** Runs a sync round soon; rounds never overlap, and a request during a round causes one more. */
+  request(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.round()
+      .catch((e: unknown) => this.d.log.warn({ err: e }, 'sync round failed'))
+      .finally(() => {
+        this.running = null;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.request();
+        }
+      });
+  }
+
+  private async pollStatus(): Promise<void> {
+    // The status protocol is rate-limited by peers: poll at most once per second.
+    if (Date.now() - this.lastStatusPoll < 1000) return;
+    this.lastStatusPoll = Date.now();
+    const ours = this.d.ourStatus();
+    await Promise.allSettled(
+      this.d.peers().map(async (p) => {
+        const s = await this.d.reqresp.status(p, ours, { timeoutMs: 5000 });
+        this.observe(p, s);
+      }),
+    );
+  }
+
+  private async round(): Promise<void> {
+    await this.pollStatus();
+    const connected = new Set(this.d.peers().map((p) => p.toString()));
+    const jobs: { chainId: Uint8Array; target: number; peers: string[] }[] = [];
+    for (const chainId of this.d.tracked()) {
+      const k = toHex(chainId);
+      const reported = [...(this.heads.get(k) ?? new Map<string, PeerHead>()).entries()].filter(([p]) =>
+        connected.has(p),
+      );
+      const target = Math.max(0, ...reported.map(([, h]) => h.height));
+      this.d.metrics.syncTarget.set({ chain: chainLabel(k) }, target);
+      const local = this.d.height(chainId);
+      if (target > local) {
+        const peers = reported.filter(([, h]) => h.height > local).sort((a, b) => b[1].height - a[1].height);
+        jobs.push({ chainId, target, peers: peers.map(([p]) => p) });
+      }
+    }
+    if (jobs.length === 0) return;
+    // Parents first: a child's anchoring is checked against commits the parent has already validated.
+    const total = jobs.reduce((s, j) => s + (j.target - this.d.height(j.chainId)), 0);
+    const bar = this.d.progressBar
+      ? new cliProgress.SingleBar(
+          { format: 'backfill [{bar}] {value}/{total} blocks', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+    bar?.start(total, 0);
+    let done = 0;
+    let lastLog = Date.now();
+    try {
+      for (const job of jobs) {
+        for (const peerKey of job.peers) {
+          const peer = this.peerById.get(peerKey);
+          if (!peer || this.stopped) continue;
+          const ok = await this.fetchFrom(peer, job.chainId, job.target, (n) => {
+            done += n;
+            bar?.update(done);
+            if (!bar && Date.now() - lastLog > 2000) {
+              lastLog = Date.now();
+              this.d.log.info({ done, total }, 'backfill progress');
+            }
+          });
+          if (ok || this.d.height(job.chainId) >= job.target) break;
+        }
+      }
+    } finally {
+      bar?.stop();
+    }
+    if (total > 0) this.d.log.info({ blocks: done, chains: jobs.length }, 'backfill round done');
+  }
+
+  /** Fetches blocks until `target` from one peer; false when the peer failed or served something invalid. */
+  private async fetchFrom(
+    peer: PeerId,
+    chainId: Uint8Array,
+    target: number,
+    progress: (n: number) => void,
+  ): Promise<boolean> {
+    const label = chainLabel(toHex(chainId));
+    while (!this.stopped && this.d.height(chainId) < target) {
+      const start = this.d.height(chainId) + 1;
+      const count = Math.min(this.d.batch, target - start + 1);
+      let blocks: Uint8Array[];
+      try {
+        blocks = await this.d.reqresp.blocksByRange(peer, { chainId, startHeight: BigInt(start), count });
+      } catch (e) {
+        this.d.log.debug({ peer: peer.toString(), err: (e as Error).message }, 'blocks by range failed');
+        return false;
+      }
+      if (blocks.length === 0) return false;
+      for (const b of blocks) {
+        const v = await this.d.ingest(chainId, b);
+        if (v.result === 'reject') {
+          this.d.log.warn(
+            { peer: peer.toString(), code: v.code, chain: label },
+            'peer served an invalid block',
+          );
+          return false;
+        }
+        this.d.metrics.syncBlocks.inc({ chain: label });
+        progress(1);
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,403 @@
+/**
+ * The light validator runtime: one libp2p node, gossip on the block topics of every tracked chain and its
+ * ancestors plus the evidence topic, request/response (status, blocks by range, evidence, genesis), backfill,
+ * the validator's store, and the tracker that judges everything. Operators run the same component and publish
+ * their blocks through it.
+ */
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { PeerId } from '@libp2p/interface';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { Registry } from 'prom-client';
+import { bytesEqual } from '../codec/canonical.js';
+import { toHex } from '../crypto/hash.js';
+import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
+import type { VerifiedEvidence } from '../chain/evidence.js';
+import { verifyEvidence } from '../chain/evidence.js';
+import { GossipValidationError } from '../p2p/errors.js';
+import { GossipService } from '../p2p/gossip.js';
+import { loadOrCreatePrivateKey } from '../p2p/identity.js';
+import { createNetworkNode, type NetworkNode, type NetworkNodeOptions } from '../p2p/libp2p.js';
+import { ReqRespService } from '../p2p/reqresp/reqresp.js';
+import type { Status } from '../p2p/reqresp/messages.js';
+import { blocksTopic, EVIDENCE_TOPIC } from '../p2p/topics.js';
+import type { Logger } from '../runtime/logger.js';
+import { chainLabel, createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { NodeStore } from './store.js';
+import { Syncer } from './sync.js';
+import { Tracker, type Verdict } from './tracker.js';
+
+export interface ValidatorOptions {
+  readonly dataDir: string;
+  readonly listen: string[];
+  readonly announce?: string[];
+  readonly bootstrap: string[];
+  /** The trusted anchor's chain id; every tracked chain must descend from it. */
+  readonly anchorId?: Uint8Array;
+  /** Chains to follow; their ancestors are followed too. */
+  readonly track: Uint8Array[];
+  /** Genesis records known in advance (otherwise fetched from peers and checked by hash). */
+  readonly genesis: GenesisRecord[];
+  readonly registry: Registry;
+  readonly log: Logger;
+  readonly syncIntervalMs?: number;
+  readonly progressBar?: boolean;
+  readonly maxMessageSize?: number;
+  /** Extra network options (tests tune scoring and timing). */
+  readonly network?: Partial<NetworkNodeOptions>;
+}
+
+export type BlockSource = 'gossip' | 'sync' | 'local';
+
+export class ValidatorNode {
+  readonly tracker = new Tracker();
+  readonly metrics: NodeMetrics;
+  private readonly store: NodeStore;
+  private network!: NetworkNode;
+  private gossip!: GossipService;
+  private reqresp!: ReqRespService;
+  private syncer!: Syncer;
+  private readonly wanted: Uint8Array[];
+  private resolveTimer: NodeJS.Timeout | null = null;
+  private resolving = false;
+  private started = false;
+  /** Serialises block ingestion so persistence follows the order in which the tracker applied blocks. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly evidenceListeners: ((ev: VerifiedEvidence) => void)[] = [];
+
+  constructor(private readonly opts: ValidatorOptions) {
+    this.metrics = createNodeMetrics(opts.registry);
+    this.store = new NodeStore(join(opts.dataDir, 'validator-db'));
+    this.wanted = [...opts.track];
+  }
+
+  get peerId(): PeerId {
+    return this.network.peerId;
+  }
+
+  multiaddrs(): string[] {
+    return this.network.getMultiaddrs().map((m) => m.toString());
+  }
+
+  connectedPeers(): PeerId[] {
+    return this.network.getConnectedPeers();
+  }
+
+  meshPeers(chainId: Uint8Array): number {
+    return this.gossip.getMeshPeers(blocksTopic(chainId)).length;
+  }
+
+  onEvidence(f: (ev: VerifiedEvidence) => void): void {
+    this.evidenceListeners.push(f);
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.opts;
+    await mkdir(this.opts.dataDir, { recursive: true, mode: 0o700 });
+    await this.store.open();
+    await this.restore();
+    const privateKey = await loadOrCreatePrivateKey(this.opts.dataDir);
+    this.network = await createNetworkNode({
+      listen: this.opts.listen,
+      announce: this.opts.announce,
+      bootstrap: this.opts.bootstrap,
+      privateKey,
+      maxMessageSize: this.opts.maxMessageSize,
+      logger: log.child({ component: 'p2p' }),
+      ...this.opts.network,
+    });
+    this.gossip = new GossipService({
+      node: this.network,
+      registry: this.opts.registry,
+      logger: log.child({ component: 'gossip' }),
+    });
+    this.reqresp = new ReqRespService({
+      libp2p: this.network.libp2p,
+      registry: this.opts.registry,
+      logger: log.child({ component: 'reqresp' }),
+      handlers: {
+        status: (peerStatus, peer) => {
+          if (this.syncer.observe(peer, peerStatus)) this.syncer.request();
+          return this.ourStatus();
+        },
+        blocksByRange: (req) => this.serveBlocks(req.chainId, Number(req.startHeight), req.count),
+        evidence: (req) => this.serveEvidence(req.chainId, req.ids, req.maxCount),
+        genesis: (req) =>
+          req.chainIds.map((id) => this.tracker.genesisOf(id)?.bytes).filter((b): b is Uint8Array => !!b),
+      },
+    });
+    this.gossip.registerValidator('blocks', async (msg) => {
+      if (msg.topic.kind !== 'blocks') throw GossipValidationError.reject('WRONG_TOPIC');
+      toGossip(await this.ingest(msg.topic.chainId, msg.data, 'gossip'));
+    });
+    this.gossip.registerValidator('evidence', async (msg) =>
+      toGossip(await this.ingestEvidence(msg.data, 'gossip')),
+    );
+    this.syncer = new Syncer({
+      reqresp: this.reqresp,
+      peers: () => this.network.getConnectedPeers(),
+      tracked: () => this.tracker.trackedIds(),
+      height: (id) => this.tracker.state(id)?.height ?? 0,
+      ourStatus: () => this.ourStatus(),
+      ingest: (id, b) => this.ingest(id, b, 'sync'),
+      log: log.child({ component: 'sync' }),
+      metrics: this.metrics,
+      intervalMs: this.opts.syncIntervalMs ?? 3000,
+      batch: 32,
+      progressBar: this.opts.progressBar ?? false,
+    });
+    await this.network.start();
+    await this.gossip.start();
+    await this.reqresp.start();
+    this.gossip.subscribe(EVIDENCE_TOPIC);
+    for (const id of this.tracker.trackedIds()) this.gossip.subscribe(blocksTopic(id));
+    this.started = true;
+    this.syncer.start();
+    this.resolveTimer = setInterval(() => void this.resolveAncestry(), 1000);
+    this.resolveTimer.unref();
+    await this.resolveAncestry();
+    log.info({ peerId: this.peerId.toString(), listen: this.multiaddrs() }, 'validator started');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    if (this.resolveTimer) clearInterval(this.resolveTimer);
+    await this.syncer.stop();
+    await this.queue.catch(() => undefined);
+    await this.reqresp.stop();
+    await this.gossip.stop();
+    await this.network.stop();
+    await this.store.close();
+  }
+
+  /** Loads what the node knew before a restart: genesis records, tracked chains at their heads, evidence. */
+  private async restore(): Promise<void> {
+    for (const g of this.opts.genesis) {
+      this.tracker.learn(g);
+      await this.store.putGenesis(g);
+    }
+    for (const g of await this.store.genesis()) this.tracker.learn(g);
+    for (const g of this.tracker.knownGenesis()) {
+      const meta = await this.store.meta(g.chainId);
+      if (!meta) continue;
+      const recent = await this.store.recentHeaders(g.chainId, meta.height, 1024);
+      const head = recent.length ? recent[recent.length - 1] : null;
+      this.tracker.track(g, { head, recent, anchoredHeight: meta.anchoredHeight, faulty: meta.faulty });
+      this.observeChain(g.chainId);
+    }
+    for (const e of await this.store.evidence()) {
+      try {
+        this.tracker.restoreEvidence(verifyEvidence(e, this.tracker.genesisOf));
+      } catch {
+        // Evidence whose genesis records are gone cannot be re-checked; it stays on disk for the API.
+      }
+    }
+  }
+
+  /**
+   * Resolves the ancestry of every chain the node was asked to track: genesis records from config, the store,
+   * parents' open-child transactions, or peers (checked by hash), up to the trusted anchor. Chains whose
+   * ancestry is complete are tracked, subscribed and synced, ancestors first.
+   */
+  private async resolveAncestry(): Promise<void> {
+    if (this.resolving || !this.started) return;
+    this.resolving = true;
+    try {
+      for (const id of this.wanted) {
+        const missing = this.missingAncestor(id);
+        if (missing) {
+          await this.fetchGenesis(missing);
+          continue;
+        }
+        const chain = this.tracker.ancestry(id)!;
+        const root = chain[chain.length - 1];
+        if (this.opts.anchorId && !bytesEqual(root.chainId, this.opts.anchorId)) {
+          this.opts.log.error(
+            { chain: toHex(id), anchor: toHex(root.chainId) },
+            'chain does not descend from the trusted anchor: not tracked',
+          );
+          continue;
+        }
+        for (const g of [...chain].reverse()) await this.startTracking(g);
+      }
+    } finally {
+      this.resolving = false;
+    }
+  }
+
+  private missingAncestor(id: Uint8Array): Uint8Array | null {
+    let cur: Uint8Array = id;
+    for (let i = 0; i < 64; i++) {
+      const g = this.tracker.genesisOf(cur);
+      if (!g) return cur;
+      if (isAnchor(g.genesis)) return null;
+      cur = g.genesis.parentChain;
+    }
+    return null;
+  }
+
+  private async fetchGenesis(id: Uint8Array): Promise<void> {
+    for (const peer of this.network.getConnectedPeers()) {
+      try {
+        const items = await this.reqresp.genesis(peer, { chainIds: [id] }, { timeoutMs: 5000 });
+        for (const bytes of items) {
+          const rec = decodeGenesis(bytes);
+          if (!bytesEqual(rec.chainId, id)) continue;
+          this.tracker.learn(rec);
+          await this.store.putGenesis(rec);
+          return;
+        }
+      } catch (e) {
+        this.opts.log.debug({ peer: peer.toString(), err: (e as Error).message }, 'genesis request failed');
+      }
+    }
+  }
+
+  private async startTracking(g: GenesisRecord): Promise<void> {
+    if (this.tracker.isTracked(g.chainId)) return;
+    this.tracker.track(g);
+    await this.store.putGenesis(g);
+    await this.store.putMeta(g.chainId, { height: 0, anchoredHeight: 0, faulty: false });
+    this.gossip.subscribe(blocksTopic(g.chainId));
+    this.observeChain(g.chainId);
+    this.opts.log.info({ chain: toHex(g.chainId), name: g.genesis.name }, 'tracking chain');
+    this.syncer.request();
+  }
+
+  private observeChain(chainId: Uint8Array): void {
+    const label = chainLabel(toHex(chainId));
+    const v = this.tracker.view(chainId);
+    this.metrics.height.set({ chain: label }, this.tracker.state(chainId)?.height ?? 0);
+    this.metrics.anchoredHeight.set({ chain: label }, v?.anchoredHeight ?? 0);
+    this.metrics.faulty.set({ chain: label }, v?.faulty ? 1 : 0);
+  }
+
+  private ourStatus(): Status {
+    return {
+      heads: this.tracker.trackedIds().map((id) => {
+        const s = this.tracker.state(id)!;
+        return { chainId: id, height: BigInt(s.height), headHash: s.height ? s.headHash : new Uint8Array(0) };
+      }),
+    };
+  }
+
+  private async *serveBlocks(chainId: Uint8Array, start: number, count: number): AsyncGenerator<Uint8Array> {
+    yield* await this.store.blocks(chainId, start, Math.min(count, 64));
+  }
+
+  private serveEvidence(chainId: Uint8Array, ids: Uint8Array[], max: number): Uint8Array[] {
+    const all = this.tracker.evidence().filter((e) => bytesEqual(e.chainId, chainId));
+    const pick = ids.length ? all.filter((e) => ids.some((id) => bytesEqual(id, e.id))) : all;
+    return pick.slice(0, Math.max(max, ids.length)).map((e) => e.bytes);
+  }
+
+  /** Judges one block and applies what follows: persistence, evidence, discovered chains, sync. */
+  ingest(chainId: Uint8Array, bytes: Uint8Array, source: BlockSource): Promise<Verdict> {
+    const run = this.queue.then(() => this.ingestNow(chainId, bytes, source));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ingestNow(chainId: Uint8Array, bytes: Uint8Array, source: BlockSource): Promise<Verdict> {
+    const end = this.metrics.validationSeconds.startTimer({ source });
+    const out = this.tracker.onBlock(chainId, bytes);
+    end();
+    const label = chainLabel(toHex(chainId));
+    this.metrics.blocks.inc({
+      chain: label,
+      result: out.verdict.result,
+      code: out.verdict.code ?? 'ok',
+      source,
+    });
+    if (out.accepted) {
+      const v = this.tracker.view(chainId)!;
+      const meta = { height: out.accepted.state.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty };
+      await this.store.putBlock(chainId, meta.height, bytes, out.accepted.block.signed, meta);
+      this.opts.log.debug({ chain: label, height: meta.height, source }, 'block accepted');
+    } else if (out.verdict.result === 'reject') {
+      this.opts.log.info({ chain: label, code: out.verdict.code, source }, 'block rejected');
+    }
+    for (const g of out.discovered) await this.store.putGenesis(g);
+    for (const id of out.anchored) {
+      const v = this.tracker.view(id)!;
+      const s = this.tracker.state(id)!;
+      await this.store.putMeta(id, { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty });
+      this.observeChain(id);
+    }
+    for (const ev of out.evidence) await this.onNewEvidence(ev, 'found');
+    this.observeChain(chainId);
+    if (out.behind) this.syncer.request();
+    return out.verdict;
+  }
+
+  /** Judges evidence from gossip or the API; new valid evidence is stored, logged and relayed. */
+  async ingestEvidence(bytes: Uint8Array, source: 'gossip' | 'api'): Promise<Verdict> {
+    const r = this.tracker.onEvidence(bytes);
+    if (r.isNew && r.evidence) await this.onNewEvidence(r.evidence, source);
+    return r.verdict;
+  }
+
+  private async onNewEvidence(ev: VerifiedEvidence, source: 'found' | 'gossip' | 'api'): Promise<void> {
+    await this.store.putEvidence(ev.id, ev.bytes);
+    const v = this.tracker.view(ev.chainId);
+    const s = this.tracker.state(ev.chainId);
+    if (v && s)
+      await this.store.putMeta(ev.chainId, {
+        height: s.height,
+        anchoredHeight: v.anchoredHeight,
+        faulty: v.faulty,
+      });
+    this.metrics.evidence.inc({ kind: ev.kind, source });
+    this.observeChain(ev.chainId);
+    this.opts.log.warn(
+      { kind: ev.kind, chain: toHex(ev.chainId), height: ev.height, id: toHex(ev.id), source },
+      'double-spend evidence',
+    );
+    // Evidence we found or got from the API is published once; gossip relays what arrived by gossip.
+    if (source !== 'gossip') await this.gossip.publish(EVIDENCE_TOPIC, ev.bytes).catch(() => 0);
+    for (const f of this.evidenceListeners) f(ev);
+  }
+
+  /**
+   * Publishes a block produced in this process (an operator). It is judged like any other block first, so an
+   * operator can never gossip what its own validator rejects; `raw` skips that (fault injection only).
+   */
+  async publishBlock(chainId: Uint8Array, bytes: Uint8Array, opts: { raw?: boolean } = {}): Promise<Verdict> {
+    let verdict: Verdict = { result: 'accept' };
+    if (!opts.raw) {
+      verdict = await this.ingest(chainId, bytes, 'local');
+      if (verdict.result !== 'accept') return verdict;
+    }
+    await this.gossip.publish(blocksTopic(chainId), bytes);
+    return verdict;
+  }
+
+  /** Tracks a chain (and its ancestors) from now on. */
+  async follow(chainId: Uint8Array, genesis?: GenesisRecord[]): Promise<void> {
+    for (const g of genesis ?? []) {
+      this.tracker.learn(g);
+      await this.store.putGenesis(g);
+    }
+    if (!this.wanted.some((w) => bytesEqual(w, chainId))) this.wanted.push(chainId);
+    await this.resolveAncestry();
+  }
+
+  async dial(addr: string): Promise<void> {
+    await this.network.dial(multiaddr(addr));
+  }
+
+  evidenceList(): VerifiedEvidence[] {
+    return this.tracker.evidence();
+  }
+
+  async storedBlocks(chainId: Uint8Array, start: number, count: number): Promise<Uint8Array[]> {
+    return this.store.blocks(chainId, start, count);
+  }
+}
+
+function toGossip(v: Verdict): void {
+  if (v.result === 'accept') return;
+  const code = v.code ?? 'unknown';
+  throw v.result === 'ignore' ? GossipValidationError.ignore(code) : GossipValidationError.reject(code);
+}
