@@ -37,7 +37,10 @@ export function addNetworkOptions(cmd: Command): Command {
         'genesis records known in advance (hex, or JSON with a "genesis" hex field)',
       ),
     )
-    .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000));
+    .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000))
+    .addOption(
+      option('--bench-accept-all', 'benchmark baseline: relay blocks without validating them').hideHelp(),
+    );
 }
 
 export interface NodeProcessOptions {
@@ -52,6 +55,7 @@ export interface NodeProcessOptions {
   anchor?: string;
   genesis?: string[] | string;
   syncIntervalMs: string | number;
+  benchAcceptAll?: boolean;
 }
 
 export interface NodeProcess {
@@ -147,6 +151,7 @@ export async function startNodeProcess(
     log,
     syncIntervalMs: intOption(o.syncIntervalMs, 'sync-interval-ms', 100),
     progressBar: process.stderr.isTTY === true,
+    acceptAll: o.benchAcceptAll === true,
   });
   await node.start();
   const api = new HttpApi(log.child({ component: 'api' }));

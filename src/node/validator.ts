@@ -11,6 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { Registry } from 'prom-client';
 import { bytesEqual } from '../codec/canonical.js';
 import { toHex } from '../crypto/hash.js';
+import { decodeBlock } from '../chain/block.js';
 import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
 import type { VerifiedEvidence } from '../chain/evidence.js';
 import { verifyEvidence } from '../chain/evidence.js';
@@ -45,6 +46,11 @@ export interface ValidatorOptions {
   readonly maxMessageSize?: number;
   /** Extra network options (tests tune scoring and timing). */
   readonly network?: Partial<NetworkNodeOptions>;
+  /**
+   * Benchmark baseline only: accept and relay every block after decoding its header, validating nothing. The
+   * propagation benchmark compares this with full validation.
+   */
+  readonly acceptAll?: boolean;
 }
 
 export type BlockSource = 'gossip' | 'sync' | 'local';
@@ -128,6 +134,7 @@ export class ValidatorNode {
     });
     this.gossip.registerValidator('blocks', async (msg) => {
       if (msg.topic.kind !== 'blocks') throw GossipValidationError.reject('WRONG_TOPIC');
+      if (this.opts.acceptAll) return this.acceptUnchecked(msg.topic.chainId, msg.data);
       toGossip(await this.ingest(msg.topic.chainId, msg.data, 'gossip'));
     });
     this.gossip.registerValidator('evidence', async (msg) =>
@@ -290,6 +297,17 @@ export class ValidatorNode {
     const all = this.tracker.evidence().filter((e) => bytesEqual(e.chainId, chainId));
     const pick = ids.length ? all.filter((e) => ids.some((id) => bytesEqual(id, e.id))) : all;
     return pick.slice(0, Math.max(max, ids.length)).map((e) => e.bytes);
+  }
+
+  private acceptUnchecked(chainId: Uint8Array, bytes: Uint8Array): void {
+    const h = decodeBlock(bytes).signed.header.height;
+    this.metrics.blocks.inc({
+      chain: chainLabel(toHex(chainId)),
+      result: 'accept',
+      code: 'unchecked',
+      source: 'gossip',
+    });
+    this.opts.log.debug({ chain: chainLabel(toHex(chainId)), height: h, source: 'gossip' }, 'block accepted');
   }
 
   /** Judges one block and applies what follows: persistence, evidence, discovered chains, sync. */

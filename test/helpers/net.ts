@@ -31,6 +31,7 @@ export interface TestNet {
   }): Promise<ValidatorNode>;
   stop(node: ValidatorNode): Promise<void>;
   dataDirOf(node: ValidatorNode): string;
+  registryOf(node: ValidatorNode): Registry;
   close(): Promise<void>;
 }
 
@@ -38,11 +39,13 @@ export async function testNet(): Promise<TestNet> {
   const root = await mkdtemp(join(tmpdir(), 'sortition-net-'));
   const nodes: ValidatorNode[] = [];
   const dirs = new Map<ValidatorNode, string>();
+  const registries = new Map<ValidatorNode, Registry>();
   let n = 0;
   return {
     nodes,
     async start(o) {
       const dataDir = o.dataDir ?? join(root, `node-${n++}`);
+      const registry = new Registry();
       const node = new ValidatorNode({
         dataDir,
         listen: [`/ip4/${o.ip}/tcp/0`],
@@ -50,13 +53,14 @@ export async function testNet(): Promise<TestNet> {
         anchorId: o.anchorId,
         track: o.track,
         genesis: o.genesis,
-        registry: new Registry(),
+        registry,
         log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', `node-${o.ip}`),
         syncIntervalMs: 1000,
       });
       await node.start();
       nodes.push(node);
       dirs.set(node, dataDir);
+      registries.set(node, registry);
       return node;
     },
     async stop(node) {
@@ -64,6 +68,7 @@ export async function testNet(): Promise<TestNet> {
       nodes.splice(nodes.indexOf(node), 1);
     },
     dataDirOf: (node) => dirs.get(node)!,
+    registryOf: (node) => registries.get(node)!,
     async close() {
       await Promise.allSettled(nodes.map((x) => x.stop()));
       await rm(root, { recursive: true, force: true });

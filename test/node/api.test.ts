@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sortition } from '../../src/gen/proto.js';
+import { HttpApi } from '../../src/runtime/http.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { addValidatorRoutes } from '../../src/node/api.js';
+import { generateKeyPair } from '../../src/crypto/keys.js';
+import { toHex } from '../../src/crypto/hash.js';
+import { pathToProto } from '../../src/tree/path.js';
+import { genesisState } from '../../src/chain/state.js';
+import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
+import { craft } from '../helpers/craft.js';
+import { testNet } from '../helpers/net.js';
+
+test('HTTP API: status, proof checks against the verified root, evidence, metrics', async () => {
+  const net = await testNet();
+  const api = new HttpApi(createLogger('silent', 'api'));
+  try {
+    const anchor = anchorChain();
+    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
+    const node = await net.start({
+      ip: '127.0.0.31',
+      genesis: [anchor.genesis, top.genesis],
+      track: [top.genesis.chainId],
+      anchorId: anchor.genesis.chainId,
+    });
+    addValidatorRoutes(api, node, net.registryOf(node));
+    const addr = await api.start('127.0.0.1', 0);
+    const base = `http://127.0.0.1:${addr.port}`;
+    const get = async (p: string) => {
+      const r = await fetch(base + p);
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    const post = async (p: string, body: unknown) => {
+      const r = await fetch(base + p, { method: 'POST', body: JSON.stringify(body) });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    const id = toHex(top.genesis.chainId);
+    const alice = generateKeyPair();
+    const p = top.producer;
+    p.create({ start: 0n, end: 100n, owner: alice.publicKey });
+    assert.equal((await node.publishBlock(top.genesis.chainId, p.seal(1).block.bytes)).result, 'accept');
+
+    const status = await get('/v1/status');
+    assert.equal(status.status, 200);
+    assert.equal(status.body.peerId, node.peerId.toString());
+    const chains = status.body.chains as {
+      chainId: string;
+      parentId: string | null;
+      height: number;
+      headHash: string;
+      stateRoot: string;
+      anchoredHeight: number;
+      faulty: boolean;
+    }[];
+    const mine = chains.find((c) => c.chainId === id)!;
+    assert.deepEqual(
+      {
+        height: mine.height,
+        parentId: mine.parentId,
+        faulty: mine.faulty,
+        stateRoot: mine.stateRoot,
+        anchoredHeight: mine.anchoredHeight,
+      },
+      {
+        height: 1,
+        parentId: toHex(anchor.genesis.chainId),
+        faulty: false,
+        stateRoot: toHex(p.tree.root),
+        anchoredHeight: 0,
+      },
+    );
+    assert.equal(mine.headHash, toHex(p.state.headHash));
+
+    // A user's proof is current until the contract changes.
+    const proof = toHex(sortition.v1.Path.encode(pathToProto(p.tree.memberPath(0n))).finish());
+    const fresh = await post(`/v1/chains/${id}/proofs/check`, { path: proof });
+    assert.equal(fresh.status, 200);
+    assert.equal(fresh.body.current, true);
+    assert.equal((fresh.body.contract as { owner: string }).owner, toHex(alice.publicKey));
+    p.owner(
+      act(top.genesis, p.tree.get(0n)!, alice, {
+        kind: 'transfer',
+        newOwner: generateKeyPair().publicKey,
+        terms: new Uint8Array(0),
+      }),
+      0n,
+    );
+    await node.publishBlock(top.genesis.chainId, p.seal(2).block.bytes);
+    const stale = await post(`/v1/chains/${id}/proofs/check`, { path: proof });
+    assert.deepEqual([stale.body.current, stale.body.code, stale.body.height], [false, 'PROOF_MISMATCH', 2]);
+    assert.equal((await post(`/v1/chains/${id}/proofs/check`, { path: 'zz' })).status, 400);
+    assert.equal(
+      (await post(`/v1/chains/${'00'.repeat(32)}/proofs/check`, { path: proof })).body.error !== undefined,
+      true,
+    );
+
+    // Equivocation found locally appears in the evidence list with kind, chain and height.
+    await node.publishBlock(top.genesis.chainId, craft(top, genesisState(top.genesis), []));
+    const ev = await fetch(base + '/v1/evidence').then(
+      (r) => r.json() as Promise<{ kind: string; chainId: string; height: number }[]>,
+    );
+    assert.deepEqual(
+      ev.map((e) => [e.kind, e.chainId, e.height]),
+      [['equivocation', id, 1]],
+    );
+    assert.equal((await get('/v1/status')).body.chains instanceof Array, true);
+    const bad = await post('/v1/evidence', { evidence: '0a00' });
+    assert.equal(bad.status, 400);
+
+    const metrics = await fetch(base + '/metrics').then((r) => r.text());
+    assert.match(
+      metrics,
+      /sortition_blocks_total\{chain="[0-9a-f]{16}",result="accept",code="ok",source="local"\} 2/,
+    );
+    assert.match(metrics, /sortition_evidence_total\{kind="equivocation",source="found"\} 1/);
+    assert.match(metrics, /sortition_block_validation_seconds_bucket/);
+    assert.equal((await get('/v1/nope')).status, 404);
+  } finally {
+    await api.stop();
+    await net.close();
+  }
+});
