@@ -1,12 +1,15 @@
 // `draw` command (issue 6): runs the pure sortition library on a JSON file or stdin and prints JSON.
 //   draw committee --input FILE   Dusk deterministic sortition (src/sortition/dusk-committee.ts)
 //   draw group --input FILE       Keep sortition pool selection (src/sortition/keep-pool.ts)
-// All parsing and validation lives in src/sortition/json.ts; this module only does I/O and exit codes.
+//   draw winner --input FILE      settlement lottery: verify a winner proof (src/sortition/lottery.ts)
+// All parsing and validation lives in src/sortition/json.ts and lottery.ts; this module only does I/O and exit
+// codes.
 
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { DrawInputError, runCommitteeJson, runGroupJson } from '../sortition/json.js';
 import { SortitionError } from '../sortition/errors.js';
+import { LotteryError, runWinnerJson, SELF_TRUST_NOTE } from '../sortition/lottery.js';
 
 /** Exit status for input the command refuses (distinct from commander's usage errors, status 1). */
 const EXIT_BAD_INPUT = 2;
@@ -21,7 +24,12 @@ async function readInput(path: string): Promise<string> {
   return readFile(path, 'utf8');
 }
 
-function subcommand(name: string, description: string, run: (input: unknown) => unknown): Command {
+function subcommand(
+  name: string,
+  description: string,
+  run: (input: unknown) => unknown,
+  note?: string,
+): Command {
   return new Command(name)
     .description(description)
     .requiredOption('--input <file>', 'JSON input file, or - for stdin')
@@ -50,18 +58,22 @@ function subcommand(name: string, description: string, run: (input: unknown) => 
       try {
         result = run(parsed);
       } catch (e) {
-        if (e instanceof DrawInputError || e instanceof SortitionError) {
-          return cmd.error(`draw ${name}: ${e.message}`, { exitCode: EXIT_BAD_INPUT, code: e.code });
+        if (e instanceof DrawInputError || e instanceof SortitionError || e instanceof LotteryError) {
+          const why = e instanceof LotteryError ? `${e.code}: ${e.message}` : e.message;
+          return cmd.error(`draw ${name}: ${why}`, { exitCode: EXIT_BAD_INPUT, code: e.code });
         }
         throw e;
       }
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      if (note) process.stderr.write(note + '\n');
     });
 }
 
 export function drawCommand(): Command {
   return new Command('draw')
-    .description('Deterministic sortition draws (Dusk committees, Keep sortition-pool groups)')
+    .description(
+      'Deterministic sortition draws (Dusk committees, Keep sortition-pool groups, settlement lottery winners)',
+    )
     .addCommand(
       subcommand(
         'committee',
@@ -74,6 +86,15 @@ export function drawCommand(): Command {
         'group',
         'Keep group: {"seed" (32 bytes),"size","unique","poolAddress" (20 bytes),"operators":[{"id","weight"}]}',
         runGroupJson,
+      ),
+    )
+    .addCommand(
+      subcommand(
+        'winner',
+        'Settlement lottery: verify {"beacon","round"?,"levels":[{"genesis","header","path"}]} (hex) and print ' +
+          '{"point","winner"}',
+        runWinnerJson,
+        SELF_TRUST_NOTE,
       ),
     );
 }

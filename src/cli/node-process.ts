@@ -56,6 +56,7 @@ export interface NodeProcessOptions {
   genesis?: string[] | string;
   syncIntervalMs: string | number;
   benchAcceptAll?: boolean;
+  devnet?: boolean | string;
 }
 
 export interface NodeProcess {
@@ -104,6 +105,11 @@ async function resolveChain(ref: string, log: Logger, signal: AbortSignal): Prom
       await new Promise((r) => setTimeout(r, Math.min(3000, 200 * (attempt + 1))));
     }
   }
+}
+
+/** Flags may arrive as booleans (flags, YAML) or strings (environment). */
+export function isTrue(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()));
 }
 
 export async function startNodeProcess(
@@ -155,7 +161,7 @@ export async function startNodeProcess(
   });
   await node.start();
   const api = new HttpApi(log.child({ component: 'api' }));
-  addValidatorRoutes(api, node, registry);
+  addValidatorRoutes(api, node, registry, { devnet: isTrue(o.devnet) });
   const addr = await api.start(o.apiHost, intOption(o.apiPort, 'api-port', 0, 65535));
   const apiUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info({ api: apiUrl }, 'HTTP API listening');

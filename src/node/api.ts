@@ -31,7 +31,12 @@ export function protocolErrors(e: unknown): HttpError | undefined {
   return undefined;
 }
 
-export function addValidatorRoutes(api: HttpApi, node: ValidatorNode, registry: Registry): void {
+export function addValidatorRoutes(
+  api: HttpApi,
+  node: ValidatorNode,
+  registry: Registry,
+  opts: { devnet?: boolean } = {},
+): void {
   api.mapErrors(protocolErrors);
   api.route('GET', '/v1/status', () => ({
     json: {
@@ -104,6 +109,16 @@ export function addValidatorRoutes(api: HttpApi, node: ValidatorNode, registry: 
       },
     };
   });
+  if (opts.devnet) {
+    // Testnet fault drills: refused unless the node runs with --devnet.
+    api.route('POST', '/v1/devnet/partition', async (req) => {
+      const { ms } = req.json<{ ms?: number }>() ?? {};
+      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > 600_000) {
+        throw new HttpError(400, 'BAD_REQUEST', 'ms must be an integer in [1, 600000]');
+      }
+      return { json: { dropped: await node.partition(ms), ms } };
+    });
+  }
   api.route('GET', '/metrics', async () => ({
     text: await registry.metrics(),
     contentType: registry.contentType,

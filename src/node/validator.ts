@@ -401,6 +401,14 @@ export class ValidatorNode {
     await this.resolveAncestry();
   }
 
+  /** Devnet only: drops every connection and refuses peers for `ms`, as a network partition would. */
+  async partition(ms: number): Promise<number> {
+    const peers = this.network.getConnectedPeers();
+    await Promise.all(peers.map((p) => this.network.ban(p, 'devnet partition', ms)));
+    this.opts.log.warn({ ms, peers: peers.length }, 'partitioned (devnet)');
+    return peers.length;
+  }
+
   async dial(addr: string): Promise<void> {
     await this.network.dial(multiaddr(addr));
   }

@@ -1,4 +1,5 @@
-// Public surface of the sortition library (issue 6): Dusk deterministic sortition and Keep sortition pools.
+// Public surface of the sortition library (issue 6): Dusk deterministic sortition, Keep sortition pools and the
+// settlement lottery.
 // Pure code, no I/O: safe to embed in a wallet.
 
 export { SortitionError, type SortitionErrorCode } from './errors.js';
@@ -30,3 +31,32 @@ export {
   type CommitteeJsonOutput,
   type GroupJsonOutput,
 } from './json.js';
+export {
+  winningPoint,
+  settlementBeacon,
+  buildPointProof,
+  buildWinnerProof,
+  verifyPointProof,
+  verifyWinner,
+  trustRoots,
+  encodeLookupPath,
+  decodeLookupPath,
+  winnerProofToJson,
+  winnerProofFromJson,
+  winnerToJson,
+  runWinnerJson,
+  LotteryError,
+  MAX_LOTTERY_LEVELS,
+  SELF_TRUST_NOTE,
+  type LotteryErrorCode,
+  type LotteryChain,
+  type LotteryTrust,
+  type LotteryWinner,
+  type WinnerLevel,
+  type WinnerProof,
+  type WinnerResult,
+  type WinnerLevelJson,
+  type WinnerProofJson,
+  type WinnerJson,
+  type WinnerJsonOutput,
+} from './lottery.js';

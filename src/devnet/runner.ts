@@ -1,0 +1,248 @@
+/**
+ * Runs the docker-compose topology as local processes (see compose.ts): starts services in dependency order,
+ * each once its dependencies answer their healthcheck, keeps logs per service, writes the manifest, and offers
+ * what tests and the summary need (status of every node, kill, restart, partition, convergence checks).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../runtime/logger.js';
+import type { ChainStatus } from '../node/tracker.js';
+import type { ServicePlan } from './compose.js';
+
+export interface NodeStatus {
+  readonly peerId: string;
+  readonly peers: number;
+  readonly chains: ChainStatus[];
+}
+
+export interface ManifestEntry {
+  readonly name: string;
+  readonly role: 'anchor' | 'operator' | 'validator';
+  readonly apiUrl: string;
+  readonly peerId: string;
+}
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+export class DevnetError extends Error {
+  override readonly name = 'DevnetError';
+  constructor(
+    readonly code: 'DEVNET_UNHEALTHY' | 'DEVNET_EXITED' | 'DEVNET_UNKNOWN_SERVICE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class RunningService {
+  child: ChildProcess | null = null;
+  peerId = '';
+  exits = 0;
+  constructor(
+    readonly plan: ServicePlan,
+    readonly env: Record<string, string>,
+    readonly logFile: string,
+  ) {}
+
+  get apiUrl(): string {
+    if (!this.plan.healthUrl) return '';
+    const u = new URL(this.plan.healthUrl);
+    return `${u.protocol}//${u.host}`;
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+}
+
+export interface DevnetOptions {
+  readonly plans: ServicePlan[];
+  readonly workDir: string;
+  readonly log: Logger;
+  /** Extra environment per service (fault injection, test tuning). */
+  readonly overrides?: Record<string, Record<string, string>>;
+  readonly healthTimeoutMs?: number;
+}
+
+async function getJson<T>(url: string, timeoutMs = 3000): Promise<T | null> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return r.ok ? ((await r.json()) as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+export class Devnet {
+  readonly services: RunningService[];
+  private stopping = false;
+
+  constructor(private readonly o: DevnetOptions) {
+    this.services = o.plans.map((p) => {
+      // The file's environment only: nothing SORTITION_* leaks in from the shell that started the devnet.
+      const base = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith('SORTITION_')),
+      ) as Record<string, string>;
+      return new RunningService(
+        p,
+        { ...base, ...p.env, ...(o.overrides?.[p.name] ?? {}) },
+        join(o.workDir, 'logs', `${p.name}.log`),
+      );
+    });
+  }
+
+  service(name: string): RunningService {
+    const s = this.services.find((x) => x.plan.name === name);
+    if (!s) throw new DevnetError('DEVNET_UNKNOWN_SERVICE', `no service ${name}`);
+    return s;
+  }
+
+  nodes(): RunningService[] {
+    return this.services.filter((s) => s.plan.role !== 'client');
+  }
+
+  /** Starts every service, each after its dependencies are healthy. */
+  async start(): Promise<void> {
+    await mkdir(join(this.o.workDir, 'logs'), { recursive: true });
+    const started = new Map<string, Promise<void>>();
+    const startOne = (s: RunningService): Promise<void> => {
+      const k = s.plan.name;
+      if (!started.has(k)) {
+        started.set(
+          k,
+          (async () => {
+            await Promise.all(s.plan.dependsOn.map((d) => startOne(this.service(d))));
+            await this.launch(s);
+            await this.waitHealthy(s);
+          })(),
+        );
+      }
+      return started.get(k)!;
+    };
+    await Promise.all(this.services.map(startOne));
+  }
+
+  /** Spawns a service's process (again, after a kill) with its data folders in place. */
+  async launch(s: RunningService): Promise<void> {
+    for (const d of s.plan.dataDirs) await mkdir(d, { recursive: true, mode: 0o700 });
+    const out = createWriteStream(s.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [CLI, ...s.plan.args], {
+      env: s.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
+    child.on('exit', (code, signal) => {
+      s.exits++;
+      if (!this.stopping) this.o.log.warn({ service: s.plan.name, code, signal }, 'service exited');
+    });
+    s.child = child;
+    this.o.log.info(
+      { service: s.plan.name, role: s.plan.role, address: s.plan.address, pid: child.pid },
+      'service started',
+    );
+  }
+
+  async waitHealthy(s: RunningService, timeoutMs = this.o.healthTimeoutMs ?? 90_000): Promise<void> {
+    if (!s.plan.healthUrl) return;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!s.running)
+        throw new DevnetError(
+          'DEVNET_EXITED',
+          `${s.plan.name} exited before it was healthy (see ${s.logFile})`,
+        );
+      const st = await getJson<NodeStatus>(s.plan.healthUrl, 2000);
+      if (st) {
+        s.peerId = st.peerId ?? '';
+        return;
+      }
+      if (Date.now() > deadline)
+        throw new DevnetError(
+          'DEVNET_UNHEALTHY',
+          `${s.plan.name} not healthy after ${timeoutMs} ms (see ${s.logFile})`,
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async status(s: RunningService): Promise<NodeStatus | null> {
+    if (!s.plan.healthUrl || !s.running) return null;
+    return getJson<NodeStatus>(`${s.apiUrl}/v1/status`);
+  }
+
+  async evidence(s: RunningService): Promise<{ kind: string; chainId: string; height: number }[]> {
+    return (
+      (await getJson<{ kind: string; chainId: string; height: number }[]>(`${s.apiUrl}/v1/evidence`)) ?? []
+    );
+  }
+
+  manifest(): ManifestEntry[] {
+    return this.nodes().map((s) => ({
+      name: s.plan.name,
+      role: s.plan.role as ManifestEntry['role'],
+      apiUrl: s.apiUrl,
+      peerId: s.peerId,
+    }));
+  }
+
+  async writeManifest(file: string): Promise<void> {
+    await writeFile(file, JSON.stringify(this.manifest(), null, 2) + '\n');
+  }
+
+  /** Sends a signal and waits for the process to exit. */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<void> {
+    const s = this.service(name);
+    const child = s.child;
+    if (!child || !s.running) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(t);
+  }
+
+  async restart(name: string): Promise<void> {
+    const s = this.service(name);
+    await this.launch(s);
+    await this.waitHealthy(s);
+  }
+
+  /** Closes a node's connections and refuses new ones for `ms` (devnet admin API). */
+  async partition(name: string, ms: number): Promise<void> {
+    const s = this.service(name);
+    const r = await fetch(`${s.apiUrl}/v1/devnet/partition`, {
+      method: 'POST',
+      body: JSON.stringify({ ms }),
+    });
+    if (!r.ok) throw new Error(`partition ${name}: HTTP ${r.status} ${await r.text()}`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const s of [...this.services].reverse().filter((x) => x.plan.role === 'client'))
+      await this.kill(s.plan.name);
+    await Promise.all(
+      this.services.filter((s) => s.plan.role !== 'client').map((s) => this.kill(s.plan.name)),
+    );
+  }
+}
+
+export interface Agreement {
+  readonly ok: boolean;
+  /** chain id -> distinct (height:head) seen among the nodes that follow it. */
+  readonly heads: Record<string, string[]>;
+}
+
+/** Whether every given node that follows a chain reports the same head for it. */
+export function agreement(statuses: NodeStatus[]): Agreement {
+  const heads: Record<string, Set<string>> = {};
+  for (const st of statuses) {
+    for (const c of st.chains) (heads[c.chainId] ??= new Set()).add(`${c.height}:${c.headHash.slice(0, 16)}`);
+  }
+  const out = Object.fromEntries(Object.entries(heads).map(([k, v]) => [k, [...v]]));
+  return { ok: statuses.length > 0 && Object.values(out).every((v) => v.length === 1), heads: out };
+}
