@@ -2,7 +2,19 @@
 import type { Command } from 'commander';
 import { drawCommand } from './draw.js';
 import { runCommand } from './run.js';
+import { devnetCommand } from './devnet.js';
+import { anchorCommand, operatorCommand } from './operator.js';
+import { contractCommand } from './contract.js';
+import { loadCommand } from './load.js';
 
 export function commands(): Command[] {
-  return [runCommand(), drawCommand()];
+  return [
+    runCommand(),
+    operatorCommand(),
+    anchorCommand(),
+    contractCommand(),
+    devnetCommand(),
+    loadCommand(),
+    drawCommand(),
+  ];
 }

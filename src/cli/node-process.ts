@@ -7,14 +7,21 @@ import type { Command } from 'commander';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { fromHex, toHex } from '../crypto/hash.js';
+import { setSignatureVerifier } from '../crypto/keys.js';
 import { addValidatorRoutes } from '../node/api.js';
 import { ValidatorNode } from '../node/validator.js';
-import { ConfigError, intOption, listOption, option } from '../runtime/config.js';
+import { boolOption, ConfigError, intOption, listOption, option } from '../runtime/config.js';
 import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
+import { nativeEd25519Verify } from '../runtime/native-ed25519.js';
 import { onShutdown } from '../runtime/shutdown.js';
 
-export function addNetworkOptions(cmd: Command): Command {
+export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {}): Command {
+  if (opts.devnet) {
+    cmd.addOption(
+      option('--devnet', 'testnet mode: enables fault drills (partition); never on a real network'),
+    );
+  }
   return cmd
     .addOption(option('--listen <multiaddr...>', 'libp2p listen addresses', ['/ip4/127.0.0.1/tcp/0']))
     .addOption(option('--announce <multiaddr...>', 'addresses to announce instead of the listen addresses'))
@@ -107,16 +114,12 @@ async function resolveChain(ref: string, log: Logger, signal: AbortSignal): Prom
   }
 }
 
-/** Flags may arrive as booleans (flags, YAML) or strings (environment). */
-export function isTrue(v: unknown): boolean {
-  return v === true || (typeof v === 'string' && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()));
-}
-
 export async function startNodeProcess(
   o: NodeProcessOptions,
   name: string,
   extraTrack: GenesisRecord[] = [],
 ): Promise<NodeProcess> {
+  setSignatureVerifier(nativeEd25519Verify);
   const log = createLogger(o.logLevel, name);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -153,6 +156,7 @@ export async function startNodeProcess(
     anchorId,
     track,
     genesis,
+    own: extraTrack,
     registry,
     log,
     syncIntervalMs: intOption(o.syncIntervalMs, 'sync-interval-ms', 100),
@@ -161,7 +165,7 @@ export async function startNodeProcess(
   });
   await node.start();
   const api = new HttpApi(log.child({ component: 'api' }));
-  addValidatorRoutes(api, node, registry, { devnet: isTrue(o.devnet) });
+  addValidatorRoutes(api, node, registry, { devnet: boolOption(o.devnet) });
   const addr = await api.start(o.apiHost, intOption(o.apiPort, 'api-port', 0, 65535));
   const apiUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info({ api: apiUrl }, 'HTTP API listening');

@@ -7,7 +7,7 @@ export function runCommand(): Command {
     'run a light validator: follow chains and their ancestors, verify every block, flag fraud, relay valid blocks',
   );
   addCommonOptions(cmd, { dataDir: '.data/validator', apiPort: 8080 });
-  addNetworkOptions(cmd);
+  addNetworkOptions(cmd, { devnet: true });
   cmd.addHelpText(
     'after',
     `

@@ -24,6 +24,8 @@ export interface ServicePlan {
   /** URL polled for health (from the healthcheck), rewritten to the service's address. */
   readonly healthUrl: string | null;
   readonly dataDirs: string[];
+  /** Compose labels, e.g. `sortition.fault-target`. */
+  readonly labels: Record<string, string>;
 }
 
 export class ComposeError extends Error {
@@ -38,6 +40,7 @@ interface RawService {
   profiles?: string[];
   healthcheck?: { test?: string | string[] };
   volumes?: (string | { source?: string; target?: string })[];
+  labels?: Record<string, string> | string[];
 }
 
 function envOf(raw: RawService['environment']): Record<string, string> {
@@ -108,7 +111,7 @@ export interface PlanOptions {
 export function loadCompose(path: string): Record<string, RawService> {
   let doc: { services?: Record<string, RawService> };
   try {
-    doc = YAML.parse(readFileSync(path, 'utf8')) as typeof doc;
+    doc = YAML.parse(readFileSync(path, 'utf8'), { merge: true }) as typeof doc;
   } catch (e) {
     throw new ComposeError(`cannot read ${path}: ${(e as Error).message}`);
   }
@@ -125,11 +128,6 @@ export function planServices(services: Record<string, RawService>, opts: PlanOpt
   const addresses = new Map(names.map((n, i) => [n, addressFor(i)]));
   return names.map((name) => {
     const raw = services[name];
-    const args = Array.isArray(raw.command)
-      ? raw.command.map(String)
-      : raw.command
-        ? raw.command.split(/\s+/).filter(Boolean)
-        : [];
     const own = addresses.get(name)!;
     const mounts = new Map<string, string>();
     for (const vol of raw.volumes ?? []) {
@@ -137,6 +135,12 @@ export function planServices(services: Record<string, RawService>, opts: PlanOpt
       if (source && target)
         mounts.set(target, join(opts.workDir, 'volumes', source.replace(/[^\w.-]/g, '_')));
     }
+    const fileArgs = Array.isArray(raw.command)
+      ? raw.command.map(String)
+      : raw.command
+        ? raw.command.split(/\s+/).filter(Boolean)
+        : [];
+    const args = fileArgs.map((a) => rewriteValue(a, own, addresses, mounts));
     const fileEnv = envOf(raw.environment);
     const env = Object.fromEntries(
       Object.entries(fileEnv).map(([k, v]) => [k, rewriteValue(v, own, addresses, mounts)]),
@@ -150,7 +154,7 @@ export function planServices(services: Record<string, RawService>, opts: PlanOpt
       : null;
     return {
       name,
-      role: roleOf(name, args),
+      role: roleOf(name, fileArgs),
       address: own,
       args,
       env,
@@ -159,6 +163,7 @@ export function planServices(services: Record<string, RawService>, opts: PlanOpt
       profiles: raw.profiles ?? [],
       healthUrl,
       dataDirs: [...mounts.values()],
+      labels: envOf(raw.labels),
     };
   });
 }

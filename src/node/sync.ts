@@ -26,6 +26,9 @@ export interface SyncDeps {
   /** Blocks asked for in one request. */
   readonly batch: number;
   readonly progressBar: boolean;
+  /** Peer exchange: dials addresses peers told us about while below this many connections. */
+  readonly targetPeers: number;
+  readonly dial: (addr: string) => Promise<void>;
 }
 
 interface PeerHead {
@@ -42,6 +45,9 @@ export class Syncer {
   private again = false;
   private stopped = true;
   private lastStatusPoll = 0;
+  private readonly candidates = new Set<string>();
+  /** Our own peer id, never dialed. */
+  readonly selfIds = new Set<string>();
 
   constructor(private readonly d: SyncDeps) {}
 
@@ -102,8 +108,23 @@ export class Syncer {
       this.d.peers().map(async (p) => {
         const s = await this.d.reqresp.status(p, ours, { timeoutMs: 5000 });
         this.observe(p, s);
+        for (const a of s.peers ?? []) this.candidates.add(a);
       }),
     );
+    await this.exchangePeers();
+  }
+
+  /** Dials a few addresses learned from peers while the node has fewer connections than it wants. */
+  private async exchangePeers(): Promise<void> {
+    const connected = new Set(this.d.peers().map((p) => p.toString()));
+    const missing = this.d.targetPeers - connected.size;
+    if (missing <= 0) return;
+    const fresh = [...this.candidates].filter((a) => {
+      const id = a.split('/p2p/')[1];
+      return id !== undefined && !connected.has(id) && !this.selfIds.has(id);
+    });
+    this.candidates.clear();
+    await Promise.allSettled(fresh.slice(0, Math.min(missing, 4)).map((a) => this.d.dial(a)));
   }
 
   private async round(): Promise<void> {

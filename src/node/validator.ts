@@ -39,6 +39,11 @@ export interface ValidatorOptions {
   readonly track: Uint8Array[];
   /** Genesis records known in advance (otherwise fetched from peers and checked by hash). */
   readonly genesis: GenesisRecord[];
+  /**
+   * Chains this process operates: followed from the first block, before their ancestry is resolved, so every
+   * block the operator publishes is judged, stored and served.
+   */
+  readonly own?: GenesisRecord[];
   readonly registry: Registry;
   readonly log: Logger;
   readonly syncIntervalMs?: number;
@@ -51,6 +56,8 @@ export interface ValidatorOptions {
    * propagation benchmark compares this with full validation.
    */
   readonly acceptAll?: boolean;
+  /** Peer exchange dials peers learned from others while the node has fewer connections than this. */
+  readonly targetPeers?: number;
 }
 
 export type BlockSource = 'gossip' | 'sync' | 'local';
@@ -102,6 +109,12 @@ export class ValidatorNode {
     await mkdir(this.opts.dataDir, { recursive: true, mode: 0o700 });
     await this.store.open();
     await this.restore();
+    for (const g of this.opts.own ?? []) {
+      if (this.tracker.isTracked(g.chainId)) continue;
+      this.tracker.track(g);
+      await this.store.putGenesis(g);
+      await this.store.putMeta(g.chainId, { height: 0, anchoredHeight: 0, faulty: false });
+    }
     const privateKey = await loadOrCreatePrivateKey(this.opts.dataDir);
     this.network = await createNetworkNode({
       listen: this.opts.listen,
@@ -122,9 +135,9 @@ export class ValidatorNode {
       registry: this.opts.registry,
       logger: log.child({ component: 'reqresp' }),
       handlers: {
-        status: (peerStatus, peer) => {
+        status: async (peerStatus, peer) => {
           if (this.syncer.observe(peer, peerStatus)) this.syncer.request();
-          return this.ourStatus();
+          return { ...this.ourStatus(), peers: await this.peerAddresses(peer.toString()) };
         },
         blocksByRange: (req) => this.serveBlocks(req.chainId, Number(req.startHeight), req.count),
         evidence: (req) => this.serveEvidence(req.chainId, req.ids, req.maxCount),
@@ -152,8 +165,11 @@ export class ValidatorNode {
       intervalMs: this.opts.syncIntervalMs ?? 3000,
       batch: 32,
       progressBar: this.opts.progressBar ?? false,
+      targetPeers: this.opts.targetPeers ?? 8,
+      dial: (addr) => this.dial(addr),
     });
     await this.network.start();
+    this.syncer.selfIds.add(this.network.peerId.toString());
     await this.gossip.start();
     await this.reqresp.start();
     this.gossip.subscribe(EVIDENCE_TOPIC);
@@ -278,6 +294,22 @@ export class ValidatorNode {
     this.metrics.height.set({ chain: label }, this.tracker.state(chainId)?.height ?? 0);
     this.metrics.anchoredHeight.set({ chain: label }, v?.anchoredHeight ?? 0);
     this.metrics.faulty.set({ chain: label }, v?.faulty ? 1 : 0);
+  }
+
+  /** Listen addresses (as identified) of connected peers other than the asking one, for peer exchange. */
+  private async peerAddresses(except: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const p of this.network.getConnectedPeers()) {
+      const id = p.toString();
+      if (id === except) continue;
+      const known = await this.network.libp2p.peerStore.get(p).catch(() => null);
+      const addr = known?.addresses
+        .map((a) => a.multiaddr.toString())
+        .find((a) => a.includes('/tcp/') && !a.includes('/0.0.0.0/'));
+      if (addr) out.push(`${addr.split('/p2p/')[0]}/p2p/${id}`);
+      if (out.length >= 16) break;
+    }
+    return out;
   }
 
   private ourStatus(): Status {

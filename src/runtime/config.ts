@@ -84,3 +84,8 @@ export function listOption(v: unknown): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+/** Flags arrive as booleans (flags, YAML) or strings (environment variables). */
+export function boolOption(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()));
+}

@@ -21,6 +21,8 @@ function heightOf(b: Uint8Array): bigint {
 const CHAIN = chainId(3);
 const SERVER_STATUS: Status = {
   heads: [{ chainId: CHAIN, height: 41n, headHash: new Uint8Array(32).fill(9) }],
+  // Peer exchange: the responder names some of its peers.
+  peers: ['/ip4/127.0.0.9/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'],
 };
 
 async function expectReqRespError(p: Promise<unknown>, code: string): Promise<ReqRespError> {

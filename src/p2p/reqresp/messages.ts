@@ -32,7 +32,12 @@ export interface ChainHead {
 /** Sent by the requester and answered by the responder: the chains each follows. */
 export interface Status {
   heads: ChainHead[];
+  /** Responses only: multiaddrs of some of the responder's peers (peer exchange). */
+  peers?: string[];
 }
+
+/** Peer addresses in one status response at most. */
+export const MAX_STATUS_PEERS = 16;
 
 export interface BlocksByRangeRequest {
   chainId: Uint8Array;
@@ -185,7 +190,10 @@ export const statusCodec = {
     return s;
   },
   encodeResponse(s: Status): Uint8Array {
-    return pb.StatusResponse.encode({ heads: s.heads.map(headToPb) }).finish();
+    return pb.StatusResponse.encode({
+      heads: s.heads.map(headToPb),
+      peers: (s.peers ?? []).slice(0, MAX_STATUS_PEERS),
+    }).finish();
   },
   encodeError(code: ReqRespErrorCode, message: string): Uint8Array {
     return pb.StatusResponse.encode({ error: pbError(code, message) }).finish();
@@ -194,7 +202,11 @@ export const statusCodec = {
   decodeResponse(bytes: Uint8Array, protocol: string, peer: string): Status {
     const m = decodeStrict(pb.StatusResponse, bytes);
     if (m.error) throw errorFromPb(m.error, protocol, peer);
-    const s = { heads: (m.heads ?? []).map(headFromPb) };
+    const peers = m.peers ?? [];
+    if (peers.length > MAX_STATUS_PEERS || peers.some((a) => a.length > 256)) {
+      throw new DecodeError(`at most ${MAX_STATUS_PEERS} peer addresses of at most 256 characters`);
+    }
+    const s = { heads: (m.heads ?? []).map(headFromPb), peers };
     checkStatus(s);
     return s;
   },

@@ -1,0 +1,172 @@
+/**
+ * `sortition-node devnet`: the docker-compose topology as local processes on 127.0.2.x, with a live summary, an
+ * optional fault scenario, and (with --duration) a verdict: exit 0 only if every honest node agrees on every
+ * chain's head and, in a scenario, every honest validator flagged the fault.
+ */
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { intOption, listOption, option } from '../runtime/config.js';
+import { createLogger } from '../runtime/logger.js';
+import { loadCompose, planServices, scaleValidators } from '../devnet/compose.js';
+import { Devnet } from '../devnet/runner.js';
+import { chainOf, flagged, waitForAgreement } from '../devnet/checks.js';
+
+const SCENARIOS = {
+  equivocation: 'equivocate',
+  'invalid-block': 'invalid',
+  'root-mismatch': 'root-mismatch',
+} as const;
+type Scenario = keyof typeof SCENARIOS;
+
+interface DevnetCliOptions {
+  compose: string;
+  workDir: string;
+  manifest?: string;
+  scenario?: Scenario;
+  faultHeight: string | number;
+  validators?: string | number;
+  duration?: string | number;
+  profile?: string[] | string;
+  keep?: boolean;
+  logLevel: string;
+}
+
+export function devnetCommand(): Command {
+  return new Command('devnet')
+    .description('run the docker-compose.yml topology as local processes, each on its own 127.0.2.x address')
+    .addOption(option('--compose <file>', 'compose file that defines the topology', 'docker-compose.yml'))
+    .addOption(
+      option(
+        '--work-dir <dir>',
+        'folder for data volumes and logs (wiped at start unless --keep)',
+        '.data/devnet',
+      ),
+    )
+    .addOption(
+      option('--manifest <file>', 'write [{name, role, apiUrl, peerId}] here once every node is healthy'),
+    )
+    .addOption(
+      new Option('--scenario <name>', 'turn on a fault in the fault-target operator').choices(
+        Object.keys(SCENARIOS),
+      ),
+    )
+    .addOption(option('--fault-height <h>', 'height at which the scenario misbehaves', 4))
+    .addOption(option('--validators <n>', 'scale the validators to n (from the first validator service)'))
+    .addOption(
+      option('--duration <s>', 'stop after s seconds and check convergence (exit 0 only if it holds)'),
+    )
+    .addOption(option('--profile <name...>', 'compose profiles to enable'))
+    .addOption(option('--keep', 'keep the work dir from a previous run (continue its chains)'))
+    .addOption(option('--log-level <level>', 'runner log level', 'info'))
+    .action(async (o: DevnetCliOptions) => {
+      process.exitCode = await runDevnet(o);
+    });
+}
+
+async function runDevnet(o: DevnetCliOptions): Promise<number> {
+  const log = createLogger(o.logLevel, 'devnet');
+  const workDir = resolve(o.workDir);
+  if (!o.keep) await rm(workDir, { recursive: true, force: true });
+  let services = loadCompose(o.compose);
+  if (o.validators !== undefined)
+    services = scaleValidators(services, intOption(o.validators, 'validators', 1, 200));
+  const plans = planServices(services, { workDir, profiles: listOption(o.profile) });
+  const overrides: Record<string, Record<string, string>> = {};
+  let faultTarget: string | null = null;
+  if (o.scenario) {
+    const target = plans.find((p) => p.labels['sortition.fault-target'] === 'true');
+    if (!target) throw new Error(`no service labelled sortition.fault-target=true in ${o.compose}`);
+    faultTarget = target.name;
+    const h = intOption(o.faultHeight, 'fault-height', 2);
+    overrides[target.name] = { SORTITION_DEVNET: 'true', SORTITION_FAULT: `${SCENARIOS[o.scenario]}@${h}` };
+  }
+  const devnet = new Devnet({ plans, workDir, log, overrides });
+  let stopping = false;
+  const stopAll = async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping every service');
+    await devnet.stop();
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+  try {
+    await devnet.start();
+  } catch (e) {
+    log.error({ err: (e as Error).message }, 'devnet failed to start');
+    await stopAll();
+    return 1;
+  }
+  if (o.manifest) await devnet.writeManifest(o.manifest);
+  log.info({ services: plans.length, workDir, scenario: o.scenario ?? null }, 'devnet up');
+  const summary = new Summary(devnet, faultTarget);
+  const timer = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
+  if (o.duration === undefined) {
+    await new Promise<never>(() => undefined);
+  }
+  await new Promise((r) => setTimeout(r, intOption(o.duration, 'duration', 1) * 1000));
+  clearInterval(timer);
+  const ok = await verdict(devnet, faultTarget, log);
+  await stopAll();
+  return ok ? 0 : 1;
+}
+
+/** Every honest node agrees on every chain's head; in a scenario every honest validator flagged the fault. */
+async function verdict(
+  devnet: Devnet,
+  faultTarget: string | null,
+  log: ReturnType<typeof createLogger>,
+): Promise<boolean> {
+  for (const s of devnet.services.filter((x) => x.plan.role === 'client')) await devnet.kill(s.plan.name);
+  const honest = devnet.nodes().filter((s) => s.plan.name !== faultTarget);
+  const agreed = await waitForAgreement(devnet, honest);
+  log.info(
+    { agreed: agreed.ok, heads: agreed.heads },
+    agreed.ok ? 'honest nodes agree on every head' : 'honest nodes DISAGREE',
+  );
+  if (!faultTarget) return agreed.ok;
+  const faultChain = await chainOf(devnet.service(faultTarget));
+  const validators = honest.filter((s) => s.plan.role === 'validator');
+  const flags = faultChain ? await Promise.all(validators.map((v) => flagged(devnet, v, faultChain))) : [];
+  const all = flags.length === validators.length && flags.every(Boolean);
+  log.info(
+    { chain: faultChain, flagged: flags.filter(Boolean).length, validators: validators.length },
+    all ? 'every honest validator flagged the fault' : 'some validators did NOT flag the fault',
+  );
+  return agreed.ok && all;
+}
+
+/** The live table: per node its heights per chain, peers, flags. */
+class Summary {
+  private names = new Map<string, string>();
+  constructor(
+    private readonly devnet: Devnet,
+    private readonly faultTarget: string | null,
+  ) {}
+
+  async print(): Promise<void> {
+    const rows: string[] = [];
+    for (const s of this.devnet.nodes()) {
+      const st = await this.devnet.status(s);
+      if (!st) {
+        rows.push(`${s.plan.name.padEnd(16)} ${s.plan.role.padEnd(9)} ${'down'.padEnd(6)}`);
+        continue;
+      }
+      const chains = st.chains
+        .map((c) => {
+          const n = this.names.get(c.chainId) ?? (c as { name?: string }).name ?? c.chainId.slice(0, 8);
+          this.names.set(c.chainId, n);
+          return `${n}@${c.height}${c.anchoredHeight ? `/a${c.anchoredHeight}` : ''}${c.faulty ? '!FAULTY' : ''}`;
+        })
+        .join(' ');
+      const mark = s.plan.name === this.faultTarget ? ' (faulty by design)' : '';
+      rows.push(
+        `${s.plan.name.padEnd(16)} ${s.plan.role.padEnd(9)} peers=${String(st.peers).padEnd(3)} ${chains}${mark}`,
+      );
+    }
+    const text = `devnet ${new Date().toISOString()}  (name@height/aANCHORED)\n${rows.join('\n')}\n`;
+    if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H' + text);
+    else process.stdout.write(text);
+  }
+}

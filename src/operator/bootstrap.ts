@@ -1,0 +1,229 @@
+/**
+ * How an operator gets its chain: from its store (every start after the first), from a genesis record given to
+ * it, as the devnet anchor (a fresh anchor genesis), or from its parent:
+ *
+ * - top-level chain (`--parent-api <anchor> --amount N`): registers with the anchor, which sells it the next free
+ *   interval of width N; the registration is stored before the genesis is built, so a restart never registers
+ *   twice;
+ * - nested chain (`--parent-api <parent operator> --parent-contract S`): the contract at S in the parent must
+ *   already be owned by this operator's key (the parent operator sold it); the chain's space is its interval.
+ *
+ * The genesis names the parent chain and contract, and the chain is then opened in the parent with a signed
+ * open-child action (`ensureOpened`), retried until the parent has it.
+ */
+import { bytesEqual } from '../codec/canonical.js';
+import { U64_MAX } from '../codec/u64.js';
+import { fromHex, toHex } from '../crypto/hash.js';
+import type { KeyPair } from '../crypto/keys.js';
+import { isAnchor, makeGenesis, type GenesisRecord } from '../chain/genesis.js';
+import { signAction } from '../chain/tx.js';
+import { ConfigError } from '../runtime/config.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Anchor, Registration } from '../anchor/types.js';
+import { ApiError, apiRequest, backoff, sleep } from './client.js';
+import type { OperatorStore } from './store.js';
+import type { ChainInfo, ContractView, SubmitResult } from './types.js';
+
+export interface GenesisSource {
+  readonly store: OperatorStore;
+  readonly key: KeyPair;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  /** An explicit genesis record. */
+  readonly genesis?: GenesisRecord;
+  /** Run the devnet anchor chain. */
+  readonly anchor?: boolean;
+  readonly parentApi?: string;
+  readonly parentContract?: bigint;
+  readonly amount?: bigint;
+  /** Registers top-level chains (an HttpAnchor on the parent API, or a real main chain). */
+  readonly registrar?: Anchor;
+  readonly name?: string;
+  /** Anchor height at which the chain settles (0: never). */
+  readonly expiry?: number;
+}
+
+interface StoredRegistration {
+  readonly anchorChainId: string;
+  readonly start: string;
+  readonly end: string;
+  readonly amount: string;
+}
+
+/** Calls `f` until it succeeds, retrying while the parent is unreachable or not ready. */
+async function retrying<T>(
+  what: string,
+  log: Logger,
+  signal: AbortSignal | undefined,
+  f: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    signal?.throwIfAborted();
+    try {
+      return await f();
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      if (!(e instanceof ApiError) || !e.retryable) throw e;
+      if (attempt % 10 === 0) log.info({ err: e.message, attempt }, `${what}: waiting for the parent`);
+      await sleep(backoff(attempt, 200, 5000), signal);
+    }
+  }
+}
+
+export async function resolveGenesis(o: GenesisSource): Promise<GenesisRecord> {
+  const stored = await o.store.genesis();
+  if (stored) {
+    if (o.genesis && !bytesEqual(o.genesis.chainId, stored.chainId))
+      throw new ConfigError(`the data directory holds chain ${toHex(stored.chainId)}, not the given genesis`);
+    return stored;
+  }
+  const g = await buildGenesis(o);
+  if (!bytesEqual(g.genesis.operatorKey, o.key.publicKey))
+    throw new ConfigError("the genesis record names another operator key than --key's");
+  await o.store.putGenesis(g);
+  o.log.info({ chain: toHex(g.chainId), name: g.genesis.name }, 'chain created');
+  return g;
+}
+
+async function buildGenesis(o: GenesisSource): Promise<GenesisRecord> {
+  if (o.genesis) return o.genesis;
+  const base = {
+    operatorKey: o.key.publicKey,
+    expiry: o.expiry ?? 0,
+    salt: new Uint8Array(0),
+  };
+  if (o.anchor) {
+    return makeGenesis({
+      ...base,
+      spaceStart: 0n,
+      spaceEnd: U64_MAX,
+      parentChain: new Uint8Array(0),
+      parentContract: 0n,
+      amount: 0n,
+      name: o.name ?? 'anchor',
+    });
+  }
+  const api = o.parentApi;
+  if (!api) {
+    throw new ConfigError(
+      'an operator needs its chain: --chain-genesis, --parent-api with --parent-contract (nested) or --amount (top-level)',
+    );
+  }
+  if (o.parentContract !== undefined) {
+    const start = o.parentContract;
+    const info = await retrying('parent chain', o.log, o.signal, () =>
+      apiRequest<ChainInfo>(api, 'GET', '/v1/chain', undefined, { signal: o.signal }),
+    );
+    const view = await retrying('parent contract', o.log, o.signal, () =>
+      apiRequest<ContractView>(api, 'GET', `/v1/contracts/${start}`, undefined, { signal: o.signal }),
+    );
+    const c = view.contract;
+    if (!c) throw new ConfigError(`the parent has no contract at ${start}`);
+    if (c.owner !== toHex(o.key.publicKey))
+      throw new ConfigError(
+        `the parent contract at ${start} is owned by ${c.owner}, not by this operator's key`,
+      );
+    const end = BigInt(c.end);
+    return makeGenesis({
+      ...base,
+      spaceStart: start,
+      spaceEnd: end,
+      parentChain: fromHex(info.chainId, 'parent chain id'),
+      parentContract: start,
+      amount: o.amount ?? end - start,
+      name: o.name ?? `chain-${start}`,
+    });
+  }
+  if (o.amount === undefined)
+    throw new ConfigError('a top-level chain needs --amount (the width to register with the anchor)');
+  let reg = await o.store.getJson<StoredRegistration>('registration');
+  if (!reg) {
+    const registrar = o.registrar;
+    if (!registrar) throw new ConfigError('registering with the anchor needs a registrar');
+    const amount = o.amount;
+    const r: Registration = await retrying('anchor registration', o.log, o.signal, () =>
+      registrar.registerChain({ operatorKey: o.key.publicKey, amount }),
+    );
+    reg = {
+      anchorChainId: toHex(r.anchorChainId),
+      start: r.start.toString(),
+      end: r.end.toString(),
+      amount: r.amount.toString(),
+    };
+    await o.store.putJson('registration', reg);
+    o.log.info({ start: reg.start, end: reg.end }, 'registered with the anchor');
+  }
+  const start = BigInt(reg.start);
+  return makeGenesis({
+    ...base,
+    spaceStart: start,
+    spaceEnd: BigInt(reg.end),
+    parentChain: fromHex(reg.anchorChainId, 'anchor chain id'),
+    parentContract: start,
+    amount: BigInt(reg.amount),
+    name: o.name ?? `chain-${start}`,
+  });
+}
+
+/**
+ * Makes sure the parent's contract holds this chain: signs and submits the open-child action (as the contract's
+ * owner) unless the parent already has it. Retries while the parent is unreachable or the contract changes.
+ */
+export async function ensureOpened(o: {
+  readonly genesis: GenesisRecord;
+  readonly key: KeyPair;
+  readonly parentApi: string;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+}): Promise<void> {
+  const g = o.genesis.genesis;
+  if (isAnchor(g)) return;
+  const start = g.parentContract;
+  const me = toHex(o.genesis.chainId);
+  for (let attempt = 0; ; attempt++) {
+    o.signal?.throwIfAborted();
+    const view = await retrying('parent contract', o.log, o.signal, () =>
+      apiRequest<ContractView>(o.parentApi, 'GET', `/v1/contracts/${start}`, undefined, { signal: o.signal }),
+    );
+    const c = view.contract;
+    if (!c) throw new ConfigError(`the parent has no contract at ${start}`);
+    if (c.child?.chain === me) return;
+    if (c.child)
+      throw new ConfigError(`the parent contract at ${start} already holds chain ${c.child.chain}`);
+    if (c.owner !== toHex(o.key.publicKey))
+      throw new ConfigError(
+        `the parent contract at ${start} is owned by ${c.owner}, not by this operator's key`,
+      );
+    const signed = signAction(
+      {
+        chainId: g.parentChain,
+        contractHash: fromHex(c.digest, 'digest'),
+        nonce: c.nonce + 1,
+        op: { kind: 'openChild', chainId: o.genesis.chainId },
+      },
+      o.key.secretKey,
+    );
+    try {
+      await retrying('open child', o.log, o.signal, () =>
+        apiRequest<SubmitResult>(
+          o.parentApi,
+          'POST',
+          `/v1/contracts/${start}/actions`,
+          {
+            action: toHex(signed.bytes),
+            signature: toHex(signed.signature),
+            childGenesis: toHex(o.genesis.bytes),
+          },
+          { signal: o.signal },
+        ),
+      );
+      o.log.info({ parentContract: start.toString() }, 'chain opened in its parent');
+      return;
+    } catch (e) {
+      // The contract changed between reading and acting (another action got in first): read it again.
+      if (e instanceof ApiError && (e.code === 'STALE_NONCE' || e.code === 'WRONG_CONTRACT') && attempt < 20)
+        continue;
+      throw e;
+    }
+  }
+}

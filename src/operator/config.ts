@@ -1,0 +1,271 @@
+/**
+ * Operator and anchor commands' options and the factories that build a running operator from them. The runtime
+ * (which owns the libp2p node, the HTTP server and the metrics registry) wires them up in two steps:
+ *
+ *   const prepared = await prepareOperator(opts, { log, signal });   // key, store, chain (may register/ask parent)
+ *   ... start the node tracking prepared.genesis ...
+ *   const op = await startOperator(prepared, { api, registry, log, sink: node });
+ *   onStop(() => op.stop());
+ *
+ * `sortition-node anchor` is the same with `{ anchor: true }` in prepareOperator.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { fromHex, toHex } from '../crypto/hash.js';
+import type { KeyPair } from '../crypto/keys.js';
+import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
+import { boolOption, ConfigError, intOption, listOption, option } from '../runtime/config.js';
+import { loadOrCreateKeyFile, readKeyFile } from '../runtime/keyfile.js';
+import type { Logger } from '../runtime/logger.js';
+import { addAnchorRoutes, addRegistrationRoute } from '../anchor/api.js';
+import { HttpAnchor } from '../anchor/client.js';
+import { DevnetAnchor } from '../anchor/devnet.js';
+import { addOperatorRoutes } from './api.js';
+import { ensureOpened, resolveGenesis } from './bootstrap.js';
+import { parseFaults, type Fault } from './faults.js';
+import { OperatorService } from './service.js';
+import { OperatorStore } from './store.js';
+import { loadOrCreateApiToken, TOKEN_FILE } from './token.js';
+import type { OperatorDeps } from './types.js';
+import { Upstream } from './upstream.js';
+
+/** Options shared by `operator` and `anchor`: key, block production, devnet fault injection. */
+function addProductionOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      option('--key <file>', 'operator key file (default: <data-dir>/operator-key.json, created if absent)'),
+    )
+    .addOption(option('--name <name>', 'name of a new chain (at most 64 bytes)'))
+    .addOption(
+      option('--block-interval-ms <ms>', 'seal a block this often when transactions are pending', 1000),
+    )
+    .addOption(
+      option(
+        '--max-pending <n>',
+        'seal as soon as this many transactions are pending (at most 20000)',
+        10000,
+      ),
+    )
+    .addOption(option('--devnet', 'allow devnet-only features (fault injection)'))
+    .addOption(
+      option(
+        '--fault <spec...>',
+        'devnet only: misbehave on purpose: equivocate@H, invalid@H, root-mismatch@H (needs --devnet)',
+      ),
+    );
+}
+
+/** Operator-specific options for `sortition-node operator`. */
+export function operatorOptions(cmd: Command): Command {
+  return addProductionOptions(cmd)
+    .addOption(
+      option(
+        '--chain-genesis <file>',
+        'genesis record of the chain to operate (hex, or JSON {"genesis": hex})',
+      ),
+    )
+    .addOption(
+      option(
+        '--parent-api <url>',
+        "the parent chain operator's API (or the anchor's, for a top-level chain)",
+      ),
+    )
+    .addOption(
+      option(
+        '--parent-contract <start>',
+        'nested chain: the contract of the parent this chain lives in (owned by --key)',
+      ),
+    )
+    .addOption(option('--amount <n>', 'top-level chain: the width of the anchor space to register for it'))
+    .addOption(option('--expiry <height>', 'anchor height at which a new chain settles (0: never)', 0));
+}
+
+/** Options for `sortition-node anchor` (the devnet anchor chain's operator). */
+export function anchorOptions(cmd: Command): Command {
+  return addProductionOptions(cmd);
+}
+
+export interface OperatorCliOptions {
+  readonly dataDir: string;
+  readonly key?: string;
+  readonly name?: string;
+  readonly chainGenesis?: string;
+  readonly parentApi?: string;
+  readonly parentContract?: string | number;
+  readonly amount?: string | number;
+  readonly expiry?: string | number;
+  readonly blockIntervalMs?: string | number;
+  readonly maxPending?: string | number;
+  readonly devnet?: boolean | string;
+  readonly fault?: string | string[];
+}
+
+export interface PreparedOperator {
+  readonly dataDir: string;
+  readonly key: KeyPair;
+  readonly store: OperatorStore;
+  readonly genesis: GenesisRecord;
+  readonly faults: readonly Fault[];
+  readonly parentApi: string | null;
+  readonly blockIntervalMs: number;
+  readonly maxPending: number;
+  readonly devnet: boolean;
+}
+
+export interface RunningOperator {
+  readonly service: OperatorService;
+  readonly genesis: GenesisRecord;
+  /** The operator API token (also in <data-dir>/api-token). */
+  readonly token: string;
+  readonly upstream: Upstream | null;
+  /** Set for `anchor`. */
+  readonly anchor: DevnetAnchor | null;
+  /** Finishes the block being built (sealing what is pending), stops submitting upstream, closes the store. */
+  stop(): Promise<void>;
+}
+
+function bigOption(v: unknown, name: string): bigint | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const s = String(v);
+  if (!/^[0-9]{1,20}$/.test(s)) throw new ConfigError(`--${name} must be an unsigned integer, got ${s}`);
+  const n = BigInt(s);
+  if (n >= 1n << 64n) throw new ConfigError(`--${name} does not fit in 64 bits`);
+  return n;
+}
+
+async function readGenesis(path: string): Promise<GenesisRecord> {
+  const text = (await readFile(path, 'utf8')).trim();
+  const hex = text.startsWith('{') ? (JSON.parse(text) as { genesis?: string }).genesis : text;
+  if (!hex) throw new ConfigError(`${path}: expected a "genesis" hex field`);
+  return decodeGenesis(fromHex(hex, path));
+}
+
+/**
+ * Everything that comes before the network: the key, the store (`<data-dir>/operator-db`), and the chain, which
+ * may mean registering with the anchor or reading the parent contract (retried until the parent answers).
+ */
+export async function prepareOperator(
+  o: OperatorCliOptions,
+  ctx: { log: Logger; signal?: AbortSignal; anchor?: boolean },
+): Promise<PreparedOperator> {
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  const devnet = boolOption(o.devnet);
+  const faults = parseFaults(listOption(o.fault), devnet);
+  const blockIntervalMs = intOption(o.blockIntervalMs ?? 1000, 'block-interval-ms', 1);
+  const maxPending = intOption(o.maxPending ?? 10000, 'max-pending', 1, 20000);
+  const key = o.key
+    ? await readKeyFile(o.key)
+    : await loadOrCreateKeyFile(join(o.dataDir, 'operator-key.json'));
+  const parentApi = ctx.anchor ? null : (o.parentApi ?? null);
+  const store = await OperatorStore.open(join(o.dataDir, 'operator-db'));
+  try {
+    const amount = bigOption(o.amount, 'amount');
+    const genesis = await resolveGenesis({
+      store,
+      key,
+      log: ctx.log,
+      signal: ctx.signal,
+      genesis: o.chainGenesis ? await readGenesis(o.chainGenesis) : undefined,
+      anchor: ctx.anchor,
+      parentApi: parentApi ?? undefined,
+      parentContract: bigOption(o.parentContract, 'parent-contract'),
+      amount,
+      registrar: parentApi ? new HttpAnchor(parentApi, { signal: ctx.signal }) : undefined,
+      name: o.name,
+      expiry: intOption(o.expiry ?? 0, 'expiry'),
+    });
+    if (ctx.anchor && !isAnchor(genesis.genesis))
+      throw new ConfigError('this data directory holds a chain that is not an anchor');
+    return {
+      dataDir: o.dataDir,
+      key,
+      store,
+      genesis,
+      faults,
+      parentApi,
+      blockIntervalMs,
+      maxPending,
+      devnet,
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+/** Opens the service on the prepared store, adds the API routes, starts block production and anchoring. */
+export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Promise<RunningOperator> {
+  const log = deps.log;
+  const service = await OperatorService.open({
+    genesis: p.genesis,
+    key: p.key,
+    store: p.store,
+    sink: deps.sink,
+    log,
+    registry: deps.registry,
+    blockIntervalMs: p.blockIntervalMs,
+    maxPending: p.maxPending,
+    faults: p.faults,
+  }).catch(async (e: unknown) => {
+    await p.store.close();
+    throw e;
+  });
+  const token = await loadOrCreateApiToken(p.dataDir);
+  addOperatorRoutes(deps.api, service, { token });
+  const anchor = isAnchor(p.genesis.genesis)
+    ? new DevnetAnchor(service, log.child({ component: 'anchor' }))
+    : null;
+  if (anchor) addAnchorRoutes(deps.api, anchor);
+  else if (p.devnet)
+    addRegistrationRoute(
+      deps.api,
+      new DevnetAnchor(service, log.child({ component: 'registrar' }), { registrarOnly: true }),
+    );
+  const abort = new AbortController();
+  let upstream: Upstream | null = null;
+  const parentApi = p.parentApi;
+  if (parentApi && !anchor) {
+    upstream = new Upstream({ parentApi, log: log.child({ component: 'upstream' }) }).attach(service);
+    upstream.start();
+    ensureOpened({ genesis: p.genesis, key: p.key, parentApi, log, signal: abort.signal }).catch(
+      (e: unknown) => {
+        if (!abort.signal.aborted)
+          log.error({ err: (e as Error).message }, 'opening the chain in its parent failed');
+      },
+    );
+  }
+  service.start();
+  log.info(
+    {
+      chain: toHex(p.genesis.chainId),
+      height: service.head.height,
+      pending: service.pendingCount,
+      token: join(p.dataDir, TOKEN_FILE),
+      faults: p.faults.length ? p.faults : undefined,
+    },
+    anchor ? 'anchor operator started' : 'operator started',
+  );
+  let stopped = false;
+  return {
+    service,
+    genesis: p.genesis,
+    token,
+    upstream,
+    anchor,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      abort.abort();
+      await service.stop();
+      // The last block's header gets one chance to go up before the submitter stops.
+      if (upstream) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise((r) => (timer = setTimeout(r, 2000)));
+        await Promise.race([upstream.accepted(service.head.height), timeout]);
+        clearTimeout(timer);
+        await upstream.stop();
+      }
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadCompose, planServices, scaleValidators, rewriteValue } from '../../src/devnet/compose.js';
+import { Devnet } from '../../src/devnet/runner.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { COMPOSE } from './helpers.js';
+
+test('the local runner is driven by docker-compose.yml itself: same services, commands and environment', () => {
+  const raw = loadCompose(COMPOSE);
+  const plans = planServices(raw, { workDir: '/tmp/w' });
+  const defaults = Object.keys(raw).filter((n) => !(raw[n] as { profiles?: string[] }).profiles?.length);
+  assert.deepEqual(
+    plans.map((p) => p.name),
+    defaults,
+    'every default service, in file order',
+  );
+  const devnet = new Devnet({ plans, workDir: '/tmp/w', log: createLogger('silent', 't') });
+  for (const p of plans) {
+    const svc = raw[p.name] as { command: string[]; environment?: Record<string, string> };
+    assert.equal(p.args.length, svc.command.length, `${p.name}: the file's command`);
+    assert.deepEqual(
+      Object.keys(p.env).sort(),
+      Object.keys(svc.environment ?? {}).sort(),
+      `${p.name}: the file's variables`,
+    );
+    const running = devnet.service(p.name);
+    for (const [k, v] of Object.entries(p.env))
+      assert.equal(running.env[k], v, `${p.name} runs with ${k} from the file`);
+    // Nothing from the file is left pointing at a service name or an any-address bind.
+    for (const v of [...Object.values(p.env), ...p.args]) {
+      assert.doesNotMatch(v, /0\.0\.0\.0|\/dns4\/|https?:\/\/[a-z]/, `${p.name}: ${v} is rewritten`);
+    }
+    if (p.role !== 'client') {
+      assert.ok(
+        p.healthUrl?.startsWith(`http://${p.address}:`),
+        `${p.name} has a healthcheck on its own address`,
+      );
+      assert.ok(p.dataDirs.length === 1, `${p.name} keeps its data in a named volume`);
+    }
+  }
+  // The topology the issue asks for: an anchor, a top-level operator, a nested operator, four validators or more.
+  const roles = plans.map((p) => p.role);
+  assert.equal(roles.filter((r) => r === 'anchor').length, 1);
+  assert.ok(roles.filter((r) => r === 'operator').length >= 2);
+  assert.ok(roles.filter((r) => r === 'validator').length >= 4);
+  assert.equal(new Set(plans.map((p) => p.address)).size, plans.length, 'one address per service');
+  assert.ok(
+    plans.some((p) => p.labels['sortition.fault-target'] === 'true'),
+    'a fault target for scenarios',
+  );
+  // The optional misbehaving operator lives in a profile.
+  const faulty = planServices(raw, { workDir: '/tmp/w', profiles: ['faulty'] });
+  assert.ok(faulty.some((p) => p.env.SORTITION_FAULT?.startsWith('equivocate@')));
+  // Scaling clones the first validator with its own volume.
+  const scaled = planServices(scaleValidators(raw, 12), { workDir: '/tmp/w' });
+  assert.equal(scaled.filter((p) => p.role === 'validator').length, 12);
+  assert.equal(
+    new Set(scaled.flatMap((p) => p.dataDirs)).size,
+    scaled.filter((p) => p.role !== 'client').length,
+  );
+});
+
+test('service names become addresses in URLs and multiaddrs, volumes become folders', () => {
+  const addrs = new Map([
+    ['anchor', '127.0.2.1'],
+    ['operator-top', '127.0.2.2'],
+  ]);
+  const mounts = new Map([['/data', '/w/v/anchor-data']]);
+  assert.equal(rewriteValue('http://anchor:8080', '127.0.2.9', addrs, mounts), 'http://127.0.2.1:8080');
+  assert.equal(
+    rewriteValue('/dns4/operator-top/tcp/9000,/dns4/anchor/tcp/9000', '127.0.2.9', addrs, mounts),
+    '/ip4/127.0.2.2/tcp/9000,/ip4/127.0.2.1/tcp/9000',
+  );
+  assert.equal(rewriteValue('/ip4/0.0.0.0/tcp/9000', '127.0.2.9', addrs, mounts), '/ip4/127.0.2.9/tcp/9000');
+  assert.equal(rewriteValue('0.0.0.0', '127.0.2.9', addrs, mounts), '127.0.2.9');
+  assert.equal(rewriteValue('/data', '127.0.2.9', addrs, mounts), '/w/v/anchor-data');
+  assert.equal(
+    rewriteValue('http://anchorage:1', '127.0.2.9', addrs, mounts),
+    'http://anchorage:1',
+    'only whole names',
+  );
+});

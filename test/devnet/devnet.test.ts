@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { acceptedBlocks, flagged, waitForAgreement } from '../../src/devnet/checks.js';
+import { waitFor } from '../helpers/net.js';
+import { allPast, up } from './helpers.js';
+
+test('honest devnet converges; a validator restarted, an operator killed with SIGKILL, a partitioned validator all catch up', async () => {
+  const u = await up();
+  try {
+    const { devnet } = u;
+    await allPast(u, u.child, 2);
+    const opHeight = () => u.height('operator-child', u.child);
+
+    // A validator stopped and restarted resumes from its store and catches up.
+    await devnet.kill('validator-2');
+    const before = await opHeight();
+    await waitFor(
+      async () => (await opHeight()) >= before + 2,
+      'the chain moves on without validator-2',
+      60_000,
+    );
+    await devnet.restart('validator-2');
+    await waitFor(
+      async () => (await u.height('validator-2', u.child)) >= before + 2,
+      'validator-2 catches up',
+      60_000,
+    );
+
+    // The child operator killed with SIGKILL restarts and continues its chain: no fork, no evidence.
+    await devnet.kill('operator-child', 'SIGKILL');
+    const killedAt = await u.height('validator-1', u.child);
+    await devnet.restart('operator-child');
+    await waitFor(
+      async () => (await u.height('validator-1', u.child)) >= killedAt + 2,
+      'the chain continues after the crash',
+      60_000,
+    );
+
+    // A partitioned validator misses blocks, then catches up when the partition heals.
+    await devnet.partition('validator-3', 6000);
+    const cut = await u.height('validator-3', u.child);
+    await waitFor(async () => (await opHeight()) >= cut + 2, 'blocks produced during the partition', 60_000);
+    await waitFor(
+      async () => (await u.height('validator-3', u.child)) >= cut + 2,
+      'validator-3 catches up after the partition',
+      60_000,
+    );
+
+    await devnet.kill('load');
+    const agreed = await waitForAgreement(devnet, devnet.nodes());
+    assert.ok(agreed.ok, `every node agrees on every head: ${JSON.stringify(agreed.heads)}`);
+    for (const s of devnet.nodes()) {
+      assert.deepEqual(await devnet.evidence(s), [], `${s.plan.name} found no fraud in an honest run`);
+      const st = (await devnet.status(s))!;
+      assert.ok(st.chains.every((c) => !c.faulty));
+    }
+    // Anchoring reached the top: the child chain's blocks are committed in the top chain, and the top chain's in the anchor.
+    const v1 = (await devnet.status(devnet.service('validator-1')))!;
+    assert.ok(v1.chains.find((c) => c.chainId === u.child)!.anchoredHeight >= 1);
+    assert.ok(v1.chains.find((c) => c.chainId === u.top)!.anchoredHeight >= 1);
+  } finally {
+    await u.close();
+  }
+});
+
+for (const [scenario, fault] of [
+  ['equivocation', 'equivocate@4'],
+  ['invalid-block', 'invalid@4'],
+  ['root-mismatch', 'root-mismatch@4'],
+] as const) {
+  test(`scenario ${scenario}: every honest validator flags the chain; no honest node takes the bad block`, async () => {
+    const u = await up({ 'operator-child': { SORTITION_DEVNET: 'true', SORTITION_FAULT: fault } });
+    try {
+      const { devnet } = u;
+      const validators = devnet.nodes().filter((s) => s.plan.role === 'validator');
+      for (const v of validators) {
+        await waitFor(() => flagged(devnet, v, u.child), `${v.plan.name} flags the ${scenario}`, 90_000);
+      }
+      await devnet.kill('load');
+      const honest = devnet.nodes().filter((s) => s.plan.name !== 'operator-child');
+      const agreed = await waitForAgreement(devnet, honest);
+      assert.ok(agreed.ok, `honest nodes agree: ${JSON.stringify(agreed.heads)}`);
+      // A node relays only what it accepted: each honest validator accepted exactly the blocks of the chain it holds.
+      for (const v of validators) {
+        const h = await u.height(v.plan.name, u.child);
+        assert.equal(
+          await acceptedBlocks(v, u.child),
+          h,
+          `${v.plan.name} accepted (and relayed) only its chain's blocks`,
+        );
+      }
+    } finally {
+      await u.close();
+    }
+  });
+}
