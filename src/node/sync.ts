@@ -20,6 +20,10 @@ export interface SyncDeps {
   readonly height: (chainId: Uint8Array) => number;
   readonly ourStatus: () => Status;
   readonly ingest: (chainId: Uint8Array, block: Uint8Array) => Promise<Verdict>;
+  /** Evidence fetched from peers goes through the same checks as evidence from gossip. */
+  readonly ingestEvidence: (evidence: Uint8Array) => Promise<Verdict>;
+  /** How often each chain's evidence is compared with a peer's. */
+  readonly evidenceIntervalMs: number;
   readonly log: Logger;
   readonly metrics: NodeMetrics;
   readonly intervalMs: number;
@@ -46,6 +50,7 @@ export class Syncer {
   private stopped = true;
   private lastStatusPoll = 0;
   private readonly candidates = new Set<string>();
+  private readonly evidenceAskedAt = new Map<string, number>();
   /** Our own peer id, never dialed. */
   readonly selfIds = new Set<string>();
 
@@ -127,8 +132,37 @@ export class Syncer {
     await Promise.allSettled(fresh.slice(0, Math.min(missing, 4)).map((a) => this.d.dial(a)));
   }
 
+  /**
+   * Evidence is gossiped once, when found; a node that was not in the mesh then (starting, partitioned) would
+   * never learn it. So each chain's evidence is also fetched from a peer that follows the chain, now and then.
+   */
+  private async syncEvidence(): Promise<void> {
+    const connected = new Set(this.d.peers().map((p) => p.toString()));
+    for (const chainId of this.d.tracked()) {
+      const k = toHex(chainId);
+      if (Date.now() - (this.evidenceAskedAt.get(k) ?? 0) < this.d.evidenceIntervalMs) continue;
+      const holders = [...(this.heads.get(k)?.keys() ?? [])].filter((p) => connected.has(p));
+      const peer = holders.length
+        ? this.peerById.get(holders[Math.floor(Math.random() * holders.length)])
+        : undefined;
+      if (!peer) continue;
+      this.evidenceAskedAt.set(k, Date.now());
+      try {
+        const items = await this.d.reqresp.evidence(
+          peer,
+          { chainId, ids: [], maxCount: 16 },
+          { timeoutMs: 5000 },
+        );
+        for (const e of items) await this.d.ingestEvidence(e);
+      } catch (e) {
+        this.d.log.debug({ peer: peer.toString(), err: (e as Error).message }, 'evidence request failed');
+      }
+    }
+  }
+
   private async round(): Promise<void> {
     await this.pollStatus();
+    await this.syncEvidence();
     const connected = new Set(this.d.peers().map((p) => p.toString()));
     const jobs: { chainId: Uint8Array; target: number; peers: string[] }[] = [];
     for (const chainId of this.d.tracked()) {

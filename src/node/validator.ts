@@ -160,6 +160,8 @@ export class ValidatorNode {
       height: (id) => this.tracker.state(id)?.height ?? 0,
       ourStatus: () => this.ourStatus(),
       ingest: (id, b) => this.ingest(id, b, 'sync'),
+      ingestEvidence: (e) => this.ingestEvidence(e, 'sync'),
+      evidenceIntervalMs: 5000,
       log: log.child({ component: 'sync' }),
       metrics: this.metrics,
       intervalMs: this.opts.syncIntervalMs ?? 3000,
@@ -382,13 +384,16 @@ export class ValidatorNode {
   }
 
   /** Judges evidence from gossip or the API; new valid evidence is stored, logged and relayed. */
-  async ingestEvidence(bytes: Uint8Array, source: 'gossip' | 'api'): Promise<Verdict> {
+  async ingestEvidence(bytes: Uint8Array, source: 'gossip' | 'api' | 'sync'): Promise<Verdict> {
     const r = this.tracker.onEvidence(bytes);
     if (r.isNew && r.evidence) await this.onNewEvidence(r.evidence, source);
     return r.verdict;
   }
 
-  private async onNewEvidence(ev: VerifiedEvidence, source: 'found' | 'gossip' | 'api'): Promise<void> {
+  private async onNewEvidence(
+    ev: VerifiedEvidence,
+    source: 'found' | 'gossip' | 'api' | 'sync',
+  ): Promise<void> {
     await this.store.putEvidence(ev.id, ev.bytes);
     const v = this.tracker.view(ev.chainId);
     const s = this.tracker.state(ev.chainId);
@@ -404,8 +409,9 @@ export class ValidatorNode {
       { kind: ev.kind, chain: toHex(ev.chainId), height: ev.height, id: toHex(ev.id), source },
       'double-spend evidence',
     );
-    // Evidence we found or got from the API is published once; gossip relays what arrived by gossip.
-    if (source !== 'gossip') await this.gossip.publish(EVIDENCE_TOPIC, ev.bytes).catch(() => 0);
+    // Evidence found here or handed in is published once; gossip relays what arrived by gossip.
+    if (source === 'found' || source === 'api')
+      await this.gossip.publish(EVIDENCE_TOPIC, ev.bytes).catch(() => 0);
     for (const f of this.evidenceListeners) f(ev);
   }
 
