@@ -83,9 +83,11 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
   }
   const devnet = new Devnet({ plans, workDir, log, overrides });
   let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
   const stopAll = async () => {
     if (stopping) return;
     stopping = true;
+    clearInterval(timer);
     log.info('stopping every service');
     await devnet.stop();
   };
@@ -101,7 +103,7 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
   if (o.manifest) await devnet.writeManifest(o.manifest);
   log.info({ services: plans.length, workDir, scenario: o.scenario ?? null }, 'devnet up');
   const summary = new Summary(devnet, faultTarget);
-  const timer = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
+  timer = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
   if (o.duration === undefined) {
     await new Promise<never>(() => undefined);
   }
