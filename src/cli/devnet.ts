@@ -83,11 +83,11 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
   }
   const devnet = new Devnet({ plans, workDir, log, overrides });
   let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
+  const summaryTimer: { id?: NodeJS.Timeout } = {};
   const stopAll = async () => {
     if (stopping) return;
     stopping = true;
-    clearInterval(timer);
+    clearInterval(summaryTimer.id);
     log.info('stopping every service');
     await devnet.stop();
   };
@@ -103,12 +103,12 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
   if (o.manifest) await devnet.writeManifest(o.manifest);
   log.info({ services: plans.length, workDir, scenario: o.scenario ?? null }, 'devnet up');
   const summary = new Summary(devnet, faultTarget);
-  timer = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
+  summaryTimer.id = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
   if (o.duration === undefined) {
     await new Promise<never>(() => undefined);
   }
   await new Promise((r) => setTimeout(r, intOption(o.duration, 'duration', 1) * 1000));
-  clearInterval(timer);
+  clearInterval(summaryTimer.id);
   const ok = await verdict(devnet, faultTarget, log);
   await stopAll();
   return ok ? 0 : 1;
