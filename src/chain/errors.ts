@@ -72,41 +72,24 @@ export class ChainError extends Error {
 }
 
 /**
- * Failures that the operator's signature makes attributable: the header is signed and links to the previous
- * signed header, and the body matches the signed tx root, yet the transition is wrong. Only these make
- * invalid-transition evidence; a tampered body or a bad signature proves nothing about the operator.
+ * Failures that prove nothing about the operator: a block that does not link to the head (wrong chain, height,
+ * parent, or not signed by the operator) or whose body is not the one the header's tx root signed. Every other
+ * failure happens inside a correctly signed and linked block whose body the operator signed, so the operator answers
+ * for it, and it makes invalid-transition evidence.
  */
-const FAULTS: ReadonlySet<ChainErrorCode> = new Set<ChainErrorCode>([
-  'TOO_MANY_TXS',
-  'TIME_REGRESSION',
-  'BAD_BEACON',
-  'STATE_ROOT_MISMATCH',
-  'STATE_BOUNDS_MISMATCH',
-  'DECODE_MALFORMED',
-  'DECODE_NONCANONICAL',
-  'DECODE_OVERSIZE',
-  'PROOF_INVALID',
-  'PROOF_MISMATCH',
-  'OVERLAP',
-  'NOT_FOUND',
-  'OUT_OF_SPACE',
-  'BAD_CONTRACT',
-  'BAD_OWNER_SIGNATURE',
-  'STALE_NONCE',
-  'WRONG_CONTRACT',
-  'SPLIT_OUT_OF_RANGE',
-  'CONTRACT_IS_CHAIN',
-  'NOT_A_CHAIN',
-  'BAD_GENESIS',
-  'CHILD_WRONG_CHAIN',
-  'CHILD_BAD_SIGNATURE',
-  'CHILD_HEIGHT_NOT_INCREASING',
-  'CHILD_OUT_OF_BOUNDS',
+const NOT_ATTRIBUTABLE: ReadonlySet<ChainErrorCode> = new Set<ChainErrorCode>([
+  'WRONG_CHAIN',
+  'BAD_SIGNATURE',
+  'OLD_HEIGHT',
+  'HEIGHT_GAP',
+  'WRONG_PARENT',
+  'TX_COUNT_MISMATCH',
+  'TX_ROOT_MISMATCH',
 ]);
 
 /** Whether a failure inside a correctly signed, correctly linked block is the operator's fault. */
 export function isOperatorFault(e: ChainError): boolean {
   // Decode failures count only inside the signed body (a transaction), never for the block envelope itself.
   if (e.code.startsWith('DECODE_')) return e.txIndex !== undefined;
-  return FAULTS.has(e.code);
+  return !NOT_ATTRIBUTABLE.has(e.code);
 }
