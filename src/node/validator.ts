@@ -74,8 +74,13 @@ export class ValidatorNode {
   private resolveTimer: NodeJS.Timeout | null = null;
   private resolving = false;
   private started = false;
-  /** Serialises block ingestion so persistence follows the order in which the tracker applied blocks. */
+  /** Serialises block ingestion. */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Block writes, in the order blocks were applied. The gossip verdict does not wait for them, so relaying never
+   * waits on the disk; a block lost to a crash before its write is fetched again by backfill.
+   */
+  private writes: Promise<unknown> = Promise.resolve();
   private readonly evidenceListeners: ((ev: VerifiedEvidence) => void)[] = [];
 
   constructor(private readonly opts: ValidatorOptions) {
@@ -190,6 +195,7 @@ export class ValidatorNode {
     if (this.resolveTimer) clearInterval(this.resolveTimer);
     await this.syncer.stop();
     await this.queue.catch(() => undefined);
+    await this.writes;
     await this.reqresp.stop();
     await this.gossip.stop();
     await this.network.stop();
@@ -324,6 +330,7 @@ export class ValidatorNode {
   }
 
   private async *serveBlocks(chainId: Uint8Array, start: number, count: number): AsyncGenerator<Uint8Array> {
+    await this.writes;
     yield* await this.store.blocks(chainId, start, Math.min(count, 64));
   }
 
@@ -342,6 +349,13 @@ export class ValidatorNode {
       source: 'gossip',
     });
     this.opts.log.debug({ chain: chainLabel(toHex(chainId)), height: h, source: 'gossip' }, 'block accepted');
+  }
+
+  /** Queues a store write behind the earlier ones. */
+  private write(f: () => Promise<void>): void {
+    this.writes = this.writes
+      .then(f)
+      .catch((e: unknown) => this.opts.log.error({ err: e }, 'store write failed'));
   }
 
   /** Judges one block and applies what follows: persistence, evidence, discovered chains, sync. */
@@ -365,7 +379,8 @@ export class ValidatorNode {
     if (out.accepted) {
       const v = this.tracker.view(chainId)!;
       const meta = { height: out.accepted.state.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty };
-      await this.store.putBlock(chainId, meta.height, bytes, out.accepted.block.signed, meta);
+      const signed = out.accepted.block.signed;
+      this.write(() => this.store.putBlock(chainId, meta.height, bytes, signed, meta));
       this.opts.log.debug({ chain: label, height: meta.height, source }, 'block accepted');
     } else if (out.verdict.result === 'reject') {
       this.opts.log.info({ chain: label, code: out.verdict.code, source }, 'block rejected');
@@ -374,7 +389,8 @@ export class ValidatorNode {
     for (const id of out.anchored) {
       const v = this.tracker.view(id)!;
       const s = this.tracker.state(id)!;
-      await this.store.putMeta(id, { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty });
+      const meta = { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty };
+      this.write(() => this.store.putMeta(id, meta));
       this.observeChain(id);
     }
     for (const ev of out.evidence) await this.onNewEvidence(ev, 'found');
@@ -397,12 +413,10 @@ export class ValidatorNode {
     await this.store.putEvidence(ev.id, ev.bytes);
     const v = this.tracker.view(ev.chainId);
     const s = this.tracker.state(ev.chainId);
-    if (v && s)
-      await this.store.putMeta(ev.chainId, {
-        height: s.height,
-        anchoredHeight: v.anchoredHeight,
-        faulty: v.faulty,
-      });
+    if (v && s) {
+      const meta = { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty };
+      this.write(() => this.store.putMeta(ev.chainId, meta));
+    }
     this.metrics.evidence.inc({ kind: ev.kind, source });
     this.observeChain(ev.chainId);
     this.opts.log.warn(
@@ -456,6 +470,7 @@ export class ValidatorNode {
   }
 
   async storedBlocks(chainId: Uint8Array, start: number, count: number): Promise<Uint8Array[]> {
+    await this.writes;
     return this.store.blocks(chainId, start, count);
   }
 }
