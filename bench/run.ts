@@ -3,6 +3,7 @@ import { benchCore } from './core.js';
 import { benchSortition } from './sortition.js';
 import { benchNetwork } from './network.js';
 import { benchMemory } from './memory.js';
+import { benchDevnet } from './devnet.js';
 
 const only = process.argv[2];
 const started = Date.now();
@@ -10,4 +11,5 @@ if (!only || only === 'core') await benchCore();
 if (!only || only === 'sortition') await benchSortition();
 if (!only || only === 'memory') await benchMemory();
 if (!only || only === 'network') await benchNetwork();
+if (!only || only === 'devnet') await benchDevnet();
 console.log(`\nbenchmarks done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

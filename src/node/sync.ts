@@ -86,6 +86,20 @@ export class Syncer {
     return ahead;
   }
 
+  /**
+   * A peer relayed a (signed) block from beyond our head: it has at least that height, so backfill from it now
+   * rather than after the next status poll.
+   */
+  noteHead(peer: PeerId, chainId: Uint8Array, height: number): void {
+    const k = toHex(chainId);
+    let m = this.heads.get(k);
+    if (!m) this.heads.set(k, (m = new Map()));
+    const prev = m.get(peer.toString());
+    if (!prev || prev.height < height) m.set(peer.toString(), { height, at: Date.now() });
+    this.peerById.set(peer.toString(), peer);
+    this.request();
+  }
+
   /** Runs a sync round soon; rounds never overlap, and a request during a round causes one more. */
   request(): void {
     if (this.stopped) return;

@@ -46,6 +46,8 @@ export interface BlockOutcome {
   readonly discovered: GenesisRecord[];
   /** The block is ahead of the head: the chain should be synced. */
   readonly behind?: boolean;
+  /** With `behind`: the (signed) block's height, which its sender has. */
+  readonly aheadHeight?: number;
   /** Chains whose anchored height moved. */
   readonly anchored: Uint8Array[];
 }
@@ -244,7 +246,7 @@ export class Tracker {
       } catch (e) {
         return none('reject', ChainError.from(e).code);
       }
-      return none('ignore', 'HEIGHT_GAP', { behind: true });
+      return none('ignore', 'HEIGHT_GAP', { behind: true, aheadHeight: h });
     }
 
     const r = validateDecodedBlock(v.state, block);

@@ -153,7 +153,7 @@ export class ValidatorNode {
     this.gossip.registerValidator('blocks', async (msg) => {
       if (msg.topic.kind !== 'blocks') throw GossipValidationError.reject('WRONG_TOPIC');
       if (this.opts.acceptAll) return this.acceptUnchecked(msg.topic.chainId, msg.data);
-      toGossip(await this.ingest(msg.topic.chainId, msg.data, 'gossip'));
+      toGossip(await this.ingest(msg.topic.chainId, msg.data, 'gossip', msg.from));
     });
     this.gossip.registerValidator('evidence', async (msg) =>
       toGossip(await this.ingestEvidence(msg.data, 'gossip')),
@@ -359,13 +359,18 @@ export class ValidatorNode {
   }
 
   /** Judges one block and applies what follows: persistence, evidence, discovered chains, sync. */
-  ingest(chainId: Uint8Array, bytes: Uint8Array, source: BlockSource): Promise<Verdict> {
-    const run = this.queue.then(() => this.ingestNow(chainId, bytes, source));
+  ingest(chainId: Uint8Array, bytes: Uint8Array, source: BlockSource, from?: PeerId): Promise<Verdict> {
+    const run = this.queue.then(() => this.ingestNow(chainId, bytes, source, from));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async ingestNow(chainId: Uint8Array, bytes: Uint8Array, source: BlockSource): Promise<Verdict> {
+  private async ingestNow(
+    chainId: Uint8Array,
+    bytes: Uint8Array,
+    source: BlockSource,
+    from?: PeerId,
+  ): Promise<Verdict> {
     const end = this.metrics.validationSeconds.startTimer({ source });
     const out = this.tracker.onBlock(chainId, bytes);
     end();
@@ -395,7 +400,10 @@ export class ValidatorNode {
     }
     for (const ev of out.evidence) await this.onNewEvidence(ev, 'found');
     this.observeChain(chainId);
-    if (out.behind) this.syncer.request();
+    if (out.behind) {
+      if (from && out.aheadHeight !== undefined) this.syncer.noteHead(from, chainId, out.aheadHeight);
+      else this.syncer.request();
+    }
     return out.verdict;
   }
 

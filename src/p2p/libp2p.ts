@@ -281,7 +281,11 @@ class BootstrapDialer {
         }
         // +-20 % jitter so that restarted testnets do not dial in lockstep.
         await abortableSleep(delay * (0.8 + Math.random() * 0.4), signal);
-        delay = Math.min(delay * 2, this.#opts.maxDelayMs);
+        // Back off only after real dial failures: while the peer is banned, keep checking at the first delay so
+        // the dial happens as soon as the ban ends.
+        if (target.peerId === undefined || !this.#bans.isBanned(target.peerId)) {
+          delay = Math.min(delay * 2, this.#opts.maxDelayMs);
+        }
       }
     } finally {
       target.running = false;
