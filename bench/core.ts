@@ -11,23 +11,15 @@ import { makeGenesis } from '../src/chain/genesis.js';
 import { ChainProducer } from '../src/chain/producer.js';
 import { signAction } from '../src/chain/tx.js';
 import { validateBlock } from '../src/chain/validate.js';
-import { makeLeaf, type Leaf } from '../src/tree/contract.js';
+
 import { pathToProto } from '../src/tree/path.js';
 import { ProbabilityTree } from '../src/tree/tree.js';
-import { heading, now, table, timeIt } from './util.js';
+import { heading, jitteredLeaves, now, table, timeIt } from './util.js';
 
 const SPACE_END = 1n << 62n;
 
 function buildTree(n: number, owner: Uint8Array): { tree: ProbabilityTree; width: bigint } {
-  const width = SPACE_END / BigInt(n + 1);
-  const leaves: Leaf[] = new Array(n);
-  // Jittered starts so the trie is not perfectly balanced, as a real chain's would not be.
-  let seed = 12345;
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const start = BigInt(i) * width + (BigInt(seed) % (width / 4n));
-    leaves[i] = makeLeaf({ start, end: start + width / 2n, owner, nonce: 0, terms: new Uint8Array(0) });
-  }
+  const { leaves, width } = jitteredLeaves(n, owner, SPACE_END);
   return { tree: ProbabilityTree.fromLeaves(leaves), width };
 }
 

@@ -22,7 +22,7 @@ import { chainOf } from '../src/devnet/checks.js';
 import { loadCompose, planServices, scaleValidators, type ServicePlan } from '../src/devnet/compose.js';
 import { Devnet, type RunningService } from '../src/devnet/runner.js';
 import { createLogger } from '../src/runtime/logger.js';
-import { heading, table } from './util.js';
+import { getText, heading, metric, table } from './util.js';
 
 /** dist/bench -> the repository's docker-compose.yml */
 const COMPOSE = fileURLToPath(new URL('../../docker-compose.yml', import.meta.url));
@@ -74,24 +74,6 @@ function machineBusySeconds(): number {
   } catch {
     return 0;
   }
-}
-
-async function getText(url: string): Promise<string> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    return res.ok ? await res.text() : '';
-  } catch {
-    return '';
-  }
-}
-
-/** The value of one Prometheus sample line `name{labels} value` whose labels contain `match`. */
-function metric(text: string, name: string, match: string): number {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(name + '{') && line.includes(match))
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
 }
 
 interface Accepted {

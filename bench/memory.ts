@@ -23,10 +23,10 @@ import { signAction, type OwnerOp } from '../src/chain/tx.js';
 import { txRoot } from '../src/chain/txroot.js';
 import { toHex } from '../src/crypto/hash.js';
 import { generateKeyPair, type KeyPair } from '../src/crypto/keys.js';
-import { makeLeaf, type Leaf } from '../src/tree/contract.js';
+
 import { ProbabilityTree } from '../src/tree/tree.js';
 import type { MemoryChildReport } from './memory-child.js';
-import { heading, now, table } from './util.js';
+import { heading, jitteredLeaves, now, table } from './util.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'memory-child.js');
 const SPACE_END = 1n << 62n;
@@ -81,17 +81,8 @@ async function runChild(dir: string, timeoutMs: number): Promise<MemoryChildRepo
 
 /** n contracts of one owner spread over the space with jittered starts (as in bench/core.ts). */
 function buildTree(n: number, owner: Uint8Array): { tree: ProbabilityTree; starts: bigint[]; width: bigint } {
-  const width = SPACE_END / BigInt(n + 1);
-  const leaves: Leaf[] = new Array<Leaf>(n);
-  const starts: bigint[] = new Array<bigint>(n);
-  let seed = 12345;
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const start = BigInt(i) * width + (BigInt(seed) % (width / 4n));
-    starts[i] = start;
-    leaves[i] = makeLeaf({ start, end: start + width / 2n, owner, nonce: 0, terms: new Uint8Array(0) });
-  }
-  return { tree: ProbabilityTree.fromLeaves(leaves), starts, width };
+  const { leaves, width } = jitteredLeaves(n, owner, SPACE_END);
+  return { tree: ProbabilityTree.fromLeaves(leaves), starts: leaves.map((l) => l.contract.start), width };
 }
 
 export async function runMemory(n: number, blocks: number, txs: number): Promise<MemoryRunResult> {

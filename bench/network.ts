@@ -21,7 +21,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateIdentity } from '../src/p2p/identity.js';
 import type { PublishCommand, PublishedLine, PublisherCommand, PublisherReady } from './publisher.js';
-import { heading, table } from './util.js';
+import { getText, heading, metric, table } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/bench -> dist/src/cli/main.js */
@@ -194,24 +194,6 @@ async function getJson<T>(url: string): Promise<T | null> {
   } catch {
     return null;
   }
-}
-
-async function getText(url: string): Promise<string> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? await res.text() : '';
-  } catch {
-    return '';
-  }
-}
-
-/** The value of one Prometheus sample line `name{labels} value` whose labels contain `match`. */
-function metric(text: string, name: string, match: string): number {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(name + '{') && line.includes(match))
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
 }
 
 /** Judging time (s) and count of gossiped blocks, summed over the validators' /metrics. */

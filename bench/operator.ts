@@ -15,14 +15,14 @@ import { ChainProducer } from '../src/chain/producer.js';
 import { genesisState } from '../src/chain/state.js';
 import { toHex } from '../src/crypto/hash.js';
 import { generateKeyPair, type KeyPair } from '../src/crypto/keys.js';
-import { makeLeaf, type Leaf } from '../src/tree/contract.js';
+import type { Leaf } from '../src/tree/contract.js';
 import { ProbabilityTree } from '../src/tree/tree.js';
 import { HttpApi } from '../src/runtime/http.js';
 import { createLogger } from '../src/runtime/logger.js';
 import { addOperatorRoutes } from '../src/operator/api.js';
 import { OperatorService } from '../src/operator/service.js';
 import { OperatorStore } from '../src/operator/store.js';
-import { heading, now, table } from './util.js';
+import { heading, jitteredLeaves, now, table } from './util.js';
 
 const SPACE_END = 1n << 62n;
 const log = createLogger('silent', 'bench');
@@ -44,15 +44,7 @@ function genesisFor(key: KeyPair): GenesisRecord {
 
 /** n leaves with jittered starts, spread over the space (as bench/core.ts builds them). */
 function leaves(n: number, owner: Uint8Array): Leaf[] {
-  const width = SPACE_END / BigInt(n + 1);
-  const out: Leaf[] = new Array(n);
-  let seed = 12345;
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const start = BigInt(i) * width + (BigInt(seed) % (width / 4n));
-    out[i] = makeLeaf({ start, end: start + width / 2n, owner, nonce: 0, terms: new Uint8Array(0) });
-  }
-  return out;
+  return jitteredLeaves(n, owner, SPACE_END).leaves;
 }
 
 /** A store holding `n` contracts and a head block that commits to them (an imported state). */

@@ -1,4 +1,6 @@
-/** Small helpers shared by the benchmarks: timing and aligned table output. */
+/** Small helpers shared by the benchmarks: timing, tables, synthetic trees, scraping /metrics. */
+import { makeLeaf, type Leaf } from '../src/tree/contract.js';
+
 export function now(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
@@ -34,4 +36,42 @@ export function fmt(v: number): string {
 
 export function heading(s: string): void {
   console.log(`\n== ${s}`);
+}
+
+/**
+ * n contracts of width `width / 2` with jittered starts spread over [0, spaceEnd): a trie that is not perfectly
+ * balanced, as a real chain's would not be. Deterministic.
+ */
+export function jitteredLeaves(
+  n: number,
+  owner: Uint8Array,
+  spaceEnd: bigint,
+): { leaves: Leaf[]; width: bigint } {
+  const width = spaceEnd / BigInt(n + 1);
+  const leaves: Leaf[] = new Array<Leaf>(n);
+  let seed = 12345;
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const start = BigInt(i) * width + (BigInt(seed) % (width / 4n));
+    leaves[i] = makeLeaf({ start, end: start + width / 2n, owner, nonce: 0, terms: new Uint8Array(0) });
+  }
+  return { leaves, width };
+}
+
+export async function getText(url: string, timeoutMs = 3000): Promise<string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok ? await res.text() : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The value of one Prometheus sample line `name{labels} value` whose labels contain `match`. */
+export function metric(text: string, name: string, match: string): number {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name + '{') && line.includes(match))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
 }
