@@ -7,14 +7,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { sortition } from '../src/gen/proto.js';
 import { generateKeyPair, sign, verify } from '../src/crypto/keys.js';
 import { cryptoStats, resetCryptoStats } from '../src/crypto/stats.js';
-import { makeGenesis } from '../src/chain/genesis.js';
 import { ChainProducer } from '../src/chain/producer.js';
 import { signAction } from '../src/chain/tx.js';
 import { validateBlock } from '../src/chain/validate.js';
 
 import { pathToProto } from '../src/tree/path.js';
 import { ProbabilityTree } from '../src/tree/tree.js';
-import { heading, jitteredLeaves, now, table, timeIt } from './util.js';
+import { benchGenesis, heading, jitteredLeaves, now, table, timeIt } from './util.js';
 
 const SPACE_END = 1n << 62n;
 
@@ -27,17 +26,7 @@ export async function benchCore(sizes = [1_000, 100_000, 1_000_000]): Promise<vo
   heading('core: stateless validation of a 256-transaction block (1/2 transfers, 1/4 splits, 1/4 creates)');
   const op = generateKeyPair();
   const owner = generateKeyPair();
-  const genesis = makeGenesis({
-    operatorKey: op.publicKey,
-    spaceStart: 0n,
-    spaceEnd: SPACE_END,
-    parentChain: new Uint8Array(32).fill(1),
-    parentContract: 0n,
-    expiry: 0,
-    amount: 0n,
-    name: 'bench',
-    salt: new Uint8Array(0),
-  });
+  const genesis = benchGenesis(op.publicKey, SPACE_END, 'bench');
   const rows: Record<string, string | number>[] = [];
   const perTx: number[] = [];
   for (const n of sizes) {

@@ -22,7 +22,7 @@ import { chainOf } from '../src/devnet/checks.js';
 import { loadCompose, planServices, scaleValidators, type ServicePlan } from '../src/devnet/compose.js';
 import { Devnet, type RunningService } from '../src/devnet/runner.js';
 import { createLogger } from '../src/runtime/logger.js';
-import { getText, heading, metric, table } from './util.js';
+import { cpuSeconds, getText, heading, metric, table } from './util.js';
 
 /** dist/bench -> the repository's docker-compose.yml */
 const COMPOSE = fileURLToPath(new URL('../../docker-compose.yml', import.meta.url));
@@ -50,18 +50,6 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, timeo
     if (Date.now() > deadline)
       throw new Error(`devnet bench: timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
-  }
-}
-
-/** User + system CPU seconds of a process (Linux /proc; 0 elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
   }
 }
 

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { makeGenesis, type GenesisRecord } from '../src/chain/genesis.js';
+import type { GenesisRecord } from '../src/chain/genesis.js';
 import { signHeader } from '../src/chain/header.js';
 import { ChainProducer } from '../src/chain/producer.js';
 import { stateAfter } from '../src/chain/state.js';
@@ -26,7 +26,7 @@ import { generateKeyPair, type KeyPair } from '../src/crypto/keys.js';
 
 import { ProbabilityTree } from '../src/tree/tree.js';
 import type { MemoryChildReport } from './memory-child.js';
-import { heading, jitteredLeaves, now, table } from './util.js';
+import { benchGenesis, heading, jitteredLeaves, now, table } from './util.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'memory-child.js');
 const SPACE_END = 1n << 62n;
@@ -88,17 +88,7 @@ function buildTree(n: number, owner: Uint8Array): { tree: ProbabilityTree; start
 export async function runMemory(n: number, blocks: number, txs: number): Promise<MemoryRunResult> {
   const op = generateKeyPair();
   const original = generateKeyPair();
-  const genesis: GenesisRecord = makeGenesis({
-    operatorKey: op.publicKey,
-    spaceStart: 0n,
-    spaceEnd: SPACE_END,
-    parentChain: new Uint8Array(32).fill(1),
-    parentContract: 0n,
-    expiry: 0,
-    amount: 0n,
-    name: 'bench-memory',
-    salt: new Uint8Array(0),
-  });
+  const genesis: GenesisRecord = benchGenesis(op.publicKey, SPACE_END, 'bench-memory');
   collect();
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = now();

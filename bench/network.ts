@@ -12,7 +12,7 @@
  * tracker never advances, so backfill would re-fetch and fully validate every block); gossip alone carries blocks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateIdentity } from '../src/p2p/identity.js';
 import type { PublishCommand, PublishedLine, PublisherCommand, PublisherReady } from './publisher.js';
-import { getText, heading, metric, table } from './util.js';
+import { cpuSeconds, getText, heading, metric, table } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/bench -> dist/src/cli/main.js */
@@ -172,18 +172,6 @@ async function stopAll(procs: Proc[], graceMs = 5000): Promise<void> {
   if ((await Promise.race([all, timer])) === 'timeout') {
     for (const p of procs) if (running(p)) p.child.kill('SIGKILL');
     await Promise.race([all, sleep(2000)]);
-  }
-}
-
-/** User + system CPU seconds of a process (Linux /proc; 0 elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
   }
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
-import { makeGenesis, type GenesisRecord } from '../src/chain/genesis.js';
+import type { GenesisRecord } from '../src/chain/genesis.js';
 import { ChainProducer } from '../src/chain/producer.js';
 import { genesisState } from '../src/chain/state.js';
 import { toHex } from '../src/crypto/hash.js';
@@ -22,24 +22,14 @@ import { createLogger } from '../src/runtime/logger.js';
 import { addOperatorRoutes } from '../src/operator/api.js';
 import { OperatorService } from '../src/operator/service.js';
 import { OperatorStore } from '../src/operator/store.js';
-import { heading, jitteredLeaves, now, table } from './util.js';
+import { benchGenesis, heading, jitteredLeaves, now, table } from './util.js';
 
 const SPACE_END = 1n << 62n;
 const log = createLogger('silent', 'bench');
 const sink = { publishBlock: async () => undefined };
 
 function genesisFor(key: KeyPair): GenesisRecord {
-  return makeGenesis({
-    operatorKey: key.publicKey,
-    spaceStart: 0n,
-    spaceEnd: SPACE_END,
-    parentChain: new Uint8Array(32).fill(1),
-    parentContract: 0n,
-    expiry: 0,
-    amount: 0n,
-    name: 'bench',
-    salt: new Uint8Array(0),
-  });
+  return benchGenesis(key.publicKey, SPACE_END, 'bench');
 }
 
 /** n leaves with jittered starts, spread over the space (as bench/core.ts builds them). */

@@ -1,4 +1,6 @@
 /** Small helpers shared by the benchmarks: timing, tables, synthetic trees, scraping /metrics. */
+import { readFileSync } from 'node:fs';
+import { makeGenesis, type GenesisRecord } from '../src/chain/genesis.js';
 import { makeLeaf, type Leaf } from '../src/tree/contract.js';
 
 export function now(): number {
@@ -74,4 +76,31 @@ export function metric(text: string, name: string, match: string): number {
       return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return 0;
+}
+
+/** A chain for benchmarks: space [0, spaceEnd), a made-up parent, no expiry. */
+export function benchGenesis(operatorKey: Uint8Array, spaceEnd: bigint, name = 'bench'): GenesisRecord {
+  return makeGenesis({
+    operatorKey,
+    spaceStart: 0n,
+    spaceEnd,
+    parentChain: new Uint8Array(32).fill(1),
+    parentContract: 0n,
+    expiry: 0,
+    amount: 0n,
+    name,
+    salt: new Uint8Array(0),
+  });
+}
+
+/** User + system CPU seconds of a process (Linux /proc; 0 elsewhere). */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
 }
