@@ -23,10 +23,10 @@ import { makeGenesis, type GenesisRecord } from '../src/chain/genesis.js';
 import { ChainProducer } from '../src/chain/producer.js';
 import { signAction, type OwnerOp } from '../src/chain/tx.js';
 import { toHex } from '../src/crypto/hash.js';
-import { generateKeyPair, setSignatureVerifier, type KeyPair } from '../src/crypto/keys.js';
+import { generateKeyPair, type KeyPair } from '../src/crypto/keys.js';
 import { ValidatorNode } from '../src/node/validator.js';
 import { createLogger } from '../src/runtime/logger.js';
-import { nativeEd25519Verify } from '../src/runtime/native-ed25519.js';
+import { installNativeCrypto } from '../src/runtime/native-crypto.js';
 
 /** The top-level chain's space; contracts are 2^19 wide, 2^20 apart. */
 const SPACE = 1n << 40n;
@@ -142,8 +142,8 @@ class Workload {
 }
 
 async function main(): Promise<void> {
-  // As in every node process (src/cli/node-process.ts): the operator judges its own blocks with OpenSSL.
-  setSignatureVerifier(nativeEd25519Verify);
+  // As in every node process (src/cli/node-process.ts): the operator judges its own blocks natively.
+  installNativeCrypto();
   const dir = arg('dir');
   const listen = arg('listen');
   const { anchor, top, topKey } = chains();

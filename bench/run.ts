@@ -3,13 +3,23 @@ import { benchCore } from './core.js';
 import { benchSortition } from './sortition.js';
 import { benchNetwork } from './network.js';
 import { benchMemory } from './memory.js';
+import { benchOperator } from './operator.js';
 import { benchDevnet } from './devnet.js';
 
+const GROUPS: Record<string, () => Promise<void>> = {
+  core: benchCore,
+  sortition: benchSortition,
+  memory: benchMemory,
+  network: benchNetwork,
+  operator: benchOperator,
+  devnet: benchDevnet,
+};
+
 const only = process.argv[2];
+if (only !== undefined && !(only in GROUPS)) {
+  console.error(`bench: unknown group ${JSON.stringify(only)}; one of: ${Object.keys(GROUPS).join(', ')}`);
+  process.exit(2);
+}
 const started = Date.now();
-if (!only || only === 'core') await benchCore();
-if (!only || only === 'sortition') await benchSortition();
-if (!only || only === 'memory') await benchMemory();
-if (!only || only === 'network') await benchNetwork();
-if (!only || only === 'devnet') await benchDevnet();
+for (const [name, run] of Object.entries(GROUPS)) if (!only || only === name) await run();
 console.log(`\nbenchmarks done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

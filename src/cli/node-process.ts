@@ -7,13 +7,12 @@ import type { Command } from 'commander';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { fromHex, toHex } from '../crypto/hash.js';
-import { setSignatureVerifier } from '../crypto/keys.js';
 import { addValidatorRoutes } from '../node/api.js';
 import { ValidatorNode } from '../node/validator.js';
 import { boolOption, ConfigError, intOption, listOption, option } from '../runtime/config.js';
 import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
-import { nativeEd25519Verify } from '../runtime/native-ed25519.js';
+import { installNativeCrypto } from '../runtime/native-crypto.js';
 import { onShutdown } from '../runtime/shutdown.js';
 
 export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {}): Command {
@@ -46,7 +45,17 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
     )
     .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000))
     .addOption(
-      option('--bench-accept-all', 'benchmark baseline: relay blocks without validating them').hideHelp(),
+      option(
+        '--crypto <backend>',
+        'hashing and signature checks: libsodium (falls back to openssl where its addon does not load) or openssl',
+        'libsodium',
+      ).choices(['libsodium', 'openssl']),
+    )
+    .addOption(
+      option(
+        '--bench-accept-all',
+        'benchmark baseline: accept (relay, store) gossiped blocks without judging them',
+      ).hideHelp(),
     );
 }
 
@@ -62,6 +71,7 @@ export interface NodeProcessOptions {
   anchor?: string;
   genesis?: string[] | string;
   syncIntervalMs: string | number;
+  crypto?: string;
   benchAcceptAll?: boolean;
   devnet?: boolean | string;
 }
@@ -119,8 +129,11 @@ export async function startNodeProcess(
   name: string,
   extraTrack: GenesisRecord[] = [],
 ): Promise<NodeProcess> {
-  setSignatureVerifier(nativeEd25519Verify);
   const log = createLogger(o.logLevel, name);
+  const crypto = installNativeCrypto(o.crypto === 'openssl' ? 'openssl' : 'libsodium');
+  if (crypto.fallback)
+    log.warn({ backend: crypto.backend, reason: crypto.fallback }, 'crypto backend fallback');
+  else log.info({ backend: crypto.backend }, 'crypto backend');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const abort = new AbortController();

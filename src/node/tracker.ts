@@ -206,6 +206,36 @@ export class Tracker {
     this.record([], ev);
   }
 
+  /**
+   * The propagation benchmark's accept-everything validator (ValidatorOptions.acceptAll): takes the next block
+   * of a tracked chain as its head on the strength of its decoding alone, so that the node does everything it
+   * does with an accepted block except judge it. Never used on a network: it believes any header.
+   */
+  trustBlock(chainId: Uint8Array, bytes: Uint8Array): BlockOutcome {
+    const outcome = (verdict: Verdict, accepted?: AcceptedBlock): BlockOutcome => ({
+      verdict,
+      accepted,
+      evidence: [],
+      discovered: [],
+      anchored: [],
+    });
+    const v = this.chains.get(hex(chainId));
+    if (!v) return outcome({ result: 'ignore', code: 'UNTRACKED' });
+    let block: Block;
+    try {
+      block = decodeBlock(bytes);
+    } catch (e) {
+      return outcome({ result: 'reject', code: ChainError.from(e).code });
+    }
+    const sh = block.signed;
+    if (sh.header.height <= v.state.height) return outcome({ result: 'ignore', code: 'DUPLICATE' });
+    v.state = stateAfter(v.genesis, sh);
+    v.head = sh;
+    v.recent.set(sh.header.height, sh);
+    if (v.recent.size > this.opts.window) v.recent.delete(sh.header.height - this.opts.window);
+    return outcome({ result: 'accept' }, { chainId: v.genesis.chainId, block, state: v.state });
+  }
+
   /** Judges a block for a chain (from gossip, sync or the local operator) and applies it if valid. */
   onBlock(chainId: Uint8Array, bytes: Uint8Array): BlockOutcome {
     const found: VerifiedEvidence[] = [];

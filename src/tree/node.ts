@@ -9,15 +9,16 @@
  * parent: a bound committed only inside the sibling's own digest could be forged in a proof. A crit-bit trie's shape depends only on its keys,
  * which makes the root independent of the order of operations.
  */
-import { taggedHash, TAGS } from '../crypto/hash.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, taggedHash, TAGS } from '../crypto/hash.js';
 import { cryptoStats } from '../crypto/stats.js';
 
 /** Root of the tree with no contracts. */
 export const EMPTY_ROOT: Uint8Array = taggedHash('empty');
 
-const scratch = Buffer.alloc(TAGS.node.length + 1 + 4 * 8 + 32 + 32);
+const scratch = new Uint8Array(TAGS.node.length + 1 + 4 * 8 + 32 + 32);
 scratch.set(TAGS.node, 0);
+// DataView's setBigUint64 is a V8 builtin; Buffer's writeBigUInt64BE splits the value in JS (a tenth of judging).
+const view = new DataView(scratch.buffer);
 const O = TAGS.node.length;
 
 export function nodeDigest(
@@ -30,10 +31,10 @@ export function nodeDigest(
   right: Uint8Array,
 ): Uint8Array {
   scratch[O] = crit;
-  scratch.writeBigUInt64BE(lmin, O + 1);
-  scratch.writeBigUInt64BE(lmax, O + 9);
-  scratch.writeBigUInt64BE(rmin, O + 17);
-  scratch.writeBigUInt64BE(rmax, O + 25);
+  view.setBigUint64(O + 1, lmin);
+  view.setBigUint64(O + 9, lmax);
+  view.setBigUint64(O + 17, rmin);
+  view.setBigUint64(O + 25, rmax);
   scratch.set(left, O + 33);
   scratch.set(right, O + 65);
   cryptoStats.hashes++;

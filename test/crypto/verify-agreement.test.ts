@@ -1,12 +1,13 @@
 /**
- * Consensus agreement of the two signature verifiers: the pure default (noble point arithmetic, what a wallet
- * embedding the core runs) and OpenSSL (what a Node process installs), both behind `verify`'s shared byte checks,
- * must give the same verdict, and the verdict the rule says (docs/protocol.md section 1), on every signature,
- * crafted ones included. Each case is built with its expected verdict known from its construction.
+ * Consensus agreement of the three signature verifiers: the pure default (noble point arithmetic, what a wallet
+ * embedding the core runs), libsodium (what a Node process installs) and OpenSSL (its fallback), all behind
+ * `verify`'s shared byte checks, must give the same verdict, and the verdict the rule says (docs/protocol.md
+ * section 1), on every signature, crafted ones included. Each case is built with its expected verdict known from
+ * its construction.
  *
- * Beside the two paths, every edge case is also run through the raw implementations with no pre-checks (OpenSSL,
- * the noble equation, noble's stock cofactored `ed25519.verify` strict and ZIP-215) and the disagreements are
- * reported per class: they are what the pre-checks and the choice of equation exist for.
+ * Beside the three paths, every edge case is also run through the raw implementations with no pre-checks
+ * (OpenSSL, libsodium, the noble equation, noble's stock cofactored `ed25519.verify` strict and ZIP-215) and the
+ * disagreements are reported per class: they are what the pre-checks and the choice of equation exist for.
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,10 @@ import {
   verifyEquation,
   type SignatureEncodingVerdict,
 } from '../../src/crypto/keys.js';
+import { sodiumEd25519Verify } from '../../src/runtime/native-crypto.js';
 import { nativeEd25519Verify } from '../../src/runtime/native-ed25519.js';
+
+const sodiumVerify = sodiumEd25519Verify();
 
 const { Point } = ed25519;
 const B = Point.BASE;
@@ -373,14 +377,18 @@ const safe = (f: () => boolean): boolean => {
   }
 };
 
-function through(impl: 'pure' | 'openssl', c: Case): boolean {
-  setSignatureVerifier(impl === 'openssl' ? nativeEd25519Verify : null);
+type Impl = 'pure' | 'openssl' | 'libsodium';
+const IMPLS: readonly Impl[] = ['pure', 'openssl', 'libsodium'];
+
+function through(impl: Impl, c: Case): boolean {
+  setSignatureVerifier(impl === 'openssl' ? nativeEd25519Verify : impl === 'libsodium' ? sodiumVerify : null);
   return verify(c.pk, c.msg, c.sig);
 }
 
 /** The implementations on their own, without the shared byte checks. */
 interface Raw {
   readonly openssl: boolean;
+  readonly libsodium: boolean;
   readonly nobleEquation: boolean;
   readonly nobleStrict: boolean;
   readonly nobleZip215: boolean;
@@ -393,6 +401,7 @@ function raw(c: Case): Raw {
   if (!r) {
     r = {
       openssl: sized(c) && safe(() => nativeEd25519Verify(c.pk, c.msg, c.sig)),
+      libsodium: sized(c) && safe(() => sodiumVerify(c.pk, c.msg, c.sig)),
       nobleEquation: sized(c) && safe(() => verifyEquation(c.pk, c.msg, c.sig)),
       nobleStrict: safe(() => ed25519.verify(c.sig, c.msg, c.pk, { zip215: false })),
       nobleZip215: safe(() => ed25519.verify(c.sig, c.msg, c.pk, { zip215: true })),
@@ -404,7 +413,7 @@ function raw(c: Case): Raw {
 
 const edge = corpus.filter((c) => !c.bulk);
 
-describe('signature verification: the pure and the OpenSSL paths agree', () => {
+describe('signature verification: the pure, libsodium and OpenSSL paths agree', () => {
   after(() => setSignatureVerifier(null));
 
   it('builds the corpus', (t) => {
@@ -436,32 +445,44 @@ describe('signature verification: the pure and the OpenSSL paths agree', () => {
     for (const c of corpus) assert.equal(through('openssl', c), c.expect, `openssl: ${c.cls}: ${c.name}`);
   });
 
-  it('gives identical verdicts on both paths for every case', () => {
-    const diff = corpus.filter((c) => through('pure', c) !== through('openssl', c)).map((c) => c.name);
+  it('gives the expected verdict on the libsodium path', () => {
+    for (const c of corpus) assert.equal(through('libsodium', c), c.expect, `libsodium: ${c.cls}: ${c.name}`);
+  });
+
+  it('gives identical verdicts on all three paths for every case', () => {
+    const diff = corpus
+      .filter((c) => new Set(IMPLS.map((impl) => through(impl, c))).size !== 1)
+      .map((c) => c.name);
     assert.deepEqual(diff, []);
   });
 
-  it('past the byte checks, raw OpenSSL and the raw noble equation agree on their own', () => {
+  it('past the byte checks, raw OpenSSL, raw libsodium and the raw noble equation agree on their own', () => {
     for (const c of edge) {
       if (checkSignatureEncoding(c.pk, c.sig) !== 'ok') continue;
       const r = raw(c);
       assert.equal(r.openssl, r.nobleEquation, `${c.cls}: ${c.name}`);
+      assert.equal(r.libsodium, r.nobleEquation, `${c.cls}: ${c.name}`);
       assert.equal(r.openssl, c.expect, `${c.cls}: ${c.name}`);
     }
   });
 
   it('reports where the raw implementations disagree, and which byte check settles it', (t) => {
-    const rows = new Map<string, { n: number; opensslVsEq: number; opensslVsStrict: number; opensslVsZip215: number; strictVsRule: number; by: Set<string> }>(); // prettier-ignore
+    const rows = new Map<string, { n: number; opensslVsEq: number; sodiumVsEq: number; opensslVsStrict: number; opensslVsZip215: number; strictVsRule: number; by: Set<string> }>(); // prettier-ignore
     for (const c of edge) {
       if (!sized(c)) continue;
       const r = raw(c);
-      const row = rows.get(c.cls) ?? { n: 0, opensslVsEq: 0, opensslVsStrict: 0, opensslVsZip215: 0, strictVsRule: 0, by: new Set<string>() }; // prettier-ignore
+      const row = rows.get(c.cls) ?? { n: 0, opensslVsEq: 0, sodiumVsEq: 0, opensslVsStrict: 0, opensslVsZip215: 0, strictVsRule: 0, by: new Set<string>() }; // prettier-ignore
       row.n++;
       const enc = checkSignatureEncoding(c.pk, c.sig);
       if (r.openssl !== r.nobleEquation) {
         row.opensslVsEq++;
         row.by.add(enc);
         // Every disagreement of the raw equations is one the byte checks reject before either runs.
+        assert.notEqual(enc, 'ok', `${c.cls}: ${c.name}`);
+      }
+      if (r.libsodium !== r.nobleEquation) {
+        row.sodiumVsEq++;
+        row.by.add(enc);
         assert.notEqual(enc, 'ok', `${c.cls}: ${c.name}`);
       }
       if (r.openssl !== r.nobleStrict) row.opensslVsStrict++;
@@ -474,7 +495,7 @@ describe('signature verification: the pure and the OpenSSL paths agree', () => {
     for (const [cls, r] of rows) {
       strictWrong += r.strictVsRule;
       t.diagnostic(
-        `${cls} (${r.n}): raw OpenSSL vs noble equation ${r.opensslVsEq}` +
+        `${cls} (${r.n}): raw OpenSSL vs noble equation ${r.opensslVsEq}, raw libsodium ${r.sodiumVsEq}` +
           (r.by.size ? ` (rejected first by ${[...r.by].join(', ')})` : '') +
           `; vs noble strict ${r.opensslVsStrict}; vs noble ZIP-215 ${r.opensslVsZip215}; ` +
           `cofactored (noble strict) behind the byte checks differs from the rule: ${r.strictVsRule}`,
@@ -489,7 +510,9 @@ describe('signature verification: the pure and the OpenSSL paths agree', () => {
   it('matches the published verdicts on the speccheck vectors', (t) => {
     const cases = corpus.filter((c) => c.cls === 'speccheck');
     const row = cases.map((c) => raw(c).openssl);
-    t.diagnostic(`raw OpenSSL ${process.versions.openssl}: ${row.map((v) => (v ? 'V' : 'X')).join(' ')}`);
+    const vx = (vs: boolean[]) => vs.map((v) => (v ? 'V' : 'X')).join(' ');
+    t.diagnostic(`raw OpenSSL ${process.versions.openssl}: ${vx(row)}`);
+    t.diagnostic(`raw libsodium: ${vx(cases.map((c) => raw(c).libsodium))}`);
     // results.md: OpenSSL 3.0 accepts 0-3 and 11 (no small-order or "negative zero" checks); later versions
     // (3.5 in Node 24) reject those, like libsodium and dalek's verify_strict. Either way the byte checks in
     // keys.ts run first; anything else means OpenSSL changed again and the agreement needs re-auditing.
@@ -505,6 +528,10 @@ describe('signature verification: the pure and the OpenSSL paths agree', () => {
     );
     assert.deepEqual(
       cases.map((c) => through('openssl', c)),
+      strict,
+    );
+    assert.deepEqual(
+      cases.map((c) => through('libsodium', c)),
       strict,
     );
   });

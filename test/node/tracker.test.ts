@@ -122,3 +122,26 @@ test('child chains: genesis learned from the parent, anchoring on matching commi
   assert.equal(t.view(child.genesis.chainId)!.faulty, true);
   assert.equal(t.view(child.genesis.chainId)!.anchoredHeight, 1);
 });
+
+test("the benchmark's accept-everything validator takes any decodable next block as the head, judging nothing", () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  const judged = new Tracker();
+  const trusting = new Tracker();
+  judged.track(top.genesis);
+  trusting.track(top.genesis);
+  // Signed by a stranger: full validation rejects it, the baseline relays and stores it like any block.
+  const forged = craft(top, genesisState(top.genesis), [], {}, generateKeyPair().secretKey);
+  assert.equal(judged.onBlock(top.genesis.chainId, forged).verdict.code, 'BAD_SIGNATURE');
+  const out = trusting.trustBlock(top.genesis.chainId, forged);
+  assert.deepEqual(out.verdict, { result: 'accept' });
+  assert.equal(out.accepted?.state.height, 1);
+  assert.equal(trusting.status()[0].headHash, Buffer.from(decodeBlock(forged).signed.hash).toString('hex'));
+  // What it cannot decode or does not track it still refuses; an old height is a duplicate.
+  assert.equal(trusting.trustBlock(top.genesis.chainId, Uint8Array.from([1, 2, 3])).verdict.result, 'reject');
+  assert.equal(trusting.trustBlock(anchor.genesis.chainId, forged).verdict.code, 'UNTRACKED');
+  assert.deepEqual(trusting.trustBlock(top.genesis.chainId, forged).verdict, {
+    result: 'ignore',
+    code: 'DUPLICATE',
+  });
+});
