@@ -12,6 +12,7 @@ import { decodeGenesis } from '../src/chain/genesis.js';
 import { decodeSignedHeader } from '../src/chain/header.js';
 import { toHex } from '../src/crypto/hash.js';
 import { Tracker } from '../src/node/tracker.js';
+import { installNativeCrypto } from '../src/runtime/native-crypto.js';
 
 export interface MemoryChildReport {
   readonly bench: 'memory';
@@ -40,6 +41,8 @@ function settle(): NodeJS.MemoryUsage {
 async function main(): Promise<void> {
   const dir = process.argv[2];
   if (!dir) throw new Error('usage: memory-child DIR');
+  // What a validator process runs (src/cli/node-process.ts), addon included in the RSS.
+  installNativeCrypto();
   const rssBefore = settle().rss;
   const genesis = decodeGenesis(await readFile(join(dir, 'genesis.bin')));
   const checkpoint = decodeSignedHeader(await readFile(join(dir, 'checkpoint.bin')));

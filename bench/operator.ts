@@ -19,6 +19,7 @@ import type { Leaf } from '../src/tree/contract.js';
 import { ProbabilityTree } from '../src/tree/tree.js';
 import { HttpApi } from '../src/runtime/http.js';
 import { createLogger } from '../src/runtime/logger.js';
+import { installNativeCrypto } from '../src/runtime/native-crypto.js';
 import { addOperatorRoutes } from '../src/operator/api.js';
 import { OperatorService } from '../src/operator/service.js';
 import { OperatorStore } from '../src/operator/store.js';
@@ -158,6 +159,9 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === 'bench-h
 }
 
 export async function benchOperator(): Promise<void> {
+  // As in an operator process (src/cli/node-process.ts): native hashing and signature checks.
+  const crypto = installNativeCrypto();
+  console.log(`crypto backend: ${crypto.backend}`);
   const root = await mkdtemp(join(tmpdir(), 'bench-operator-'));
   const key = generateKeyPair();
   const g = genesisFor(key);
@@ -280,6 +284,7 @@ export async function benchOperator(): Promise<void> {
       ]);
     }
   } finally {
+    installNativeCrypto('pure');
     await rm(root, { recursive: true, force: true });
   }
 }
