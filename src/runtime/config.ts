@@ -60,6 +60,11 @@ export function resolveOptions<T extends Record<string, unknown>>(cmd: Command):
     const name = camel(k);
     const o = known.get(name);
     if (!o) throw new ConfigError(`config file ${file}: unknown option "${k}" (see --help)`);
+    // Commander checks choices on flags and environment only; a file's value gets the same check.
+    if (o.argChoices && !o.argChoices.includes(String(v)))
+      throw new ConfigError(
+        `config file ${file}: ${k} must be one of ${o.argChoices.join(', ')}, got ${String(v)}`,
+      );
     const source = cmd.getOptionValueSource(name);
     if (source === undefined || source === 'default') {
       merged[name] = o.variadic && !Array.isArray(v) ? [v] : v;
