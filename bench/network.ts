@@ -449,9 +449,11 @@ export async function benchNetwork(
   shapes: readonly BlockShape[] = DEFAULT_SHAPES,
   opts: Partial<Pick<NetworkRunConfig, 'blocks' | 'seed'>> = {},
 ): Promise<void> {
-  const base = { blocks: 30, seed: 7, ...opts };
+  // 30 s of blocks per run, so the faster rate also gets more samples for its p99.
+  const seconds = 30;
+  const blocksAt = (rate: number) => opts.blocks ?? Math.round(seconds * rate);
   heading(
-    `network: propagation over local validator processes, ${base.blocks} blocks per run, ` +
+    `network: propagation over local validator processes, ${opts.blocks ?? `${seconds} s of`} blocks per run, ` +
       shapes.map((b) => `${b.transfers} owner-signed transfers + ${b.creates} creates`).join(' or ') +
       ' per block; full validation vs --bench-accept-all',
   );
@@ -461,7 +463,12 @@ export async function benchNetwork(
     for (const { nodes, rate } of sizes)
       for (const shape of shapes)
         for (const acceptAll of [false, true])
-          results.push(await runNetwork({ ...base, ...shape, nodes, rate, acceptAll }, root));
+          results.push(
+            await runNetwork(
+              { blocks: blocksAt(rate), seed: opts.seed ?? 7, ...shape, nodes, rate, acceptAll },
+              root,
+            ),
+          );
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -472,6 +479,7 @@ export async function benchNetwork(
       'tx/block': txs(r.config),
       mode: r.config.acceptAll ? 'baseline' : 'full',
       'rate/s': r.config.rate,
+      blocks: r.config.blocks,
       'p50 ms': r.p50,
       'p99 ms': r.p99,
       'max ms': r.max,

@@ -40,10 +40,14 @@ function loadSodium(): Sodium | null {
   return sodium;
 }
 
-/** SHA-256 by OpenSSL, as a plain Uint8Array (a Buffer's `slice` shares memory, which the core must not see). */
+/**
+ * SHA-256 by OpenSSL, as a plain Uint8Array (a Buffer's `slice` shares memory, which the core must not see). Node
+ * gives each digest its own 32-byte store today; were it ever a slice of the shared pool, a kept digest would pin
+ * the pool's 8 KiB, so that case is copied.
+ */
 export const opensslSha256: Sha256 = (data) => {
   const b = opensslHash('sha256', data, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return b.byteOffset === 0 && b.buffer.byteLength === 32 ? new Uint8Array(b.buffer) : Uint8Array.from(b);
 };
 
 /** SHA-256 by libsodium; throws when sodium-native does not load. */
