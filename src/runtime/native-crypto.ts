@@ -50,15 +50,10 @@ export const opensslSha256: Sha256 = (data) => {
   return b.byteOffset === 0 && b.buffer.byteLength === 32 ? new Uint8Array(b.buffer) : Uint8Array.from(b);
 };
 
-function requireSodium(): Sodium {
-  const s = loadSodium();
-  if (!s) throw new Error(`sodium-native is not available: ${sodiumError}`);
-  return s;
-}
-
 /** SHA-256 by libsodium; throws when sodium-native does not load. */
 export function sodiumSha256(): Sha256 {
-  const s = requireSodium();
+  const s = loadSodium();
+  if (!s) throw new Error(`sodium-native is not available: ${sodiumError}`);
   return (data) => {
     const out = new Uint8Array(32);
     s.crypto_hash_sha256(out, data);
@@ -68,7 +63,8 @@ export function sodiumSha256(): Sha256 {
 
 /** Step 5 of the signature rule by libsodium; throws when sodium-native does not load. */
 export function sodiumEd25519Verify(): SignatureVerifier {
-  const s = requireSodium();
+  const s = loadSodium();
+  if (!s) throw new Error(`sodium-native is not available: ${sodiumError}`);
   return (publicKey, message, signature) =>
     publicKey.length === 32 &&
     signature.length === 64 &&
