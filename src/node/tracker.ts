@@ -92,6 +92,16 @@ export interface TrackerOptions {
 
 const hex = toHex;
 
+/** The outcome of a block that was not applied: its verdict and whatever evidence judging it produced. */
+function notApplied(
+  result: VerdictResult,
+  code: string,
+  evidence: VerifiedEvidence[] = [],
+  extra: Partial<BlockOutcome> = {},
+): BlockOutcome {
+  return { verdict: { result, code }, evidence, discovered: [], anchored: [], ...extra };
+}
+
 export class Tracker {
   private readonly chains = new Map<string, ChainView>();
   private readonly genesisById = new Map<string, GenesisRecord>();
@@ -212,40 +222,40 @@ export class Tracker {
    * does with an accepted block except judge it. Never used on a network: it believes any header.
    */
   trustBlock(chainId: Uint8Array, bytes: Uint8Array): BlockOutcome {
-    const outcome = (verdict: Verdict, accepted?: AcceptedBlock): BlockOutcome => ({
-      verdict,
-      accepted,
-      evidence: [],
-      discovered: [],
-      anchored: [],
-    });
     const v = this.chains.get(hex(chainId));
-    if (!v) return outcome({ result: 'ignore', code: 'UNTRACKED' });
+    if (!v) return notApplied('ignore', 'UNTRACKED');
     let block: Block;
     try {
       block = decodeBlock(bytes);
     } catch (e) {
-      return outcome({ result: 'reject', code: ChainError.from(e).code });
+      return notApplied('reject', ChainError.from(e).code);
     }
     const sh = block.signed;
-    if (sh.header.height <= v.state.height) return outcome({ result: 'ignore', code: 'DUPLICATE' });
-    v.state = stateAfter(v.genesis, sh);
+    if (sh.header.height <= v.state.height) return notApplied('ignore', 'DUPLICATE');
+    this.advance(v, sh, stateAfter(v.genesis, sh));
+    return {
+      verdict: { result: 'accept' },
+      accepted: { chainId: v.genesis.chainId, block, state: v.state },
+      evidence: [],
+      discovered: [],
+      anchored: [],
+    };
+  }
+
+  /** Makes a signed header the chain's head, keeping the window of recent headers bounded. */
+  private advance(v: ChainView, sh: SignedHeader, state: ChainState): void {
+    const h = sh.header.height;
+    v.state = state;
     v.head = sh;
-    v.recent.set(sh.header.height, sh);
-    if (v.recent.size > this.opts.window) v.recent.delete(sh.header.height - this.opts.window);
-    return outcome({ result: 'accept' }, { chainId: v.genesis.chainId, block, state: v.state });
+    v.recent.set(h, sh);
+    if (v.recent.size > this.opts.window) v.recent.delete(h - this.opts.window);
   }
 
   /** Judges a block for a chain (from gossip, sync or the local operator) and applies it if valid. */
   onBlock(chainId: Uint8Array, bytes: Uint8Array): BlockOutcome {
     const found: VerifiedEvidence[] = [];
-    const none = (result: VerdictResult, code: string, extra: Partial<BlockOutcome> = {}): BlockOutcome => ({
-      verdict: { result, code },
-      evidence: found,
-      discovered: [],
-      anchored: [],
-      ...extra,
-    });
+    const none = (result: VerdictResult, code: string, extra: Partial<BlockOutcome> = {}): BlockOutcome =>
+      notApplied(result, code, found, extra);
     const v = this.chains.get(hex(chainId));
     if (!v) return none('ignore', 'UNTRACKED');
     let block: Block;
@@ -285,10 +295,7 @@ export class Tracker {
       if (isOperatorFault(r.error)) this.record(found, this.mustProve(makeInvalidTransition(v.head, block)));
       return none('reject', code);
     }
-    v.state = r.state;
-    v.head = sh;
-    v.recent.set(h, sh);
-    if (v.recent.size > this.opts.window) v.recent.delete(h - this.opts.window);
+    this.advance(v, sh, r.state);
     const discovered: GenesisRecord[] = [];
     const anchored: Uint8Array[] = [];
     this.afterAccept(v, block, r.txs, found, discovered, anchored);

@@ -50,10 +50,15 @@ export const opensslSha256: Sha256 = (data) => {
   return b.byteOffset === 0 && b.buffer.byteLength === 32 ? new Uint8Array(b.buffer) : Uint8Array.from(b);
 };
 
-/** SHA-256 by libsodium; throws when sodium-native does not load. */
-export function sodiumSha256(): Sha256 {
+function requireSodium(): Sodium {
   const s = loadSodium();
   if (!s) throw new Error(`sodium-native is not available: ${sodiumError}`);
+  return s;
+}
+
+/** SHA-256 by libsodium; throws when sodium-native does not load. */
+export function sodiumSha256(): Sha256 {
+  const s = requireSodium();
   return (data) => {
     const out = new Uint8Array(32);
     s.crypto_hash_sha256(out, data);
@@ -63,8 +68,7 @@ export function sodiumSha256(): Sha256 {
 
 /** Step 5 of the signature rule by libsodium; throws when sodium-native does not load. */
 export function sodiumEd25519Verify(): SignatureVerifier {
-  const s = loadSodium();
-  if (!s) throw new Error(`sodium-native is not available: ${sodiumError}`);
+  const s = requireSodium();
   return (publicKey, message, signature) =>
     publicKey.length === 32 &&
     signature.length === 64 &&
