@@ -7,9 +7,11 @@
  * gossip. Validator i bootstraps to 2 or 3 earlier nodes (the publisher is node 0) picked with a fixed seed, which
  * makes a connected random graph. Latency is, per (validator, height), the `time` of its first 'block accepted'
  * log line minus the publication time: a validator only relays a block after judging it, so this includes the
- * judgement of every hop. Each size runs twice: full validation, and `--bench-accept-all` as the baseline: the
+ * judgement of every hop. Each size runs three times: full validation; `--bench-accept-all`, the baseline: the
  * same node with an accept-everything validator, which takes each decoded block as the head and then relays,
- * stores and logs it exactly as an accepted block, so that the difference is the judging alone. Periodic head
+ * stores and logs it exactly as an accepted block, so that the difference is the judging alone; and
+ * `--bench-signatures-only`, which checks every signature in the block and nothing else, the least any validator
+ * can do, so that its ratio to the baseline is a floor for full validation's on the same machine. Periodic head
  * comparison is off in every process: gossip alone carries the blocks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,9 +31,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', 'src', 'cli', 'main.js');
 const PUBLISHER = join(here, 'publisher.js');
 
+/** What each validator checks before it relays: everything, signatures only, or nothing (the baseline). */
+export type JudgeMode = 'full' | 'signatures' | 'baseline';
+
+const MODE_FLAGS: Record<JudgeMode, string[]> = {
+  full: [],
+  signatures: ['--bench-signatures-only'],
+  baseline: ['--bench-accept-all'],
+};
+
 export interface NetworkRunConfig {
   readonly nodes: number;
-  readonly acceptAll: boolean;
+  readonly mode: JudgeMode;
   /** Measured blocks, published at `rate` per second after one warm-up block. */
   readonly blocks: number;
   readonly rate: number;
@@ -42,6 +53,8 @@ export interface NetworkRunConfig {
 
 export interface NetworkRunResult {
   readonly config: NetworkRunConfig;
+  /** Every (validator, block) latency in ms, sorted. */
+  readonly latencies: readonly number[];
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
@@ -215,7 +228,7 @@ interface Validator {
 }
 
 export async function runNetwork(cfg: NetworkRunConfig, root: string): Promise<NetworkRunResult> {
-  const label = `n${cfg.nodes}-t${cfg.transfers}c${cfg.creates}-${cfg.acceptAll ? 'baseline' : 'full'}`;
+  const label = `n${cfg.nodes}-t${cfg.transfers}c${cfg.creates}-${cfg.mode}`;
   const dir = join(root, label);
   await mkdir(dir, { recursive: true });
   const procs: Proc[] = [];
@@ -282,7 +295,7 @@ export async function runNetwork(cfg: NetworkRunConfig, root: string): Promise<N
         // carries the blocks.
         '--sync-interval-ms',
         '600000',
-        ...(cfg.acceptAll ? ['--bench-accept-all'] : []),
+        ...MODE_FLAGS[cfg.mode],
       ];
       v.proc = startProc(`${label} validator ${v.ip}`, args, (line) => {
         if (line.includes('"block accepted"')) {
@@ -394,6 +407,7 @@ export async function runNetwork(cfg: NetworkRunConfig, root: string): Promise<N
     send({ cmd: 'stop' });
     return {
       config: cfg,
+      latencies: lat,
       p50: pct(lat, 0.5),
       p99: pct(lat, 0.99),
       max: lat.length ? lat[lat.length - 1] : NaN,
@@ -444,31 +458,62 @@ export const DEFAULT_SHAPES: readonly BlockShape[] = [
   { transfers: 2, creates: 2 },
 ];
 
+/** Runs of one configuration taken as one: latencies pooled, rates and CPU averaged. */
+export function pooled(runs: readonly NetworkRunResult[]): NetworkRunResult {
+  const lat = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const mean = (f: (r: NetworkRunResult) => number) => runs.reduce((s, r) => s + f(r), 0) / runs.length;
+  return {
+    config: runs[0].config,
+    latencies: lat,
+    p50: pct(lat, 0.5),
+    p99: pct(lat, 0.99),
+    max: lat.length ? lat[lat.length - 1] : NaN,
+    delivery: mean((r) => r.delivery),
+    blocksPerSec: mean((r) => r.blocksPerSec),
+    txPerSec: mean((r) => r.txPerSec),
+    viaSync: runs.reduce((s, r) => s + r.viaSync, 0),
+    maxHops: Math.max(...runs.map((r) => r.maxHops)),
+    validateMs: mean((r) => r.validateMs),
+    cpuCores: mean((r) => r.cpuCores),
+    idleCores: mean((r) => r.idleCores),
+  };
+}
+
+const MODES: readonly JudgeMode[] = ['full', 'signatures', 'baseline'];
+
+/**
+ * `rounds` (default: BENCH_NETWORK_ROUNDS, else 1) repeats the three modes of each configuration in turn and
+ * pools their latencies: the ratios move by tenths between single runs on a shared machine, and interleaving
+ * spreads its changing load evenly over the modes.
+ */
 export async function benchNetwork(
   sizes: readonly NetworkSize[] = DEFAULT_SIZES,
   shapes: readonly BlockShape[] = DEFAULT_SHAPES,
-  opts: Partial<Pick<NetworkRunConfig, 'blocks' | 'seed'>> = {},
+  opts: Partial<Pick<NetworkRunConfig, 'blocks' | 'seed'>> & { rounds?: number } = {},
 ): Promise<void> {
+  const rounds = opts.rounds ?? Math.max(1, Number(process.env.BENCH_NETWORK_ROUNDS ?? 1) || 1);
   // 30 s of blocks per run, so the faster rate also gets more samples for its p99.
   const seconds = 30;
   const blocksAt = (rate: number) => opts.blocks ?? Math.round(seconds * rate);
   heading(
     `network: propagation over local validator processes, ${opts.blocks ?? `${seconds} s of`} blocks per run, ` +
+      `${rounds} round(s) of each mode pooled, ` +
       shapes.map((b) => `${b.transfers} owner-signed transfers + ${b.creates} creates`).join(' or ') +
-      ' per block; full validation vs --bench-accept-all',
+      ' per block; full validation and signatures only vs --bench-accept-all',
   );
   const root = await mkdtemp(join(tmpdir(), 'sortition-bench-net-'));
   const results: NetworkRunResult[] = [];
   try {
     for (const { nodes, rate } of sizes)
-      for (const shape of shapes)
-        for (const acceptAll of [false, true])
-          results.push(
-            await runNetwork(
-              { blocks: blocksAt(rate), seed: opts.seed ?? 7, ...shape, nodes, rate, acceptAll },
-              root,
-            ),
-          );
+      for (const shape of shapes) {
+        const runs = new Map<JudgeMode, NetworkRunResult[]>(MODES.map((m) => [m, []]));
+        for (let r = 0; r < rounds; r++)
+          for (const mode of MODES) {
+            const cfg = { blocks: blocksAt(rate), seed: opts.seed ?? 7, ...shape, nodes, rate, mode };
+            runs.get(mode)!.push(await runNetwork(cfg, root));
+          }
+        for (const mode of MODES) results.push(pooled(runs.get(mode)!));
+      }
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -477,7 +522,7 @@ export async function benchNetwork(
     results.map((r) => ({
       nodes: r.config.nodes,
       'tx/block': txs(r.config),
-      mode: r.config.acceptAll ? 'baseline' : 'full',
+      mode: r.config.mode,
       'rate/s': r.config.rate,
       blocks: r.config.blocks,
       'p50 ms': r.p50,
@@ -493,30 +538,34 @@ export async function benchNetwork(
       'idle cores': r.idleCores,
     })),
   );
+  const baselineOf = (c: NetworkRunConfig) =>
+    results.find(
+      (r) =>
+        r.config.mode === 'baseline' &&
+        r.config.nodes === c.nodes &&
+        r.config.transfers === c.transfers &&
+        r.config.creates === c.creates,
+    )!;
   const ratios = results
-    .filter((r) => !r.config.acceptAll)
-    .map((full) => {
-      const baseline = results.find(
-        (r) =>
-          r.config.acceptAll &&
-          r.config.nodes === full.config.nodes &&
-          r.config.transfers === full.config.transfers &&
-          r.config.creates === full.config.creates,
-      )!;
+    .filter((r) => r.config.mode !== 'baseline')
+    .map((run) => {
+      const baseline = baselineOf(run.config);
       return {
-        nodes: full.config.nodes,
-        'tx/block': txs(full.config),
-        'p50 full/baseline': full.p50 / baseline.p50,
-        'p99 full/baseline': full.p99 / baseline.p99,
-        'p99 added ms': full.p99 - baseline.p99,
-        // Validator CPU that judging added, per judged block (the wall time above also waits for the cores).
-        'judge CPU ms/block':
-          ((full.cpuCores - baseline.cpuCores) * 1000) / (full.config.nodes * full.config.rate),
+        nodes: run.config.nodes,
+        'tx/block': txs(run.config),
+        mode: run.config.mode,
+        'p50 /baseline': run.p50 / baseline.p50,
+        'p99 /baseline': run.p99 / baseline.p99,
+        'p99 added ms': run.p99 - baseline.p99,
+        // Validator CPU the checks added, per checked block (the wall time above also waits for the cores).
+        'checks CPU ms/block':
+          ((run.cpuCores - baseline.cpuCores) * 1000) / (run.config.nodes * run.config.rate),
       };
     });
   table(ratios);
   console.log(
-    'target: validation adds under 25% to p99 (p99 full/baseline < 1.25). judge ms/block: wall time of one ' +
+    'target: validation adds under 25% to p99 (p99 full/baseline < 1.25); signatures/baseline is the floor of ' +
+      'any validator on this machine. judge ms/block: wall time of one ' +
       'judgement in a validator (gossip source; decoding only in the baseline), CPU cores: all validators ' +
       'together over the measured window; every process shares the same 2 cores',
   );

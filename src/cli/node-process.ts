@@ -56,6 +56,14 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
         '--bench-accept-all',
         'benchmark baseline: accept (relay, store) gossiped blocks without judging them',
       ).hideHelp(),
+    )
+    .addOption(
+      option(
+        '--bench-signatures-only',
+        'benchmark baseline: accept gossiped blocks whose signatures verify, checking nothing else',
+      )
+        .conflicts('benchAcceptAll')
+        .hideHelp(),
     );
 }
 
@@ -73,6 +81,7 @@ export interface NodeProcessOptions {
   syncIntervalMs: string | number;
   crypto?: string;
   benchAcceptAll?: boolean;
+  benchSignaturesOnly?: boolean;
   devnet?: boolean | string;
 }
 
@@ -181,7 +190,7 @@ export async function startNodeProcess(
     log,
     syncIntervalMs: intOption(o.syncIntervalMs, 'sync-interval-ms', 100),
     progressBar: process.stderr.isTTY === true,
-    acceptAll: o.benchAcceptAll === true,
+    baseline: o.benchAcceptAll ? 'accept-all' : o.benchSignaturesOnly ? 'signatures-only' : undefined,
   });
   await node.start();
   const api = new HttpApi(log.child({ component: 'api' }));

@@ -51,15 +51,18 @@ export interface ValidatorOptions {
   /** Extra network options (tests tune scoring and timing). */
   readonly network?: Partial<NetworkNodeOptions>;
   /**
-   * Benchmark baseline only: gossiped blocks are accepted (relayed, stored, logged) after decoding, judged by
-   * nothing (Tracker.trustBlock). The propagation benchmark compares this with full validation.
+   * Benchmark baselines only: gossiped blocks are accepted (relayed, stored, logged) after decoding and judged
+   * by nothing ('accept-all'), or by their signatures alone ('signatures-only'); see Tracker.trustBlock. The
+   * propagation benchmark compares both with full validation.
    */
-  readonly acceptAll?: boolean;
+  readonly baseline?: BenchBaseline;
   /** Peer exchange dials peers learned from others while the node has fewer connections than this. */
   readonly targetPeers?: number;
 }
 
 export type BlockSource = 'gossip' | 'sync' | 'local';
+
+export type BenchBaseline = 'accept-all' | 'signatures-only';
 
 export class ValidatorNode {
   readonly tracker = new Tracker();
@@ -359,9 +362,10 @@ export class ValidatorNode {
     from?: PeerId,
   ): Promise<Verdict> {
     const end = this.metrics.validationSeconds.startTimer({ source });
+    const { baseline } = this.opts;
     const out =
-      this.opts.acceptAll && source === 'gossip'
-        ? this.tracker.trustBlock(chainId, bytes)
+      baseline && source === 'gossip'
+        ? this.tracker.trustBlock(chainId, bytes, { signatures: baseline === 'signatures-only' })
         : this.tracker.onBlock(chainId, bytes);
     end();
     const label = chainLabel(toHex(chainId));

@@ -6,6 +6,7 @@ import { allPast, up } from './helpers.js';
 
 test('honest devnet converges; a validator restarted, an operator killed with SIGKILL, a partitioned validator all catch up', async () => {
   const u = await up();
+  let passed = false;
   try {
     const { devnet } = u;
     await allPast(u, u.child, 2);
@@ -58,8 +59,9 @@ test('honest devnet converges; a validator restarted, an operator killed with SI
     const v1 = (await devnet.status(devnet.service('validator-1')))!;
     assert.ok(v1.chains.find((c) => c.chainId === u.child)!.anchoredHeight >= 1);
     assert.ok(v1.chains.find((c) => c.chainId === u.top)!.anchoredHeight >= 1);
+    passed = true;
   } finally {
-    await u.close();
+    await u.close({ keepLogs: !passed });
   }
 });
 
@@ -70,6 +72,7 @@ for (const [scenario, fault] of [
 ] as const) {
   test(`scenario ${scenario}: every honest validator flags the chain; no honest node takes the bad block`, async () => {
     const u = await up({ 'operator-child': { SORTITION_DEVNET: 'true', SORTITION_FAULT: fault } });
+    let passed = false;
     try {
       const { devnet } = u;
       const validators = devnet.nodes().filter((s) => s.plan.role === 'validator');
@@ -89,8 +92,9 @@ for (const [scenario, fault] of [
           `${v.plan.name} accepted (and relayed) only its chain's blocks`,
         );
       }
+      passed = true;
     } finally {
-      await u.close();
+      await u.close({ keepLogs: !passed });
     }
   });
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,8 @@ export interface Up {
   readonly child: string;
   readonly top: string;
   height(service: string, chainId: string): Promise<number>;
-  close(): Promise<void>;
+  /** Stops every service and removes the data; with `keepLogs` (a failed test) the logs stay for reading. */
+  close(opts?: { keepLogs?: boolean }): Promise<void>;
 }
 
 /** Starts the compose topology as processes (fresh data), with per-service environment overrides. */
@@ -29,8 +30,13 @@ export async function up(overrides: Record<string, Record<string, string>> = {})
     log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'devnet'),
     overrides,
   });
-  const close = async () => {
+  const close = async (opts: { keepLogs?: boolean } = {}) => {
     await devnet.stop();
+    if (opts.keepLogs) {
+      const kept = await mkdtemp(join(tmpdir(), 'devnet-failed-'));
+      await rename(join(workDir, 'logs'), join(kept, 'logs')).catch(() => undefined);
+      process.stderr.write(`devnet test failed: service logs kept in ${join(kept, 'logs')}\n`);
+    }
     await rm(workDir, { recursive: true, force: true });
   };
   try {

@@ -145,3 +145,48 @@ test("the benchmark's accept-everything validator takes any decodable next block
     code: 'DUPLICATE',
   });
 });
+
+test("the benchmark's signatures-only validator checks every signature and nothing else", () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  const alice = generateKeyPair();
+  const t = new Tracker();
+  t.track(top.genesis);
+  top.producer.create({ start: 0n, end: 100n, owner: alice.publicKey });
+  const b1 = top.producer.seal(1).block.bytes;
+  assert.deepEqual(t.trustBlock(top.genesis.chainId, b1, { signatures: true }).verdict, { result: 'accept' });
+  const s1 = t.state(top.genesis.chainId)!;
+  const leaf = top.producer.tree.get(0n)!;
+  const transferBy = (signer: ReturnType<typeof generateKeyPair>) =>
+    encodeTx({
+      kind: 'owner',
+      signed: act(top.genesis, leaf, signer, {
+        kind: 'transfer',
+        newOwner: signer.publicKey,
+        terms: new Uint8Array(0),
+      }),
+      path: top.producer.tree.keyPath(0n),
+      insertPath: null,
+      childGenesis: null,
+    });
+  // A header signed by a stranger, and a transfer signed by someone who does not own the contract: rejected.
+  const forged = craft(top, s1, [], {}, generateKeyPair().secretKey);
+  assert.equal(t.trustBlock(top.genesis.chainId, forged, { signatures: true }).verdict.code, 'BAD_SIGNATURE');
+  const stolen = craft(top, s1, [transferBy(generateKeyPair())]);
+  assert.equal(
+    t.trustBlock(top.genesis.chainId, stolen, { signatures: true }).verdict.code,
+    'BAD_OWNER_SIGNATURE',
+  );
+  assert.equal(t.state(top.genesis.chainId)!.height, 1);
+  // Every signature good but the transition wrong (the state root is not the fold): full validation rejects it,
+  // the signatures-only baseline takes it.
+  const wrongRoot = craft(top, s1, [transferBy(alice)], { stateRoot: new Uint8Array(32).fill(7) });
+  const judged = new Tracker();
+  judged.track(top.genesis);
+  assert.equal(judged.onBlock(top.genesis.chainId, b1).verdict.result, 'accept');
+  assert.equal(judged.onBlock(top.genesis.chainId, wrongRoot).verdict.code, 'STATE_ROOT_MISMATCH');
+  assert.deepEqual(t.trustBlock(top.genesis.chainId, wrongRoot, { signatures: true }).verdict, {
+    result: 'accept',
+  });
+  assert.equal(t.state(top.genesis.chainId)!.height, 2);
+});
