@@ -165,6 +165,10 @@ export class Tracker {
       v.anchoredHeight = restore.anchoredHeight;
       v.faulty = restore.faulty;
     }
+    // Evidence can arrive while a chain is known but not yet tracked (its ancestry still resolving); it is kept
+    // then, and a later copy is a duplicate, so the chain must start out faulty here or it never would be.
+    for (const ev of this.evidenceById.values())
+      if (provesOperatorFault(ev.kind) && bytesEqual(ev.chainId, rec.chainId)) v.faulty = true;
     this.chains.set(k, v);
   }
 

@@ -120,7 +120,7 @@ export class ValidatorNode {
       if (this.tracker.isTracked(g.chainId)) continue;
       this.tracker.track(g);
       await this.store.putGenesis(g);
-      await this.store.putMeta(g.chainId, { height: 0, anchoredHeight: 0, faulty: false });
+      await this.store.putMeta(g.chainId, { height: 0, anchoredHeight: 0, faulty: this.isFaulty(g.chainId) });
     }
     const privateKey = await loadOrCreatePrivateKey(this.opts.dataDir);
     this.network = await createNetworkNode({
@@ -290,11 +290,15 @@ export class ValidatorNode {
     if (this.tracker.isTracked(g.chainId)) return;
     this.tracker.track(g);
     await this.store.putGenesis(g);
-    await this.store.putMeta(g.chainId, { height: 0, anchoredHeight: 0, faulty: false });
+    await this.store.putMeta(g.chainId, { height: 0, anchoredHeight: 0, faulty: this.isFaulty(g.chainId) });
     this.gossip.subscribe(blocksTopic(g.chainId));
     this.observeChain(g.chainId);
     this.opts.log.info({ chain: toHex(g.chainId), name: g.genesis.name }, 'tracking chain');
     this.syncer.request();
+  }
+
+  private isFaulty(chainId: Uint8Array): boolean {
+    return this.tracker.view(chainId)?.faulty ?? false;
   }
 
   private observeChain(chainId: Uint8Array): void {

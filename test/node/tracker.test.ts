@@ -53,6 +53,29 @@ test('accepts the next block, ignores duplicates and gaps, and turns a second he
   assert.equal(t2.onEvidence(Uint8Array.from([0x0a, 0x00])).verdict.result, 'reject');
 });
 
+test('evidence that arrives before its chain is tracked marks the chain faulty once it is tracked', () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  // A node that saw both blocks at height 1 builds the evidence.
+  const finder = new Tracker();
+  finder.track(top.genesis);
+  finder.onBlock(top.genesis.chainId, craft(top, genesisState(top.genesis), []));
+  const ev = finder.onBlock(
+    top.genesis.chainId,
+    craft(top, genesisState(top.genesis), [], { timeMs: 9 }),
+  ).evidence;
+  assert.equal(ev[0]?.kind, 'equivocation');
+  // Another knows the genesis record (its ancestry is still resolving) but does not track the chain yet.
+  const late = new Tracker();
+  late.learn(top.genesis);
+  assert.equal(late.onEvidence(ev[0].bytes).verdict.result, 'accept');
+  late.track(top.genesis);
+  assert.equal(late.view(top.genesis.chainId)!.faulty, true);
+  // The copy that keeps arriving is a duplicate, which must not be what flags it.
+  assert.equal(late.onEvidence(ev[0].bytes).verdict.code, 'DUPLICATE');
+  assert.equal(late.status()[0].faulty, true);
+});
+
 test('an invalid transition is rejected with evidence, and the state stays at the last valid block', () => {
   const anchor = anchorChain();
   const top = childChain(anchor.genesis, 0n, SPACE);
