@@ -59,9 +59,13 @@ function requireSodium(): Sodium {
 /** SHA-256 by libsodium; throws when sodium-native does not load. */
 export function sodiumSha256(): Sha256 {
   const s = requireSodium();
+  // V8 keeps a fresh 32-byte array inside its heap and must move it out before an addon may write to it, which
+  // cost as much as the hash itself; the addon writes into one off-heap array instead, copied out in JS.
+  const digest = new Uint8Array(new ArrayBuffer(32));
   return (data) => {
+    s.crypto_hash_sha256(digest, data);
     const out = new Uint8Array(32);
-    s.crypto_hash_sha256(out, data);
+    out.set(digest);
     return out;
   };
 }
