@@ -75,6 +75,11 @@ class ChainView {
   state: ChainState;
   head: SignedHeader | null = null;
   readonly recent = new Map<number, SignedHeader>();
+  /**
+   * Signed headers seen ahead of the head (ignored until sync catches up), by height: the block a node later takes
+   * at that height may be another one, and a node that was behind would otherwise never see the two side by side.
+   */
+  readonly ahead = new Map<number, SignedHeader>();
   readonly commits = new Map<number, Commit>();
   faulty = false;
   anchoredHeight = 0;
@@ -89,6 +94,8 @@ export interface TrackerOptions {
   readonly window: number;
   /** How many pending child commits a chain keeps. */
   readonly maxCommits: number;
+  /** How many headers from ahead of the head a chain keeps for equivocation checks. */
+  readonly maxAhead?: number;
 }
 
 const hex = toHex;
@@ -324,6 +331,12 @@ export class Tracker {
       } catch (e) {
         return none('reject', ChainError.from(e).code);
       }
+      const seen = v.ahead.get(h);
+      if (seen && !bytesEqual(seen.hash, sh.hash)) {
+        this.record(found, this.mustProve(makeEquivocation(seen, sh)));
+        return none('reject', 'EQUIVOCATION');
+      }
+      if (!seen && v.ahead.size < (this.opts.maxAhead ?? 64)) v.ahead.set(h, sh);
       return none('ignore', 'HEIGHT_GAP', { behind: true, aheadHeight: h });
     }
 
@@ -334,6 +347,12 @@ export class Tracker {
       return none('reject', code);
     }
     this.advance(v, sh, r.state);
+    // A valid block is still the head even when another header was signed at its height: the chain is faulty
+    // either way, and the node keeps following the history it can check.
+    const other = v.ahead.get(h);
+    if (other && !bytesEqual(other.hash, sh.hash))
+      this.record(found, this.mustProve(makeEquivocation(other, sh)));
+    for (const k of v.ahead.keys()) if (k <= h) v.ahead.delete(k);
     const discovered: GenesisRecord[] = [];
     const anchored: Uint8Array[] = [];
     this.afterAccept(v, block, r.txs, found, discovered, anchored);

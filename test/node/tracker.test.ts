@@ -76,6 +76,44 @@ test('evidence that arrives before its chain is tracked marks the chain faulty o
   assert.equal(late.status()[0].faulty, true);
 });
 
+test('two blocks at one height make evidence even when they arrive while the node is behind', () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  const b1 = craft(top, genesisState(top.genesis), []);
+  const ref = new Tracker();
+  ref.track(top.genesis);
+  assert.equal(ref.onBlock(top.genesis.chainId, b1).verdict.result, 'accept');
+  const s1 = ref.state(top.genesis.chainId)!;
+  const b2a = craft(top, s1, [], { timeMs: 5 });
+  const b2b = craft(top, s1, [], { timeMs: 6 });
+  // One version arrives by gossip while the node is behind; the other is the one it later syncs and takes.
+  const t = new Tracker();
+  t.track(top.genesis);
+  assert.equal(t.onBlock(top.genesis.chainId, b2a).verdict.code, 'HEIGHT_GAP');
+  assert.equal(t.onBlock(top.genesis.chainId, b1).verdict.result, 'accept');
+  const taken = t.onBlock(top.genesis.chainId, b2b);
+  assert.deepEqual(taken.verdict, { result: 'accept' }, 'a valid block still becomes the head');
+  assert.equal(taken.evidence[0]?.kind, 'equivocation');
+  assert.equal(t.view(top.genesis.chainId)!.faulty, true);
+  // Both versions arrive while the node is behind: the second is the evidence.
+  const u = new Tracker();
+  u.track(top.genesis);
+  assert.equal(u.onBlock(top.genesis.chainId, b2a).verdict.code, 'HEIGHT_GAP');
+  const second = u.onBlock(top.genesis.chainId, b2b);
+  assert.deepEqual(second.verdict, { result: 'reject', code: 'EQUIVOCATION' });
+  assert.equal(second.evidence[0]?.kind, 'equivocation');
+  assert.equal(u.view(top.genesis.chainId)!.faulty, true);
+  // The same block seen ahead and then taken is no evidence; a header from a stranger is never remembered.
+  const w = new Tracker();
+  w.track(top.genesis);
+  assert.equal(w.onBlock(top.genesis.chainId, b2a).verdict.code, 'HEIGHT_GAP');
+  const forged = craft(top, s1, [], { timeMs: 7 }, generateKeyPair().secretKey);
+  assert.equal(w.onBlock(top.genesis.chainId, forged).verdict.code, 'BAD_SIGNATURE');
+  assert.equal(w.onBlock(top.genesis.chainId, b1).verdict.result, 'accept');
+  assert.equal(w.onBlock(top.genesis.chainId, b2a).evidence.length, 0);
+  assert.equal(w.view(top.genesis.chainId)!.faulty, false);
+});
+
 test('an invalid transition is rejected with evidence, and the state stays at the last valid block', () => {
   const anchor = anchorChain();
   const top = childChain(anchor.genesis, 0n, SPACE);
