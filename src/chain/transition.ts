@@ -10,7 +10,8 @@ import { EMPTY_ROOT } from '../tree/node.js';
 import { verifyInsert, verifyRemove, verifyReplace, type Summary } from '../tree/verify.js';
 import { ChainError } from './errors.js';
 import type { GenesisRecord } from './genesis.js';
-import { actionHash, type Tx } from './tx.js';
+import type { SignedHeader } from './header.js';
+import { actionHash, type SignedAction, type Tx } from './tx.js';
 
 function fail(code: ConstructorParameters<typeof ChainError>[0], msg: string): never {
   throw new ChainError(code, msg);
@@ -22,6 +23,18 @@ function inSpace(g: GenesisRecord, c: Contract): boolean {
 
 function requireLeaf(leaf: Leaf | null): Leaf {
   return leaf ?? fail('NOT_FOUND', 'the path ends in the empty tree');
+}
+
+/** An owner action must be signed by the contract's current owner. Throws BAD_OWNER_SIGNATURE. */
+export function checkOwnerSignature(owner: Uint8Array, signed: SignedAction): void {
+  if (!verify(owner, actionHash(signed.bytes), signed.signature))
+    fail('BAD_OWNER_SIGNATURE', 'not signed by the owner');
+}
+
+/** A committed child header must be signed by the child chain's operator. Throws CHILD_BAD_SIGNATURE. */
+export function checkChildSignature(operator: Uint8Array, child: SignedHeader): void {
+  if (!verify(operator, child.hash, child.signature))
+    fail('CHILD_BAD_SIGNATURE', "child header is not signed by the child's operator");
 }
 
 /** Applies one decoded transaction to the state summary `cur` of the chain `g`; throws ChainError. */
@@ -47,9 +60,7 @@ function apply(g: GenesisRecord, cur: Summary, tx: Tx): Summary {
     const link = old.contract.child ?? fail('NOT_A_CHAIN', 'the contract has no child chain');
     const h = tx.child.header;
     if (!bytesEqual(h.chainId, link.chain)) fail('CHILD_WRONG_CHAIN', 'child header names another chain');
-    if (!verify(link.operator, tx.child.hash, tx.child.signature)) {
-      fail('CHILD_BAD_SIGNATURE', "child header is not signed by the child's operator");
-    }
+    checkChildSignature(link.operator, tx.child);
     if (h.height <= link.height)
       fail('CHILD_HEIGHT_NOT_INCREASING', `child height ${h.height} <= ${link.height}`);
     const empty = bytesEqual(h.stateRoot, EMPTY_ROOT);
@@ -60,14 +71,14 @@ function apply(g: GenesisRecord, cur: Summary, tx: Tx): Summary {
     return verifyReplace(cur.digest, tx.path, next);
   }
 
-  const { action, bytes, signature } = tx.signed;
+  const { action } = tx.signed;
   const old = requireLeaf(tx.path.leaf);
   const c = old.contract;
   if (!bytesEqual(action.chainId, g.chainId)) fail('WRONG_CHAIN', 'the action was signed for another chain');
   if (action.nonce !== c.nonce + 1) fail('STALE_NONCE', `nonce ${action.nonce}, expected ${c.nonce + 1}`);
   if (!bytesEqual(action.contractHash, old.digest))
     fail('WRONG_CONTRACT', 'the action names another contract state');
-  if (!verify(c.owner, actionHash(bytes), signature)) fail('BAD_OWNER_SIGNATURE', 'not signed by the owner');
+  checkOwnerSignature(c.owner, tx.signed);
   const op = action.op;
   if ((op.kind === 'split') !== (tx.insertPath !== null))
     fail('PROOF_INVALID', 'an insert path belongs to splits only');

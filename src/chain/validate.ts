@@ -11,7 +11,7 @@ import type { Summary } from '../tree/verify.js';
 import { decodeBlock, type Block } from './block.js';
 import { ChainError } from './errors.js';
 import { isAnchor } from './genesis.js';
-import { checkHeaderSignature } from './header.js';
+import { checkHeaderSignature, type Header } from './header.js';
 import { beaconOf, type ChainState } from './state.js';
 import { applyTx } from './transition.js';
 import { decodeTx, type Tx } from './tx.js';
@@ -35,6 +35,12 @@ export function checkLink(state: ChainState, block: Block): void {
     throw new ChainError('WRONG_PARENT', 'previous hash is not the head');
 }
 
+/** The anchor's beacon rule: each header signs the previous beacon with the operator key. Throws BAD_BEACON. */
+export function checkBeaconSignature(state: ChainState, h: Header): void {
+  if (!verify(state.genesis.genesis.operatorKey, taggedHash('beaconSig', state.beacon), h.beaconSig))
+    throw new ChainError('BAD_BEACON', 'beacon signature does not verify over the previous beacon');
+}
+
 /**
  * Everything after the link: the operator answers for all of it (see isOperatorFault). Returns the next state
  * and the decoded transactions (callers look for child-root commits and genesis records in them).
@@ -50,8 +56,7 @@ export function checkTransition(state: ChainState, block: Block): { state: Chain
   if (h.timeMs < state.timeMs) throw new ChainError('TIME_REGRESSION', `time ${h.timeMs} < ${state.timeMs}`);
   let beacon = state.beacon;
   if (isAnchor(state.genesis.genesis)) {
-    const ok = verify(state.genesis.genesis.operatorKey, taggedHash('beaconSig', state.beacon), h.beaconSig);
-    if (!ok) throw new ChainError('BAD_BEACON', 'beacon signature does not verify over the previous beacon');
+    checkBeaconSignature(state, h);
     beacon = beaconOf(h.beaconSig);
   } else if (h.beaconSig.length !== 0) throw new ChainError('BAD_BEACON', 'only the anchor carries a beacon');
 

@@ -5,8 +5,7 @@
  * persist); the runtime does the gossip, storage and logging.
  */
 import { bytesEqual } from '../codec/canonical.js';
-import { taggedHash, toHex } from '../crypto/hash.js';
-import { verify } from '../crypto/keys.js';
+import { toHex } from '../crypto/hash.js';
 import { decodeBlock, type Block } from '../chain/block.js';
 import { ChainError, isOperatorFault, type ChainErrorCode } from '../chain/errors.js';
 import {
@@ -21,8 +20,9 @@ import {
 import { isAnchor, type GenesisRecord } from '../chain/genesis.js';
 import { checkHeaderSignature, type SignedHeader } from '../chain/header.js';
 import { genesisState, stateAfter, type ChainState } from '../chain/state.js';
-import { actionHash, decodeTx, type Tx } from '../chain/tx.js';
-import { validateDecodedBlock } from '../chain/validate.js';
+import { checkChildSignature, checkOwnerSignature } from '../chain/transition.js';
+import { decodeTx, type Tx } from '../chain/tx.js';
+import { checkBeaconSignature, validateDecodedBlock } from '../chain/validate.js';
 
 export type VerdictResult = 'accept' | 'ignore' | 'reject';
 
@@ -113,20 +113,15 @@ function notApplied(
 /** trustBlock's signature checks: those checkLink and checkTransition make, and no other check. */
 function checkSignaturesOnly(state: ChainState, block: Block): void {
   checkHeaderSignature(state.genesis, block.signed);
-  const g = state.genesis.genesis;
-  const h = block.signed.header;
-  if (isAnchor(g) && !verify(g.operatorKey, taggedHash('beaconSig', state.beacon), h.beaconSig))
-    throw new ChainError('BAD_BEACON', 'beacon signature does not verify over the previous beacon');
+  if (isAnchor(state.genesis.genesis)) checkBeaconSignature(state, block.signed.header);
   block.txs.forEach((bytes, i) => {
-    const tx = decodeTx(bytes);
-    if (tx.kind === 'owner') {
-      const owner = tx.path.leaf?.contract.owner ?? NO_KEY;
-      if (!verify(owner, actionHash(tx.signed.bytes), tx.signed.signature))
-        throw new ChainError('BAD_OWNER_SIGNATURE', `tx ${i}: not signed by the owner`);
-    } else if (tx.kind === 'childRoot') {
-      const operator = tx.path.leaf?.contract.child?.operator ?? NO_KEY;
-      if (!verify(operator, tx.child.hash, tx.child.signature))
-        throw new ChainError('CHILD_BAD_SIGNATURE', `tx ${i}: not signed by the child's operator`);
+    try {
+      const tx = decodeTx(bytes);
+      if (tx.kind === 'owner') checkOwnerSignature(tx.path.leaf?.contract.owner ?? NO_KEY, tx.signed);
+      else if (tx.kind === 'childRoot')
+        checkChildSignature(tx.path.leaf?.contract.child?.operator ?? NO_KEY, tx.child);
+    } catch (e) {
+      throw ChainError.from(e, i);
     }
   });
 }
@@ -287,13 +282,14 @@ export class Tracker {
     };
   }
 
-  /** Makes a signed header the chain's head, keeping the window of recent headers bounded. */
+  /** Makes a signed header the chain's head, keeping the window of recent headers bounded; kept headers it passed go. */
   private advance(v: ChainView, sh: SignedHeader, state: ChainState): void {
     const h = sh.header.height;
     v.state = state;
     v.head = sh;
     v.recent.set(h, sh);
     if (v.recent.size > this.opts.window) v.recent.delete(h - this.opts.window);
+    for (const k of v.ahead.keys()) if (k <= h) v.ahead.delete(k);
   }
 
   /** Judges a block for a chain (from gossip, sync or the local operator) and applies it if valid. */
@@ -346,13 +342,12 @@ export class Tracker {
       if (isOperatorFault(r.error)) this.record(found, this.mustProve(makeInvalidTransition(v.head, block)));
       return none('reject', code);
     }
-    this.advance(v, sh, r.state);
     // A valid block is still the head even when another header was signed at its height: the chain is faulty
     // either way, and the node keeps following the history it can check.
     const other = v.ahead.get(h);
     if (other && !bytesEqual(other.hash, sh.hash))
       this.record(found, this.mustProve(makeEquivocation(other, sh)));
-    for (const k of v.ahead.keys()) if (k <= h) v.ahead.delete(k);
+    this.advance(v, sh, r.state);
     const discovered: GenesisRecord[] = [];
     const anchored: Uint8Array[] = [];
     this.afterAccept(v, block, r.txs, found, discovered, anchored);
