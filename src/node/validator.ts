@@ -23,7 +23,7 @@ import type { Status } from '../p2p/reqresp/messages.js';
 import { blocksTopic, EVIDENCE_TOPIC } from '../p2p/topics.js';
 import type { Logger } from '../runtime/logger.js';
 import { chainLabel, createNodeMetrics, type NodeMetrics } from './metrics.js';
-import { NodeStore } from './store.js';
+import { NodeStore, type ChainMeta } from './store.js';
 import { Syncer } from './sync.js';
 import { Tracker, type Verdict } from './tracker.js';
 
@@ -120,7 +120,7 @@ export class ValidatorNode {
       if (this.tracker.isTracked(g.chainId)) continue;
       this.tracker.track(g);
       await this.store.putGenesis(g);
-      await this.store.putMeta(g.chainId, { height: 0, anchoredHeight: 0, faulty: this.isFaulty(g.chainId) });
+      await this.store.putMeta(g.chainId, this.metaOf(g.chainId)!);
     }
     const privateKey = await loadOrCreatePrivateKey(this.opts.dataDir);
     this.network = await createNetworkNode({
@@ -290,15 +290,18 @@ export class ValidatorNode {
     if (this.tracker.isTracked(g.chainId)) return;
     this.tracker.track(g);
     await this.store.putGenesis(g);
-    await this.store.putMeta(g.chainId, { height: 0, anchoredHeight: 0, faulty: this.isFaulty(g.chainId) });
+    await this.store.putMeta(g.chainId, this.metaOf(g.chainId)!);
     this.gossip.subscribe(blocksTopic(g.chainId));
     this.observeChain(g.chainId);
     this.opts.log.info({ chain: toHex(g.chainId), name: g.genesis.name }, 'tracking chain');
     this.syncer.request();
   }
 
-  private isFaulty(chainId: Uint8Array): boolean {
-    return this.tracker.view(chainId)?.faulty ?? false;
+  /** What the store keeps of a tracked chain, read off the tracker (undefined for an untracked chain). */
+  private metaOf(chainId: Uint8Array): ChainMeta | undefined {
+    const v = this.tracker.view(chainId);
+    const s = this.tracker.state(chainId);
+    return v && s ? { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty } : undefined;
   }
 
   private observeChain(chainId: Uint8Array): void {
@@ -380,8 +383,7 @@ export class ValidatorNode {
       source,
     });
     if (out.accepted) {
-      const v = this.tracker.view(chainId)!;
-      const meta = { height: out.accepted.state.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty };
+      const meta = this.metaOf(chainId)!;
       const signed = out.accepted.block.signed;
       this.write(() => this.store.putBlock(chainId, meta.height, bytes, signed, meta));
       this.opts.log.debug({ chain: label, height: meta.height, source }, 'block accepted');
@@ -390,9 +392,7 @@ export class ValidatorNode {
     }
     for (const g of out.discovered) await this.store.putGenesis(g);
     for (const id of out.anchored) {
-      const v = this.tracker.view(id)!;
-      const s = this.tracker.state(id)!;
-      const meta = { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty };
+      const meta = this.metaOf(id)!;
       this.write(() => this.store.putMeta(id, meta));
       this.observeChain(id);
     }
@@ -417,12 +417,8 @@ export class ValidatorNode {
     source: 'found' | 'gossip' | 'api' | 'sync',
   ): Promise<void> {
     await this.store.putEvidence(ev.id, ev.bytes);
-    const v = this.tracker.view(ev.chainId);
-    const s = this.tracker.state(ev.chainId);
-    if (v && s) {
-      const meta = { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty };
-      this.write(() => this.store.putMeta(ev.chainId, meta));
-    }
+    const meta = this.metaOf(ev.chainId);
+    if (meta) this.write(() => this.store.putMeta(ev.chainId, meta));
     this.metrics.evidence.inc({ kind: ev.kind, source });
     this.observeChain(ev.chainId);
     this.opts.log.warn(
