@@ -138,9 +138,19 @@ async function freePort(host: string): Promise<number> {
 }
 
 /** Nearest-rank percentile of sorted values. */
-function pct(sorted: number[], p: number): number {
+function pct(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+/** The latency fields of a result, from sorted samples. */
+function latencyStats(lat: readonly number[]): Pick<NetworkRunResult, 'latencies' | 'p50' | 'p99' | 'max'> {
+  return {
+    latencies: lat,
+    p50: pct(lat, 0.5),
+    p99: pct(lat, 0.99),
+    max: lat.length ? lat[lat.length - 1] : NaN,
+  };
 }
 
 interface Proc {
@@ -407,10 +417,7 @@ export async function runNetwork(cfg: NetworkRunConfig, root: string): Promise<N
     send({ cmd: 'stop' });
     return {
       config: cfg,
-      latencies: lat,
-      p50: pct(lat, 0.5),
-      p99: pct(lat, 0.99),
-      max: lat.length ? lat[lat.length - 1] : NaN,
+      ...latencyStats(lat),
       delivery: lat.length / (cfg.nodes * cfg.blocks),
       blocksPerSec,
       txPerSec,
@@ -464,10 +471,7 @@ export function pooled(runs: readonly NetworkRunResult[]): NetworkRunResult {
   const mean = (f: (r: NetworkRunResult) => number) => runs.reduce((s, r) => s + f(r), 0) / runs.length;
   return {
     config: runs[0].config,
-    latencies: lat,
-    p50: pct(lat, 0.5),
-    p99: pct(lat, 0.99),
-    max: lat.length ? lat[lat.length - 1] : NaN,
+    ...latencyStats(lat),
     delivery: mean((r) => r.delivery),
     blocksPerSec: mean((r) => r.blocksPerSec),
     txPerSec: mean((r) => r.txPerSec),
