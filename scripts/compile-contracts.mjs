@@ -39,7 +39,7 @@ ts += `// sources: ${key}\n\nexport const SOLC_VERSION = ${JSON.stringify(solc.v
 for (const file of files) {
   for (const [name, c] of Object.entries(out.contracts[file] ?? {})) {
     const bytecode = c.evm.bytecode.object;
-    if (bytecode.length === 0) continue;
+    if (bytecode.length === 0 || c.abi.length === 0) continue;
     const size = c.evm.deployedBytecode.object.length / 2;
     ts += `\n/** ${file}: ${size} bytes of runtime code. */\nexport const ${name} = {\n`;
     ts += `  abi: ${JSON.stringify(c.abi)} as const,\n  bytecode: '0x${bytecode}' as const,\n`;
