@@ -16,6 +16,7 @@ const files = readdirSync(dir)
 const sources = Object.fromEntries(files.map((f) => [f, { content: readFileSync(join(dir, f), 'utf8') }]));
 const settings = {
   optimizer: { enabled: true, runs: 200 },
+  viaIR: true,
   evmVersion: 'cancun',
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 };
@@ -39,7 +40,7 @@ ts += `// sources: ${key}\n\nexport const SOLC_VERSION = ${JSON.stringify(solc.v
 for (const file of files) {
   for (const [name, c] of Object.entries(out.contracts[file] ?? {})) {
     const bytecode = c.evm.bytecode.object;
-    if (bytecode.length === 0 || c.abi.length === 0) continue;
+    if (bytecode.length === 0 || !c.abi.some((e) => e.type === 'function')) continue;
     const size = c.evm.deployedBytecode.object.length / 2;
     ts += `\n/** ${file}: ${size} bytes of runtime code. */\nexport const ${name} = {\n`;
     ts += `  abi: ${JSON.stringify(c.abi)} as const,\n  bytecode: '0x${bytecode}' as const,\n`;

@@ -30,6 +30,8 @@ export const TAGS = {
   beaconSig: tag('beacon-sig'),
   evidence: tag('evidence'),
   lottery: tag('lottery'),
+  evmAnchor: tag('evm-anchor'),
+  payout: tag('payout'),
 } as const;
 
 export type TagName = keyof typeof TAGS;

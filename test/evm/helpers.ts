@@ -33,7 +33,7 @@ export function useAnvil(): EvmEnv {
     const anvil = await startAnvil();
     const transport = http(anvil.rpcUrl, { timeout: 60_000 });
     env.anvil = anvil;
-    env.pub = createPublicClient({ chain: foundry, transport });
+    env.pub = createPublicClient({ chain: foundry, transport, cacheTime: 0 });
     env.test = createTestClient({ chain: foundry, mode: 'anvil', transport });
     env.account = (i) => anvilAccount(i);
     env.wallet = (i) => createWalletClient({ chain: foundry, transport, account: anvilAccount(i) });

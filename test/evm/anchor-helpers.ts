@@ -1,0 +1,154 @@
+/** Shared by the anchor contract's tests: deployment, transactions that wait for receipts, and the accounting. */
+import assert from 'node:assert/strict';
+import { BaseError, ContractFunctionRevertedError, toHex, type Address, type Hex } from 'viem';
+import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
+import { signHeader, type SignedHeader } from '../../src/chain/header.js';
+import type { GenesisRecord } from '../../src/chain/genesis.js';
+import { ANCHOR_ABI, deployAnchor, evmAnchorId, evmGenesis, NO_PREDECESSOR } from '../../src/evm/anchor.js';
+import type { EvmEnv } from './helpers.js';
+
+type Abi = typeof ANCHOR_ABI;
+type FnName = Extract<Abi[number], { type: 'function' }>['name'];
+
+export interface Anchor {
+  readonly address: Address;
+  readonly id: Uint8Array;
+  send(
+    from: number,
+    fn: FnName,
+    args: readonly unknown[],
+    value?: bigint,
+  ): Promise<{ gasUsed: bigint; blockNumber: bigint }>;
+  /** Asserts the call reverts with the named custom error (simulated: nothing is mined). */
+  reverts(from: number, fn: FnName, args: readonly unknown[], error: string, value?: bigint): Promise<void>;
+  read<T>(fn: FnName, args?: readonly unknown[]): Promise<T>;
+  /** The contract's balance equals live deposits plus credits not withdrawn, and deposits add up per chain. */
+  checkAccounts(chainIds: readonly Uint8Array[]): Promise<void>;
+}
+
+export async function newAnchor(env: EvmEnv, challengeWindow = 20n, reporterBps = 1000): Promise<Anchor> {
+  const { address } = await deployAnchor(env.wallet(0), env.pub, { challengeWindow, reporterBps });
+  const id = evmAnchorId(await env.pub.getChainId(), address);
+  const call = { address, abi: ANCHOR_ABI } as const;
+  const anchor: Anchor = {
+    address,
+    id,
+    async send(from, fn, args, value) {
+      const hash = await env.wallet(from).writeContract({
+        ...call,
+        functionName: fn,
+        args: args as never,
+        value: value as never,
+      } as never);
+      const receipt = await env.pub.waitForTransactionReceipt({ hash });
+      assert.equal(receipt.status, 'success', `${fn} reverted`);
+      return { gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+    },
+    async reverts(from, fn, args, error, value) {
+      try {
+        await env.pub.simulateContract({
+          ...call,
+          account: env.account(from),
+          functionName: fn,
+          args: args as never,
+          value: value as never,
+        } as never);
+      } catch (e) {
+        const reverted =
+          e instanceof BaseError ? e.walk((x) => x instanceof ContractFunctionRevertedError) : null;
+        assert.ok(reverted instanceof ContractFunctionRevertedError, `${fn}: not a revert: ${String(e)}`);
+        assert.equal(reverted.data?.errorName, error, `${fn}: ${reverted.message}`);
+        return;
+      }
+      assert.fail(`${fn} did not revert (expected ${error})`);
+    },
+    async read<T>(fn: FnName, args: readonly unknown[] = []) {
+      return (await env.pub.readContract({ ...call, functionName: fn, args: args as never } as never)) as T;
+    },
+    async checkAccounts(chainIds) {
+      const balance = await env.pub.getBalance({ address });
+      const locked = await anchor.read<bigint>('locked');
+      const owed = await anchor.read<bigint>('totalOwed');
+      assert.equal(balance, locked + owed, 'balance = live deposits + credits');
+      let deposits = 0n;
+      for (const id of chainIds) {
+        const c = await anchor.read<readonly unknown[]>('chains', [toHex(id)]);
+        deposits += c[10] as bigint;
+      }
+      assert.equal(deposits, locked, 'live deposits add up per chain');
+    },
+  };
+  return anchor;
+}
+
+export interface Registered {
+  readonly key: KeyPair;
+  readonly genesis: GenesisRecord;
+  readonly id: Hex;
+  readonly depositWei: bigint;
+}
+
+export async function registerChain(
+  anchor: Anchor,
+  opts: {
+    start: bigint;
+    end: bigint;
+    expiry: number;
+    amountGwei?: bigint;
+    committer: Address;
+    safetyBps?: number;
+    from?: number;
+    prev?: bigint;
+    key?: KeyPair;
+  },
+): Promise<Registered & { gasUsed: bigint }> {
+  const key = opts.key ?? generateKeyPair();
+  const amountGwei = opts.amountGwei ?? 1_000_000_000n;
+  const genesis = evmGenesis(anchor.id, {
+    operatorKey: key.publicKey,
+    spaceStart: opts.start,
+    spaceEnd: opts.end,
+    expiry: opts.expiry,
+    amountGwei,
+    name: 'evm-test',
+  });
+  const depositWei = amountGwei * 1_000_000_000n;
+  const { gasUsed } = await anchor.send(
+    opts.from ?? 0,
+    'register',
+    [toHex(genesis.bytes), opts.committer, opts.safetyBps ?? 2000, opts.prev ?? NO_PREDECESSOR],
+    depositWei,
+  );
+  return { key, genesis, id: toHex(genesis.chainId), depositWei, gasUsed };
+}
+
+const zero32 = new Uint8Array(32);
+
+/** A header of `chainId` at `height` signed with `key`; `salt` varies the tx root to make a different header. */
+export function header(
+  chainId: Uint8Array,
+  height: number,
+  key: KeyPair,
+  opts: { root?: Uint8Array; min?: bigint; max?: bigint; salt?: number } = {},
+): SignedHeader {
+  const txRoot = new Uint8Array(32);
+  txRoot[0] = opts.salt ?? 0;
+  txRoot[31] = 1;
+  return signHeader(
+    {
+      chainId,
+      height,
+      prevHash: chainId,
+      stateRoot: opts.root ?? new Uint8Array(32).fill(7),
+      stateMin: opts.min ?? 0n,
+      stateMax: opts.max ?? 0n,
+      txRoot,
+      txCount: 0,
+      timeMs: 1000 * height,
+      beaconSig: new Uint8Array(0),
+    },
+    key.secretKey,
+  );
+}
+
+export { zero32 };
