@@ -6,6 +6,7 @@ import { devnetCommand } from './devnet.js';
 import { anchorCommand, operatorCommand } from './operator.js';
 import { contractCommand } from './contract.js';
 import { loadCommand } from './load.js';
+import { evmCommand } from './evm.js';
 
 export function commands(): Command[] {
   return [
@@ -16,5 +17,6 @@ export function commands(): Command[] {
     devnetCommand(),
     loadCommand(),
     drawCommand(),
+    evmCommand(),
   ];
 }

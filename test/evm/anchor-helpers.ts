@@ -28,6 +28,11 @@ export interface Anchor {
 
 export async function newAnchor(env: EvmEnv, challengeWindow = 20n, reporterBps = 1000): Promise<Anchor> {
   const { address } = await deployAnchor(env.wallet(0), env.pub, { challengeWindow, reporterBps });
+  return attachAnchor(env, address);
+}
+
+/** The anchor already deployed at `address`. */
+export async function attachAnchor(env: EvmEnv, address: Address): Promise<Anchor> {
   const id = evmAnchorId(await env.pub.getChainId(), address);
   const call = { address, abi: ANCHOR_ABI } as const;
   const anchor: Anchor = {
