@@ -331,9 +331,8 @@ contract SortitionAnchor {
         return sha256(abi.encodePacked("sortition/1/payout\x00", anchorId, chainId, payout));
     }
 
-    /// Judges a winner proof against the root committed at `height` (0: the empty tree before any commit):
-    /// `levels` are encoded lookup paths, the settling chain's first, then one per child chain the point descends
-    /// into, each against the child root committed in the leaf above. Returns the winner's key and the levels.
+    /// Judges a winner proof against the root committed at `height` (0: the empty tree before any commit) for
+    /// the chain's winning point.
     function judge(bytes32 chainId, uint64 height, bytes[] calldata levels)
         public
         view
@@ -341,21 +340,30 @@ contract SortitionAnchor {
     {
         Chain storage c = chains[chainId];
         if (c.phase != Phase.Settling) revert WrongPhase();
-        if (levels.length == 0 || levels.length > 64) revert BadClaim("1 to 64 levels");
         bytes32 root;
         if (height == 0) root = Tree.emptyRoot();
         else {
             root = commits[chainId][height].stateRoot;
             if (root == bytes32(0)) revert BadClaim("no commit at that height");
         }
-        uint64 point = winningPoint(c, chainId);
-        winnerKey = c.operatorKey;
+        return winnerOf(root, winningPoint(c, chainId), c.operatorKey, levels);
+    }
+
+    /// Who owns `point` in the tree with `root` whose operator key is `operatorKey`: `levels` are encoded lookup
+    /// paths, this tree's first, then one per child chain the point descends into, each against the child root
+    /// committed in the leaf above (docs/protocol.md section 11). The winner is the deepest contract holding the
+    /// point, or the operator of the chain where it is unallocated (or whose child chain is still empty).
+    function winnerOf(bytes32 root, uint64 point, bytes32 operatorKey, bytes[] calldata levels)
+        public
+        pure
+        returns (bytes32 winnerKey, Level[] memory out)
+    {
+        if (levels.length == 0 || levels.length > 64) revert BadClaim("1 to 64 levels");
+        winnerKey = operatorKey;
         out = new Level[](levels.length);
         for (uint256 i = 0; i < levels.length; i++) {
             Proto.Path memory path = Proto.path(levels[i]);
-            bool inLeaf = Tree.lookup(root, path, point);
-            if (!inLeaf) {
-                // Unallocated: this level's operator wins, and nothing lies below.
+            if (!Tree.lookup(root, path, point)) {
                 if (i + 1 != levels.length) revert BadClaim("levels below unallocated space");
                 return (winnerKey, out);
             }
