@@ -1,0 +1,197 @@
+/**
+ * `npm run bench -- evm`: gas of every anchor contract function on a real EVM (anvil), the Ed25519
+ * verification on its own, and a winner proof at 10^6 contracts (BENCH_EVM_CONTRACTS to change the size).
+ * Figures are receipts' gasUsed (transaction totals, 21,000 base and calldata included) unless marked.
+ */
+import { createPublicClient, createTestClient, createWalletClient, http, toHex, type Hex } from 'viem';
+import { foundry } from 'viem/chains';
+import { Ed25519Probe } from '../src/gen/contracts.js';
+import { anvilAccount, startAnvil } from '../src/evm/anvil.js';
+import {
+  ANCHOR_ABI,
+  deployAnchor,
+  evmAnchorId,
+  evmGenesis,
+  NO_PREDECESSOR,
+  signPayout,
+} from '../src/evm/anchor.js';
+import { generateKeyPair, sign, type KeyPair } from '../src/crypto/keys.js';
+import { signHeader } from '../src/chain/header.js';
+import { ProbabilityTree } from '../src/tree/tree.js';
+import { makeLeaf } from '../src/tree/contract.js';
+import { encodeLookupPath } from '../src/sortition/lottery.js';
+import { heading, jitteredLeaves, now, table } from './util.js';
+
+type FnName = Extract<(typeof ANCHOR_ABI)[number], { type: 'function' }>['name'];
+
+export async function benchEvm(
+  contracts = Number(process.env.BENCH_EVM_CONTRACTS ?? 1_000_000),
+): Promise<void> {
+  heading(`evm: anchor contract gas on anvil (winner proof at ${contracts} contracts)`);
+  const anvil = await startAnvil();
+  try {
+    const transport = http(anvil.rpcUrl, { timeout: 120_000 });
+    const pub = createPublicClient({ chain: foundry, transport, cacheTime: 0 });
+    const testClient = createTestClient({ chain: foundry, mode: 'anvil', transport });
+    const wallet = (i: number) => createWalletClient({ chain: foundry, transport, account: anvilAccount(i) });
+    const rows: Record<string, string | number>[] = [];
+    const row = (fn: string, gas: bigint, note = '') => rows.push({ function: fn, gas: Number(gas), note });
+
+    const d = await deployAnchor(wallet(0), pub, { challengeWindow: 5n, reporterBps: 1000 });
+    row(
+      'deploy SortitionAnchor',
+      d.gasUsed,
+      `${(await pub.getCode({ address: d.address }))!.length / 2 - 1} B of code`,
+    );
+    const address = d.address;
+    const anchorId = evmAnchorId(anvil.chainId, address);
+    const send = async (
+      from: number,
+      fn: FnName,
+      args: readonly unknown[],
+      value?: bigint,
+    ): Promise<bigint> => {
+      const hash = await wallet(from).writeContract({ address, abi: ANCHOR_ABI, functionName: fn, args: args as never, value: value as never } as never); // prettier-ignore
+      const r = await pub.waitForTransactionReceipt({ hash });
+      if (r.status !== 'success') throw new Error(`${fn} reverted`);
+      return r.gasUsed;
+    };
+    const read = <T>(fn: FnName, args: readonly unknown[]) =>
+      pub.readContract({
+        address,
+        abi: ANCHOR_ABI,
+        functionName: fn,
+        args: args as never,
+      } as never) as Promise<T>;
+
+    // Ed25519 on its own, through the anchor's public function and the bare library.
+    const kp = generateKeyPair();
+    const msg = new Uint8Array(32).fill(9);
+    const sig = sign(kp.secretKey, msg);
+    const verifyArgs = [toHex(kp.publicKey), toHex(msg), toHex(sig)] as const;
+    const verifyGas = await pub.estimateContractGas({ address, abi: ANCHOR_ABI, functionName: 'verifyEd25519', args: verifyArgs } as never); // prettier-ignore
+    row('verifyEd25519 (eth_estimateGas)', verifyGas, `execution ~${Number(verifyGas) - 21_000 - 16 * 128}`);
+    const probeHash = await wallet(0).deployContract({
+      abi: Ed25519Probe.abi,
+      bytecode: Ed25519Probe.bytecode,
+    });
+    const probe = (await pub.waitForTransactionReceipt({ hash: probeHash })).contractAddress!;
+    const long = new Uint8Array(1024).fill(1);
+    const longGas = await pub.estimateContractGas({ address: probe, abi: Ed25519Probe.abi, functionName: 'verifyEd25519Message', args: [toHex(kp.publicKey), toHex(long), toHex(sign(kp.secretKey, long))] }); // prettier-ignore
+    row('Ed25519 over a 1 KiB message (probe)', longGas, '9 SHA-512 blocks');
+    const shaGas = await pub.estimateContractGas({ address: probe, abi: Ed25519Probe.abi, functionName: 'sha512', args: [toHex(new Uint8Array(96))] }); // prettier-ignore
+    row('SHA-512 of 96 bytes (probe)', shaGas, 'one block');
+
+    // Register, commit, existence.
+    const op = generateKeyPair();
+    const block = Number(await pub.getBlockNumber());
+    const SPACE = 1n << 62n;
+    const g = evmGenesis(anchorId, { operatorKey: op.publicKey, spaceStart: 0n, spaceEnd: SPACE, expiry: block + 12, amountGwei: 10n ** 9n, name: 'bench' }); // prettier-ignore
+    const deposit = 10n ** 18n;
+    row('register', await send(0, 'register', [toHex(g.bytes), anvilAccount(1).address, 2000, NO_PREDECESSOR], deposit)); // prettier-ignore
+    const id = toHex(g.chainId);
+
+    const t0 = now();
+    const owner = generateKeyPair();
+    const { leaves } = jitteredLeaves(contracts, owner.publicKey, SPACE);
+    const tree = ProbabilityTree.fromLeaves(leaves);
+    const buildS = (now() - t0) / 1000;
+    const hdr = (height: number, key: KeyPair, root: ProbabilityTree | null, salt = 0) => {
+      const s = root?.summary() ?? { digest: new Uint8Array(32), min: 0n, max: 0n };
+      const txRoot = new Uint8Array(32);
+      txRoot[0] = salt;
+      return signHeader({ chainId: g.chainId, height, prevHash: g.chainId, stateRoot: s.digest, stateMin: s.min, stateMax: s.max, txRoot, txCount: 0, timeMs: height, beaconSig: new Uint8Array(0) }, key.secretKey); // prettier-ignore
+    };
+    const h1 = hdr(1, op, tree);
+    row('commit (first)', await send(1, 'commit', [id, toHex(h1.bytes)]), 'signature not checked on chain');
+    const h2 = hdr(2, op, tree, 1);
+    row('commit (next)', await send(1, 'commit', [id, toHex(h2.bytes)]));
+    const data = toHex(new Uint8Array(32).fill(3));
+    row('recordExistence (first)', await send(2, 'recordExistence', [data]));
+    row('recordExistence (again)', await send(2, 'recordExistence', [data]), 'the first record stands');
+
+    // Slashing, on two throwaway chains.
+    const slashable = async (start: bigint, prev: bigint) => {
+      const k = generateKeyPair();
+      const gg = evmGenesis(anchorId, { operatorKey: k.publicKey, spaceStart: start, spaceEnd: start + 1000n, expiry: block + 1000, amountGwei: 10n ** 9n }); // prettier-ignore
+      await send(0, 'register', [toHex(gg.bytes), anvilAccount(1).address, 2000, prev], deposit);
+      const h = (height: number, salt: number) => {
+        const txRoot = new Uint8Array(32);
+        txRoot[0] = salt;
+        return signHeader({ chainId: gg.chainId, height, prevHash: gg.chainId, stateRoot: new Uint8Array(32), stateMin: 0n, stateMax: 0n, txRoot, txCount: 0, timeMs: height, beaconSig: new Uint8Array(0) }, k.secretKey); // prettier-ignore
+      };
+      return { id: toHex(gg.chainId), h };
+    };
+    const e1 = await slashable(SPACE, 0n);
+    row('slashEquivocation', await send(2, 'slashEquivocation', [e1.id, toHex(e1.h(1, 1).bytes), toHex(e1.h(1, 2).bytes)]), '2 Ed25519 + parsing'); // prettier-ignore
+    const e2 = await slashable(SPACE + 1000n, SPACE);
+    await send(1, 'commit', [e2.id, toHex(e2.h(1, 1).bytes)]);
+    row('slashCommitMismatch', await send(2, 'slashCommitMismatch', [e2.id, toHex(e2.h(1, 2).bytes)]), '1 Ed25519 + parsing'); // prettier-ignore
+
+    // Settlement of the big chain.
+    const nowBlock = Number(await pub.getBlockNumber());
+    if (nowBlock <= block + 12) await testClient.mine({ blocks: block + 12 - nowBlock + 1 });
+    row('fixBeacon', await send(3, 'fixBeacon', [id]));
+    const point = await read<bigint>('fixBeacon', [id]);
+    const path = tree.lookupPath(point);
+    const level = toHex(encodeLookupPath(path));
+    const found = tree.lookup(point);
+    const winner = found.kind === 'leaf' ? owner : op;
+    const payout = anvilAccount(7).address;
+    const judgeGas = await pub.estimateContractGas({ address, abi: ANCHOR_ABI, functionName: 'judge', args: [id, 2n, [level]] } as never); // prettier-ignore
+    row(`judge: winner proof at ${contracts} contracts (eth_estimateGas)`, judgeGas, `depth ${path.steps.length}, ${level.length / 2 - 1} B, ${found.kind}`); // prettier-ignore
+    const claimArgs = (h: bigint, lv: Hex[]) => [
+      id,
+      h,
+      lv,
+      payout,
+      signPayout(winner.secretKey, anchorId, g.chainId, payout),
+    ];
+    row(
+      `claim at ${contracts} contracts`,
+      await send(3, 'claim', claimArgs(2n, [level])),
+      'proof + payout signature + storage',
+    );
+    await testClient.mine({ blocks: 6 });
+    row('timeout', await send(3, 'timeout', [id]));
+    row('withdraw', await send(7, 'withdraw', []));
+
+    // Nested levels: a 3-level hierarchy, and a stale claim challenged.
+    const kx = generateKeyPair();
+    const ky = generateKeyPair();
+    const nStart = SPACE + 2000n;
+    const childOp = generateKeyPair();
+    const inner = ProbabilityTree.fromLeaves([makeLeaf({ start: nStart, end: nStart + 64n, owner: ky.publicKey, nonce: 0, terms: new Uint8Array(0) })]); // prettier-ignore
+    const link = {
+      chain: new Uint8Array(32).fill(1),
+      operator: childOp.publicKey,
+      height: 1,
+      root: inner.root,
+    };
+    const t1 = ProbabilityTree.fromLeaves([makeLeaf({ start: nStart, end: nStart + 64n, owner: kx.publicKey, nonce: 0, terms: new Uint8Array(0), child: link })]); // prettier-ignore
+    const inner2 = ProbabilityTree.fromLeaves([makeLeaf({ start: nStart, end: nStart + 64n, owner: kx.publicKey, nonce: 1, terms: new Uint8Array(0) })]); // prettier-ignore
+    const t2 = ProbabilityTree.fromLeaves([makeLeaf({ start: nStart, end: nStart + 64n, owner: kx.publicKey, nonce: 0, terms: new Uint8Array(0), child: { ...link, height: 2, root: inner2.root } })]); // prettier-ignore
+    const nb = Number(await pub.getBlockNumber());
+    const ng = evmGenesis(anchorId, { operatorKey: op.publicKey, spaceStart: nStart, spaceEnd: nStart + 64n, expiry: nb + 5, amountGwei: 10n ** 9n }); // prettier-ignore
+    await send(0, 'register', [toHex(ng.bytes), anvilAccount(1).address, 2000, SPACE + 1000n], deposit);
+    const nid = toHex(ng.chainId);
+    const nh = (height: number, t: ProbabilityTree) => {
+      const s = t.summary();
+      return signHeader({ chainId: ng.chainId, height, prevHash: ng.chainId, stateRoot: s.digest, stateMin: s.min, stateMax: s.max, txRoot: new Uint8Array(32), txCount: 0, timeMs: height, beaconSig: new Uint8Array(0) }, op.secretKey); // prettier-ignore
+    };
+    await send(1, 'commit', [nid, toHex(nh(1, t1).bytes)]);
+    await send(1, 'commit', [nid, toHex(nh(2, t2).bytes)]);
+    await testClient.mine({ blocks: 5 });
+    await send(3, 'fixBeacon', [nid]);
+    const np = await read<bigint>('fixBeacon', [nid]);
+    const lv1 = [toHex(encodeLookupPath(t1.lookupPath(np))), toHex(encodeLookupPath(inner.lookupPath(np)))];
+    const lv2 = [toHex(encodeLookupPath(t2.lookupPath(np))), toHex(encodeLookupPath(inner2.lookupPath(np)))];
+    row('claim, 2 levels', await send(3, 'claim', [nid, 1n, lv1, payout, signPayout(ky.secretKey, anchorId, ng.chainId, payout)])); // prettier-ignore
+    row('challenge (stale state, 2 levels)', await send(4, 'challenge', [nid, 2n, lv2]));
+
+    table(rows);
+    console.log(`(tree of ${contracts} contracts built in ${buildS.toFixed(1)} s)`);
+  } finally {
+    await anvil.stop();
+  }
+}
