@@ -109,7 +109,8 @@ contract SortitionAnchor {
         uint64 expiry,
         address committer,
         uint256 deposit,
-        uint16 safetyBps
+        uint16 safetyBps,
+        bytes genesis
     );
     event Committed(
         bytes32 indexed chainId,
@@ -186,7 +187,7 @@ contract SortitionAnchor {
             commits: 0
         });
         locked += msg.value;
-        emit Registered(chainId, g.spaceStart, g.spaceEnd, g.operatorKey, g.expiry, committer, msg.value, safetyBps);
+        emit Registered(chainId, g.spaceStart, g.spaceEnd, g.operatorKey, g.expiry, committer, msg.value, safetyBps, genesis);
     }
 
     function insertInterval(uint64 start, uint64 end, uint256 prev, bytes32 chainId) private {

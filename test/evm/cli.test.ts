@@ -88,6 +88,7 @@ describe('sortition-node evm deploy / status', () => {
         phase: string;
         slashed: boolean;
         height: string;
+        genesis: string;
       }[];
       commits: { chainId: string; height: string; headerHash: string }[];
       slashings: { chainId: string; kind: number; reporter: string }[];
@@ -107,6 +108,8 @@ describe('sortition-node evm deploy / status', () => {
       [r.id, '0', String(1n << 32n), 'active'],
     );
     assert.equal(st.registrations[0].slashed, true);
+    // The genesis record itself is on chain, so a node can follow the chain from the anchor alone.
+    assert.equal(st.registrations[0].genesis, toHex(r.genesis.bytes));
     assert.deepEqual(
       st.commits.map((c) => [c.chainId, c.height, c.headerHash]),
       [[r.id, '1', toHex(h1.hash)]],

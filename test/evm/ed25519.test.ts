@@ -14,6 +14,7 @@ import { keyPairFromSecret, setSignatureVerifier, sign, verify } from '../../src
 import { sodiumEd25519Verify } from '../../src/runtime/native-crypto.js';
 import { corpus, type Case } from '../crypto/ed25519-corpus.js';
 import { deploy, useAnvil } from './helpers.js';
+import { ANCHOR_ABI, deployAnchor } from '../../src/evm/anchor.js';
 
 const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 
@@ -88,6 +89,26 @@ describe('Ed25519 on the EVM agrees with libsodium', () => {
     } finally {
       setSignatureVerifier(null);
     }
+  });
+
+  it('is exposed by the anchor contract, false and never a revert for arbitrary bytes', async () => {
+    const { address } = await deployAnchor(env.wallet(0), env.pub);
+    const call = (pk: Uint8Array, msg: Uint8Array, sig: Uint8Array) =>
+      env.pub.readContract({ address, abi: ANCHOR_ABI, functionName: 'verifyEd25519', args: [toHex(pk), toHex(msg), toHex(sig)] }); // prettier-ignore
+    const kp = keyPairFromSecret(sha512(new TextEncoder().encode('anchor')).subarray(0, 32));
+    const msg = sha512(new TextEncoder().encode('anchor msg')).subarray(0, 32);
+    assert.equal(await call(kp.publicKey, msg, sign(kp.secretKey, msg)), true);
+    let seed = sha512(new TextEncoder().encode('fuzz'));
+    const next = (n: number) => {
+      seed = sha512(seed);
+      return seed.slice(0, n);
+    };
+    const verdicts = await Promise.all(
+      Array.from({ length: 48 }, (_, i) =>
+        call(i % 2 ? kp.publicKey : next(32), next(32), next(i % 3 ? 64 : i % 7)),
+      ),
+    );
+    assert.deepEqual(verdicts, new Array<boolean>(48).fill(false));
   });
 
   it('costs a measured amount of gas', async (t) => {

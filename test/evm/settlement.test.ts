@@ -262,6 +262,31 @@ describe('anchor contract: settlement', () => {
     const { r, point } = await lottery(64n, [first, resold]);
     const p1 = [hexOf(encodeLookupPath(first.lookupPath(point)))];
     const p2 = [hexOf(encodeLookupPath(resold.lookupPath(point)))];
+    // Forged: a resale that was never committed, or signed by someone else, slashes nothing.
+    const uncommitted = ProbabilityTree.fromLeaves([contract(start, start + 32n, z), contract(start + 32n, start + 64n, z)]); // prettier-ignore
+    await anchor.send(3, 'claim', claimArgs(r, 1, p1, x.publicKey, env.account(8).address));
+    await anchor.reverts(4, 'challenge', [r.id, 2n, [hexOf(encodeLookupPath(uncommitted.lookupPath(point)))]], 'NotALookupPath'); // prettier-ignore
+    const badSig = [...claimArgs(r, 2, p2, z.publicKey, env.account(9).address)];
+    badSig[4] = signPayout(x.secretKey, anchor.id, r.genesis.chainId, env.account(9).address);
+    await anchor.reverts(3, 'claim', badSig, 'BadClaim');
+    await anchor.reverts(3, 'claim', claimArgs(r, 1, p1, x.publicKey, env.account(8).address), 'BadClaim'); // the same state
+    assert.equal((await anchor.read<readonly unknown[]>('chains', [r.id]))[3], false, 'not slashed');
+    // A genuine resale proven by challenge slashes; a second try finds the operator already slashed.
+    await anchor.send(4, 'challenge', [r.id, 2n, p2]);
+    assert.equal((await anchor.read<readonly unknown[]>('chains', [r.id]))[3], true, 'slashed');
+    assert.equal((await claimOf(r))[0], hexOf(x.publicKey), 'the earlier contract keeps the claim');
+    await anchor.checkAccounts(ids);
+  });
+
+  it('lets the earlier sale displace a later buyer`s claim, slashing the operator', async () => {
+    const x = key();
+    const z = key();
+    const start = nextStart;
+    const first = ProbabilityTree.fromLeaves([contract(start, start + 64n, x)]);
+    const resold = ProbabilityTree.fromLeaves([contract(start, start + 64n, z)]);
+    const { r, point } = await lottery(64n, [first, resold]);
+    const p1 = [hexOf(encodeLookupPath(first.lookupPath(point)))];
+    const p2 = [hexOf(encodeLookupPath(resold.lookupPath(point)))];
     // The later buyer claims first; the earlier one's claim displaces it and slashes the operator.
     await anchor.send(3, 'claim', claimArgs(r, 2, p2, z.publicKey, env.account(9).address));
     await anchor.send(3, 'claim', claimArgs(r, 1, p1, x.publicKey, env.account(8).address));
