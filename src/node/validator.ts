@@ -293,7 +293,7 @@ export class ValidatorNode {
     await this.store.putMeta(g.chainId, this.metaOf(g.chainId)!);
     this.gossip.subscribe(blocksTopic(g.chainId));
     this.observeChain(g.chainId);
-    this.opts.log.info({ chain: toHex(g.chainId), name: g.genesis.name }, 'tracking chain');
+    this.opts.log.info({ chain: toHex(g.chainId), chainName: g.genesis.name }, 'tracking chain');
     this.syncer.request();
   }
 
