@@ -32,7 +32,7 @@ export function withU64<T extends object>(
   return Pb.encode(m).finish();
 }
 
-/** A block whose header, with `field` set to `v`, is signed with `secretKey` (by default the chain operator's). */
+/** A block on `state` (no transactions) whose header, with `field` set to `v`, is signed with `secretKey`. */
 export function blockWithHeaderU64(
   genesis: GenesisRecord,
   secretKey: Uint8Array,
