@@ -25,7 +25,7 @@ import { blocksTopic, EVIDENCE_TOPIC } from '../p2p/topics.js';
 import type { Logger } from '../runtime/logger.js';
 import { chainLabel, createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { NodeStore, type ChainMeta } from './store.js';
-import { Syncer } from './sync.js';
+import { Syncer, type SyncerSizes } from './sync.js';
 import { Tracker, type Verdict } from './tracker.js';
 
 export interface ValidatorOptions {
@@ -95,6 +95,7 @@ export class ValidatorNode {
    */
   private writes: Promise<unknown> = Promise.resolve();
   private readonly evidenceListeners: ((ev: VerifiedEvidence) => void)[] = [];
+  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => this.syncer.forget(evt.detail);
 
   constructor(private readonly opts: ValidatorOptions) {
     this.metrics = createNodeMetrics(opts.registry);
@@ -138,6 +139,11 @@ export class ValidatorNode {
 
   connectedPeers(): PeerId[] {
     return this.network.getConnectedPeers();
+  }
+
+  /** How much the node holds about peers for sync: bounded by tracked chains times connected peers. */
+  syncSizes(): SyncerSizes {
+    return this.syncer.sizes();
   }
 
   meshPeers(chainId: Uint8Array): number {
@@ -214,6 +220,7 @@ export class ValidatorNode {
       dial: (addr) => this.dial(addr),
     });
     await this.network.start();
+    this.network.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect);
     this.syncer.selfIds.add(this.network.peerId.toString());
     await this.gossip.start();
     await this.reqresp.start();
@@ -232,6 +239,7 @@ export class ValidatorNode {
     this.started = false;
     if (this.resolveTimer) clearInterval(this.resolveTimer);
     await this.syncer.stop();
+    this.network.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect);
     await this.queue.catch(() => undefined);
     await this.writes;
     await this.reqresp.stop();
