@@ -15,6 +15,7 @@ import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js
 import type { VerifiedEvidence } from '../chain/evidence.js';
 import { verifyEvidence } from '../chain/evidence.js';
 import { GossipValidationError } from '../p2p/errors.js';
+import { routableAddress } from '../p2p/addresses.js';
 import { GossipService } from '../p2p/gossip.js';
 import { loadOrCreatePrivateKey } from '../p2p/identity.js';
 import { createNetworkNode, type NetworkNode, type NetworkNodeOptions } from '../p2p/libp2p.js';
@@ -24,7 +25,7 @@ import { blocksTopic, EVIDENCE_TOPIC } from '../p2p/topics.js';
 import type { Logger } from '../runtime/logger.js';
 import { chainLabel, createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { NodeStore, type ChainMeta } from './store.js';
-import { Syncer } from './sync.js';
+import { Syncer, type SyncerSizes } from './sync.js';
 import { Tracker, type Verdict } from './tracker.js';
 
 export interface ValidatorOptions {
@@ -64,6 +65,16 @@ export type BlockSource = 'gossip' | 'sync' | 'local';
 
 export type BenchBaseline = 'accept-all' | 'signatures-only';
 
+/** The answer of GET /v1/health. */
+export interface NodeHealth {
+  readonly healthy: boolean;
+  readonly reasons: string[];
+  readonly peerId: string;
+  readonly peers: number;
+  readonly listen: string[];
+  readonly chains: { chainId: string; height: number; peerHead: number; lag: number }[];
+}
+
 export class ValidatorNode {
   readonly tracker = new Tracker();
   readonly metrics: NodeMetrics;
@@ -84,6 +95,7 @@ export class ValidatorNode {
    */
   private writes: Promise<unknown> = Promise.resolve();
   private readonly evidenceListeners: ((ev: VerifiedEvidence) => void)[] = [];
+  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => this.syncer.forget(evt.detail);
 
   constructor(private readonly opts: ValidatorOptions) {
     this.metrics = createNodeMetrics(opts.registry);
@@ -99,8 +111,39 @@ export class ValidatorNode {
     return this.network.getMultiaddrs().map((m) => m.toString());
   }
 
+  /**
+   * Whether this node is fit to serve: listening, with at least `minPeers` peers, and on every tracked chain within
+   * `maxLag` blocks of the best head its peers report. Each failed condition is a reason, said in words.
+   */
+  health(opts: { minPeers: number; maxLag: number }): NodeHealth {
+    const listen = this.multiaddrs();
+    const peers = this.connectedPeers().length;
+    const reasons: string[] = [];
+    if (listen.length === 0) reasons.push('not listening on any address');
+    if (peers < opts.minPeers) reasons.push(`${peers} peers, fewer than ${opts.minPeers}`);
+    else if (opts.minPeers > 0 && this.syncer.heardPeers() === 0)
+      reasons.push('no peer has told us its heads yet');
+    const chains = this.tracker.trackedIds().map((id) => {
+      const height = this.tracker.state(id)?.height ?? 0;
+      const peerHead = this.syncer.peerHead(id);
+      const lag = Math.max(0, peerHead - height);
+      if (lag > opts.maxLag)
+        reasons.push(
+          `chain ${toHex(id).slice(0, 16)} at ${height}, ${lag} blocks behind peers (${peerHead})`,
+        );
+      return { chainId: toHex(id), height, peerHead, lag };
+    });
+    if (chains.length === 0) reasons.push('no tracked chain');
+    return { healthy: reasons.length === 0, reasons, peerId: this.peerId.toString(), peers, listen, chains };
+  }
+
   connectedPeers(): PeerId[] {
     return this.network.getConnectedPeers();
+  }
+
+  /** How much the node holds about peers for sync: bounded by tracked chains times connected peers. */
+  syncSizes(): SyncerSizes {
+    return this.syncer.sizes();
   }
 
   meshPeers(chainId: Uint8Array): number {
@@ -177,6 +220,7 @@ export class ValidatorNode {
       dial: (addr) => this.dial(addr),
     });
     await this.network.start();
+    this.network.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect);
     this.syncer.selfIds.add(this.network.peerId.toString());
     await this.gossip.start();
     await this.reqresp.start();
@@ -195,6 +239,7 @@ export class ValidatorNode {
     this.started = false;
     if (this.resolveTimer) clearInterval(this.resolveTimer);
     await this.syncer.stop();
+    this.network.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect);
     await this.queue.catch(() => undefined);
     await this.writes;
     await this.reqresp.stop();
@@ -293,7 +338,7 @@ export class ValidatorNode {
     await this.store.putMeta(g.chainId, this.metaOf(g.chainId)!);
     this.gossip.subscribe(blocksTopic(g.chainId));
     this.observeChain(g.chainId);
-    this.opts.log.info({ chain: toHex(g.chainId), name: g.genesis.name }, 'tracking chain');
+    this.opts.log.info({ chain: toHex(g.chainId), chainName: g.genesis.name }, 'tracking chain');
     this.syncer.request();
   }
 
@@ -312,17 +357,16 @@ export class ValidatorNode {
     this.metrics.faulty.set({ chain: label }, v?.faulty ? 1 : 0);
   }
 
-  /** Listen addresses (as identified) of connected peers other than the asking one, for peer exchange. */
+  /** A routable listen address of each connected peer other than the asking one, for peer exchange. */
   private async peerAddresses(except: string): Promise<string[]> {
     const out: string[] = [];
     for (const p of this.network.getConnectedPeers()) {
       const id = p.toString();
       if (id === except) continue;
       const known = await this.network.libp2p.peerStore.get(p).catch(() => null);
-      const addr = known?.addresses
-        .map((a) => a.multiaddr.toString())
-        .find((a) => a.includes('/tcp/') && !a.includes('/0.0.0.0/'));
-      if (addr) out.push(`${addr.split('/p2p/')[0]}/p2p/${id}`);
+      const remote = this.network.libp2p.getConnections(p)[0]?.remoteAddr.toString();
+      const addr = routableAddress(known?.addresses.map((a) => a.multiaddr.toString()) ?? [], remote);
+      if (addr) out.push(`${addr}/p2p/${id}`);
       if (out.length >= 16) break;
     }
     return out;

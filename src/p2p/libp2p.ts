@@ -140,7 +140,13 @@ export class BanList {
 
   ban(peer: PeerId | string, durationMs: number, now = Date.now()): void {
     const id = peer.toString();
+    // Identities are free, so bans of peers that never come back would pile up: expired ones go here.
+    for (const [k, until] of this.#until) if (until <= now) this.#until.delete(k);
     this.#until.set(id, Math.max(this.#until.get(id) ?? 0, now + durationMs));
+  }
+
+  get size(): number {
+    return this.#until.size;
   }
 
   unban(peer: PeerId | string): void {
