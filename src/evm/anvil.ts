@@ -70,7 +70,17 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   args.push('--gas-limit', String(opts.gasLimit ?? 100_000_000n));
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If this process ends without stopping it (an uncaught error, process.exit), anvil goes with it.
+  const onExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', onExit);
+      resolve();
+    }),
+  );
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
