@@ -401,12 +401,12 @@ contract SortitionAnchor {
         Claim storage pending = claims[chainId];
         if (pending.deadline != 0) {
             if (block.number > pending.deadline) revert WrongPhase();
-            (bool laterWins, bool soldTwice) = compare(chainId, pending.height, height, lv);
+            (bool otherWins, bool soldTwice) = compare(chainId, pending.height, height, lv);
             if (soldTwice) {
                 // The contract that was in a committed block first keeps the claim.
                 if (!c.slashed) slash(c, chainId, SLASH_SOLD_TWICE);
                 if (height > pending.height) return;
-            } else if (!laterWins) revert BadClaim("the pending claim stands");
+            } else if (!otherWins) revert BadClaim("the pending claim stands");
             emit ClaimDefeated(chainId, msg.sender);
         }
         uint64 deadline = uint64(block.number) + challengeWindow;
@@ -425,11 +425,11 @@ contract SortitionAnchor {
         if (block.number > pending.deadline) revert WrongPhase();
         if (height <= pending.height) revert BadClaim("not a later state");
         (, Level[] memory lv) = judge(chainId, height, levels);
-        (bool laterWins, bool soldTwice) = compare(chainId, pending.height, height, lv);
+        (bool otherWins, bool soldTwice) = compare(chainId, pending.height, height, lv);
         if (soldTwice) {
             if (c.slashed) revert AlreadySlashed();
             slash(c, chainId, SLASH_SOLD_TWICE);
-        } else if (laterWins) {
+        } else if (otherWins) {
             delete claims[chainId];
             delete claimLevels[chainId];
             emit ClaimDefeated(chainId, msg.sender);
@@ -440,11 +440,12 @@ contract SortitionAnchor {
     /// contracts differ, the state at the later height supersedes the earlier when it is unallocated there, the
     /// earlier was unallocated, or its contract has a higher nonce (an owner-authorised change); two versions of one
     /// contract holding a chain, the later with a higher committed child height, are compared one level down.
-    /// Otherwise, at the settling chain's own level, the point was sold twice.
+    /// Otherwise, at the settling chain's own level, the point was sold twice. `otherWins`: the other proof's claim
+    /// is the one that stands (it supersedes, or its contract was committed first).
     function compare(bytes32 chainId, uint64 pendingHeight, uint64 height, Level[] memory other)
         private
         view
-        returns (bool laterWins, bool soldTwice)
+        returns (bool otherWins, bool soldTwice)
     {
         if (height == pendingHeight) revert BadClaim("same committed state as the pending claim");
         Level[] storage mine = claimLevels[chainId];
