@@ -7,7 +7,6 @@
 // - a ban list, enforced by the connection gater (no dial to, no connection from a banned peer);
 // - a score watcher: peers whose gossipsub score falls below the disconnect threshold (by default the graylist
 //   threshold) are hung up on and banned for a while. Gossipsub on its own only prunes and graylists.
-import { createHash } from 'node:crypto';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, StrictNoSign, type GossipSub, type TopicValidatorResult } from '@libp2p/gossipsub';
@@ -20,6 +19,9 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
+import type { Registry } from 'prom-client';
+import { gossipsubMetricsRegister } from './gossipsub-metrics.js';
+import { createFastMessageId, gossipMessageId } from './message-id.js';
 import { DEFAULT_SCORE_THRESHOLDS, defaultPeerScoreParams, defaultTopicScoreParams } from './scoring.js';
 import { stringifyTopic, type GossipTopic } from './topics.js';
 
@@ -124,14 +126,14 @@ export interface NetworkNodeOptions {
   logger?: P2pLogger;
   /** Called after a peer was banned and disconnected. */
   onPeerBanned?: (peer: PeerId, reason: string) => void;
+  /** Where gossipsub's own metrics go (delivery, mesh, IDONTWANT, churn); none without it. */
+  registry?: Registry;
 }
 
-/** Gossip message id: SHA-256 over u32be(len(topic)) || topic || data (StrictNoSign: no from/seqno). */
-export function gossipMessageId(topic: string, data: Uint8Array): Uint8Array {
-  const t = Buffer.from(topic, 'utf8');
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(t.length);
-  return new Uint8Array(createHash('sha256').update(len).update(t).update(data).digest());
+export { gossipMessageId } from './message-id.js';
+
+function toHexPrefix(id: Uint8Array): string {
+  return Buffer.from(id.subarray(0, 8)).toString('hex');
 }
 
 /** Time-limited bans by peer id, consulted by the connection gater. */
@@ -314,6 +316,8 @@ interface NetworkNodeInit {
   maxMessageSize: number;
   log: P2pLogger;
   topicFilter: { fn: ((topic: string) => boolean) | undefined };
+  /** gossipsub's metric label per topic, filled as topics are scored (a chain id is too long for a label). */
+  topicLabels: Map<string, string>;
   onPeerBanned?: (peer: PeerId, reason: string) => void;
 }
 
@@ -327,6 +331,7 @@ export class NetworkNode {
   readonly log: P2pLogger;
   readonly #bootstrap: BootstrapDialer;
   readonly #scoring: ResolvedScoring;
+  readonly #topicLabels: Map<string, string>;
   readonly #onPeerBanned: ((peer: PeerId, reason: string) => void) | undefined;
   readonly #topicFilter: { fn: ((topic: string) => boolean) | undefined };
   #scoreTimer: ReturnType<typeof setInterval> | undefined;
@@ -350,6 +355,7 @@ export class NetworkNode {
     this.bans = init.bans;
     this.#bootstrap = init.bootstrap;
     this.#scoring = init.scoring;
+    this.#topicLabels = init.topicLabels;
     this.maxMessageSize = init.maxMessageSize;
     this.log = init.log;
     this.#topicFilter = init.topicFilter;
@@ -422,6 +428,10 @@ export class NetworkNode {
   /** Starts scoring a topic (P1-P4) with the configured topic score parameters. */
   enableTopicScoring(topic: GossipTopic): void {
     const name = stringifyTopic(topic);
+    this.#topicLabels.set(
+      name,
+      topic.kind === 'blocks' ? `blocks/${toHexPrefix(topic.chainId)}` : topic.kind,
+    );
     this.gossipsub.score.params.topics[name] = createTopicScoreParams(this.#scoring.topicParams(topic));
   }
 
@@ -479,6 +489,8 @@ async function buildNetworkNode(
   const g = opts.gossip ?? {};
   const conns = opts.connections ?? {};
   const dialTimeoutMs = conns.dialTimeoutMs ?? 10_000;
+  const topicLabels = new Map<string, string>();
+  const fastMsgIdFn = await createFastMessageId();
 
   const libp2p = await createLibp2p<NetworkServices>({
     start: false,
@@ -503,6 +515,9 @@ async function buildNetworkNode(
       pubsub: gossipsub({
         globalSignaturePolicy: StrictNoSign,
         msgIdFn: (msg: Message) => gossipMessageId(msg.topic, msg.data),
+        fastMsgIdFn,
+        metricsRegister: opts.registry ? gossipsubMetricsRegister(opts.registry) : null,
+        metricsTopicStrToLabel: topicLabels,
         asyncValidation: true,
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
@@ -552,6 +567,7 @@ async function buildNetworkNode(
     maxMessageSize,
     log,
     topicFilter,
+    topicLabels,
     onPeerBanned: opts.onPeerBanned,
   });
 }
