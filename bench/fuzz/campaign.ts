@@ -6,6 +6,8 @@ import { installNativeCrypto, type CryptoBackend } from '../../src/runtime/nativ
 import { Tally } from './judge.js';
 import { Rng } from './prng.js';
 import { semanticCampaign } from './semantic.js';
+import { wireCampaign } from './wire.js';
+import { evidenceCampaign } from './evidence.js';
 
 export interface CampaignOptions {
   readonly seed: number;
@@ -38,6 +40,8 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
     return t0 + (o.seconds * 1000 * used) / total;
   };
   const counts = { wire: 0, semantic: 0, roots: 0, evidence: 0 };
+  counts.wire = wireCampaign(rng.fork(1), tally, o.wire, slice(o.wire));
   counts.semantic = semanticCampaign(rng.fork(2), tally, o.semantic, slice(o.semantic));
+  counts.evidence = evidenceCampaign(rng.fork(4), tally, o.evidence, slice(o.evidence));
   return { seed: o.seed, backend, tally, seconds: (performance.now() - t0) / 1000, counts };
 }

@@ -8,7 +8,7 @@
  * with the honest full-tree replay (oracle.ts).
  */
 import { bytesEqual } from '../../src/codec/canonical.js';
-import { makeGenesis, isAnchor, type GenesisRecord } from '../../src/chain/genesis.js';
+import { isAnchor, type GenesisRecord } from '../../src/chain/genesis.js';
 import { genesisState, type ChainState } from '../../src/chain/state.js';
 import { applyTx } from '../../src/chain/transition.js';
 import { decodeTx, type OwnerOp } from '../../src/chain/tx.js';
@@ -737,15 +737,24 @@ function verifierFold(g: GenesisRecord, state: ChainState, bodies: readonly Uint
   }
 }
 
-/** Makes the template's honest block the head: the next templates build on its state. */
-function advance(w: SemanticWorld, tp: Template, tally: Tally): void {
+/** The template's honest block on the world's head, with its transactions and the tree after it. */
+export function honestBlock(
+  w: SemanticWorld,
+  tp: Template = template(w),
+): {
+  bytes: Uint8Array;
+  txs: FuzzTx[];
+  tree: ProbabilityTree;
+  headerBytes: Uint8Array;
+  signature: Uint8Array;
+} | null {
   const t = w.tree();
   const base = w.tree();
   const txs = tp.recipes.map((r) => materializeAndApply(w, r, t, base));
-  const check = w.tree();
-  if (!honestTxs(w.genesis, check, txs, w.record).txsValid) return;
+  const tree = w.tree();
+  if (!honestTxs(w.genesis, tree, txs, w.record).txsValid) return null;
   const bodies = txs.map(txBytes);
-  const s = check.summary();
+  const s = tree.summary();
   const state = w.state;
   const h: RawHeader = {
     chainId: w.genesis.chainId,
@@ -762,10 +771,23 @@ function advance(w: SemanticWorld, tp: Template, tally: Tally): void {
       : new Uint8Array(0),
   };
   const hb = headerBytes(h);
+  const signature = w.book.signHeader(w.op, hb);
+  return { bytes: blockBytes(hb, signature, bodies), txs, tree, headerBytes: hb, signature };
+}
+
+export function newTemplate(w: SemanticWorld): Template {
+  return template(w);
+}
+
+/** Makes the template's honest block the head: the next templates build on its state. */
+function advance(w: SemanticWorld, tp: Template, tally: Tally): void {
+  const b = honestBlock(w, tp);
+  if (!b) return;
+  const state = w.state;
   const out = tally.call(
     SEMANTIC_KIND,
     () => 'advance',
-    () => validateBlock(state, blockBytes(hb, w.book.signHeader(w.op, hb), bodies)),
+    () => validateBlock(state, b.bytes),
   );
   tally.input(SEMANTIC_KIND, out.ok && out.value.ok);
   if (!out.ok) return;
@@ -778,7 +800,5 @@ function advance(w: SemanticWorld, tp: Template, tally: Tally): void {
     return;
   }
   w.state = out.value.state;
-  w.leaves = [...check.leaves()];
+  w.leaves = [...b.tree.leaves()];
 }
-
-export { makeGenesis };
