@@ -143,7 +143,14 @@ export class Syncer {
       return id !== undefined && !connected.has(id) && !this.selfIds.has(id);
     });
     this.candidates.clear();
-    await Promise.allSettled(fresh.slice(0, Math.min(missing, 4)).map((a) => this.d.dial(a)));
+    await Promise.all(
+      fresh.slice(0, Math.min(missing, 4)).map((a) =>
+        this.d.dial(a).catch((e: unknown) => {
+          // A peer that hands out addresses nobody can dial (its own loopback, a private net) shows up here.
+          this.d.log.info({ addr: a, err: (e as Error).message }, 'peer exchange: dial failed');
+        }),
+      ),
+    );
   }
 
   /**

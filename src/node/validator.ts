@@ -15,6 +15,7 @@ import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js
 import type { VerifiedEvidence } from '../chain/evidence.js';
 import { verifyEvidence } from '../chain/evidence.js';
 import { GossipValidationError } from '../p2p/errors.js';
+import { routableAddress } from '../p2p/addresses.js';
 import { GossipService } from '../p2p/gossip.js';
 import { loadOrCreatePrivateKey } from '../p2p/identity.js';
 import { createNetworkNode, type NetworkNode, type NetworkNodeOptions } from '../p2p/libp2p.js';
@@ -293,7 +294,7 @@ export class ValidatorNode {
     await this.store.putMeta(g.chainId, this.metaOf(g.chainId)!);
     this.gossip.subscribe(blocksTopic(g.chainId));
     this.observeChain(g.chainId);
-    this.opts.log.info({ chain: toHex(g.chainId), name: g.genesis.name }, 'tracking chain');
+    this.opts.log.info({ chain: toHex(g.chainId), chainName: g.genesis.name }, 'tracking chain');
     this.syncer.request();
   }
 
@@ -312,17 +313,16 @@ export class ValidatorNode {
     this.metrics.faulty.set({ chain: label }, v?.faulty ? 1 : 0);
   }
 
-  /** Listen addresses (as identified) of connected peers other than the asking one, for peer exchange. */
+  /** A routable listen address of each connected peer other than the asking one, for peer exchange. */
   private async peerAddresses(except: string): Promise<string[]> {
     const out: string[] = [];
     for (const p of this.network.getConnectedPeers()) {
       const id = p.toString();
       if (id === except) continue;
       const known = await this.network.libp2p.peerStore.get(p).catch(() => null);
-      const addr = known?.addresses
-        .map((a) => a.multiaddr.toString())
-        .find((a) => a.includes('/tcp/') && !a.includes('/0.0.0.0/'));
-      if (addr) out.push(`${addr.split('/p2p/')[0]}/p2p/${id}`);
+      const remote = this.network.libp2p.getConnections(p)[0]?.remoteAddr.toString();
+      const addr = routableAddress(known?.addresses.map((a) => a.multiaddr.toString()) ?? [], remote);
+      if (addr) out.push(`${addr}/p2p/${id}`);
       if (out.length >= 16) break;
     }
     return out;
