@@ -49,7 +49,7 @@ export async function benchFuzz(): Promise<void> {
     'rejected-valid': s.rejectedValid,
     'judged/s': s.ms > 0 ? Math.round((s.inputs / s.ms) * 1000) : 0,
   });
-  for (const [kind, s] of [...r.tally.kinds.entries()].sort()) rows.push(row(kind, s));
+  for (const [kind, s] of [...r.tally.kinds.entries()].sort()) if (s.inputs > 0) rows.push(row(kind, s));
   rows.push(row('total', r.tally.total()));
   table(rows);
   console.log(

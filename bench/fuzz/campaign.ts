@@ -8,6 +8,7 @@ import { Rng } from './prng.js';
 import { semanticCampaign } from './semantic.js';
 import { wireCampaign } from './wire.js';
 import { evidenceCampaign } from './evidence.js';
+import { rootsCampaign } from './roots.js';
 
 export interface CampaignOptions {
   readonly seed: number;
@@ -42,6 +43,7 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
   const counts = { wire: 0, semantic: 0, roots: 0, evidence: 0 };
   counts.wire = wireCampaign(rng.fork(1), tally, o.wire, slice(o.wire));
   counts.semantic = semanticCampaign(rng.fork(2), tally, o.semantic, slice(o.semantic));
+  counts.roots = rootsCampaign(rng.fork(3), tally, o.roots, slice(o.roots));
   counts.evidence = evidenceCampaign(rng.fork(4), tally, o.evidence, slice(o.evidence));
   return { seed: o.seed, backend, tally, seconds: (performance.now() - t0) / 1000, counts };
 }

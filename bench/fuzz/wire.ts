@@ -233,7 +233,7 @@ export function wireCampaign(rng: Rng, tally: Tally, count: number, deadline: nu
     if (d.forged) tally.note(name, 'acceptedInvalid', `${d.forged}: ${what()}`);
   }
   // Each seed itself must be accepted: a corpus the decoders refuse would test nothing past the first check.
-  for (const k of kinds)
+  for (const k of count > 0 ? kinds : [])
     for (const s of k.seeds.slice(0, 3)) {
       const name = `wire ${k.name}`;
       const out = tally.call(
