@@ -43,6 +43,8 @@ import {
 } from './world.js';
 
 export const SEMANTIC_KIND = 'semantic block';
+/** Honest blocks (a template unmutated, and each block that advances the head): all must be accepted. */
+export const CONTROL_KIND = 'semantic control';
 
 type PathMode =
   | 'honest'
@@ -593,7 +595,8 @@ export function semanticCampaign(rng: Rng, tally: Tally, count: number, deadline
     if (templates % 150 === 149) w = new SemanticWorld(rng.fork(templates));
     const tp = template(w);
     const base = w.tree();
-    for (let j = 0; j < 8 && done < count; j++, done++) oneInput(w, tp, base, tally, j === 0);
+    oneInput(w, tp, base, tally, true);
+    for (let j = 0; j < 8 && done < count; j++, done++) oneInput(w, tp, base, tally, false);
     if (w.rng.chance(0.6)) advance(w, tp, tally);
   }
   return done;
@@ -616,6 +619,7 @@ function oneInput(
   control: boolean,
 ): void {
   const rng = w.rng;
+  const kind = control ? CONTROL_KIND : SEMANTIC_KIND;
   let recipes = tp.recipes.slice();
   let what = 'control';
   let headerMut: HeaderMutation | null = null;
@@ -698,21 +702,21 @@ function oneInput(
   // The oracle tree holds the state after the body when the body is valid; then the header decides.
   const valid = txsValid && honestHeader(state, h, hb, sig, bodies, honestTree, w.record);
   const out = tally.call(
-    SEMANTIC_KIND,
+    kind,
     () => what,
     () => validateBlock(state, bytes),
   );
   if (!out.ok) {
-    tally.input(SEMANTIC_KIND);
+    tally.input(kind);
     return;
   }
   const r = out.value;
-  tally.input(SEMANTIC_KIND, r.ok);
-  if (r.ok && !valid) tally.note(SEMANTIC_KIND, 'acceptedInvalid', what);
+  tally.input(kind, r.ok);
+  if (r.ok && !valid) tally.note(kind, 'acceptedInvalid', what);
   else if (r.ok && !bytesEqual(r.state.stateRoot, honestTree.root))
-    tally.note(SEMANTIC_KIND, 'acceptedInvalid', `${what}: post-state root differs`);
+    tally.note(kind, 'acceptedInvalid', `${what}: post-state root differs`);
   else if (!r.ok && valid)
-    tally.note(SEMANTIC_KIND, 'rejectedValid', `${what}: ${r.error.code} ${r.error.message.slice(0, 120)}`);
+    tally.note(kind, 'rejectedValid', `${what}: ${r.error.code} ${r.error.message.slice(0, 120)}`);
 }
 
 function materializeAndApply(
@@ -785,15 +789,15 @@ function advance(w: SemanticWorld, tp: Template, tally: Tally): void {
   if (!b) return;
   const state = w.state;
   const out = tally.call(
-    SEMANTIC_KIND,
+    CONTROL_KIND,
     () => 'advance',
     () => validateBlock(state, b.bytes),
   );
-  tally.input(SEMANTIC_KIND, out.ok && out.value.ok);
+  tally.input(CONTROL_KIND, out.ok && out.value.ok);
   if (!out.ok) return;
   if (!out.value.ok) {
     tally.note(
-      SEMANTIC_KIND,
+      CONTROL_KIND,
       'rejectedValid',
       `honest block: ${out.value.error.code} ${out.value.error.message}`,
     );
