@@ -364,6 +364,8 @@ function childGenesis(
     else start += 1n;
   } else if (how === 'parent') parent = rng.bytes(32);
   else if (how === 'contract') contract = c.start + 1n;
+  // A one-point contract at 2^64-1 has no wider or narrower space: name another parent instead.
+  if (start >= end) [start, end, parent] = [c.start, c.end, rng.bytes(32)];
   const chain = makeChain(rng, start, end, { chainId: parent, contract }, 'child');
   w.book.add(chain.key);
   w.children.set(toHex(chain.genesis.chainId), { chain });
