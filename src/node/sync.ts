@@ -86,6 +86,20 @@ export class Syncer {
     return ahead;
   }
 
+  /** How many connected peers have told us their heads: until one has, nobody knows whether we are behind. */
+  heardPeers(): number {
+    return this.d.peers().filter((p) => this.peerById.has(p.toString())).length;
+  }
+
+  /** The highest head that a connected peer reported for a chain (0 when none did). */
+  peerHead(chainId: Uint8Array): number {
+    const connected = new Set(this.d.peers().map((p) => p.toString()));
+    let best = 0;
+    for (const [p, h] of this.heads.get(toHex(chainId)) ?? [])
+      if (connected.has(p) && h.height > best) best = h.height;
+    return best;
+  }
+
   /**
    * A peer relayed a (signed) block from beyond our head: it has at least that height, so backfill from it now
    * rather than after the next status poll.

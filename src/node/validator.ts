@@ -65,6 +65,16 @@ export type BlockSource = 'gossip' | 'sync' | 'local';
 
 export type BenchBaseline = 'accept-all' | 'signatures-only';
 
+/** The answer of GET /v1/health. */
+export interface NodeHealth {
+  readonly healthy: boolean;
+  readonly reasons: string[];
+  readonly peerId: string;
+  readonly peers: number;
+  readonly listen: string[];
+  readonly chains: { chainId: string; height: number; peerHead: number; lag: number }[];
+}
+
 export class ValidatorNode {
   readonly tracker = new Tracker();
   readonly metrics: NodeMetrics;
@@ -98,6 +108,32 @@ export class ValidatorNode {
 
   multiaddrs(): string[] {
     return this.network.getMultiaddrs().map((m) => m.toString());
+  }
+
+  /**
+   * Whether this node is fit to serve: listening, with at least `minPeers` peers, and on every tracked chain within
+   * `maxLag` blocks of the best head its peers report. Each failed condition is a reason, said in words.
+   */
+  health(opts: { minPeers: number; maxLag: number }): NodeHealth {
+    const listen = this.multiaddrs();
+    const peers = this.connectedPeers().length;
+    const reasons: string[] = [];
+    if (listen.length === 0) reasons.push('not listening on any address');
+    if (peers < opts.minPeers) reasons.push(`${peers} peers, fewer than ${opts.minPeers}`);
+    else if (opts.minPeers > 0 && this.syncer.heardPeers() === 0)
+      reasons.push('no peer has told us its heads yet');
+    const chains = this.tracker.trackedIds().map((id) => {
+      const height = this.tracker.state(id)?.height ?? 0;
+      const peerHead = this.syncer.peerHead(id);
+      const lag = Math.max(0, peerHead - height);
+      if (lag > opts.maxLag)
+        reasons.push(
+          `chain ${toHex(id).slice(0, 16)} at ${height}, ${lag} blocks behind peers (${peerHead})`,
+        );
+      return { chainId: toHex(id), height, peerHead, lag };
+    });
+    if (chains.length === 0) reasons.push('no tracked chain');
+    return { healthy: reasons.length === 0, reasons, peerId: this.peerId.toString(), peers, listen, chains };
   }
 
   connectedPeers(): PeerId[] {

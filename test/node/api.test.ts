@@ -10,7 +10,8 @@ import { pathToProto } from '../../src/tree/path.js';
 import { genesisState } from '../../src/chain/state.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { craft } from '../helpers/craft.js';
-import { testNet } from '../helpers/net.js';
+import { testNet, waitFor } from '../helpers/net.js';
+import type { NodeHealth } from '../../src/node/validator.js';
 import { blockWithHeaderU64, ownerTxWithNonce, PAST_SAFE, withU64 } from '../helpers/u64.js';
 
 test('HTTP API: status, proof checks against the verified root, evidence, metrics', async () => {
@@ -185,6 +186,58 @@ test('a value past 2^53 - 1 from a client is a 400 with its code; a block with i
     assert.match(
       metrics,
       /sortition_blocks_total\{chain="[0-9a-f]{16}",result="reject",code="DECODE_MALFORMED",source="sync"\} 1/,
+    );
+  } finally {
+    await api.stop();
+    await net.close();
+  }
+});
+
+test('GET /v1/health: 503 with the reason until the node has peers and has caught up, then 200', async () => {
+  const net = await testNet();
+  const api = new HttpApi(createLogger('silent', 'api'));
+  try {
+    const anchor = anchorChain();
+    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
+    const chains = {
+      genesis: [anchor.genesis, top.genesis],
+      track: [top.genesis.chainId],
+      anchorId: anchor.genesis.chainId,
+    };
+    const a = await net.start({ ip: '127.0.0.33', ...chains });
+    const p = top.producer;
+    for (let h = 1; h <= 3; h++) {
+      p.create({
+        start: BigInt(h) * 1000n,
+        end: BigInt(h) * 1000n + 10n,
+        owner: generateKeyPair().publicKey,
+      });
+      assert.equal((await a.publishBlock(top.genesis.chainId, p.seal(h).block.bytes)).result, 'accept');
+    }
+    const b = await net.start({ ip: '127.0.0.34', ...chains });
+    addValidatorRoutes(api, b, net.registryOf(b));
+    const base = `http://127.0.0.1:${(await api.start('127.0.0.1', 0)).port}`;
+    const health = async (q = '') => {
+      const r = await fetch(`${base}/v1/health${q}`);
+      return { status: r.status, body: (await r.json()) as NodeHealth };
+    };
+    const alone = await health();
+    assert.equal(alone.status, 503);
+    assert.ok(
+      alone.body.reasons.some((x) => x.includes('0 peers')),
+      JSON.stringify(alone.body.reasons),
+    );
+    assert.equal((await health('?minPeers=0')).status, 200, 'a first node, told it needs no peers');
+    assert.equal((await health('?maxLag=x')).status, 400);
+
+    await b.dial(a.multiaddrs()[0]);
+    await waitFor(async () => (await health('?maxLag=0')).status === 200, 'b healthy once caught up');
+    const ok = (await health('?maxLag=0')).body;
+    assert.deepEqual(ok.reasons, []);
+    const c = ok.chains.find((x) => x.chainId === toHex(top.genesis.chainId))!;
+    assert.deepEqual(
+      { height: c.height, peerHead: c.peerHead, lag: c.lag },
+      { height: 3, peerHead: 3, lag: 0 },
     );
   } finally {
     await api.stop();
