@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Multi-stage: build with dev dependencies, ship only the compiled node and its runtime dependencies.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
@@ -17,7 +16,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY proto ./proto
-RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin sortition \
+RUN groupadd --system --gid 10001 sortition \
+  && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin sortition \
   && mkdir -p /data && chown sortition:sortition /data && chmod 700 /data
 USER sortition
 VOLUME ["/data"]

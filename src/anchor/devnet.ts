@@ -94,7 +94,7 @@ export class DevnetAnchor implements Anchor {
       { start, end, owner: req.operatorKey },
       { aux: [{ key: `reg/${pad16(start)}`, value: encodeJson(registrationToJson(reg)) }] },
     );
-    this.log.info({ start, end, operator: toHex(req.operatorKey) }, 'chain registered');
+    this.log.debug({ start, end, operator: toHex(req.operatorKey) }, 'chain registered');
     return reg;
   }
 

@@ -62,14 +62,14 @@ export function encodeHeader(h: Header): Uint8Array {
     HeaderPb,
     HeaderPb.create({
       chainId: h.chainId,
-      height: toLong(h.height),
+      height: toLong(h.height, 'header: height'),
       prevHash: h.prevHash,
       stateRoot: h.stateRoot,
       stateMin: toLong(h.stateMin),
       stateMax: toLong(h.stateMax),
       txRoot: h.txRoot,
       txCount: h.txCount,
-      timeMs: toLong(h.timeMs),
+      timeMs: toLong(h.timeMs, 'header: time'),
       beaconSig: h.beaconSig,
     }),
   );
@@ -79,14 +79,14 @@ export function decodeHeader(bytes: Uint8Array): Header {
   const m = decodeCanonical(HeaderPb, bytes, LIMITS.headerBytes, 'header');
   const h: Header = {
     chainId: bytesOf(m.chainId),
-    height: toSafeNumber(m.height),
+    height: toSafeNumber(m.height, 'header: height'),
     prevHash: bytesOf(m.prevHash),
     stateRoot: bytesOf(m.stateRoot),
     stateMin: toBig(m.stateMin),
     stateMax: toBig(m.stateMax),
     txRoot: bytesOf(m.txRoot),
     txCount: m.txCount ?? 0,
-    timeMs: toSafeNumber(m.timeMs),
+    timeMs: toSafeNumber(m.timeMs, 'header: time'),
     beaconSig: bytesOf(m.beaconSig),
   };
   checkHeader(h);

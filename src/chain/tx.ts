@@ -78,12 +78,16 @@ export function encodeAction(a: OwnerAction): Uint8Array {
   const m: sortition.v1.IOwnerAction = {
     chainId: a.chainId,
     contractHash: a.contractHash,
-    nonce: toLong(a.nonce),
+    nonce: toLong(a.nonce, 'owner action: nonce'),
   };
   const op = a.op;
   if (op.kind === 'transfer') m.transfer = { newOwner: op.newOwner, terms: op.terms };
   else if (op.kind === 'split')
-    m.split = { at: toLong(op.at), rightOwner: op.rightOwner, rightTerms: op.rightTerms };
+    m.split = {
+      at: toLong(op.at, 'owner action: split point'),
+      rightOwner: op.rightOwner,
+      rightTerms: op.rightTerms,
+    };
   else if (op.kind === 'close') m.close = {};
   else m.openChild = { chainId: op.chainId };
   return encode(ActionPb, ActionPb.create(m));
@@ -117,7 +121,7 @@ export function decodeAction(bytes: Uint8Array): OwnerAction {
   const contractHash = bytesOf(m.contractHash);
   if (chainId.length !== HASH_BYTES || contractHash.length !== HASH_BYTES)
     malformed('action ids must be 32 bytes');
-  return { chainId, contractHash, nonce: toSafeNumber(m.nonce), op };
+  return { chainId, contractHash, nonce: toSafeNumber(m.nonce, 'owner action: nonce'), op };
 }
 
 /** What a contract owner's wallet does: encode the action and sign its hash. */

@@ -6,9 +6,9 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { intOption, listOption, option } from '../runtime/config.js';
+import { ConfigError, intOption, listOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
-import { loadCompose, planServices, scaleValidators } from '../devnet/compose.js';
+import { loadCompose, planServices, scaleValidators, type ServicePlan } from '../devnet/compose.js';
 import { Devnet } from '../devnet/runner.js';
 import { chainOf, flagged, waitForAgreement } from '../devnet/checks.js';
 
@@ -64,10 +64,16 @@ export function devnetCommand(): Command {
     });
 }
 
-async function runDevnet(o: DevnetCliOptions): Promise<number> {
-  const log = createLogger(o.logLevel, 'devnet');
-  const workDir = resolve(o.workDir);
-  if (!o.keep) await rm(workDir, { recursive: true, force: true });
+/** Everything the options say, checked before any process starts: a bad option must not leave services behind. */
+interface DevnetPlan {
+  readonly plans: ServicePlan[];
+  readonly overrides: Record<string, Record<string, string>>;
+  readonly faultTarget: string | null;
+  readonly durationS: number | null;
+}
+
+function planDevnet(o: DevnetCliOptions, workDir: string): DevnetPlan {
+  const durationS = o.duration === undefined ? null : intOption(o.duration, 'duration', 1);
   let services = loadCompose(o.compose);
   if (o.validators !== undefined)
     services = scaleValidators(services, intOption(o.validators, 'validators', 1, 200));
@@ -76,42 +82,52 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
   let faultTarget: string | null = null;
   if (o.scenario) {
     const target = plans.find((p) => p.labels['sortition.fault-target'] === 'true');
-    if (!target) throw new Error(`no service labelled sortition.fault-target=true in ${o.compose}`);
+    if (!target) throw new ConfigError(`no service labelled sortition.fault-target=true in ${o.compose}`);
     faultTarget = target.name;
     const h = intOption(o.faultHeight, 'fault-height', 2);
     overrides[target.name] = { SORTITION_DEVNET: 'true', SORTITION_FAULT: `${SCENARIOS[o.scenario]}@${h}` };
   }
+  return { plans, overrides, faultTarget, durationS };
+}
+
+async function runDevnet(o: DevnetCliOptions): Promise<number> {
+  const log = createLogger(o.logLevel, 'devnet');
+  const workDir = resolve(o.workDir);
+  const { plans, overrides, faultTarget, durationS } = planDevnet(o, workDir);
+  if (!o.keep) await rm(workDir, { recursive: true, force: true });
   const devnet = new Devnet({ plans, workDir, log, overrides });
-  let stopping = false;
+  let stopping: Promise<void> | null = null;
   const summaryTimer: { id?: NodeJS.Timeout } = {};
-  const stopAll = async () => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(summaryTimer.id);
-    log.info('stopping every service');
-    await devnet.stop();
+  const stopAll = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(summaryTimer.id);
+      log.info('stopping every service');
+      await devnet.stop();
+    })();
+    return stopping;
   };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(0)));
-  process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+  const onSignal = () => void stopAll().then(() => process.exit(0));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    await devnet.start();
-  } catch (e) {
-    log.error({ err: (e as Error).message }, 'devnet failed to start');
+    try {
+      await devnet.start();
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'devnet failed to start');
+      return 1;
+    }
+    if (o.manifest) await devnet.writeManifest(o.manifest);
+    log.info({ services: plans.length, workDir, scenario: o.scenario ?? null }, 'devnet up');
+    const summary = new Summary(devnet, faultTarget);
+    summaryTimer.id = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
+    if (durationS === null) await new Promise<never>(() => undefined);
+    await new Promise((r) => setTimeout(r, durationS! * 1000));
+    clearInterval(summaryTimer.id);
+    return (await verdict(devnet, faultTarget, log)) ? 0 : 1;
+  } finally {
+    // Whatever ended the run (a verdict, a failed start, an error thrown on the way), no service outlives it.
     await stopAll();
-    return 1;
   }
-  if (o.manifest) await devnet.writeManifest(o.manifest);
-  log.info({ services: plans.length, workDir, scenario: o.scenario ?? null }, 'devnet up');
-  const summary = new Summary(devnet, faultTarget);
-  summaryTimer.id = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
-  if (o.duration === undefined) {
-    await new Promise<never>(() => undefined);
-  }
-  await new Promise((r) => setTimeout(r, intOption(o.duration, 'duration', 1) * 1000));
-  clearInterval(summaryTimer.id);
-  const ok = await verdict(devnet, faultTarget, log);
-  await stopAll();
-  return ok ? 0 : 1;
 }
 
 /** Every honest node agrees on every chain's head; in a scenario every honest validator flagged the fault. */
@@ -122,10 +138,12 @@ async function verdict(
 ): Promise<boolean> {
   for (const s of devnet.services.filter((x) => x.plan.role === 'client')) await devnet.kill(s.plan.name);
   const honest = devnet.nodes().filter((s) => s.plan.name !== faultTarget);
-  const agreed = await waitForAgreement(devnet, honest);
+  const agreed = await waitForAgreement(honest);
   log.info(
-    { agreed: agreed.ok, heads: agreed.heads },
-    agreed.ok ? 'honest nodes agree on every head' : 'honest nodes DISAGREE',
+    { agreed: agreed.ok, chains: agreed.chains, problems: agreed.problems },
+    agreed.ok
+      ? 'honest nodes hold the same block at a common height on every chain'
+      : 'honest nodes DISAGREE',
   );
   if (!faultTarget) return agreed.ok;
   const faultChain = await chainOf(devnet.service(faultTarget));

@@ -46,6 +46,13 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
     .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000))
     .addOption(
       option(
+        '--health-max-lag <blocks>',
+        'GET /v1/health answers 503 while a tracked chain is more than this many blocks behind peers',
+        5,
+      ),
+    )
+    .addOption(
+      option(
         '--crypto <backend>',
         'hashing and signature checks: libsodium (falls back to openssl where its addon does not load) or openssl',
         'libsodium',
@@ -79,6 +86,7 @@ export interface NodeProcessOptions {
   anchor?: string;
   genesis?: string[] | string;
   syncIntervalMs: string | number;
+  healthMaxLag: string | number;
   crypto?: string;
   benchAcceptAll?: boolean;
   benchSignaturesOnly?: boolean;
@@ -194,7 +202,10 @@ export async function startNodeProcess(
   });
   await node.start();
   const api = new HttpApi(log.child({ component: 'api' }));
-  addValidatorRoutes(api, node, registry, { devnet: boolOption(o.devnet) });
+  addValidatorRoutes(api, node, registry, {
+    devnet: boolOption(o.devnet),
+    healthMaxLag: intOption(o.healthMaxLag, 'health-max-lag', 0),
+  });
   const addr = await api.start(o.apiHost, intOption(o.apiPort, 'api-port', 0, 65535));
   const apiUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info({ api: apiUrl }, 'HTTP API listening');

@@ -1,9 +1,13 @@
 import Long from 'long';
+import { DecodeError } from './errors.js';
 
 /** protobufjs hands 64-bit fields out as Long (or number when they fit); the protocol code works in bigint. */
 export type U64Like = Long | number | bigint | null | undefined;
 
 export const U64_MAX = (1n << 64n) - 1n;
+
+/** The largest height, nonce or time the protocol carries (docs/protocol.md section 2): a JS number stays exact. */
+export const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function toBig(v: U64Like): bigint {
   if (v === null || v === undefined) return 0n;
@@ -12,19 +16,27 @@ export function toBig(v: U64Like): bigint {
   return (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
 }
 
-export function toLong(v: bigint | number): Long {
+/**
+ * Encodes a u64 field. A value the field cannot carry is refused with the code a decoder gives the same value,
+ * so whatever built it (an API request, a config value) gets the protocol's verdict rather than a RangeError.
+ */
+export function toLong(v: bigint | number, what = 'value'): Long {
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v) || v < 0)
-      throw new RangeError(`value ${v} is not a non-negative safe integer`);
+      throw new DecodeError('DECODE_MALFORMED', `${what} ${v} is not an integer in [0, 2^53 - 1]`);
     return Long.fromNumber(v, true);
   }
-  if (v < 0n || v > U64_MAX) throw new RangeError(`value ${v} does not fit in 64 unsigned bits`);
+  if (v < 0n || v > U64_MAX)
+    throw new DecodeError('DECODE_MALFORMED', `${what} ${v} does not fit in 64 unsigned bits`);
   return new Long(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0, true);
 }
 
-/** Heights, nonces and times: numbers that must stay exact in a JS number. */
-export function toSafeNumber(v: U64Like): number {
+/**
+ * Heights, nonces, times and expiries are read as JS numbers, so the protocol limits them to 2^53 - 1; a value
+ * past it is malformed content like any other (DECODE_MALFORMED), never a RangeError.
+ */
+export function toSafeNumber(v: U64Like, what = 'value'): number {
   const b = toBig(v);
-  if (b > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`value ${b} exceeds 2^53-1`);
+  if (b > SAFE_MAX) throw new DecodeError('DECODE_MALFORMED', `${what} ${b} exceeds 2^53 - 1`);
   return Number(b);
 }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../runtime/logger.js';
@@ -41,6 +41,8 @@ export class RunningService {
   child: ChildProcess | null = null;
   peerId = '';
   exits = 0;
+  /** How the last process of this service ended: its exit code, or the signal that ended it. */
+  lastExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   constructor(
     readonly plan: ServicePlan,
     readonly env: Record<string, string>,
@@ -129,14 +131,20 @@ export class Devnet {
   async launch(s: RunningService): Promise<void> {
     for (const d of s.plan.dataDirs) await mkdir(d, { recursive: true, mode: 0o700 });
     const out = createWriteStream(s.logFile, { flags: 'a' });
+    // Its own process group: Ctrl-C on a terminal reaches the runner alone, which sends each child one SIGTERM (a
+    // child that saw the terminal's SIGINT and then the runner's SIGTERM would take the second as "exit now" and
+    // skip sealing its block). The IPC channel closes when the runner dies however it dies, and a node process
+    // takes that as its shutdown signal (runtime/shutdown.ts), so no service outlives its runner.
     const child = spawn(process.execPath, [CLI, ...s.plan.args], {
       env: s.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
     });
-    child.stdout.pipe(out);
-    child.stderr.pipe(out);
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
     child.on('exit', (code, signal) => {
       s.exits++;
+      s.lastExit = { code, signal };
       if (!this.stopping) this.o.log.warn({ service: s.plan.name, code, signal }, 'service exited');
     });
     s.child = child;
@@ -150,11 +158,7 @@ export class Devnet {
     if (!s.plan.healthUrl) return;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!s.running)
-        throw new DevnetError(
-          'DEVNET_EXITED',
-          `${s.plan.name} exited before it was healthy (see ${s.logFile})`,
-        );
+      if (!s.running) throw new DevnetError('DEVNET_EXITED', await exitReport(s));
       const st = await getJson<NodeStatus>(s.plan.healthUrl, 2000);
       if (st) {
         s.peerId = st.peerId ?? '';
@@ -231,18 +235,15 @@ export class Devnet {
   }
 }
 
-export interface Agreement {
-  readonly ok: boolean;
-  /** chain id -> distinct (height:head) seen among the nodes that follow it. */
-  readonly heads: Record<string, string[]>;
-}
-
-/** Whether every given node that follows a chain reports the same head for it. */
-export function agreement(statuses: NodeStatus[]): Agreement {
-  const heads: Record<string, Set<string>> = {};
-  for (const st of statuses) {
-    for (const c of st.chains) (heads[c.chainId] ??= new Set()).add(`${c.height}:${c.headHash.slice(0, 16)}`);
-  }
-  const out = Object.fromEntries(Object.entries(heads).map(([k, v]) => [k, [...v]]));
-  return { ok: statuses.length > 0 && Object.values(out).every((v) => v.length === 1), heads: out };
+/** Why a service's process ended, with the last lines it logged: what a user needs to fix it. */
+async function exitReport(s: RunningService): Promise<string> {
+  // The exit event may trail the state change by a tick; the log file is flushed by then.
+  await new Promise((r) => setTimeout(r, 100));
+  const how = s.lastExit
+    ? s.lastExit.signal
+      ? `killed by ${s.lastExit.signal}`
+      : `exit code ${s.lastExit.code}`
+    : 'ended';
+  const lines = (await readFile(s.logFile, 'utf8').catch(() => '')).trimEnd().split('\n').slice(-5);
+  return `${s.plan.name} exited before it was healthy (${how}); last lines of ${s.logFile}:\n${lines.join('\n')}`;
 }

@@ -23,6 +23,13 @@ function hexParam(s: unknown, what: string): Uint8Array {
   }
 }
 
+function queryInt(q: URLSearchParams, name: string, fallback: number): number {
+  const v = q.get(name);
+  if (v === null) return fallback;
+  if (!/^\d{1,9}$/.test(v)) throw new HttpError(400, 'BAD_REQUEST', `${name} must be a whole number`);
+  return Number(v);
+}
+
 /** Protocol errors are the client's: 400 with their code. */
 export function protocolErrors(e: unknown): HttpError | undefined {
   if (e instanceof DecodeError || e instanceof TreeError || e instanceof ChainError) {
@@ -35,7 +42,7 @@ export function addValidatorRoutes(
   api: HttpApi,
   node: ValidatorNode,
   registry: Registry,
-  opts: { devnet?: boolean } = {},
+  opts: { devnet?: boolean; healthMaxLag?: number } = {},
 ): void {
   api.mapErrors(protocolErrors);
   api.route('GET', '/v1/status', () => ({
@@ -46,6 +53,15 @@ export function addValidatorRoutes(
       chains: node.tracker.status(),
     },
   }));
+  // For load balancers and compose healthchecks: 503 until the node is listening, has peers and has caught up.
+  // `minPeers=0` for a node that others connect to (the first node of a testnet has nobody to dial).
+  api.route('GET', '/v1/health', (req) => {
+    const h = node.health({
+      minPeers: queryInt(req.query, 'minPeers', 1),
+      maxLag: queryInt(req.query, 'maxLag', opts.healthMaxLag ?? 5),
+    });
+    return { status: h.healthy ? 200 : 503, json: h };
+  });
   api.route('GET', '/v1/evidence', () => ({
     json: node.evidenceList().map((e) => ({
       kind: e.kind,

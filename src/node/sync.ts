@@ -109,6 +109,20 @@ export class Syncer {
     return ahead;
   }
 
+  /** How many connected peers have told us their heads: until one has, nobody knows whether we are behind. */
+  heardPeers(): number {
+    return this.d.peers().filter((p) => this.peerById.has(p.toString())).length;
+  }
+
+  /** The highest head that a connected peer reported for a chain (0 when none did). */
+  peerHead(chainId: Uint8Array): number {
+    const connected = new Set(this.d.peers().map((p) => p.toString()));
+    let best = 0;
+    for (const [p, h] of this.heads.get(toHex(chainId)) ?? [])
+      if (connected.has(p) && h.height > best) best = h.height;
+    return best;
+  }
+
   /** A peer disconnected: what it reported no longer helps (a reconnect is asked again). */
   forget(peer: PeerId | string): void {
     const id = peer.toString();
@@ -184,7 +198,14 @@ export class Syncer {
     // Addresses are asked afresh each poll: kept, they would only go stale.
     this.candidates.clear();
     if (missing <= 0) return;
-    await Promise.allSettled(fresh.slice(0, Math.min(missing, 4)).map((a) => this.d.dial(a)));
+    await Promise.all(
+      fresh.slice(0, Math.min(missing, 4)).map((a) =>
+        this.d.dial(a).catch((e: unknown) => {
+          // A peer that hands out addresses nobody can dial (its own loopback, a private net) shows up here.
+          this.d.log.info({ addr: a, err: (e as Error).message }, 'peer exchange: dial failed');
+        }),
+      ),
+    );
   }
 
   /**

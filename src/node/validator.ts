@@ -15,6 +15,7 @@ import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js
 import type { VerifiedEvidence } from '../chain/evidence.js';
 import { verifyEvidence } from '../chain/evidence.js';
 import { GossipValidationError } from '../p2p/errors.js';
+import { routableAddress } from '../p2p/addresses.js';
 import { GossipService } from '../p2p/gossip.js';
 import { loadOrCreatePrivateKey } from '../p2p/identity.js';
 import { createNetworkNode, type NetworkNode, type NetworkNodeOptions } from '../p2p/libp2p.js';
@@ -64,6 +65,16 @@ export type BlockSource = 'gossip' | 'sync' | 'local';
 
 export type BenchBaseline = 'accept-all' | 'signatures-only';
 
+/** The answer of GET /v1/health. */
+export interface NodeHealth {
+  readonly healthy: boolean;
+  readonly reasons: string[];
+  readonly peerId: string;
+  readonly peers: number;
+  readonly listen: string[];
+  readonly chains: { chainId: string; height: number; peerHead: number; lag: number }[];
+}
+
 export class ValidatorNode {
   readonly tracker = new Tracker();
   readonly metrics: NodeMetrics;
@@ -98,6 +109,32 @@ export class ValidatorNode {
 
   multiaddrs(): string[] {
     return this.network.getMultiaddrs().map((m) => m.toString());
+  }
+
+  /**
+   * Whether this node is fit to serve: listening, with at least `minPeers` peers, and on every tracked chain within
+   * `maxLag` blocks of the best head its peers report. Each failed condition is a reason, said in words.
+   */
+  health(opts: { minPeers: number; maxLag: number }): NodeHealth {
+    const listen = this.multiaddrs();
+    const peers = this.connectedPeers().length;
+    const reasons: string[] = [];
+    if (listen.length === 0) reasons.push('not listening on any address');
+    if (peers < opts.minPeers) reasons.push(`${peers} peers, fewer than ${opts.minPeers}`);
+    else if (opts.minPeers > 0 && this.syncer.heardPeers() === 0)
+      reasons.push('no peer has told us its heads yet');
+    const chains = this.tracker.trackedIds().map((id) => {
+      const height = this.tracker.state(id)?.height ?? 0;
+      const peerHead = this.syncer.peerHead(id);
+      const lag = Math.max(0, peerHead - height);
+      if (lag > opts.maxLag)
+        reasons.push(
+          `chain ${toHex(id).slice(0, 16)} at ${height}, ${lag} blocks behind peers (${peerHead})`,
+        );
+      return { chainId: toHex(id), height, peerHead, lag };
+    });
+    if (chains.length === 0) reasons.push('no tracked chain');
+    return { healthy: reasons.length === 0, reasons, peerId: this.peerId.toString(), peers, listen, chains };
   }
 
   connectedPeers(): PeerId[] {
@@ -301,7 +338,7 @@ export class ValidatorNode {
     await this.store.putMeta(g.chainId, this.metaOf(g.chainId)!);
     this.gossip.subscribe(blocksTopic(g.chainId));
     this.observeChain(g.chainId);
-    this.opts.log.info({ chain: toHex(g.chainId), name: g.genesis.name }, 'tracking chain');
+    this.opts.log.info({ chain: toHex(g.chainId), chainName: g.genesis.name }, 'tracking chain');
     this.syncer.request();
   }
 
@@ -320,17 +357,16 @@ export class ValidatorNode {
     this.metrics.faulty.set({ chain: label }, v?.faulty ? 1 : 0);
   }
 
-  /** Listen addresses (as identified) of connected peers other than the asking one, for peer exchange. */
+  /** A routable listen address of each connected peer other than the asking one, for peer exchange. */
   private async peerAddresses(except: string): Promise<string[]> {
     const out: string[] = [];
     for (const p of this.network.getConnectedPeers()) {
       const id = p.toString();
       if (id === except) continue;
       const known = await this.network.libp2p.peerStore.get(p).catch(() => null);
-      const addr = known?.addresses
-        .map((a) => a.multiaddr.toString())
-        .find((a) => a.includes('/tcp/') && !a.includes('/0.0.0.0/'));
-      if (addr) out.push(`${addr.split('/p2p/')[0]}/p2p/${id}`);
+      const remote = this.network.libp2p.getConnections(p)[0]?.remoteAddr.toString();
+      const addr = routableAddress(known?.addresses.map((a) => a.multiaddr.toString()) ?? [], remote);
+      if (addr) out.push(`${addr}/p2p/${id}`);
       if (out.length >= 16) break;
     }
     return out;

@@ -81,7 +81,7 @@ export async function resolveGenesis(o: GenesisSource): Promise<GenesisRecord> {
   if (!bytesEqual(g.genesis.operatorKey, o.key.publicKey))
     throw new ConfigError("the genesis record names another operator key than --key's");
   await o.store.putGenesis(g);
-  o.log.info({ chain: toHex(g.chainId), name: g.genesis.name }, 'chain created');
+  o.log.info({ chain: toHex(g.chainId), chainName: g.genesis.name }, 'chain created');
   return g;
 }
 
@@ -151,7 +151,11 @@ async function buildGenesis(o: GenesisSource): Promise<GenesisRecord> {
       amount: r.amount.toString(),
     };
     await o.store.putJson('registration', reg);
-    o.log.info({ start: reg.start, end: reg.end }, 'registered with the anchor');
+    // The registrar is the anchor, or in a devnet a parent operator lending its space: say which chain took us.
+    o.log.info(
+      { parentChain: reg.anchorChainId, start: reg.start, end: reg.end },
+      'registered the chain with its parent',
+    );
   }
   const start = BigInt(reg.start);
   return makeGenesis({

@@ -1,6 +1,8 @@
 /**
  * Fault injection for devnets: an operator that cheats on purpose, so that validators and the anchor can be seen
- * to catch it. Off by default and refused unless the devnet flag is set. Each fault fires at one height:
+ * to catch it. Off by default and refused unless the devnet flag is set. Each fault fires once, at height H or, if
+ * no peer is in the chain's gossip mesh then, at the first later height at which one is (so a fault is never
+ * wasted on an empty network, and a testnet's watcher sees it however late it joins):
  *
  * - `equivocate@H`: at height H the operator signs and publishes two different blocks (the real one and an empty
  *   one with a later time), which makes equivocation evidence.

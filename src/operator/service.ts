@@ -247,6 +247,8 @@ export class OperatorService {
   private readonly maxPending: number;
   private readonly emptyBlocks: boolean;
   private readonly faults: readonly Fault[];
+  private readonly firedFaults = new Set<Fault>();
+  private firstSealed: number | null = null;
   private readonly now: () => number;
   private readonly log: Logger;
   private upstreamStatus: (() => UpstreamStatus) | null = null;
@@ -652,7 +654,18 @@ export class OperatorService {
       throw err;
     }
     // Faulty blocks (devnet) are built on the committed state before it moves on.
-    const faults = this.faults.filter((f) => f.height === h);
+    // A fault fires once, at its height or the first one after it at which a peer is in the chain's mesh: fired
+    // into an empty mesh it would reach nobody, and catching up serves only the honest block.
+    // A restarted operator already past a fault's height does not fire it.
+    this.firstSealed ??= h;
+    const faults = this.faults.filter(
+      (f) =>
+        !this.firedFaults.has(f) &&
+        f.height >= this.firstSealed! &&
+        h >= f.height &&
+        (this.o.sink.meshPeers?.(this.chainId) ?? 1) > 0,
+    );
+    for (const f of faults) this.firedFaults.add(f);
     const faulty: FaultyBlocks = { pre: [], post: [], instead: null };
     for (const f of faults) {
       if (f.kind === 'invalid')

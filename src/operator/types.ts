@@ -23,6 +23,8 @@ export interface BlockSink {
     block: Uint8Array,
     opts?: { raw?: boolean },
   ): Promise<void | PublishVerdict>;
+  /** Peers in the chain's gossip mesh: a devnet fault waits for one, or nobody would see it (faults.ts). */
+  meshPeers?(chainId: Uint8Array): number;
 }
 
 /** Injected by the runtime. */

@@ -24,4 +24,10 @@ export function onShutdown(log: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  // Started by the devnet runner with an IPC channel: the channel closing means the runner is gone, and a service
+  // must not outlive it. Unref'd, so the channel alone never keeps a finished process running.
+  if (process.channel) {
+    process.once('disconnect', () => handler('SIGTERM'));
+    process.channel.unref();
+  }
 }

@@ -62,13 +62,13 @@ export function encodeContract(c: Contract): Uint8Array {
     start: toLong(c.start),
     end: toLong(c.end),
     owner: c.owner,
-    nonce: toLong(c.nonce),
+    nonce: toLong(c.nonce, 'contract: nonce'),
     terms: c.terms,
   };
   if (c.child) {
     m.childChain = c.child.chain;
     m.childOperator = c.child.operator;
-    m.childHeight = toLong(c.child.height);
+    m.childHeight = toLong(c.child.height, 'contract: child height');
     m.childRoot = c.child.root;
   }
   return encode(Pb, Pb.create(m));
@@ -84,9 +84,11 @@ export function decodeContract(bytes: Uint8Array): Contract {
     start: toBig(m.start),
     end: toBig(m.end),
     owner: bytesOf(m.owner),
-    nonce: toSafeNumber(m.nonce),
+    nonce: toSafeNumber(m.nonce, 'contract: nonce'),
     terms: bytesOf(m.terms),
-    child: hasChild ? { chain, operator, height: toSafeNumber(m.childHeight), root } : undefined,
+    child: hasChild
+      ? { chain, operator, height: toSafeNumber(m.childHeight, 'contract: child height'), root }
+      : undefined,
   };
   if (!hasChild && toBig(m.childHeight) !== 0n) malformed('child height without a child chain');
   checkShape(c);

@@ -22,29 +22,54 @@ function leafSummary(leaf: Leaf): Summary {
   return { digest: leaf.digest, min: leaf.contract.start, max: leaf.contract.end };
 }
 
-/** Hashes up through levels [to, from) of the path, starting from the subtree that sits below level from-1. */
-function climb(path: Path, from: number, to: number, bottom: Summary): Summary {
-  let { digest, min, max } = bottom;
+function invalid(message: string): never {
+  throw new TreeError('PROOF_INVALID', message);
+}
+
+/**
+ * The inner node over two subtrees, refused unless they are ordered (`left.max <= right.min`). The digest alone
+ * cannot carry this rule: an operator, or whoever made a root nobody validated (a child root in a parent leaf, a
+ * root in evidence, a root on chain), can hash any two ranges together.
+ */
+function join(crit: number, left: Summary, right: Summary): Summary {
+  if (left.max > right.min) invalid(`subtrees out of order at crit bit ${crit}: ${left.max} > ${right.min}`);
+  return {
+    digest: nodeDigest(crit, left.min, left.max, right.min, right.max, left.digest, right.digest),
+    min: left.min,
+    max: right.max,
+  };
+}
+
+/**
+ * Hashes up through levels [to, from) of the path, starting from the subtree that sits below level from-1.
+ * `key` is a start inside that subtree (the path's leaf's). At every level the verifier rule of
+ * docs/protocol.md §4.4 holds: the sibling's range is non-empty, the two children are ordered, the key takes the
+ * step's side of the crit bit, and the sibling's smallest start shares the key's bits above the crit bit and differs
+ * at it. With these, two paths that match one root prove disjoint intervals, whatever produced the root.
+ */
+function climb(path: Path, from: number, to: number, bottom: Summary, key: bigint): Summary {
+  let node = bottom;
   for (let i = from - 1; i >= to; i--) {
     const step = path.steps[i];
     const crit = step & STEP_CRIT_MASK;
-    const smin = path.siblingMin[i];
-    const smax = path.siblingMax[i];
-    if (step & STEP_RIGHT) {
-      digest = nodeDigest(crit, smin, smax, min, max, path.siblings[i], digest);
-      min = smin;
-    } else {
-      digest = nodeDigest(crit, min, max, smin, smax, digest, path.siblings[i]);
-      max = smax;
-    }
+    const right = (step & STEP_RIGHT) !== 0;
+    const sibling: Summary = { digest: path.siblings[i], min: path.siblingMin[i], max: path.siblingMax[i] };
+    if (sibling.min >= sibling.max) invalid(`sibling ${i} has an empty range`);
+    if (bitAt(key, crit) !== (right ? 1 : 0)) invalid(`level ${i} goes the wrong way for start ${key}`);
+    if (sibling.min === key || critBit(sibling.min, key) !== crit)
+      invalid(`sibling ${i} starts at ${sibling.min}, outside its side of crit bit ${crit}`);
+    node = right ? join(crit, sibling, node) : join(crit, node, sibling);
   }
-  return { digest, min, max };
+  return node;
 }
 
 /** The root a path commits to. */
 export function pathRoot(path: Path): Summary {
-  if (!path.leaf) return EMPTY_SUMMARY;
-  return climb(path, path.steps.length, 0, leafSummary(path.leaf));
+  if (!path.leaf) {
+    if (path.steps.length > 0) invalid('path without a leaf');
+    return EMPTY_SUMMARY;
+  }
+  return climb(path, path.steps.length, 0, leafSummary(path.leaf), path.leaf.contract.start);
 }
 
 /** Throws PROOF_MISMATCH unless the path belongs to the tree with this root. */
@@ -142,12 +167,9 @@ export function verifyInsert(root: Uint8Array, path: Path, leaf: Leaf): Summary 
     throw new TreeError('OVERLAP', `[${s}, ${e}) overlaps an allocated contract`);
   });
   if (e > gap.end) throw new TreeError('OVERLAP', `[${s}, ${e}) overlaps the contract at ${gap.end}`);
-  const x = climb(path, n, k, leafSummary(near));
-  const node: Summary =
-    bitAt(s, d) === 1
-      ? { digest: nodeDigest(d, x.min, x.max, s, e, x.digest, leaf.digest), min: x.min, max: e }
-      : { digest: nodeDigest(d, s, e, x.min, x.max, leaf.digest, x.digest), min: s, max: x.max };
-  return climb(path, k, 0, node);
+  const x = climb(path, n, k, leafSummary(near), near.contract.start);
+  const node = bitAt(s, d) === 1 ? join(d, x, leafSummary(leaf)) : join(d, leafSummary(leaf), x);
+  return climb(path, k, 0, node, s);
 }
 
 /**
@@ -168,7 +190,7 @@ export function verifyReplace(root: Uint8Array, path: Path, leaf: Leaf): Summary
     if (leaf.contract.end > gap.end)
       throw new TreeError('OVERLAP', 'the longer interval overlaps the next contract');
   }
-  return climb(path, path.steps.length, 0, leafSummary(leaf));
+  return climb(path, path.steps.length, 0, leafSummary(leaf), leaf.contract.start);
 }
 
 /** Root after removing the leaf at the end of the path: its sibling takes its parent's place. */
@@ -182,5 +204,5 @@ export function verifyRemove(root: Uint8Array, path: Path): Summary {
     min: path.siblingMin[n - 1],
     max: path.siblingMax[n - 1],
   };
-  return climb(path, n - 1, 0, sibling);
+  return climb(path, n - 1, 0, sibling, path.leaf.contract.start);
 }

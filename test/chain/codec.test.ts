@@ -5,7 +5,7 @@ import { sortition } from '../../src/gen/proto.js';
 import { decodeCanonical } from '../../src/codec/canonical.js';
 import { DecodeError } from '../../src/codec/errors.js';
 import { decodeContract, encodeContract } from '../../src/tree/contract.js';
-import { decodeGenesis } from '../../src/chain/genesis.js';
+import { decodeGenesis, makeGenesis } from '../../src/chain/genesis.js';
 import { decodeHeader, decodeSignedHeader, encodeHeader } from '../../src/chain/header.js';
 import { decodeBlock } from '../../src/chain/block.js';
 import { decodeAction, decodeTx, encodeAction, encodeTx } from '../../src/chain/tx.js';
@@ -13,6 +13,7 @@ import { generateKeyPair } from '../../src/crypto/keys.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { ownerKey } from '../helpers/contracts.js';
 import { LIMITS } from '../../src/codec/limits.js';
+import { PAST_SAFE, withU64 } from '../helpers/u64.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -133,4 +134,68 @@ test('unknown fields, duplicate fields, wrong wire types, trailing bytes and ove
   // Fields out of order.
   const swapped = Uint8Array.from([...good.subarray(9, 18), ...good.subarray(0, 9), ...good.subarray(18)]);
   assert.equal(dec(swapped), 'DECODE_NONCANONICAL');
+});
+
+test('a height, time, nonce or expiry past 2^53 - 1 is DECODE_MALFORMED, whether decoded or encoded', () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  const alice = generateKeyPair();
+  top.producer.create({ start: 0n, end: 100n, owner: alice.publicKey });
+  const header = top.producer.seal(1).block.signed.header;
+  const headerBytes = encodeHeader(header);
+  const action = act(top.genesis, top.producer.tree.get(0n)!, alice, { kind: 'close' }).action;
+  const actionBytes = encodeAction(action);
+  const link = {
+    chain: new Uint8Array(32).fill(1),
+    operator: ownerKey(2),
+    height: 1,
+    root: new Uint8Array(32),
+  };
+  const contract = {
+    start: 5n,
+    end: 9n,
+    owner: ownerKey(1),
+    nonce: 1,
+    terms: new Uint8Array(0),
+    child: link,
+  };
+  const contractBytes = encodeContract(contract);
+  const g = top.genesis.genesis;
+  // Each value is one a u64 field can carry: the bytes are otherwise canonical, so only the range can object.
+  for (const v of PAST_SAFE) {
+    const cases: [string, () => unknown][] = [
+      ['header height', () => decodeHeader(withU64(sortition.v1.Header, headerBytes, 'height', v))],
+      ['header time', () => decodeHeader(withU64(sortition.v1.Header, headerBytes, 'timeMs', v))],
+      ['action nonce', () => decodeAction(withU64(sortition.v1.OwnerAction, actionBytes, 'nonce', v))],
+      ['contract nonce', () => decodeContract(withU64(sortition.v1.Contract, contractBytes, 'nonce', v))],
+      ['child height', () => decodeContract(withU64(sortition.v1.Contract, contractBytes, 'childHeight', v))],
+      ['genesis expiry', () => decodeGenesis(withU64(sortition.v1.Genesis, top.genesis.bytes, 'expiry', v))],
+    ];
+    for (const [what, f] of cases) assert.equal(codeOf(f), 'DECODE_MALFORMED', `${what} = ${v}`);
+  }
+  // The largest value allowed still round-trips.
+  const max = Number.MAX_SAFE_INTEGER;
+  assert.equal(decodeHeader(encodeHeader({ ...header, height: max, timeMs: max })).timeMs, max);
+  assert.equal(decodeAction(encodeAction({ ...action, nonce: max })).nonce, max);
+  assert.equal(decodeContract(encodeContract({ ...contract, nonce: max })).nonce, max);
+  // Encoders refuse what decoders refuse, with the same code (an API request must not meet a RangeError).
+  const past = 2 ** 53;
+  const refused: [string, () => unknown][] = [
+    ['header height', () => encodeHeader({ ...header, height: past })],
+    ['header time', () => encodeHeader({ ...header, timeMs: past })],
+    ['action nonce', () => encodeAction({ ...action, nonce: past })],
+    ['fractional nonce', () => encodeAction({ ...action, nonce: 1.5 })],
+    ['contract nonce', () => encodeContract({ ...contract, nonce: past })],
+    ['child height', () => encodeContract({ ...contract, child: { ...link, height: past } })],
+    ['genesis expiry', () => makeGenesis({ ...g, expiry: past })],
+    [
+      'split point',
+      () =>
+        encodeAction({
+          ...action,
+          op: { kind: 'split', at: 1n << 64n, rightOwner: ownerKey(1), rightTerms: new Uint8Array(0) },
+        }),
+    ],
+  ];
+  for (const [what, f] of refused) assert.equal(codeOf(f), 'DECODE_MALFORMED', what);
 });

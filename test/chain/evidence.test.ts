@@ -21,6 +21,8 @@ import { craft } from '../helpers/craft.js';
 import type { GenesisRecord } from '../../src/chain/genesis.js';
 import { encodeTx } from '../../src/chain/tx.js';
 import { makeLeaf } from '../../src/tree/contract.js';
+import { sortition } from '../../src/gen/proto.js';
+import { blockWithHeaderU64, ownerTxWithNonce, PAST_SAFE } from '../helpers/u64.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -188,4 +190,46 @@ test('stale state: a presented contract superseded by a later signed state', () 
     () => verifyEvidence(makeStaleState(h2, presentedPath, h1, p.tree.lookupPath(0n)), lookup(top.genesis)),
     'EVIDENCE_NOT_PROVEN',
   );
+});
+
+test('a value past 2^53 - 1: DECODE_MALFORMED from validateBlock, evidence only inside a signed transaction', () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  const alice = generateKeyPair();
+  const p = top.producer;
+  p.create({ start: 0n, end: 100n, owner: alice.publicKey });
+  const b1 = p.seal(10).block;
+  const s0 = genesisState(top.genesis);
+  const r1 = validateBlock(s0, b1.bytes);
+  assert.ok(r1.ok);
+  if (!r1.ok) return;
+  const close = act(top.genesis, p.tree.get(0n)!, alice, { kind: 'close' });
+  const Ev = sortition.v1.Evidence;
+  for (const v of PAST_SAFE) {
+    // A signed header that cannot be read is rejected like any malformed envelope: it proves nothing.
+    for (const field of ['height', 'timeMs'] as const) {
+      const bytes = blockWithHeaderU64(top.genesis, top.key.secretKey, s0, field, v);
+      const r = validateBlock(s0, bytes);
+      assert.ok(!r.ok && r.error.code === 'DECODE_MALFORMED' && !isOperatorFault(r.error), `${field} = ${v}`);
+      const ev = Ev.encode(Ev.create({ invalidTransition: { block: bytes } })).finish();
+      rejects(() => verifyEvidence(ev, lookup(top.genesis)), 'EVIDENCE_MALFORMED');
+    }
+    // The operator signs a block whose transaction says nonce v: an invalid transition like any other.
+    const tx = ownerTxWithNonce(close, alice.secretKey, p.tree.memberPath(0n), v);
+    const bad = decodeBlock(craft(top, r1.state, [tx]));
+    const r = validateBlock(r1.state, bad.bytes);
+    assert.ok(
+      !r.ok && r.error.code === 'DECODE_MALFORMED' && r.error.txIndex === 0 && isOperatorFault(r.error),
+    );
+    const proven = verifyEvidence(makeInvalidTransition(b1.signed, bad), lookup(top.genesis));
+    assert.deepEqual([proven.kind, proven.height], ['invalid_transition', 2]);
+    // Signed by someone else, the same block is only a bad signature.
+    const forged = decodeBlock(craft(top, r1.state, [tx], {}, generateKeyPair().secretKey));
+    const rf = validateBlock(r1.state, forged.bytes);
+    assert.ok(!rf.ok && rf.error.code === 'BAD_SIGNATURE');
+    rejects(
+      () => verifyEvidence(makeInvalidTransition(b1.signed, forged), lookup(top.genesis)),
+      'EVIDENCE_NOT_PROVEN',
+    );
+  }
 });

@@ -10,7 +10,9 @@ import { pathToProto } from '../../src/tree/path.js';
 import { genesisState } from '../../src/chain/state.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { craft } from '../helpers/craft.js';
-import { testNet } from '../helpers/net.js';
+import { testNet, waitFor } from '../helpers/net.js';
+import type { NodeHealth } from '../../src/node/validator.js';
+import { blockWithHeaderU64, ownerTxWithNonce, PAST_SAFE, withU64 } from '../helpers/u64.js';
 
 test('HTTP API: status, proof checks against the verified root, evidence, metrics', async () => {
   const net = await testNet();
@@ -116,6 +118,127 @@ test('HTTP API: status, proof checks against the verified root, evidence, metric
     assert.match(metrics, /sortition_evidence_total\{kind="equivocation",source="found"\} 1/);
     assert.match(metrics, /sortition_block_validation_seconds_bucket/);
     assert.equal((await get('/v1/nope')).status, 404);
+  } finally {
+    await api.stop();
+    await net.close();
+  }
+});
+
+test('a value past 2^53 - 1 from a client is a 400 with its code; a block with it that arrives by sync is counted', async () => {
+  const net = await testNet();
+  const api = new HttpApi(createLogger('silent', 'api'));
+  try {
+    const anchor = anchorChain();
+    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
+    const node = await net.start({
+      ip: '127.0.0.32',
+      genesis: [anchor.genesis, top.genesis],
+      track: [top.genesis.chainId],
+      anchorId: anchor.genesis.chainId,
+    });
+    addValidatorRoutes(api, node, net.registryOf(node));
+    const addr = await api.start('127.0.0.1', 0);
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`http://127.0.0.1:${addr.port}${path}`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, code: ((await r.json()) as { error?: { code: string } }).error?.code };
+    };
+    const id = top.genesis.chainId;
+    const alice = generateKeyPair();
+    const p = top.producer;
+    p.create({ start: 0n, end: 100n, owner: alice.publicKey });
+    const b1 = p.seal(1).block;
+    assert.equal((await node.publishBlock(id, b1.bytes)).result, 'accept');
+    const s1 = node.tracker.state(id)!;
+    const Ev = sortition.v1.Evidence;
+    const member = pathToProto(p.tree.memberPath(0n));
+    for (const v of PAST_SAFE) {
+      const unreadable = blockWithHeaderU64(top.genesis, top.key.secretKey, s1, 'height', v);
+      const ev = Ev.encode(
+        Ev.create({ invalidTransition: { previous: b1.signed.bytes, block: unreadable } }),
+      ).finish();
+      assert.deepEqual(await post('/v1/evidence', { evidence: toHex(ev) }), {
+        status: 400,
+        code: 'EVIDENCE_MALFORMED',
+      });
+      const leaf = withU64(sortition.v1.Contract, member.leaf!, 'nonce', v);
+      const path = toHex(sortition.v1.Path.encode({ ...member, leaf }).finish());
+      assert.deepEqual(await post(`/v1/chains/${toHex(id)}/proofs/check`, { path }), {
+        status: 400,
+        code: 'DECODE_MALFORMED',
+      });
+    }
+    // Sync hands blocks to the same ingestion as gossip: the operator's block is judged, counted and proven.
+    const close = act(top.genesis, p.tree.get(0n)!, alice, { kind: 'close' });
+    const tx = ownerTxWithNonce(close, alice.secretKey, p.tree.memberPath(0n), PAST_SAFE[0]);
+    assert.deepEqual(await node.ingest(id, craft(top, s1, [tx]), 'sync'), {
+      result: 'reject',
+      code: 'DECODE_MALFORMED',
+    });
+    assert.equal(node.tracker.view(id)!.faulty, true);
+    assert.deepEqual(
+      node.evidenceList().map((e) => [e.kind, e.height]),
+      [['invalid_transition', 2]],
+    );
+    const metrics = await net.registryOf(node).metrics();
+    assert.match(
+      metrics,
+      /sortition_blocks_total\{chain="[0-9a-f]{16}",result="reject",code="DECODE_MALFORMED",source="sync"\} 1/,
+    );
+  } finally {
+    await api.stop();
+    await net.close();
+  }
+});
+
+test('GET /v1/health: 503 with the reason until the node has peers and has caught up, then 200', async () => {
+  const net = await testNet();
+  const api = new HttpApi(createLogger('silent', 'api'));
+  try {
+    const anchor = anchorChain();
+    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
+    const chains = {
+      genesis: [anchor.genesis, top.genesis],
+      track: [top.genesis.chainId],
+      anchorId: anchor.genesis.chainId,
+    };
+    const a = await net.start({ ip: '127.0.0.33', ...chains });
+    const p = top.producer;
+    for (let h = 1; h <= 3; h++) {
+      p.create({
+        start: BigInt(h) * 1000n,
+        end: BigInt(h) * 1000n + 10n,
+        owner: generateKeyPair().publicKey,
+      });
+      assert.equal((await a.publishBlock(top.genesis.chainId, p.seal(h).block.bytes)).result, 'accept');
+    }
+    const b = await net.start({ ip: '127.0.0.34', ...chains });
+    addValidatorRoutes(api, b, net.registryOf(b));
+    const base = `http://127.0.0.1:${(await api.start('127.0.0.1', 0)).port}`;
+    const health = async (q = '') => {
+      const r = await fetch(`${base}/v1/health${q}`);
+      return { status: r.status, body: (await r.json()) as NodeHealth };
+    };
+    const alone = await health();
+    assert.equal(alone.status, 503);
+    assert.ok(
+      alone.body.reasons.some((x) => x.includes('0 peers')),
+      JSON.stringify(alone.body.reasons),
+    );
+    assert.equal((await health('?minPeers=0')).status, 200, 'a first node, told it needs no peers');
+    assert.equal((await health('?maxLag=x')).status, 400);
+
+    await b.dial(a.multiaddrs()[0]);
+    await waitFor(async () => (await health('?maxLag=0')).status === 200, 'b healthy once caught up');
+    const ok = (await health('?maxLag=0')).body;
+    assert.deepEqual(ok.reasons, []);
+    const c = ok.chains.find((x) => x.chainId === toHex(top.genesis.chainId))!;
+    assert.deepEqual(
+      { height: c.height, peerHead: c.peerHead, lag: c.lag },
+      { height: 3, peerHead: 3, lag: 0 },
+    );
   } finally {
     await api.stop();
     await net.close();

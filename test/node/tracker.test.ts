@@ -8,6 +8,9 @@ import { genesisState } from '../../src/chain/state.js';
 import { decodeBlock } from '../../src/chain/block.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { craft } from '../helpers/craft.js';
+import { blockWithHeaderU64, ownerTxWithNonce, PAST_SAFE } from '../helpers/u64.js';
+import { verifyEvidence } from '../../src/chain/evidence.js';
+import { sortition } from '../../src/gen/proto.js';
 
 test('accepts the next block, ignores duplicates and gaps, and turns a second header at one height into evidence', () => {
   const anchor = anchorChain();
@@ -250,4 +253,49 @@ test("the benchmark's signatures-only validator checks every signature and nothi
     result: 'accept',
   });
   assert.equal(t.state(top.genesis.chainId)!.height, 2);
+});
+
+test('a value past 2^53 - 1 gets a verdict: a signed transaction carrying it flags the chain, a header carrying it is rejected', () => {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE);
+  const id = top.genesis.chainId;
+  const alice = generateKeyPair();
+  const p = top.producer;
+  p.create({ start: 0n, end: 100n, owner: alice.publicKey });
+  const b1 = p.seal(1).block;
+  const close = act(top.genesis, p.tree.get(0n)!, alice, { kind: 'close' });
+  for (const v of PAST_SAFE) {
+    const t = new Tracker();
+    t.track(top.genesis);
+    assert.equal(t.onBlock(id, b1.bytes).verdict.result, 'accept');
+    const s1 = t.state(id)!;
+    // Neither a header nobody can read nor a transaction in a block the operator did not sign proves anything.
+    for (const field of ['height', 'timeMs'] as const) {
+      const out = t.onBlock(id, blockWithHeaderU64(top.genesis, top.key.secretKey, s1, field, v));
+      assert.deepEqual(out.verdict, { result: 'reject', code: 'DECODE_MALFORMED' }, `${field} = ${v}`);
+      assert.equal(out.evidence.length, 0);
+    }
+    const tx = ownerTxWithNonce(close, alice.secretKey, p.tree.memberPath(0n), v);
+    const forged = t.onBlock(id, craft(top, s1, [tx], {}, generateKeyPair().secretKey));
+    assert.deepEqual(forged.verdict, { result: 'reject', code: 'BAD_SIGNATURE' });
+    assert.equal(t.view(id)!.faulty, false);
+    // The operator signs it: an operator fault, with evidence any node holding the genesis record accepts.
+    const out = t.onBlock(id, craft(top, s1, [tx]));
+    assert.deepEqual(out.verdict, { result: 'reject', code: 'DECODE_MALFORMED' });
+    assert.equal(out.evidence[0]?.kind, 'invalid_transition');
+    assert.equal(t.view(id)!.faulty, true);
+    assert.equal(t.state(id)!.height, 1);
+    assert.equal(verifyEvidence(out.evidence[0].bytes, t.genesisOf).height, 2);
+    const other = new Tracker();
+    other.track(top.genesis);
+    assert.deepEqual(other.onEvidence(out.evidence[0].bytes).verdict, { result: 'accept' });
+    assert.equal(other.view(id)!.faulty, true);
+    // Evidence quoting an unreadable header is malformed, not a crash.
+    const Ev = sortition.v1.Evidence;
+    const unreadable = blockWithHeaderU64(top.genesis, top.key.secretKey, s1, 'height', v);
+    const ev = Ev.encode(
+      Ev.create({ invalidTransition: { previous: b1.signed.bytes, block: unreadable } }),
+    ).finish();
+    assert.deepEqual(other.onEvidence(ev).verdict, { result: 'reject', code: 'EVIDENCE_MALFORMED' });
+  }
 });

@@ -13,6 +13,8 @@ import { readKeyFile } from '../../src/runtime/keyfile.js';
 import type { EvidenceRecordJson, RegistrationJson } from '../../src/anchor/json.js';
 import { craftBlock } from '../../src/operator/faults.js';
 import { act } from '../helpers/chains.js';
+import { blockWithHeaderU64, PAST_SAFE, withU64 } from '../helpers/u64.js';
+import { sortition } from '../../src/gen/proto.js';
 import { http, removeDir, startCliOperator, tempDir, waitFor, type TestOperator } from './helpers.js';
 
 interface ErrorBody {
@@ -200,6 +202,32 @@ test('devnet anchor: registration, beacon, and slashing on evidence', async () =
       ],
       ['genesis not a list', { evidence: toHex(evN), genesis: 'x' }, 400, 'BAD_REQUEST'],
       ['the anchor itself', { evidence: toHex(anchorTwins), genesis: [] }, 422, 'NOT_REGISTERED'],
+      ...PAST_SAFE.flatMap((v) => [
+        [
+          `genesis expiry ${v}`,
+          {
+            evidence: toHex(equivocation(unregistered, stranger)),
+            genesis: [toHex(withU64(sortition.v1.Genesis, unregistered.bytes, 'expiry', v))],
+          },
+          400,
+          'EVIDENCE_MALFORMED',
+        ] as const,
+        [
+          `block height ${v}`,
+          {
+            evidence: toHex(
+              sortition.v1.Evidence.encode({
+                invalidTransition: {
+                  block: blockWithHeaderU64(t2, k2.secretKey, genesisState(t2), 'height', v),
+                },
+              }).finish(),
+            ),
+            genesis: [toHex(t2.bytes)],
+          },
+          400,
+          'EVIDENCE_MALFORMED',
+        ] as const,
+      ]),
     ] as const) {
       const r = await http<ErrorBody>(anchor.url, 'POST', '/v1/anchor/evidence', body);
       assert.equal(r.status, status, `${what}: ${JSON.stringify(r.json)}`);

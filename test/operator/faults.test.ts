@@ -20,7 +20,7 @@ import { prepareOperator } from '../../src/operator/config.js';
 import { parseFaults } from '../../src/operator/faults.js';
 import { Upstream } from '../../src/operator/upstream.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
-import { quiet, removeDir, startChainNode, tempDir, waitFor } from './helpers.js';
+import { quiet, removeDir, startChainNode, tempDir, waitFor, MemorySink } from './helpers.js';
 
 function lookup(...gs: GenesisRecord[]): GenesisLookup {
   const m = new Map(gs.map((g) => [toHex(g.chainId), g]));
@@ -69,6 +69,42 @@ test('equivocate@H: two valid signed blocks at height H', async () => {
     assert.equal(ev.height, 2);
     // The operator itself goes on with the block it stored.
     assert.equal(toHex(n.svc.head.headHash), toHex(x.signed.hash));
+  } finally {
+    await n.stop();
+    await removeDir(n.dir);
+  }
+});
+
+test('equivocate@H waits for a peer in the mesh, fires once, and not again after a restart past H', async () => {
+  const top = childChain(anchorChain().genesis, 0n, SPACE);
+  const alice = generateKeyPair();
+  const sink = new MemorySink();
+  sink.mesh = 0;
+  const faults = [{ kind: 'equivocate' as const, height: 2 }];
+  let n = await startChainNode(top.genesis, top.key, { faults, sink });
+  const twice = () =>
+    new Set(
+      sink.published
+        .filter((p, _, all) => all.filter((q) => q.height === p.height).length > 1)
+        .map((p) => p.height),
+    );
+  try {
+    for (let i = 0; i < 3; i++) {
+      await n.svc.create({ start: BigInt(i) * 10n, end: BigInt(i) * 10n + 5n, owner: alice.publicKey });
+      await n.svc.sealNow();
+    }
+    assert.deepEqual([...twice()], [], 'nobody listening at heights 1-3: no fault yet');
+    sink.mesh = 1;
+    for (let i = 3; i < 6; i++) {
+      await n.svc.create({ start: BigInt(i) * 10n, end: BigInt(i) * 10n + 5n, owner: alice.publicKey });
+      await n.svc.sealNow();
+    }
+    assert.deepEqual([...twice()], [4], 'fired at the first height with a listener, once');
+    await n.stop();
+    n = await startChainNode(top.genesis, top.key, { faults, sink, dir: n.dir });
+    await n.svc.create({ start: 100n, end: 105n, owner: alice.publicKey });
+    await n.svc.sealNow();
+    assert.deepEqual([...twice()], [4], 'a restarted operator past H does not fire again');
   } finally {
     await n.stop();
     await removeDir(n.dir);

@@ -35,6 +35,12 @@ export interface Published {
 /** The node, as far as an operator can tell: validates what is published (except raw blocks) and keeps it. */
 export class MemorySink implements BlockSink {
   readonly published: Published[] = [];
+  /** What meshPeers answers: a test sets 0 to play an operator nobody listens to yet. */
+  mesh = 1;
+
+  meshPeers(): number {
+    return this.mesh;
+  }
   private readonly states = new Map<string, ChainState>();
 
   track(g: GenesisRecord): this {

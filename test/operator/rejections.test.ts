@@ -2,13 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBlock } from '../../src/chain/block.js';
 import { genesisState } from '../../src/chain/state.js';
-import { signAction, type OwnerAction } from '../../src/chain/tx.js';
+import { actionHash, signAction, type OwnerAction } from '../../src/chain/tx.js';
 import { toHex } from '../../src/crypto/hash.js';
-import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
+import { generateKeyPair, sign, type KeyPair } from '../../src/crypto/keys.js';
 import type { Leaf } from '../../src/tree/contract.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { craft } from '../helpers/craft.js';
 import { http, removeDir, startChainNode, type TestChainNode } from './helpers.js';
+import { sortition } from '../../src/gen/proto.js';
+import { blockWithHeaderU64, PAST_SAFE, withU64 } from '../helpers/u64.js';
 
 interface ErrorBody {
   error: { code: string; message: string };
@@ -83,7 +85,8 @@ test('every rejection over the API has its status and protocol code, and changes
       }),
     ).signed;
 
-    const cases: [string, () => Promise<{ status: number; json: ErrorBody }>, number, string][] = [
+    type Case = [string, () => Promise<{ status: number; json: ErrorBody }>, number, string];
+    const cases: Case[] = [
       [
         'sale without token',
         () =>
@@ -320,6 +323,40 @@ test('every rejection over the API has its status and protocol code, and changes
         400,
         'DECODE_MALFORMED',
       ],
+      // Integers a u64 field carries but a nonce, height or expiry may not (2^53 - 1 at most).
+      ...PAST_SAFE.flatMap((v): Case[] => [
+        [
+          `action nonce ${v}`,
+          () => {
+            const s = signedBy(alice, { op: transferTo });
+            const bytes = withU64(sortition.v1.OwnerAction, s.bytes, 'nonce', v);
+            return post(0n, bytes, sign(alice.secretKey, actionHash(bytes)));
+          },
+          400,
+          'DECODE_MALFORMED',
+        ],
+        [
+          `child genesis expiry ${v}`,
+          () => {
+            const s = signedBy(alice, { op: { kind: 'openChild', chainId: wrongSpace.genesis.chainId } });
+            const g = withU64(sortition.v1.Genesis, wrongSpace.genesis.bytes, 'expiry', v);
+            return post(0n, s.bytes, s.signature, { childGenesis: toHex(g) });
+          },
+          400,
+          'DECODE_MALFORMED',
+        ],
+        ...(['height', 'timeMs'] as const).map((field): Case => [
+          `child header ${field} ${v}`,
+          () => {
+            const b = blockWithHeaderU64(kid.genesis, kid.key.secretKey, kid.producer.state, field, v);
+            const header = sortition.v1.Block.decode(b).header!;
+            const sh = sortition.v1.SignedHeader.encode(header).finish();
+            return http(n.url, 'POST', '/v1/child-roots', { childHeader: toHex(sh) });
+          },
+          400,
+          'DECODE_MALFORMED',
+        ]),
+      ]),
       ['list without owner', () => http(n.url, 'GET', '/v1/contracts'), 400, 'BAD_REQUEST'],
       ['unknown route', () => http(n.url, 'GET', '/v1/nothing'), 404, 'NOT_FOUND'],
       ['wrong method', () => http(n.url, 'DELETE', '/v1/chain'), 405, 'METHOD_NOT_ALLOWED'],
