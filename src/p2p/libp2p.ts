@@ -18,6 +18,7 @@ import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { MemoryDatastore } from 'datastore-core';
 import { createLibp2p } from 'libp2p';
 import type { Registry } from 'prom-client';
 import { gossipsubMetricsRegister } from './gossipsub-metrics.js';
@@ -98,6 +99,11 @@ export interface ConnectionOptions {
   maxIncomingPendingConnections?: number;
   /** Timeout of one dial attempt (default 10 s). */
   dialTimeoutMs?: number;
+  /**
+   * Peers the peer store keeps (default 1024): beyond it, peers neither connected nor bootstrap are deleted,
+   * oldest first. libp2p only expires entries it happens to read, and identities cost nothing to make.
+   */
+  maxStoredPeers?: number;
 }
 
 export interface RedialOptions {
@@ -134,6 +140,19 @@ export { gossipMessageId } from './message-id.js';
 
 function toHexPrefix(id: Uint8Array): string {
   return Buffer.from(id.subarray(0, 8)).toString('hex');
+}
+
+/**
+ * libp2p's in-memory datastore (the peer store lives in it), keeping each value in a buffer of its own. Peer
+ * records arrive as views into 64 KiB encoder slabs: stored as they came, each pinned its slab, about 64 KiB
+ * for every peer ever seen (measured with test/node/churn.test.ts), where the record itself is some 400 bytes.
+ */
+class CompactMemoryDatastore extends MemoryDatastore {
+  override put(
+    ...[key, val, options]: Parameters<MemoryDatastore['put']>
+  ): ReturnType<MemoryDatastore['put']> {
+    return super.put(key, val.byteLength === val.buffer.byteLength ? val : val.slice(), options);
+  }
 }
 
 /** Time-limited bans by peer id, consulted by the connection gater. */
@@ -227,6 +246,11 @@ class BootstrapDialer {
     if (this.#libp2p.getConnections().length === 0) this.kick();
   };
 
+  /** Peer ids named in the bootstrap addresses. */
+  peerIds(): string[] {
+    return this.#targets.flatMap((t) => (t.peerId === undefined ? [] : [t.peerId]));
+  }
+
   start(): void {
     if (this.#targets.length === 0 || this.#controller !== undefined) return;
     this.#controller = new AbortController();
@@ -310,6 +334,7 @@ interface ResolvedScoring {
 
 interface NetworkNodeInit {
   libp2p: NetworkLibp2p;
+  maxStoredPeers: number;
   bans: BanList;
   bootstrap: BootstrapDialer;
   scoring: ResolvedScoring;
@@ -336,6 +361,10 @@ export class NetworkNode {
   readonly #topicFilter: { fn: ((topic: string) => boolean) | undefined };
   #scoreTimer: ReturnType<typeof setInterval> | undefined;
   #started = false;
+  readonly #maxStoredPeers: number;
+  #disconnects = 0;
+  #pruning = false;
+  #pruneAgain = false;
 
   /** Builds (does not start) a network node; same as createNetworkNode(). */
   static async create(opts: NetworkNodeOptions): Promise<NetworkNode> {
@@ -360,6 +389,47 @@ export class NetworkNode {
     this.log = init.log;
     this.#topicFilter = init.topicFilter;
     this.#onPeerBanned = init.onPeerBanned;
+    this.#maxStoredPeers = init.maxStoredPeers;
+  }
+
+  // The peer store is read in full only every quarter of its bound in disconnects, so pruning stays cheap.
+  readonly #onDisconnect = (): void => {
+    if (++this.#disconnects < Math.max(1, Math.floor(this.#maxStoredPeers / 4))) return;
+    this.#disconnects = 0;
+    void this.prunePeerStore();
+  };
+
+  /** Deletes stored peers beyond maxStoredPeers that are neither connected nor bootstrap; returns how many. */
+  async prunePeerStore(): Promise<number> {
+    if (this.#pruning) {
+      this.#pruneAgain = true;
+      return 0;
+    }
+    this.#pruning = true;
+    let deleted = 0;
+    try {
+      const peers = await this.libp2p.peerStore.all();
+      let excess = peers.length - this.#maxStoredPeers;
+      if (excess <= 0) return 0;
+      const keep = new Set([...this.libp2p.getPeers().map(String), ...this.#bootstrap.peerIds()]);
+      for (const p of peers) {
+        if (excess <= 0) break;
+        if (keep.has(p.id.toString()) || p.id.equals(this.peerId)) continue;
+        await this.libp2p.peerStore.delete(p.id);
+        excess--;
+        deleted++;
+      }
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'peer store pruning failed');
+    } finally {
+      this.#pruning = false;
+    }
+    // Disconnects while this ran may have left the store over its bound again.
+    if (this.#pruneAgain) {
+      this.#pruneAgain = false;
+      deleted += await this.prunePeerStore();
+    }
+    return deleted;
   }
 
   get isStarted(): boolean {
@@ -370,6 +440,7 @@ export class NetworkNode {
     if (this.#started) return;
     await this.libp2p.start();
     this.#started = true;
+    this.libp2p.addEventListener('peer:disconnect', this.#onDisconnect);
     this.#bootstrap.start();
     this.#scoreTimer = setInterval(() => this.#checkScores(), this.#scoring.checkIntervalMs);
     this.#scoreTimer.unref?.();
@@ -384,6 +455,7 @@ export class NetworkNode {
     this.#started = false;
     if (this.#scoreTimer !== undefined) clearInterval(this.#scoreTimer);
     this.#scoreTimer = undefined;
+    this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect);
     await this.#bootstrap.stop();
     await this.libp2p.stop();
     this.log.info({ peerId: this.peerId.toString() }, 'network node stopped');
@@ -494,6 +566,7 @@ async function buildNetworkNode(
 
   const libp2p = await createLibp2p<NetworkServices>({
     start: false,
+    datastore: new CompactMemoryDatastore(),
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen, announce: opts.announce },
     transports: [tcp()],
@@ -559,8 +632,11 @@ async function buildNetworkNode(
     bans,
     log,
   );
+  const maxStoredPeers = conns.maxStoredPeers ?? 1024;
+  if (!Number.isSafeInteger(maxStoredPeers) || maxStoredPeers < 1) throw new RangeError('bad maxStoredPeers');
   return construct({
     libp2p,
+    maxStoredPeers,
     bans,
     bootstrap,
     scoring,
