@@ -6,6 +6,7 @@ import { benchMemory } from './memory.js';
 import { benchOperator } from './operator.js';
 import { benchDevnet } from './devnet.js';
 import { benchEvm } from './evm.js';
+import { benchFuzz } from './fuzz.js';
 
 const GROUPS: Record<string, () => Promise<void>> = {
   core: benchCore,
@@ -15,6 +16,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   operator: benchOperator,
   devnet: benchDevnet,
   evm: benchEvm,
+  fuzz: benchFuzz,
 };
 
 const only = process.argv[2];

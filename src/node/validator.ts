@@ -23,7 +23,7 @@ import { ReqRespService } from '../p2p/reqresp/reqresp.js';
 import type { Status } from '../p2p/reqresp/messages.js';
 import { blocksTopic, EVIDENCE_TOPIC } from '../p2p/topics.js';
 import type { Logger } from '../runtime/logger.js';
-import { chainLabel, createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { chainLabel, createNodeMetrics, threadCpuSeconds, type NodeMetrics } from './metrics.js';
 import { NodeStore, type ChainMeta } from './store.js';
 import { Syncer, type SyncerSizes } from './sync.js';
 import { Tracker, type Verdict } from './tracker.js';
@@ -173,6 +173,7 @@ export class ValidatorNode {
       privateKey,
       maxMessageSize: this.opts.maxMessageSize,
       logger: log.child({ component: 'p2p' }),
+      registry: this.opts.registry,
       ...this.opts.network,
     });
     this.gossip = new GossipService({
@@ -401,7 +402,8 @@ export class ValidatorNode {
 
   /** Judges one block and applies what follows: persistence, evidence, discovered chains, sync. */
   ingest(chainId: Uint8Array, bytes: Uint8Array, source: BlockSource, from?: PeerId): Promise<Verdict> {
-    const run = this.queue.then(() => this.ingestNow(chainId, bytes, source, from));
+    const seen = performance.now();
+    const run = this.queue.then(() => this.ingestNow(chainId, bytes, source, from, seen));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -410,15 +412,21 @@ export class ValidatorNode {
     chainId: Uint8Array,
     bytes: Uint8Array,
     source: BlockSource,
-    from?: PeerId,
+    from: PeerId | undefined,
+    seen: number,
   ): Promise<Verdict> {
-    const end = this.metrics.validationSeconds.startTimer({ source });
+    const start = performance.now();
+    const cpu0 = threadCpuSeconds();
     const { baseline } = this.opts;
     const out =
       baseline && source === 'gossip'
         ? this.tracker.trustBlock(chainId, bytes, { signatures: baseline === 'signatures-only' })
         : this.tracker.onBlock(chainId, bytes);
-    end();
+    const done = performance.now();
+    this.metrics.judgeCpuSeconds.observe({ source }, threadCpuSeconds() - cpu0);
+    this.metrics.validationSeconds.observe({ source }, (done - start) / 1000);
+    this.metrics.queueWaitSeconds.observe({ source }, (start - seen) / 1000);
+    this.metrics.delaySeconds.observe({ source }, (done - seen) / 1000);
     const label = chainLabel(toHex(chainId));
     this.metrics.blocks.inc({
       chain: label,

@@ -25,10 +25,12 @@ const HEADS = 64;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-function heapMiB(): number {
+/** Heap and ArrayBuffer memory in KiB after a full collection. */
+function memory(): { heap: number; buffers: number } {
   gc();
   gc();
-  return process.memoryUsage().heapUsed / 2 ** 20;
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed / 1024, buffers: m.arrayBuffers / 1024 };
 }
 
 test('peers churning with status requests about unknown chains leave no sync state behind', async () => {
@@ -46,10 +48,10 @@ test('peers churning with status requests about unknown chains leave no sync sta
     await waitFor(() => v.tracker.isTracked(top.genesis.chainId), 'tracking the top chain');
     const target = multiaddr(v.multiaddrs()[0]);
     let maxDuring = 0;
-    let before = 0;
+    let before = { heap: 0, buffers: 0 };
     // The first identities warm up code paths and caches; the heap is measured from there.
     for (let i = 0; i < WARMUP + IDENTITIES; i++) {
-      if (i === WARMUP) before = heapMiB();
+      if (i === WARMUP) before = memory();
       const node = await startNode('127.0.0.42', {}, peers);
       const rr = new ReqRespService({ libp2p: node.libp2p });
       await rr.start();
@@ -79,13 +81,20 @@ test('peers churning with status requests about unknown chains leave no sync sta
       `sync state forgotten (${JSON.stringify(v.syncSizes())})`,
       10_000,
     );
-    const after = heapMiB();
-    // Reported, not asserted: the heap of a process running libp2p moves by itself; the sizes above are exact.
+    const after = memory();
+    const perIdentity = (k: 'heap' | 'buffers'): number => (after[k] - before[k]) / IDENTITIES;
     console.log(
       `# churn: ${IDENTITIES} identities x ${REQUESTS} status requests x ${HEADS} chain ids: ` +
-        `heap ${before.toFixed(1)} -> ${after.toFixed(1)} MiB ` +
-        `(${(((after - before) * 1024) / IDENTITIES).toFixed(1)} KiB per identity), ` +
-        `sync sizes ${JSON.stringify(v.syncSizes())}`,
+        `heap ${(before.heap / 1024).toFixed(1)} -> ${(after.heap / 1024).toFixed(1)} MiB ` +
+        `(${perIdentity('heap').toFixed(1)} KiB per identity), ArrayBuffers ` +
+        `${perIdentity('buffers').toFixed(1)} KiB per identity, sync sizes ${JSON.stringify(v.syncSizes())}`,
+    );
+    // The heap of a process running libp2p moves by itself (timers of the last exchanges are still pending), so
+    // only a gross leak is asserted: each stored peer record once pinned a 64 KiB buffer (75 KiB per identity
+    // measured); the exact bounds are the sizes above.
+    assert.ok(
+      perIdentity('buffers') < 40,
+      `ArrayBuffers grew ${perIdentity('buffers').toFixed(1)} KiB per identity`,
     );
   } finally {
     await Promise.allSettled(peers.map((p) => p.stop()));

@@ -71,6 +71,28 @@ describe('network node', { timeout: 60_000 }, () => {
   });
 });
 
+describe('peer store', { timeout: 60_000 }, () => {
+  const nodes: NetworkNode[] = [];
+  after(async () => {
+    await stopAll(nodes);
+  });
+
+  it('keeps at most maxStoredPeers peers that come and go', async () => {
+    const hub = await startNode('127.0.0.35', { connections: { maxStoredPeers: 4 } }, nodes);
+    for (let i = 0; i < 12; i++) {
+      const visitor = await startNode('127.0.0.36', {});
+      await visitor.dial(addrOf(hub));
+      await waitUntil(() => hub.getConnectedPeers().length === 1, { timeoutMs: 10_000 });
+      await visitor.stop();
+      await waitUntil(() => hub.getConnectedPeers().length === 0, { timeoutMs: 10_000 });
+    }
+    await waitUntil(async () => (await hub.libp2p.peerStore.all()).length <= 4, {
+      timeoutMs: 10_000,
+      what: 'the peer store pruned to 4 peers',
+    });
+  });
+});
+
 describe('ban list', () => {
   it('does not keep expired bans of peers that never came back', () => {
     const bans = new BanList();
