@@ -5,6 +5,7 @@ import { benchNetwork } from './network.js';
 import { benchMemory } from './memory.js';
 import { benchOperator } from './operator.js';
 import { benchDevnet } from './devnet.js';
+import { benchWatch } from './watch.js';
 
 const GROUPS: Record<string, () => Promise<void>> = {
   core: benchCore,
@@ -13,6 +14,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   network: benchNetwork,
   operator: benchOperator,
   devnet: benchDevnet,
+  watch: benchWatch,
 };
 
 const only = process.argv[2];

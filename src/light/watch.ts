@@ -175,16 +175,11 @@ function climbAll(p: Path, bottom: Summary, from: number): Summary[] {
 /** Watches of one chain, indexed by contract start (one watch per contract). */
 export type WatchSet = ReadonlyMap<bigint, WatchedPath>;
 
-function live(watches: WatchSet): WatchedPath[] {
-  const out: WatchedPath[] = [];
-  for (const w of watches.values()) if (w.status === 'current') out.push(w);
-  return out;
-}
-
 function replaceLeaf(watches: WatchSet, p: Path, next: Leaf, own: (w: WatchedPath) => void): void {
   const old = p.leaf!;
   const after = climbAll(p, leafSummary(next), p.steps.length);
-  for (const w of live(watches)) {
+  for (const w of watches.values()) {
+    if (w.status !== 'current') continue;
     if (w.start === old.contract.start) own(w);
     else w.replaced(p, after);
   }
@@ -197,7 +192,8 @@ function removeLeaf(watches: WatchSet, p: Path, own: (w: WatchedPath) => void): 
     n === 0
       ? []
       : climbAll(p, { digest: p.siblings[n - 1], min: p.siblingMin[n - 1], max: p.siblingMax[n - 1] }, n - 1);
-  for (const w of live(watches)) {
+  for (const w of watches.values()) {
+    if (w.status !== 'current') continue;
     if (w.start === start) own(w);
     else w.removed(p, after);
   }
@@ -216,7 +212,7 @@ function insertLeaf(watches: WatchSet, p: Path, fresh: Leaf): void {
   for (let i = n - 1; i >= k; i--) x = up(p, i, x);
   const joined = bitAt(s, d) === 1 ? node(d, x, leafSummary(fresh)) : node(d, leafSummary(fresh), x);
   const after = climbAll(p, joined, k);
-  for (const w of live(watches)) w.inserted(p, k, d, fresh, after);
+  for (const w of watches.values()) if (w.status === 'current') w.inserted(p, k, d, fresh, after);
 }
 
 /**
