@@ -65,6 +65,11 @@ export interface NetworkRunResult {
   readonly maxHops: number;
   /** Mean time a validator spent judging and storing one gossiped block (0 in the baseline). */
   readonly validateMs: number;
+  /** Mean thread CPU of one judgement: what a hop costs on any machine (the headline figure). */
+  readonly judgeCpuMs: number;
+  /** Mean time a gossiped block waited behind earlier ones, and from first seen to the verdict. */
+  readonly queueWaitMs: number;
+  readonly delayMs: number;
   /** CPU seconds all validator processes used per second of the measured window. */
   readonly cpuCores: number;
   /** The same with nothing published, before the warm-up. */
@@ -208,13 +213,29 @@ async function getJson<T>(url: string): Promise<T | null> {
   }
 }
 
-/** Judging time (s) and count of gossiped blocks, summed over the validators' /metrics. */
-function judged(texts: string[]): { sum: number; count: number } {
+/** Per-hop sums over the validators' /metrics for gossiped blocks: judging wall time, thread CPU, queue wait, delay. */
+interface Judged {
+  readonly count: number;
+  readonly wall: number;
+  readonly cpu: number;
+  readonly wait: number;
+  readonly delay: number;
+}
+
+function judged(texts: string[]): Judged {
   const total = (name: string) => texts.reduce((s, t) => s + metric(t, name, 'source="gossip"'), 0);
   return {
-    sum: total('sortition_block_validation_seconds_sum'),
     count: total('sortition_block_validation_seconds_count'),
+    wall: total('sortition_block_validation_seconds_sum'),
+    cpu: total('sortition_block_judge_cpu_seconds_sum'),
+    wait: total('sortition_block_queue_wait_seconds_sum'),
+    delay: total('sortition_block_delay_seconds_sum'),
   };
+}
+
+/** Mean ms per gossiped block of one per-hop figure over the measured window (0 when nothing was judged). */
+function perBlockMs(j0: Judged, j1: Judged, k: Exclude<keyof Judged, 'count'>): number {
+  return j1.count > j0.count ? ((j1[k] - j0[k]) / (j1.count - j0.count)) * 1000 : 0;
 }
 
 async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
@@ -423,7 +444,10 @@ export async function runNetwork(cfg: NetworkRunConfig, root: string): Promise<N
       txPerSec,
       viaSync,
       maxHops: Math.max(...hopsFrom0(edges)),
-      validateMs: j1.count > j0.count ? ((j1.sum - j0.sum) / (j1.count - j0.count)) * 1000 : 0,
+      validateMs: perBlockMs(j0, j1, 'wall'),
+      judgeCpuMs: perBlockMs(j0, j1, 'cpu'),
+      queueWaitMs: perBlockMs(j0, j1, 'wait'),
+      delayMs: perBlockMs(j0, j1, 'delay'),
       cpuCores: (cpu1 - cpu0) / wall,
       idleCores,
     };
@@ -478,6 +502,9 @@ export function pooled(runs: readonly NetworkRunResult[]): NetworkRunResult {
     viaSync: runs.reduce((s, r) => s + r.viaSync, 0),
     maxHops: Math.max(...runs.map((r) => r.maxHops)),
     validateMs: mean((r) => r.validateMs),
+    judgeCpuMs: mean((r) => r.judgeCpuMs),
+    queueWaitMs: mean((r) => r.queueWaitMs),
+    delayMs: mean((r) => r.delayMs),
     cpuCores: mean((r) => r.cpuCores),
     idleCores: mean((r) => r.idleCores),
   };
@@ -537,7 +564,10 @@ export async function benchNetwork(
       'tx/s': r.txPerSec,
       'via sync': r.viaSync,
       'max hops': r.maxHops,
+      'judge CPU ms': r.judgeCpuMs,
       'judge ms/block': r.validateMs,
+      'wait ms': r.queueWaitMs,
+      'delay ms': r.delayMs,
       'CPU cores': r.cpuCores,
       'idle cores': r.idleCores,
     })),
@@ -559,6 +589,9 @@ export async function benchNetwork(
         'tx/block': txs(run.config),
         mode: run.config.mode,
         'p50 /baseline': run.p50 / baseline.p50,
+        // The headline: the judging thread's CPU per block, which holds on any machine; latency ratios beside it.
+        'judge CPU ms': run.judgeCpuMs,
+        'delay ms': run.delayMs,
         'p99 /baseline': run.p99 / baseline.p99,
         'p99 added ms': run.p99 - baseline.p99,
         // Validator CPU the checks added, per checked block (the wall time above also waits for the cores).

@@ -6,6 +6,7 @@ import { benchMemory } from './memory.js';
 import { benchOperator } from './operator.js';
 import { benchDevnet } from './devnet.js';
 import { benchWatch } from './watch.js';
+import { benchFuzz } from './fuzz.js';
 
 const GROUPS: Record<string, () => Promise<void>> = {
   core: benchCore,
@@ -15,6 +16,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   operator: benchOperator,
   devnet: benchDevnet,
   watch: benchWatch,
+  fuzz: benchFuzz,
 };
 
 const only = process.argv[2];

@@ -143,10 +143,12 @@ async function verdict(
 ): Promise<boolean> {
   for (const s of devnet.services.filter((x) => x.plan.role === 'client')) await devnet.kill(s.plan.name);
   const honest = devnet.nodes().filter((s) => s.plan.name !== faultTarget);
-  const agreed = await waitForAgreement(devnet, honest);
+  const agreed = await waitForAgreement(honest);
   log.info(
-    { agreed: agreed.ok, heads: agreed.heads },
-    agreed.ok ? 'honest nodes agree on every head' : 'honest nodes DISAGREE',
+    { agreed: agreed.ok, chains: agreed.chains, problems: agreed.problems },
+    agreed.ok
+      ? 'honest nodes hold the same block at a common height on every chain'
+      : 'honest nodes DISAGREE',
   );
   if (!faultTarget) return agreed.ok;
   const faultChain = await chainOf(devnet.service(faultTarget));

@@ -65,6 +65,10 @@ function subcommand(
         throw e;
       }
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      // A result that is not what was asked for says so in its `warning` field; scripts reading stdout see
+      // it there, people at a terminal here.
+      const warning = (result as { warning?: unknown } | null)?.warning;
+      if (typeof warning === 'string') process.stderr.write(`draw ${name}: warning: ${warning}\n`);
       if (note) process.stderr.write(note + '\n');
     });
 }

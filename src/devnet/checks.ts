@@ -1,23 +1,79 @@
 /** The devnet's verdicts, shared by `sortition-node devnet --duration` and the end-to-end tests. */
-import { agreement, type Agreement, type Devnet, type NodeStatus, type RunningService } from './runner.js';
+import type { Devnet, NodeStatus, RunningService } from './runner.js';
 
-/** Polls until every given node answers and all agree on every chain's head, or the deadline passes. */
+/** A node's API, as the checks reach it: a devnet service or a container's published port. */
+export interface NodeApi {
+  readonly name: string;
+  readonly apiUrl: string;
+}
+
+export interface CommonAgreement {
+  readonly ok: boolean;
+  /** chain id -> what was compared: the common height, each node's head, and the distinct blocks held there. */
+  readonly chains: Record<string, { common: number; heads: Record<string, number>; blocks: number }>;
+  /** Why not, in words (empty when ok). */
+  readonly problems: string[];
+}
+
+async function json<T>(url: string): Promise<T | null> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return r.ok ? ((await r.json()) as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Agreement that holds while chains move: on every chain any of the nodes follows, each node holds the same block
+ * at the highest height all of them have, and none is more than `maxLag` blocks behind the front. Comparing heads
+ * instead asks every node to show one head at one instant, which a chain sealing every second and a dozen
+ * processes on two loaded cores rarely allow: that measures timing, not divergence.
+ */
+export async function agreeAtCommonHeight(nodes: readonly NodeApi[], maxLag = 5): Promise<CommonAgreement> {
+  const statuses = await Promise.all(nodes.map((n) => json<NodeStatus>(`${n.apiUrl}/v1/status`)));
+  const problems = nodes.filter((_, i) => statuses[i] === null).map((n) => `${n.name} does not answer`);
+  const chains: CommonAgreement['chains'] = {};
+  if (problems.length) return { ok: false, chains, problems };
+  const ids = new Set(statuses.flatMap((s) => s!.chains.map((c) => c.chainId)));
+  for (const id of ids) {
+    const holders = nodes
+      .map((n, i) => ({ n, height: statuses[i]!.chains.find((c) => c.chainId === id)?.height }))
+      .filter((x): x is { n: NodeApi; height: number } => x.height !== undefined);
+    const heads = Object.fromEntries(holders.map((x) => [x.n.name, x.height]));
+    const common = Math.min(...holders.map((x) => x.height));
+    const front = Math.max(...holders.map((x) => x.height));
+    for (const x of holders)
+      if (front - x.height > maxLag)
+        problems.push(`${x.n.name} is ${front - x.height} blocks behind on ${id.slice(0, 16)}`);
+    let blocks = 0;
+    if (common > 0) {
+      const held = await Promise.all(
+        holders.map((x) => json<{ block: string }>(`${x.n.apiUrl}/v1/chains/${id}/blocks/${common}`)),
+      );
+      blocks = new Set(held.map((b) => b?.block ?? 'missing')).size;
+      if (held.some((b) => b === null))
+        problems.push(`a node does not serve block ${common} of ${id.slice(0, 16)}`);
+      else if (blocks !== 1)
+        problems.push(`${blocks} different blocks at height ${common} of ${id.slice(0, 16)}`);
+    }
+    chains[id] = { common, heads, blocks };
+  }
+  return { ok: problems.length === 0, chains, problems };
+}
+
+/** Polls until the nodes agree at a common height on every chain, or the deadline passes; returns the last look. */
 export async function waitForAgreement(
-  devnet: Devnet,
   nodes: RunningService[],
   timeoutMs = 60_000,
-): Promise<Agreement> {
+): Promise<CommonAgreement> {
   const deadline = Date.now() + timeoutMs;
-  let last: Agreement = { ok: false, heads: {} };
-  while (Date.now() < deadline) {
-    const st = (await Promise.all(nodes.map((s) => devnet.status(s)))).filter(
-      (x): x is NodeStatus => x !== null,
-    );
-    last = agreement(st);
-    if (st.length === nodes.length && last.ok) return last;
-    await new Promise((r) => setTimeout(r, 250));
+  const apis = nodes.map((s) => ({ name: s.plan.name, apiUrl: s.apiUrl }));
+  for (;;) {
+    const last = await agreeAtCommonHeight(apis);
+    if (last.ok || Date.now() > deadline) return last;
+    await new Promise((r) => setTimeout(r, 500));
   }
-  return last;
 }
 
 /** The chain a service operates, from its API. */

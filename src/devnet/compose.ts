@@ -33,7 +33,8 @@ export class ComposeError extends Error {
   readonly code = 'COMPOSE_INVALID';
 }
 
-interface RawService {
+export interface RawService {
+  image?: string;
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   depends_on?: string[] | Record<string, unknown>;
@@ -119,11 +120,19 @@ export function loadCompose(path: string): Record<string, RawService> {
   return doc.services;
 }
 
+/**
+ * Whether a service runs this project's image, and so can run as a local process. Others (Prometheus and Grafana
+ * in the monitoring profile) exist only in a container engine; the local runner leaves them out.
+ */
+export function isNodeImage(raw: RawService): boolean {
+  return raw.image === undefined || raw.image.startsWith('sortition-node:');
+}
+
 export function planServices(services: Record<string, RawService>, opts: PlanOptions): ServicePlan[] {
   const enabled = new Set(opts.profiles ?? []);
   const names = Object.keys(services).filter((n) => {
     const p = services[n].profiles ?? [];
-    return p.length === 0 || p.some((x) => enabled.has(x));
+    return (p.length === 0 || p.some((x) => enabled.has(x))) && isNodeImage(services[n]);
   });
   const addresses = new Map(names.map((n, i) => [n, addressFor(i)]));
   return names.map((name) => {

@@ -259,19 +259,3 @@ async function exitReport(s: RunningService): Promise<string> {
   const lines = (await readFile(s.logFile, 'utf8').catch(() => '')).trimEnd().split('\n').slice(-5);
   return `${s.plan.name} exited before it was healthy (${how}); last lines of ${s.logFile}:\n${lines.join('\n')}`;
 }
-
-export interface Agreement {
-  readonly ok: boolean;
-  /** chain id -> distinct (height:head) seen among the nodes that follow it. */
-  readonly heads: Record<string, string[]>;
-}
-
-/** Whether every given node that follows a chain reports the same head for it. */
-export function agreement(statuses: NodeStatus[]): Agreement {
-  const heads: Record<string, Set<string>> = {};
-  for (const st of statuses) {
-    for (const c of st.chains) (heads[c.chainId] ??= new Set()).add(`${c.height}:${c.headHash.slice(0, 16)}`);
-  }
-  const out = Object.fromEntries(Object.entries(heads).map(([k, v]) => [k, [...v]]));
-  return { ok: statuses.length > 0 && Object.values(out).every((v) => v.length === 1), heads: out };
-}

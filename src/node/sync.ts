@@ -3,6 +3,9 @@
  * missing blocks by range, oldest first, through the same ingestion path as gossip. Runs on start, whenever a
  * block from the future shows the node is behind, and on a timer as a fallback. A progress bar on a terminal,
  * progress logs otherwise.
+ *
+ * Peer identities cost nothing, so what peers tell us is kept only while it can matter: heads of tracked chains
+ * of connected peers (forgotten on disconnect, and swept each round), and a bounded list of addresses to dial.
  */
 import type { PeerId } from '@libp2p/interface';
 import cliProgress from 'cli-progress';
@@ -40,6 +43,21 @@ interface PeerHead {
   readonly at: number;
 }
 
+/** Addresses learned by peer exchange kept for dialing at most (a status response names up to 16). */
+const MAX_CANDIDATES = 64;
+
+/** How much the syncer holds about peers (tests and debugging). */
+export interface SyncerSizes {
+  /** Chains with a reported head. */
+  readonly chains: number;
+  /** (chain, peer) heads held. */
+  readonly heads: number;
+  /** Peers known by id. */
+  readonly peers: number;
+  /** Addresses waiting to be dialed. */
+  readonly candidates: number;
+}
+
 export class Syncer {
   /** chain hex -> peer id -> reported head */
   private readonly heads = new Map<string, Map<string, PeerHead>>();
@@ -70,18 +88,23 @@ export class Syncer {
     await this.running;
   }
 
-  /** What a peer told us about its heads (from its status request or our status request). */
+  /**
+   * What a peer told us about its heads (from its status request or our status request). Only heads of chains
+   * we track are kept: any other chain id is a peer's word about something we neither sync nor serve.
+   */
   observe(peer: PeerId, status: Status): boolean {
     let ahead = false;
     const now = Date.now();
-    this.peerById.set(peer.toString(), peer);
+    const tracked = new Set(this.d.tracked().map((id) => toHex(id)));
     for (const h of status.heads) {
       const k = toHex(h.chainId);
+      if (!tracked.has(k)) continue;
       let m = this.heads.get(k);
       if (!m) this.heads.set(k, (m = new Map()));
       const height = Number(h.height);
       m.set(peer.toString(), { height, at: now });
-      if (this.d.tracked().some((id) => toHex(id) === k) && height > this.d.height(h.chainId)) ahead = true;
+      this.peerById.set(peer.toString(), peer);
+      if (height > this.d.height(h.chainId)) ahead = true;
     }
     return ahead;
   }
@@ -100,12 +123,29 @@ export class Syncer {
     return best;
   }
 
+  /** A peer disconnected: what it reported no longer helps (a reconnect is asked again). */
+  forget(peer: PeerId | string): void {
+    const id = peer.toString();
+    this.peerById.delete(id);
+    for (const [k, m] of this.heads) {
+      m.delete(id);
+      if (m.size === 0) this.heads.delete(k);
+    }
+  }
+
+  sizes(): SyncerSizes {
+    let heads = 0;
+    for (const m of this.heads.values()) heads += m.size;
+    return { chains: this.heads.size, heads, peers: this.peerById.size, candidates: this.candidates.size };
+  }
+
   /**
    * A peer relayed a (signed) block from beyond our head: it has at least that height, so backfill from it now
    * rather than after the next status poll.
    */
   noteHead(peer: PeerId, chainId: Uint8Array, height: number): void {
     const k = toHex(chainId);
+    if (!this.d.tracked().some((id) => toHex(id) === k)) return;
     let m = this.heads.get(k);
     if (!m) this.heads.set(k, (m = new Map()));
     const prev = m.get(peer.toString());
@@ -141,7 +181,7 @@ export class Syncer {
       this.d.peers().map(async (p) => {
         const s = await this.d.reqresp.status(p, ours, { timeoutMs: 5000 });
         this.observe(p, s);
-        for (const a of s.peers ?? []) this.candidates.add(a);
+        for (const a of s.peers ?? []) if (this.candidates.size < MAX_CANDIDATES) this.candidates.add(a);
       }),
     );
     await this.exchangePeers();
@@ -151,12 +191,13 @@ export class Syncer {
   private async exchangePeers(): Promise<void> {
     const connected = new Set(this.d.peers().map((p) => p.toString()));
     const missing = this.d.targetPeers - connected.size;
-    if (missing <= 0) return;
     const fresh = [...this.candidates].filter((a) => {
       const id = a.split('/p2p/')[1];
       return id !== undefined && !connected.has(id) && !this.selfIds.has(id);
     });
+    // Addresses are asked afresh each poll: kept, they would only go stale.
     this.candidates.clear();
+    if (missing <= 0) return;
     await Promise.all(
       fresh.slice(0, Math.min(missing, 4)).map((a) =>
         this.d.dial(a).catch((e: unknown) => {
@@ -195,7 +236,17 @@ export class Syncer {
     }
   }
 
+  /** Drops heads of peers no longer connected and of chains no longer tracked (a disconnect can race observe). */
+  private sweep(): void {
+    const connected = new Set(this.d.peers().map((p) => p.toString()));
+    const tracked = new Set(this.d.tracked().map((id) => toHex(id)));
+    for (const id of this.peerById.keys()) if (!connected.has(id)) this.forget(id);
+    for (const k of this.heads.keys()) if (!tracked.has(k)) this.heads.delete(k);
+    for (const k of this.evidenceAskedAt.keys()) if (!tracked.has(k)) this.evidenceAskedAt.delete(k);
+  }
+
   private async round(): Promise<void> {
+    this.sweep();
     await this.pollStatus();
     await this.syncEvidence();
     const connected = new Set(this.d.peers().map((p) => p.toString()));

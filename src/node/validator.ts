@@ -24,9 +24,9 @@ import type { Status } from '../p2p/reqresp/messages.js';
 import { blocksTopic, EVIDENCE_TOPIC } from '../p2p/topics.js';
 import type { Logger } from '../runtime/logger.js';
 import { Alerter } from './alerts.js';
-import { chainLabel, createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { chainLabel, createNodeMetrics, threadCpuSeconds, type NodeMetrics } from './metrics.js';
 import { NodeStore, type ChainMeta } from './store.js';
-import { Syncer } from './sync.js';
+import { Syncer, type SyncerSizes } from './sync.js';
 import { Tracker, type Verdict } from './tracker.js';
 import { WatchService } from './watches.js';
 
@@ -103,6 +103,7 @@ export class ValidatorNode {
    */
   private writes: Promise<unknown> = Promise.resolve();
   private readonly evidenceListeners: ((ev: VerifiedEvidence) => void)[] = [];
+  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => this.syncer.forget(evt.detail);
 
   constructor(private readonly opts: ValidatorOptions) {
     this.metrics = createNodeMetrics(opts.registry);
@@ -164,6 +165,11 @@ export class ValidatorNode {
     return this.network.getConnectedPeers();
   }
 
+  /** How much the node holds about peers for sync: bounded by tracked chains times connected peers. */
+  syncSizes(): SyncerSizes {
+    return this.syncer.sizes();
+  }
+
   meshPeers(chainId: Uint8Array): number {
     return this.gossip.getMeshPeers(blocksTopic(chainId)).length;
   }
@@ -192,6 +198,7 @@ export class ValidatorNode {
       privateKey,
       maxMessageSize: this.opts.maxMessageSize,
       logger: log.child({ component: 'p2p' }),
+      registry: this.opts.registry,
       ...this.opts.network,
     });
     this.gossip = new GossipService({
@@ -239,6 +246,7 @@ export class ValidatorNode {
       dial: (addr) => this.dial(addr),
     });
     await this.network.start();
+    this.network.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect);
     this.syncer.selfIds.add(this.network.peerId.toString());
     await this.gossip.start();
     await this.reqresp.start();
@@ -257,6 +265,7 @@ export class ValidatorNode {
     this.started = false;
     if (this.resolveTimer) clearInterval(this.resolveTimer);
     await this.syncer.stop();
+    this.network.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect);
     await this.queue.catch(() => undefined);
     await this.writes;
     await this.watches
@@ -422,7 +431,8 @@ export class ValidatorNode {
 
   /** Judges one block and applies what follows: persistence, evidence, discovered chains, sync. */
   ingest(chainId: Uint8Array, bytes: Uint8Array, source: BlockSource, from?: PeerId): Promise<Verdict> {
-    return this.serialized(() => this.ingestNow(chainId, bytes, source, from));
+    const seen = performance.now();
+    return this.serialized(() => this.ingestNow(chainId, bytes, source, from, seen));
   }
 
   /** Runs `f` in the block ingestion order, so no block is applied while it runs. */
@@ -436,15 +446,21 @@ export class ValidatorNode {
     chainId: Uint8Array,
     bytes: Uint8Array,
     source: BlockSource,
-    from?: PeerId,
+    from: PeerId | undefined,
+    seen: number,
   ): Promise<Verdict> {
-    const end = this.metrics.validationSeconds.startTimer({ source });
+    const start = performance.now();
+    const cpu0 = threadCpuSeconds();
     const { baseline } = this.opts;
     const out =
       baseline && source === 'gossip'
         ? this.tracker.trustBlock(chainId, bytes, { signatures: baseline === 'signatures-only' })
         : this.tracker.onBlock(chainId, bytes);
-    end();
+    const done = performance.now();
+    this.metrics.judgeCpuSeconds.observe({ source }, threadCpuSeconds() - cpu0);
+    this.metrics.validationSeconds.observe({ source }, (done - start) / 1000);
+    this.metrics.queueWaitSeconds.observe({ source }, (start - seen) / 1000);
+    this.metrics.delaySeconds.observe({ source }, (done - seen) / 1000);
     const label = chainLabel(toHex(chainId));
     this.metrics.blocks.inc({
       chain: label,

@@ -5,7 +5,9 @@
 // outcome is mapped to gossipsub's TopicValidatorResult in one place (outcomeOf), reported with
 // reportMessageValidationResult (asyncValidation: gossipsub only relays after an Accept, and a Reject costs
 // the sender score), counted in gossip_messages_total{topic_kind,result,code}, and accepted messages are
-// handed to the message handler.
+// handed to the message handler. A validator that throws anything else has a bug, which says nothing about the
+// message: it is ignored (as Lodestar and gossipsub do), never rejected, so it cannot cost an honest relayer its
+// score; it is logged at error with its stack and counted in gossip_validation_errors_total{topic_kind}.
 import { TopicValidatorResult, type GossipsubMessage } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { Registry } from 'prom-client';
@@ -31,7 +33,7 @@ export interface GossipMessage {
   msgId: string;
 }
 
-/** Resolves to accept; throws GossipValidationError to reject or ignore. Any other throw rejects ('internal'). */
+/** Resolves to accept; throws GossipValidationError to reject or ignore. Any other throw ignores ('internal'). */
 export type GossipValidator = (msg: GossipMessage) => Promise<void>;
 
 /** Receives accepted messages (after they were reported for relaying). Errors are logged, not propagated. */
@@ -53,7 +55,7 @@ export function outcomeOf(err: unknown): GossipOutcome {
       ? { result: 'ignore', code: err.code, acceptance: TopicValidatorResult.Ignore }
       : { result: 'reject', code: err.code, acceptance: TopicValidatorResult.Reject };
   }
-  return { result: 'reject', code: 'internal', acceptance: TopicValidatorResult.Reject };
+  return { result: 'ignore', code: 'internal', acceptance: TopicValidatorResult.Ignore };
 }
 
 export interface GossipServiceOptions {
@@ -274,8 +276,9 @@ export class GossipService {
         outcome = { result: 'ignore', code: 'timeout', acceptance: TopicValidatorResult.Ignore };
       } else {
         outcome = outcomeOf(err);
-        if (outcome.code === 'internal') {
-          this.#log.error({ err: String(err), topic: msg.topic, from: source }, 'gossip validator threw');
+        if (!(err instanceof GossipValidationError)) {
+          this.metrics.validationErrors.inc({ topic_kind: topic.kind });
+          this.#log.error({ err, topic: msg.topic, from: source }, 'gossip validator threw');
         }
       }
     } finally {

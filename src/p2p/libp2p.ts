@@ -7,7 +7,6 @@
 // - a ban list, enforced by the connection gater (no dial to, no connection from a banned peer);
 // - a score watcher: peers whose gossipsub score falls below the disconnect threshold (by default the graylist
 //   threshold) are hung up on and banned for a while. Gossipsub on its own only prunes and graylists.
-import { createHash } from 'node:crypto';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, StrictNoSign, type GossipSub, type TopicValidatorResult } from '@libp2p/gossipsub';
@@ -19,7 +18,11 @@ import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { MemoryDatastore } from 'datastore-core';
 import { createLibp2p } from 'libp2p';
+import type { Registry } from 'prom-client';
+import { gossipsubMetricsRegister } from './gossipsub-metrics.js';
+import { createFastMessageId, gossipMessageId } from './message-id.js';
 import { DEFAULT_SCORE_THRESHOLDS, defaultPeerScoreParams, defaultTopicScoreParams } from './scoring.js';
 import { stringifyTopic, type GossipTopic } from './topics.js';
 
@@ -96,6 +99,11 @@ export interface ConnectionOptions {
   maxIncomingPendingConnections?: number;
   /** Timeout of one dial attempt (default 10 s). */
   dialTimeoutMs?: number;
+  /**
+   * Peers the peer store keeps (default 1024): beyond it, peers neither connected nor bootstrap are deleted,
+   * oldest first. libp2p only expires entries it happens to read, and identities cost nothing to make.
+   */
+  maxStoredPeers?: number;
 }
 
 export interface RedialOptions {
@@ -124,14 +132,27 @@ export interface NetworkNodeOptions {
   logger?: P2pLogger;
   /** Called after a peer was banned and disconnected. */
   onPeerBanned?: (peer: PeerId, reason: string) => void;
+  /** Where gossipsub's own metrics go (delivery, mesh, IDONTWANT, churn); none without it. */
+  registry?: Registry;
 }
 
-/** Gossip message id: SHA-256 over u32be(len(topic)) || topic || data (StrictNoSign: no from/seqno). */
-export function gossipMessageId(topic: string, data: Uint8Array): Uint8Array {
-  const t = Buffer.from(topic, 'utf8');
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(t.length);
-  return new Uint8Array(createHash('sha256').update(len).update(t).update(data).digest());
+export { gossipMessageId } from './message-id.js';
+
+function toHexPrefix(id: Uint8Array): string {
+  return Buffer.from(id.subarray(0, 8)).toString('hex');
+}
+
+/**
+ * libp2p's in-memory datastore (the peer store lives in it), keeping each value in a buffer of its own. Peer
+ * records arrive as views into 64 KiB encoder slabs: stored as they came, each pinned its slab, about 64 KiB
+ * for every peer ever seen (measured with test/node/churn.test.ts), where the record itself is some 400 bytes.
+ */
+class CompactMemoryDatastore extends MemoryDatastore {
+  override put(
+    ...[key, val, options]: Parameters<MemoryDatastore['put']>
+  ): ReturnType<MemoryDatastore['put']> {
+    return super.put(key, val.byteLength === val.buffer.byteLength ? val : val.slice(), options);
+  }
 }
 
 /** Time-limited bans by peer id, consulted by the connection gater. */
@@ -140,7 +161,13 @@ export class BanList {
 
   ban(peer: PeerId | string, durationMs: number, now = Date.now()): void {
     const id = peer.toString();
+    // Identities are free, so bans of peers that never come back would pile up: expired ones go here.
+    for (const [k, until] of this.#until) if (until <= now) this.#until.delete(k);
     this.#until.set(id, Math.max(this.#until.get(id) ?? 0, now + durationMs));
+  }
+
+  get size(): number {
+    return this.#until.size;
   }
 
   unban(peer: PeerId | string): void {
@@ -218,6 +245,11 @@ class BootstrapDialer {
   readonly #onDisconnect = (): void => {
     if (this.#libp2p.getConnections().length === 0) this.kick();
   };
+
+  /** Peer ids named in the bootstrap addresses. */
+  peerIds(): string[] {
+    return this.#targets.flatMap((t) => (t.peerId === undefined ? [] : [t.peerId]));
+  }
 
   start(): void {
     if (this.#targets.length === 0 || this.#controller !== undefined) return;
@@ -302,12 +334,15 @@ interface ResolvedScoring {
 
 interface NetworkNodeInit {
   libp2p: NetworkLibp2p;
+  maxStoredPeers: number;
   bans: BanList;
   bootstrap: BootstrapDialer;
   scoring: ResolvedScoring;
   maxMessageSize: number;
   log: P2pLogger;
   topicFilter: { fn: ((topic: string) => boolean) | undefined };
+  /** gossipsub's metric label per topic, filled as topics are scored (a chain id is too long for a label). */
+  topicLabels: Map<string, string>;
   onPeerBanned?: (peer: PeerId, reason: string) => void;
 }
 
@@ -321,10 +356,15 @@ export class NetworkNode {
   readonly log: P2pLogger;
   readonly #bootstrap: BootstrapDialer;
   readonly #scoring: ResolvedScoring;
+  readonly #topicLabels: Map<string, string>;
   readonly #onPeerBanned: ((peer: PeerId, reason: string) => void) | undefined;
   readonly #topicFilter: { fn: ((topic: string) => boolean) | undefined };
   #scoreTimer: ReturnType<typeof setInterval> | undefined;
   #started = false;
+  readonly #maxStoredPeers: number;
+  #disconnects = 0;
+  #pruning = false;
+  #pruneAgain = false;
 
   /** Builds (does not start) a network node; same as createNetworkNode(). */
   static async create(opts: NetworkNodeOptions): Promise<NetworkNode> {
@@ -344,10 +384,52 @@ export class NetworkNode {
     this.bans = init.bans;
     this.#bootstrap = init.bootstrap;
     this.#scoring = init.scoring;
+    this.#topicLabels = init.topicLabels;
     this.maxMessageSize = init.maxMessageSize;
     this.log = init.log;
     this.#topicFilter = init.topicFilter;
     this.#onPeerBanned = init.onPeerBanned;
+    this.#maxStoredPeers = init.maxStoredPeers;
+  }
+
+  // The peer store is read in full only every quarter of its bound in disconnects, so pruning stays cheap.
+  readonly #onDisconnect = (): void => {
+    if (++this.#disconnects < Math.max(1, Math.floor(this.#maxStoredPeers / 4))) return;
+    this.#disconnects = 0;
+    void this.prunePeerStore();
+  };
+
+  /** Deletes stored peers beyond maxStoredPeers that are neither connected nor bootstrap; returns how many. */
+  async prunePeerStore(): Promise<number> {
+    if (this.#pruning) {
+      this.#pruneAgain = true;
+      return 0;
+    }
+    this.#pruning = true;
+    let deleted = 0;
+    try {
+      const peers = await this.libp2p.peerStore.all();
+      let excess = peers.length - this.#maxStoredPeers;
+      if (excess <= 0) return 0;
+      const keep = new Set([...this.libp2p.getPeers().map(String), ...this.#bootstrap.peerIds()]);
+      for (const p of peers) {
+        if (excess <= 0) break;
+        if (keep.has(p.id.toString()) || p.id.equals(this.peerId)) continue;
+        await this.libp2p.peerStore.delete(p.id);
+        excess--;
+        deleted++;
+      }
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'peer store pruning failed');
+    } finally {
+      this.#pruning = false;
+    }
+    // Disconnects while this ran may have left the store over its bound again.
+    if (this.#pruneAgain) {
+      this.#pruneAgain = false;
+      deleted += await this.prunePeerStore();
+    }
+    return deleted;
   }
 
   get isStarted(): boolean {
@@ -358,6 +440,7 @@ export class NetworkNode {
     if (this.#started) return;
     await this.libp2p.start();
     this.#started = true;
+    this.libp2p.addEventListener('peer:disconnect', this.#onDisconnect);
     this.#bootstrap.start();
     this.#scoreTimer = setInterval(() => this.#checkScores(), this.#scoring.checkIntervalMs);
     this.#scoreTimer.unref?.();
@@ -372,6 +455,7 @@ export class NetworkNode {
     this.#started = false;
     if (this.#scoreTimer !== undefined) clearInterval(this.#scoreTimer);
     this.#scoreTimer = undefined;
+    this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect);
     await this.#bootstrap.stop();
     await this.libp2p.stop();
     this.log.info({ peerId: this.peerId.toString() }, 'network node stopped');
@@ -416,6 +500,10 @@ export class NetworkNode {
   /** Starts scoring a topic (P1-P4) with the configured topic score parameters. */
   enableTopicScoring(topic: GossipTopic): void {
     const name = stringifyTopic(topic);
+    this.#topicLabels.set(
+      name,
+      topic.kind === 'blocks' ? `blocks/${toHexPrefix(topic.chainId)}` : topic.kind,
+    );
     this.gossipsub.score.params.topics[name] = createTopicScoreParams(this.#scoring.topicParams(topic));
   }
 
@@ -473,9 +561,12 @@ async function buildNetworkNode(
   const g = opts.gossip ?? {};
   const conns = opts.connections ?? {};
   const dialTimeoutMs = conns.dialTimeoutMs ?? 10_000;
+  const topicLabels = new Map<string, string>();
+  const fastMsgIdFn = await createFastMessageId();
 
   const libp2p = await createLibp2p<NetworkServices>({
     start: false,
+    datastore: new CompactMemoryDatastore(),
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen, announce: opts.announce },
     transports: [tcp()],
@@ -497,6 +588,9 @@ async function buildNetworkNode(
       pubsub: gossipsub({
         globalSignaturePolicy: StrictNoSign,
         msgIdFn: (msg: Message) => gossipMessageId(msg.topic, msg.data),
+        fastMsgIdFn,
+        metricsRegister: opts.registry ? gossipsubMetricsRegister(opts.registry) : null,
+        metricsTopicStrToLabel: topicLabels,
         asyncValidation: true,
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
@@ -538,14 +632,18 @@ async function buildNetworkNode(
     bans,
     log,
   );
+  const maxStoredPeers = conns.maxStoredPeers ?? 1024;
+  if (!Number.isSafeInteger(maxStoredPeers) || maxStoredPeers < 1) throw new RangeError('bad maxStoredPeers');
   return construct({
     libp2p,
+    maxStoredPeers,
     bans,
     bootstrap,
     scoring,
     maxMessageSize,
     log,
     topicFilter,
+    topicLabels,
     onPeerBanned: opts.onPeerBanned,
   });
 }

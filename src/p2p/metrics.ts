@@ -11,6 +11,8 @@ export interface GossipMetrics {
   meshPeers: Gauge<'topic'>;
   /** gossip_validation_seconds{topic_kind}: time spent in validators. */
   validationSeconds: Histogram<'topic_kind'>;
+  /** gossip_validation_errors_total{topic_kind}: validators that threw something unexpected (our bugs). */
+  validationErrors: Counter<'topic_kind'>;
 }
 
 export function createGossipMetrics(registry: Registry): GossipMetrics {
@@ -33,6 +35,12 @@ export function createGossipMetrics(registry: Registry): GossipMetrics {
       help: 'Time spent validating a gossip message',
       labelNames: ['topic_kind'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    validationErrors: new Counter({
+      name: 'gossip_validation_errors_total',
+      help: 'Gossip validators that failed with an unexpected error (a bug here; the message was ignored)',
+      labelNames: ['topic_kind'],
       registers: [registry],
     }),
   };

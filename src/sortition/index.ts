@@ -8,6 +8,7 @@ export {
   committee,
   generator,
   extractCredits,
+  CommitteeExtractor,
   sortProvisioners,
   DUSK_UNIT,
   type Provisioner,

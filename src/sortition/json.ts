@@ -12,6 +12,7 @@ import { SortitionPool } from './keep-pool.js';
 export type DrawInputErrorCode =
   | 'INPUT_NOT_OBJECT'
   | 'INPUT_MISSING_FIELD'
+  | 'INPUT_UNKNOWN_FIELD'
   | 'INPUT_BAD_HEX'
   | 'INPUT_BAD_NUMBER'
   | 'INPUT_BAD_TYPE'
@@ -43,6 +44,22 @@ function asObject(value: unknown, field: string): Json {
     throw new DrawInputError('INPUT_NOT_OBJECT', field, 'expected a JSON object');
   }
   return value as Json;
+}
+
+/**
+ * Rejects keys the input format does not have: a misspelt optional field ("units" for "unit") would otherwise be
+ * ignored silently and its default used. `prefix` is the object's JSON path ('' at the top level).
+ */
+function onlyKeys(obj: Json, known: readonly string[], prefix: string): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const field = prefix === '' ? key : `${prefix}.${key}`;
+    throw new DrawInputError(
+      'INPUT_UNKNOWN_FIELD',
+      field,
+      `is not a field of this input; the fields are ${known.map((k) => JSON.stringify(k)).join(', ')}`,
+    );
+  }
 }
 
 function required(obj: Json, key: string, field: string): unknown {
@@ -114,6 +131,8 @@ function arrayField(value: unknown, field: string): unknown[] {
 export interface CommitteeJsonOutput {
   members: { pubkey: string; credits: number }[];
   sequence: string[];
+  /** Present when fewer credits were assigned than asked (the stake ran out). */
+  warning?: string;
 }
 
 /**
@@ -123,6 +142,7 @@ export interface CommitteeJsonOutput {
  */
 export function runCommitteeJson(input: unknown): CommitteeJsonOutput {
   const obj = asObject(input, '$');
+  onlyKeys(obj, ['seed', 'round', 'step', 'credits', 'unit', 'provisioners'], '');
   const seed = hexField(required(obj, 'seed', 'seed'), 'seed');
   const round = bigintField(required(obj, 'round', 'round'), 'round', U64_MAX);
   const step = Number(bigintField(required(obj, 'step', 'step'), 'step', 255n));
@@ -144,6 +164,7 @@ export function runCommitteeJson(input: unknown): CommitteeJsonOutput {
   const provisioners: Provisioner[] = list.map((item, i) => {
     const f = `provisioners[${i}]`;
     const p = asObject(item, f);
+    onlyKeys(p, ['pubkey', 'stake'], f);
     const pubkey = hexField(required(p, 'pubkey', `${f}.pubkey`), `${f}.pubkey`);
     const stake = bigintField(required(p, 'stake', `${f}.stake`), `${f}.stake`, U64_MAX);
     const key = bytesToHex(pubkey);
@@ -173,10 +194,17 @@ export function runCommitteeJson(input: unknown): CommitteeJsonOutput {
     );
   }
   const result = committee(seed, round, step, credits, provisioners, unit);
-  return {
+  const out: CommitteeJsonOutput = {
     members: result.members.map((m) => ({ pubkey: bytesToHex(m.pubkey), credits: m.credits })),
     sequence: result.sequence.map((k) => bytesToHex(k)),
   };
+  // Each credit takes up to `unit` from the stake drawn; once all stake is taken, extraction stops early.
+  if (result.sequence.length < credits) {
+    out.warning =
+      `assigned ${result.sequence.length} of ${credits} credits: the total stake of ${total} ran out ` +
+      `at ${unit} a credit; ask for fewer credits or a smaller unit`;
+  }
+  return out;
 }
 
 export interface GroupJsonOutput {
@@ -195,6 +223,7 @@ function idAddress(id: number): string {
  */
 export function runGroupJson(input: unknown): GroupJsonOutput {
   const obj = asObject(input, '$');
+  onlyKeys(obj, ['seed', 'size', 'unique', 'poolAddress', 'operators'], '');
   const seed = hexField(required(obj, 'seed', 'seed'), 'seed', 32);
   const size = intField(required(obj, 'size', 'size'), 'size', POOL_CAPACITY);
   const uniqueValue = obj.unique ?? false;
@@ -222,6 +251,7 @@ export function runGroupJson(input: unknown): GroupJsonOutput {
   list.forEach((item, i) => {
     const f = `operators[${i}]`;
     const o = asObject(item, f);
+    onlyKeys(o, ['id', 'weight'], f);
     const id = intField(required(o, 'id', `${f}.id`), `${f}.id`, SLOT_MAX);
     const weight = intField(required(o, 'weight', `${f}.weight`), `${f}.weight`, SLOT_MAX);
     if (weight === 0) {

@@ -407,6 +407,18 @@ function objectAt(v: unknown, field: string): Json {
   return v as Json;
 }
 
+/** A key the format does not have is refused rather than ignored (a misspelt "round" would default to 0). */
+function onlyKeysAt(obj: Json, known: readonly string[], prefix: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) {
+      malformed(
+        prefix === '$' ? key : `${prefix}.${key}`,
+        `is not a field of this input; the fields are ${known.map((k) => JSON.stringify(k)).join(', ')}`,
+      );
+    }
+  }
+}
+
 function hexAt(obj: Json, key: string, field: string): Uint8Array {
   const v = obj[key];
   if (v === undefined || v === null) malformed(field, 'is missing');
@@ -431,6 +443,7 @@ function decodeAt<T>(field: string, f: () => T): T {
 /** Parses `{beacon, round?, levels: [{genesis, header, path}]}` (all hex) as written by `winnerProofToJson`. */
 export function winnerProofFromJson(value: unknown): { beacon: Uint8Array; proof: WinnerProof } {
   const obj = objectAt(value, '$');
+  onlyKeysAt(obj, ['beacon', 'round', 'levels'], '$');
   const beacon = hexAt(obj, 'beacon', 'beacon');
   if (beacon.length !== HASH_BYTES) malformed('beacon', `must be ${HASH_BYTES} bytes, got ${beacon.length}`);
   const roundValue = obj.round ?? 0;
@@ -446,6 +459,7 @@ export function winnerProofFromJson(value: unknown): { beacon: Uint8Array; proof
   const levels = list.map((item: unknown, i: number): WinnerLevel => {
     const f = `levels[${i}]`;
     const l = objectAt(item, f);
+    onlyKeysAt(l, ['genesis', 'header', 'path'], f);
     const g = hexAt(l, 'genesis', `${f}.genesis`);
     const h = hexAt(l, 'header', `${f}.header`);
     const p = hexAt(l, 'path', `${f}.path`);

@@ -16,6 +16,9 @@ function run(latencies: number[], cpuCores: number): NetworkRunResult {
     viaSync: 1,
     maxHops: 1,
     validateMs: 1,
+    judgeCpuMs: 1,
+    queueWaitMs: 0,
+    delayMs: 1,
     cpuCores,
     idleCores: 0,
   };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { GossipValidationError } from '../../src/p2p/errors.js';
 import { GossipService, waitUntil, type GossipMessage } from '../../src/p2p/gossip.js';
-import type { NetworkNode } from '../../src/p2p/libp2p.js';
+import { silentLogger, type NetworkNode, type P2pLogger } from '../../src/p2p/libp2p.js';
 import { metricValue } from '../../src/p2p/metrics.js';
 import { blocksTopic, EVIDENCE_TOPIC, stringifyTopic } from '../../src/p2p/topics.js';
 import { addrOf, chainId, startNode, stopAll } from './helpers.js';
@@ -30,11 +30,17 @@ async function startPeer(
   bootstrap: string[],
   nodes: NetworkNode[],
   services: GossipService[],
+  logger?: P2pLogger,
 ): Promise<Peer> {
   const node = await startNode(host, { bootstrap }, nodes);
   const registry = new Registry();
   const received: Uint8Array[] = [];
-  const gossip = new GossipService({ node, registry, onMessage: (m) => void received.push(m.data) });
+  const gossip = new GossipService({
+    node,
+    registry,
+    logger,
+    onMessage: (m) => void received.push(m.data),
+  });
   services.push(gossip);
   gossip.registerValidator('blocks', validator);
   await gossip.start();
@@ -115,14 +121,32 @@ describe('gossip over three nodes in a line (A - B - C)', { timeout: 60_000 }, (
   });
 });
 
+/** Resolves after the node's gossipsub has run `n` more heartbeats. */
+function heartbeats(node: NetworkNode, n: number): Promise<void> {
+  return new Promise((resolve) => {
+    let left = n;
+    const on = (): void => {
+      if (--left > 0) return;
+      node.gossipsub.removeEventListener('gossipsub:heartbeat', on);
+      resolve();
+    };
+    node.gossipsub.addEventListener('gossipsub:heartbeat', on);
+  });
+}
+
 describe('gossip validation outcomes', { timeout: 60_000 }, () => {
   const nodes: NetworkNode[] = [];
   const services: GossipService[] = [];
   const blocks = blocksTopic(chainId(8));
   let sender: Peer, receiver: Peer;
+  const errors: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
+  const capture: P2pLogger = {
+    ...silentLogger,
+    error: (obj, msg) => void errors.push({ obj: obj as Record<string, unknown>, msg }),
+  };
 
   before(async () => {
-    receiver = await startPeer('127.0.0.15', [], nodes, services);
+    receiver = await startPeer('127.0.0.15', [], nodes, services, capture);
     sender = await startPeer('127.0.0.14', [addrOf(receiver.node)], nodes, services);
   });
 
@@ -131,24 +155,36 @@ describe('gossip validation outcomes', { timeout: 60_000 }, () => {
     await stopAll(nodes);
   });
 
-  it('a validator that throws anything else rejects with code internal', async () => {
+  it('a validator that throws anything else ignores (code internal): our bug costs the relaying peer nothing', async () => {
     receiver.gossip.registerValidator('evidence', async () => {
       throw new Error('bug');
     });
     receiver.gossip.subscribe(EVIDENCE_TOPIC);
     sender.gossip.subscribe(EVIDENCE_TOPIC);
     await sender.gossip.waitForMesh(EVIDENCE_TOPIC, 1, { timeoutMs: 20_000 });
-    await sender.gossip.publish(EVIDENCE_TOPIC, new Uint8Array([1, 2, 3]));
+    for (let i = 0; i < 3; i++) await sender.gossip.publish(EVIDENCE_TOPIC, new Uint8Array([1, 2, i]));
     await waitUntil(
       async () =>
         (await metricValue(receiver.gossip.metrics.messages, {
           topic_kind: 'evidence',
-          result: 'reject',
+          result: 'ignore',
           code: 'internal',
-        })) === 1,
+        })) === 3,
       { timeoutMs: 10_000 },
     );
+    assert.equal(await metricValue(receiver.gossip.metrics.messages, { result: 'reject' }), 0);
+    assert.equal(await metricValue(receiver.gossip.metrics.validationErrors, { topic_kind: 'evidence' }), 3);
     assert.equal(receiver.received.length, 0);
+    // Logged at error with the stack, so the bug can be found.
+    const logged = errors.filter((e) => e.msg === 'gossip validator threw');
+    assert.equal(logged.length, 3);
+    assert.match(String((logged[0].obj.err as Error).stack), /Error: bug/);
+    // Scores are recomputed each heartbeat: after two, a penalty would show.
+    await heartbeats(receiver.node, 2);
+    assert.ok(
+      receiver.node.getScore(sender.node.peerId) >= 0,
+      `score ${receiver.node.getScore(sender.node.peerId)}`,
+    );
   });
 
   it('an ignored message is counted and not delivered', async () => {
@@ -190,6 +226,7 @@ describe('gossip validation outcomes', { timeout: 60_000 }, () => {
   });
 
   it('a peer that sent a rejected message is pruned from the mesh', async () => {
+    await sender.gossip.publish(blocks, new Uint8Array([INVALID, 1]));
     await waitUntil(() => receiver.gossip.getMeshPeers(blocks).length === 0, { timeoutMs: 5_000 });
     assert.ok(receiver.node.getScore(sender.node.peerId) < 0);
   });

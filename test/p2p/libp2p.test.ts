@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { pino } from 'pino';
 import { waitUntil } from '../../src/p2p/gossip.js';
-import { createNetworkNode, gossipMessageId, type NetworkNode } from '../../src/p2p/libp2p.js';
+import { BanList, createNetworkNode, gossipMessageId, type NetworkNode } from '../../src/p2p/libp2p.js';
 import { addrOf, startNode, stopAll } from './helpers.js';
 
 describe('network node', { timeout: 60_000 }, () => {
@@ -68,5 +68,39 @@ describe('network node', { timeout: 60_000 }, () => {
       gossipMessageId('/t', new Uint8Array([0x41])),
       gossipMessageId('/tA', new Uint8Array()),
     );
+  });
+});
+
+describe('peer store', { timeout: 60_000 }, () => {
+  const nodes: NetworkNode[] = [];
+  after(async () => {
+    await stopAll(nodes);
+  });
+
+  it('keeps at most maxStoredPeers peers that come and go', async () => {
+    const hub = await startNode('127.0.0.35', { connections: { maxStoredPeers: 4 } }, nodes);
+    for (let i = 0; i < 12; i++) {
+      const visitor = await startNode('127.0.0.36', {});
+      await visitor.dial(addrOf(hub));
+      await waitUntil(() => hub.getConnectedPeers().length === 1, { timeoutMs: 10_000 });
+      await visitor.stop();
+      await waitUntil(() => hub.getConnectedPeers().length === 0, { timeoutMs: 10_000 });
+    }
+    await waitUntil(async () => (await hub.libp2p.peerStore.all()).length <= 4, {
+      timeoutMs: 10_000,
+      what: 'the peer store pruned to 4 peers',
+    });
+  });
+});
+
+describe('ban list', () => {
+  it('does not keep expired bans of peers that never came back', () => {
+    const bans = new BanList();
+    for (let i = 0; i < 1000; i++) bans.ban(`peer-${i}`, 10_000, 0);
+    assert.equal(bans.size, 1000);
+    bans.ban('late', 10_000, 10_001);
+    assert.equal(bans.size, 1);
+    assert.ok(bans.isBanned('late', 10_002));
+    assert.ok(!bans.isBanned('peer-1', 10_002));
   });
 });

@@ -4,7 +4,8 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { isReqRespError, ReqRespError } from '../../src/p2p/errors.js';
 import type { NetworkNode } from '../../src/p2p/libp2p.js';
 import { metricValue } from '../../src/p2p/metrics.js';
-import { PROTOCOLS, type Status } from '../../src/p2p/reqresp/messages.js';
+import { readFrames, streamSource } from '../../src/p2p/reqresp/frames.js';
+import { evidenceCodec, PROTOCOLS, type Status } from '../../src/p2p/reqresp/messages.js';
 import { ReqRespService } from '../../src/p2p/reqresp/reqresp.js';
 import { addrOf, chainId, startNode, stopAll } from './helpers.js';
 
@@ -49,7 +50,7 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
     const s = await startNode('127.0.0.21', {}, nodes);
     server = new ReqRespService({
       libp2p: s.libp2p,
-      limits: { maxRequestBytes: 1024 },
+      limits: { maxRequestBytes: 1024, requestReadTimeoutMs: 500 },
       rateLimits: { status: { capacity: 3, refillPerSecond: 0.2 } },
       handlers: {
         status: (peerStatus) => {
@@ -153,6 +154,34 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
         result: 'invalid_request',
       }),
       1,
+    );
+  });
+
+  it('a request frame that is never completed is answered invalid_request when the read times out', async () => {
+    const stream = await nodes[1].libp2p.dialProtocol(serverAddr, PROTOCOLS.evidence);
+    const source = streamSource(stream);
+    // A length prefix announcing 100 bytes, then 10 of them, and the stream left open.
+    stream.send(Uint8Array.from([100, ...new Uint8Array(10).fill(7)]));
+    const started = Date.now();
+    const frames: Uint8Array[] = [];
+    for await (const f of readFrames(source, 64 * 1024)) frames.push(f.subarray());
+    assert.equal(frames.length, 1);
+    const err = (() => {
+      try {
+        evidenceCodec.decodeResponse(frames[0], PROTOCOLS.evidence, 'server');
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(isReqRespError(err, 'invalid_request'), String(err));
+    assert.ok(Date.now() - started >= 400, 'answered only once the read timed out');
+    assert.equal(
+      await metricValue(server.metrics.requests, {
+        protocol: 'evidence',
+        direction: 'inbound',
+        result: 'invalid_request',
+      }),
+      2,
     );
   });
 

@@ -67,3 +67,18 @@ test('bad input exits with status 2 and names the field', () => {
   assert.notEqual(noInput.status, 0);
   assert.match(noInput.stderr, /--input/);
 });
+
+test('draw committee says on stderr and in its output when the stake ran out before the credits', () => {
+  const input = { ...committeeInput(), unit: '1000000000000', credits: 64 };
+  const r = run(['committee', '--input', file('short.json', input)]);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { sequence: string[]; warning?: string };
+  assert.equal(out.sequence.length, 10);
+  assert.match(out.warning ?? '', /assigned 10 of 64 credits/);
+  assert.match(r.stderr, /draw committee: warning: assigned 10 of 64 credits/);
+
+  const typo = run(['committee', '--input', file('typo.json', { ...committeeInput(), units: 100 })]);
+  assert.equal(typo.status, 2);
+  assert.equal(typo.stdout, '');
+  assert.match(typo.stderr, /units: is not a field/);
+});

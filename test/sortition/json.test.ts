@@ -99,6 +99,40 @@ test('committee JSON rejects bad input naming the field', () => {
   assert.equal(rejection(() => runCommitteeJson([])).code, 'INPUT_NOT_OBJECT');
 });
 
+test('draw JSON refuses keys it does not know instead of falling back to defaults', () => {
+  // "units" for "unit": ignored, the draw would have used 1 DUSK a credit.
+  const units = committeeInput();
+  delete units.unit;
+  units.units = 100;
+  const r = rejection(() => runCommitteeJson(units));
+  assert.equal(r.code, 'INPUT_UNKNOWN_FIELD');
+  assert.equal(r.field, 'units');
+  assert.match(r.message, /units: is not a field.*"unit"/);
+  const nested = committeeInput();
+  (nested.provisioners as Record<string, unknown>[])[1].stakes = '5';
+  assert.deepEqual(
+    [rejection(() => runCommitteeJson(nested)).code, rejection(() => runCommitteeJson(nested)).field],
+    ['INPUT_UNKNOWN_FIELD', 'provisioners[1].stakes'],
+  );
+  const group = groupInput();
+  group.uniqe = true;
+  assert.equal(rejection(() => runGroupJson(group)).field, 'uniqe');
+  const op = groupInput();
+  (op.operators as Record<string, unknown>[])[0].wieght = 3;
+  assert.equal(rejection(() => runGroupJson(op)).field, 'operators[0].wieght');
+});
+
+test('committee JSON warns when fewer credits were assigned than asked', () => {
+  const input = committeeInput();
+  // 1 + 2 + 3 + 4 thousand DUSK at 1000 DUSK a credit: the stake runs out after 10 credits.
+  input.unit = '1000000000000';
+  input.credits = 64;
+  const out = runCommitteeJson(input);
+  assert.equal(out.sequence.length, 10);
+  assert.match(out.warning ?? '', /assigned 10 of 64 credits/);
+  assert.equal(runCommitteeJson(committeeInput()).warning, undefined);
+});
+
 test('group JSON rejects bad input naming the field', () => {
   const cases: [(i: Record<string, unknown>) => void, string, string][] = [
     [(i) => (i.seed = '0xff39d6cca87853892d2854566e883008bc'), 'INPUT_BAD_HEX', 'seed'],

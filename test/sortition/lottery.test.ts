@@ -632,6 +632,9 @@ test('draw winner verifies a proof file and prints the point and the winner', ()
       /levels\[0\]\.genesis/,
     ],
     [[1, 2], /LOTTERY_MALFORMED: \$: expected a JSON object/],
+    // A misspelt optional field would otherwise silently mean round 0.
+    [{ ...input, rounds: 3 }, /LOTTERY_MALFORMED: rounds: is not a field/],
+    [{ ...input, levels: [{ ...input.levels[0], proof: '00' }] }, /levels\[0\]\.proof: is not a field/],
   ];
   for (const [content, re] of cases) {
     const r = runCli(['winner', '--input', file('bad.json', content)]);

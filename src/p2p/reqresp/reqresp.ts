@@ -486,7 +486,8 @@ export class ReqRespService {
 
   async #readRequest<Req>(def: ResponderDef<Req>, stream: Stream, signal: AbortSignal): Promise<Req> {
     const protocol = PROTOCOLS[def.name];
-    const readTimeout = AbortSignal.any([signal, AbortSignal.timeout(this.limits.requestReadTimeoutMs)]);
+    const readTimer = AbortSignal.timeout(this.limits.requestReadTimeoutMs);
+    const readTimeout = AbortSignal.any([signal, readTimer]);
     const frames = readFrames(streamSource(stream, readTimeout), this.limits.maxRequestBytes);
     let frame: Uint8Array;
     try {
@@ -502,6 +503,14 @@ export class ReqRespService {
       }
       if (isUnexpectedEof(err))
         throw new ReqRespError('invalid_request', 'truncated request frame', { protocol });
+      // The requester's fault (it sent too little, or nothing), not ours.
+      if (readTimer.aborted && !signal.aborted) {
+        throw new ReqRespError(
+          'invalid_request',
+          `no complete request frame within ${this.limits.requestReadTimeoutMs} ms`,
+          { protocol },
+        );
+      }
       throw err;
     } finally {
       await frames.return(undefined).catch(() => {});
