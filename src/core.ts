@@ -10,3 +10,4 @@ export * from './crypto/hash.js';
 export * from './crypto/keys.js';
 export * from './tree/index.js';
 export * from './chain/index.js';
+export * from './light/watch.js';

@@ -28,6 +28,7 @@ export interface TestNet {
     genesis: GenesisRecord[];
     track: Uint8Array[];
     anchorId?: Uint8Array;
+    alertUrl?: string;
   }): Promise<ValidatorNode>;
   stop(node: ValidatorNode): Promise<void>;
   dataDirOf(node: ValidatorNode): string;
@@ -56,6 +57,7 @@ export async function testNet(): Promise<TestNet> {
         registry,
         log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', `node-${o.ip}`),
         syncIntervalMs: 1000,
+        alertUrl: o.alertUrl,
       });
       await node.start();
       nodes.push(node);

@@ -90,7 +90,10 @@ test('HTTP API: status, proof checks against the verified root, evidence, metric
     );
     await node.publishBlock(top.genesis.chainId, p.seal(2).block.bytes);
     const stale = await post(`/v1/chains/${id}/proofs/check`, { path: proof });
-    assert.deepEqual([stale.body.current, stale.body.code, stale.body.height], [false, 'PROOF_MISMATCH', 2]);
+    assert.deepEqual(
+      [stale.body.current, stale.body.status, stale.body.code, stale.body.height],
+      [false, 'superseded', 'CONTRACT_SUPERSEDED', 2],
+    );
     assert.equal((await post(`/v1/chains/${id}/proofs/check`, { path: 'zz' })).status, 400);
     assert.equal(
       (await post(`/v1/chains/${'00'.repeat(32)}/proofs/check`, { path: proof })).body.error !== undefined,
