@@ -3,6 +3,7 @@
  * operator, paths bind the tree, the tx root binds a block's transactions. Encodings are canonical (the two
  * headers of an equivocation are ordered by hash), so the same evidence always has the same id.
  */
+import { compareBytes } from '../codec/bytes.js';
 import { sortition } from '../gen/proto.js';
 import { bytesEqual, bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
@@ -55,9 +56,7 @@ export function evidenceId(bytes: Uint8Array): Uint8Array {
   return taggedHash('evidence', bytes);
 }
 
-function cmp(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
+const cmp = compareBytes;
 
 export function makeEquivocation(a: SignedHeader, b: SignedHeader): Uint8Array {
   const [first, second] = cmp(a.hash, b.hash) < 0 ? [a, b] : [b, a];

@@ -7,10 +7,9 @@ export interface MessageType<T> {
   encode(message: T): { finish(): Uint8Array };
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
-}
+import { bytesEqual } from './bytes.js';
+
+export { bytesEqual };
 
 function hasUnknownFields(value: unknown, depth: number): boolean {
   if (depth > 16 || value === null || typeof value !== 'object') return false;
