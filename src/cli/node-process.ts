@@ -62,6 +62,13 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
     .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000))
     .addOption(
       option(
+        '--monitor-interval-ms <ms>',
+        'how often run warns of no peers or no tracked chain (head progress: every second interval)',
+        30_000,
+      ).hideHelp(),
+    )
+    .addOption(
+      option(
         '--health-max-lag <blocks>',
         'GET /v1/health answers 503 while a tracked chain is more than this many blocks behind peers',
         5,
@@ -107,6 +114,7 @@ export interface NodeProcessOptions {
   maxWatches?: string | number;
   syncIntervalMs: string | number;
   healthMaxLag: string | number;
+  monitorIntervalMs: string | number;
   crypto?: string;
   benchAcceptAll?: boolean;
   benchSignaturesOnly?: boolean;
@@ -270,16 +278,20 @@ async function addWatches(
  * What a newcomer needs to see: a warning while the node has no peers or tracks no chain (each 30 s), and head
  * progress once a minute.
  */
-function monitor(node: ValidatorNode, log: Logger): () => void {
+function monitor(node: ValidatorNode, log: Logger, warnMs: number): () => void {
   const last = new Map<string, number>();
   const warn = setInterval(() => {
     const peers = node.connectedPeers().length;
     const chains = node.tracker.trackedIds().length;
     if (peers === 0)
-      log.warn('no peers after 30 s: check --bootstrap (or --join) and that the peers are reachable');
+      log.warn(
+        `no peers after ${warnMs / 1000} s: check --bootstrap (or --join) and that the peers are reachable`,
+      );
     if (chains === 0)
-      log.warn('no tracked chain after 30 s: check --track and --anchor, and that peers know the genesis');
-  }, 30_000);
+      log.warn(
+        `no tracked chain after ${warnMs / 1000} s: check --track and --anchor, and that peers know the genesis`,
+      );
+  }, warnMs);
   const progress = setInterval(() => {
     const chains = node.tracker.status().map((c) => {
       const delta = c.height - (last.get(c.chainId) ?? 0);
@@ -292,7 +304,7 @@ function monitor(node: ValidatorNode, log: Logger): () => void {
       };
     });
     log.info({ peers: node.connectedPeers().length, watches: node.watches.size, chains }, 'heads');
-  }, 60_000);
+  }, 2 * warnMs);
   warn.unref();
   progress.unref();
   return () => {
@@ -383,7 +395,10 @@ export async function startNodeProcess(
   log.info({ api: apiUrl }, 'HTTP API listening');
   const befores: (() => Promise<void>)[] = [];
   let stopped = false;
-  const unmonitor = name === 'validator' ? monitor(node, log) : () => undefined;
+  const unmonitor =
+    name === 'validator'
+      ? monitor(node, log, intOption(o.monitorIntervalMs, 'monitor-interval-ms', 100))
+      : () => undefined;
   const watching = addWatches(node, watches, log, () => stopped);
   const stop = async () => {
     if (stopped) return;
