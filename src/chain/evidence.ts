@@ -6,7 +6,7 @@
 import { compareBytes } from '../codec/bytes.js';
 import { sortition } from '../gen/proto.js';
 import { bytesEqual, bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
-import { DecodeError } from '../codec/errors.js';
+import { CodedError, DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
 import { TreeError } from '../tree/errors.js';
 import { taggedHash, toHex } from '../crypto/hash.js';
@@ -37,14 +37,8 @@ export interface VerifiedEvidence {
 
 export type EvidenceErrorCode = 'EVIDENCE_MALFORMED' | 'EVIDENCE_UNKNOWN_CHAIN' | 'EVIDENCE_NOT_PROVEN';
 
-export class EvidenceError extends Error {
+export class EvidenceError extends CodedError<EvidenceErrorCode> {
   override readonly name = 'EvidenceError';
-  constructor(
-    readonly code: EvidenceErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Whether this kind of evidence shows the accused chain's operator cheated (and so marks the chain faulty). */

@@ -3,6 +3,7 @@
  * each once its dependencies answer their healthcheck, keeps logs per service, writes the manifest, and offers
  * what tests and the summary need (status of every node, kill, restart, partition, convergence checks).
  */
+import { CodedError } from '../codec/errors.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -33,14 +34,8 @@ export interface ManifestEntry {
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
-export class DevnetError extends Error {
+export class DevnetError extends CodedError<'DEVNET_UNHEALTHY' | 'DEVNET_EXITED' | 'DEVNET_UNKNOWN_SERVICE'> {
   override readonly name = 'DevnetError';
-  constructor(
-    readonly code: 'DEVNET_UNHEALTHY' | 'DEVNET_EXITED' | 'DEVNET_UNKNOWN_SERVICE',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export class RunningService {

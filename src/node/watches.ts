@@ -6,6 +6,7 @@
  * the stored blocks after a restart. A path a holder brings (to watch or to check) may be older than the head: it is
  * brought forward the same way, from the height whose root it matches (within the last 1024 blocks).
  */
+import { CodedError } from '../codec/errors.js';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { sortition } from '../gen/proto.js';
 import { bytesEqual, decodeCanonical, encode } from '../codec/canonical.js';
@@ -49,14 +50,8 @@ export interface WatchRecord {
 
 export type WatchErrorCode = 'UNKNOWN_CHAIN' | 'UNKNOWN_ROOT' | 'WATCH_LIMIT' | 'NOT_FOUND' | 'NOT_A_MEMBER';
 
-export class WatchServiceError extends Error {
+export class WatchServiceError extends CodedError<WatchErrorCode> {
   override readonly name = 'WatchServiceError';
-  constructor(
-    readonly code: WatchErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 interface Entry {
