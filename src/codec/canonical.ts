@@ -1,4 +1,5 @@
 import Long from 'long';
+import { bytesEqual } from './bytes.js';
 import { DecodeError } from './errors.js';
 
 /** The shape of a protobufjs static message class that this module needs. */
@@ -6,8 +7,6 @@ export interface MessageType<T> {
   decode(bytes: Uint8Array): T;
   encode(message: T): { finish(): Uint8Array };
 }
-
-import { bytesEqual } from './bytes.js';
 
 export { bytesEqual };
 
