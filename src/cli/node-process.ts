@@ -38,6 +38,20 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
       ),
     )
     .addOption(
+      option('--evm-rpc <url>', 'EVM anchor: JSON-RPC endpoint of the EVM chain (trusted; see README)'),
+    )
+    .addOption(option('--anchor-address <0x...>', 'EVM anchor: the SortitionAnchor contract address'))
+    .addOption(
+      option(
+        '--evm-key <key|file>',
+        'EVM anchor: 0x private key (or a file holding it) that pays for registration, commits and evidence',
+      ),
+    )
+    .addOption(
+      option('--confirmations <n>', 'EVM anchor: blocks on top of a commit before it counts (1: mined)', 1),
+    )
+    .addOption(option('--evm-poll-ms <ms>', 'EVM anchor: how often to read new commits', 1000))
+    .addOption(
       option(
         '--genesis <file...>',
         'genesis records known in advance (hex, or JSON with a "genesis" hex field)',
@@ -91,6 +105,11 @@ export interface NodeProcessOptions {
   benchAcceptAll?: boolean;
   benchSignaturesOnly?: boolean;
   devnet?: boolean | string;
+  evmRpc?: string;
+  anchorAddress?: string;
+  evmKey?: string;
+  confirmations?: string | number;
+  evmPollMs?: string | number;
 }
 
 export interface NodeProcess {
