@@ -14,6 +14,12 @@ import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { installNativeCrypto } from '../runtime/native-crypto.js';
 import { onShutdown } from '../runtime/shutdown.js';
+import { join } from 'node:path';
+import { getAddress, isAddress } from 'viem';
+import { addEvmAnchorRoute } from '../evm/api.js';
+import { fileJournal } from '../evm/journal.js';
+import { EvmAnchor } from '../evm/node-anchor.js';
+import { AnchorWatcher } from '../evm/watcher.js';
 
 export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {}): Command {
   if (opts.devnet) {
@@ -196,6 +202,32 @@ export async function startNodeProcess(
     anchorId = a.chainId;
     if (a.genesis) genesis.push(a.genesis);
   }
+  // The EVM anchor, when configured, is the trusted root: its id names it as every top-level chain's parent.
+  let evm: EvmAnchor | null = null;
+  if (o.evmRpc || o.anchorAddress) {
+    if (!o.evmRpc || !o.anchorAddress || !isAddress(o.anchorAddress))
+      throw new ConfigError('the EVM anchor needs --evm-rpc and --anchor-address (a 0x address)');
+    const evmOpts = {
+      rpcUrl: o.evmRpc,
+      address: getAddress(o.anchorAddress),
+      // An operator's EVM account sends its commits; a second sender on it would race for nonces.
+      key: name === 'operator' ? undefined : o.evmKey,
+      journal: fileJournal(join(o.dataDir, 'evm-journal')),
+      confirmations: intOption(o.confirmations ?? 1, 'confirmations', 1, 1000),
+      log: log.child({ component: 'evm' }),
+      signal: abort.signal,
+    };
+    for (let attempt = 0; !evm; attempt++) {
+      try {
+        evm = await EvmAnchor.open(evmOpts);
+      } catch (e) {
+        if (abort.signal.aborted) throw e;
+        if (attempt % 10 === 0) log.info({ err: (e as Error).message }, 'waiting for the EVM anchor');
+        await new Promise((r) => setTimeout(r, Math.min(3000, 200 * (attempt + 1))));
+      }
+    }
+    anchorId ??= evm.anchorId;
+  }
   for (const g of extraTrack) {
     genesis.push(g);
     track.push(g.chainId);
@@ -225,6 +257,18 @@ export async function startNodeProcess(
     devnet: boolOption(o.devnet),
     healthMaxLag: intOption(o.healthMaxLag, 'health-max-lag', 0),
   });
+  let watcher: AnchorWatcher | null = null;
+  if (evm) {
+    watcher = new AnchorWatcher({
+      anchor: evm,
+      node,
+      log: log.child({ component: 'evm-watch' }),
+      pollMs: intOption(o.evmPollMs ?? 1000, 'evm-poll-ms', 10),
+      registry,
+    });
+    addEvmAnchorRoute(api, evm, watcher);
+    watcher.start();
+  }
   const addr = await api.start(o.apiHost, intOption(o.apiPort, 'api-port', 0, 65535));
   const apiUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info({ api: apiUrl }, 'HTTP API listening');
@@ -234,6 +278,8 @@ export async function startNodeProcess(
     if (stopped) return;
     stopped = true;
     for (const b of befores.reverse()) await b();
+    abort.abort();
+    await watcher?.stop();
     await api.stop();
     await node.stop();
     log.info('stopped');
