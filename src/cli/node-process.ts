@@ -253,11 +253,12 @@ export async function startNodeProcess(
   });
   await node.start();
   const api = new HttpApi(log.child({ component: 'api' }));
+  let watcher: AnchorWatcher | null = null;
   addValidatorRoutes(api, node, registry, {
     devnet: boolOption(o.devnet),
     healthMaxLag: intOption(o.healthMaxLag, 'health-max-lag', 0),
+    anchorStatus: evm ? () => watcher?.status() ?? null : undefined,
   });
-  let watcher: AnchorWatcher | null = null;
   if (evm) {
     watcher = new AnchorWatcher({
       anchor: evm,

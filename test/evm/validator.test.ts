@@ -8,7 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { toHex, type Hex } from 'viem';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { ChainProducer } from '../../src/chain/producer.js';
@@ -162,4 +165,113 @@ test('validators anchor gossiped blocks on contract commits; mismatch and equivo
   function genesisStateOf(c: (typeof chains)[number]) {
     return new ChainProducer(c.genesis, c.key.secretKey).state;
   }
+});
+
+/** An HTTP proxy in front of anvil's RPC that can go away (connections refused) and come back on its port. */
+async function rpcProxy(
+  target: string,
+): Promise<{ url: string; down(): Promise<void>; up(): Promise<void> }> {
+  let server: Server | null = null;
+  const sockets = new Set<Socket>();
+  let port = 0;
+  const up = async (): Promise<void> => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        fetch(target, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: Buffer.concat(chunks),
+        })
+          .then(async (r) => {
+            res.writeHead(r.status, { 'content-type': 'application/json' });
+            res.end(Buffer.from(await r.arrayBuffer()));
+          })
+          .catch(() => res.destroy());
+      });
+    });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  };
+  await up();
+  return {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    async down() {
+      const s = server!;
+      server = null;
+      for (const x of sockets) x.destroy();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+    up,
+  };
+}
+
+test('the EVM RPC goes away and comes back: gossip is still validated, anchoring is stale, then catches up', async (t) => {
+  const anchor = await newAnchor(env);
+  const net = await testNet();
+  t.after(() => net.close());
+  const proxy = await rpcProxy(env.anvil.rpcUrl);
+  t.after(() => proxy.down().catch(() => undefined));
+  const key = generateKeyPair();
+  const genesis = evmGenesis(anchor.id, {
+    operatorKey: key.publicKey,
+    spaceStart: 0n,
+    spaceEnd: 1000n,
+    expiry: 1_000_000,
+    amountGwei: 1_000_000n,
+  });
+  const producer = new ChainProducer(genesis, key.secretKey);
+  await anchor.send(
+    5,
+    'register',
+    [toHex(genesis.bytes), env.account(5).address, 5000, NO_PREDECESSOR],
+    10n ** 15n,
+  );
+  const node = await net.start({
+    ip: '127.0.0.1',
+    genesis: [genesis],
+    track: [genesis.chainId],
+    anchorId: anchor.id,
+  });
+  await waitFor(() => node.tracker.isTracked(genesis.chainId), 'chain tracked');
+  const registry = new Registry();
+  const evm = await EvmAnchor.open({ rpcUrl: proxy.url, address: anchor.address, log });
+  const watcher = new AnchorWatcher({ anchor: evm, node, log, pollMs: 20, registry });
+  t.after(() => watcher.stop());
+  watcher.start();
+  const stale = async () =>
+    (await registry.getSingleMetric('sortition_evm_anchor_stale')!.get()).values[0]?.value;
+  const anchored = () => node.tracker.view(genesis.chainId)!.anchoredHeight;
+  const block = async (i: number) => {
+    producer.create({
+      start: BigInt(i) * 10n,
+      end: BigInt(i) * 10n + 10n,
+      owner: generateKeyPair().publicKey,
+    });
+    const b = producer.seal(1000 + i).block;
+    assert.equal((await node.ingest(genesis.chainId, b.bytes, 'gossip')).result, 'accept');
+    await anchor.send(5, 'commit', [toHex(genesis.chainId), toHex(b.signed.bytes)]);
+  };
+
+  await block(0);
+  await waitFor(() => anchored() === 1, 'anchored at 1');
+  await waitFor(async () => (await stale()) === 0, 'fresh');
+
+  await proxy.down();
+  await block(1);
+  await waitFor(() => watcher.status().stale, 'reported stale');
+  await waitFor(async () => (await stale()) === 1, 'stale in /metrics');
+  assert.equal(anchored(), 1, 'nothing anchored while the RPC is away');
+  assert.equal(node.tracker.state(genesis.chainId)!.height, 2, 'gossip still validated');
+
+  await proxy.up();
+  await waitFor(() => anchored() === 2, 'caught up: anchored at 2');
+  await waitFor(async () => (await stale()) === 0 && !watcher.status().stale, 'fresh again');
 });
