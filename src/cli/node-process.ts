@@ -46,7 +46,7 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
     .addOption(
       option('--evm-rpc <url>', 'EVM anchor: JSON-RPC endpoint of the EVM chain (trusted; see README)'),
     )
-    .addOption(option('--anchor-address <0x...>', 'EVM anchor: the SortitionAnchor contract address'))
+    .addOption(option('--anchor-address <address>', 'EVM anchor: the SortitionAnchor contract address'))
     .addOption(
       option(
         '--evm-key <key|file>',
