@@ -3,7 +3,7 @@
  * (wei as decimal strings), and how current this node's view is.
  *
  *   {kind: "evm", rpcUrl, address, evmChainId, anchorId, watcher: {evmHead, scannedTo, stale, ...},
- *    mismatches: [...], chains: [{chainId, depositWei, slashed, committedHeight, phase,
+ *    mismatches: [...], chains: [{chainId, depositWei, slashed, committedHeight, phase, beacon,
  *                                 settlement: null | {point, winnerKey, paidWei}}]}
  */
 import { hexToBytes } from 'viem';
@@ -20,6 +20,8 @@ export interface AnchorChainJson {
   readonly depositWei: string;
   readonly slashed: boolean;
   readonly committedHeight: number;
+  /** The lottery beacon the contract fixed after expiry (hex), null before. */
+  readonly beacon: string | null;
   readonly settlement: null | { point: string; winnerKey: string; paidWei: string };
 }
 
@@ -43,6 +45,7 @@ export async function anchorView(anchor: EvmAnchor): Promise<AnchorChainJson[]> 
       depositWei: c.depositWei.toString(),
       slashed: c.slashed,
       committedHeight: c.height,
+      beacon: /^0x0+$/.test(c.beacon) ? null : c.beacon.slice(2),
       settlement: s
         ? {
             point: String(p?.args.point ?? ''),

@@ -146,6 +146,7 @@ test('validators anchor gossiped blocks on contract commits; mismatch and equivo
   assert.equal(va.committedHeight, 3);
   assert.equal(va.depositWei, (10n ** 15n / 2n).toString(), 'the safety half left the deposit');
   assert.equal(va.settlement, null);
+  assert.equal(va.beacon, null, 'no beacon before expiry');
 
   /** Whether the chain is slashed; mines a block each time, so the reporter's transaction gets its confirmations. */
   async function slashedAndConfirmed(id: Uint8Array): Promise<boolean> {
