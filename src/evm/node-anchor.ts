@@ -76,6 +76,7 @@ export class EvmAnchor implements Anchor {
   private readonly call: { address: Address; abi: typeof ANCHOR_ABI };
   private readonly sender: TxSender | null;
   private readonly evidenceSender: TxSender | null;
+  private readonly settleSender: TxSender | null;
 
   private constructor(
     readonly o: EvmAnchorOptions,
@@ -101,6 +102,7 @@ export class EvmAnchor implements Anchor {
     this.sender = mk('evm-tx');
     // Evidence goes through its own journal record: it must not wait behind a commit, nor a commit behind it.
     this.evidenceSender = mk('evm-evidence-tx');
+    this.settleSender = mk('evm-settle-tx');
   }
 
   /** Connects (retrying until the RPC answers) and checks that the contract is there. */
@@ -362,6 +364,31 @@ export class EvmAnchor implements Anchor {
       if (e instanceof AnchorRevert) throw new EvidenceError('EVIDENCE_NOT_PROVEN', e.message);
       throw e;
     }
+  }
+
+  /** The winning point of a chain past its expiry (what `fixBeacon` fixes or has fixed), by a call. */
+  async winningPoint(chainId: Uint8Array): Promise<bigint> {
+    const r = await this.pub.simulateContract({
+      ...this.call,
+      functionName: 'fixBeacon',
+      args: [toHex(chainId)],
+      account: this.wallet?.account,
+    });
+    return BigInt(r.result);
+  }
+
+  /**
+   * A settlement step (`claim`, `challenge`, `timeout`, `withdraw`) through the crash-safe journal; a revert in
+   * estimation throws AnchorRevert with the contract's error name.
+   */
+  async settle(
+    fn: 'claim' | 'challenge' | 'timeout' | 'withdraw',
+    args: readonly unknown[],
+  ): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
+    const s = this.settleSender;
+    if (!s) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
+    const { receipt } = await s.send(fn, fn, args);
+    return { gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
   }
 
   /** Every slashing the contract recorded, oldest first. */
