@@ -10,6 +10,10 @@ export interface RegistrationRequest {
   readonly operatorKey: Uint8Array;
   /** Value locked for the chain: the width of the interval of the anchor's space it gets. */
   readonly amount: bigint;
+  /** EVM anchor only (its contract takes the genesis itself): the chain's expiry, name and deposit in gwei. */
+  readonly expiry?: number;
+  readonly name?: string;
+  readonly deposit?: bigint;
 }
 
 export interface Registration {
@@ -19,6 +23,8 @@ export interface Registration {
   readonly end: bigint;
   readonly operatorKey: Uint8Array;
   readonly amount: bigint;
+  /** Set when the anchor registered a genesis record itself (the EVM anchor): the chain's genesis. */
+  readonly genesis?: Uint8Array;
 }
 
 export interface CommitResult {

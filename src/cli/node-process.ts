@@ -15,6 +15,12 @@ import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { installNativeCrypto } from '../runtime/native-crypto.js';
 import { onShutdown } from '../runtime/shutdown.js';
+import { join } from 'node:path';
+import { getAddress, isAddress } from 'viem';
+import { addEvmAnchorRoute } from '../evm/api.js';
+import { fileJournal } from '../evm/journal.js';
+import { EvmAnchor } from '../evm/node-anchor.js';
+import { AnchorWatcher } from '../evm/watcher.js';
 
 export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {}): Command {
   if (opts.devnet) {
@@ -38,6 +44,20 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
         'trusted anchor: chain id (hex) or the anchor API URL; tracked chains must descend from it',
       ),
     )
+    .addOption(
+      option('--evm-rpc <url>', 'EVM anchor: JSON-RPC endpoint of the EVM chain (trusted; see README)'),
+    )
+    .addOption(option('--anchor-address <address>', 'EVM anchor: the SortitionAnchor contract address'))
+    .addOption(
+      option(
+        '--evm-key <key|file>',
+        'EVM anchor: 0x private key (or a file holding it) that pays for registration, commits and evidence',
+      ),
+    )
+    .addOption(
+      option('--confirmations <n>', 'EVM anchor: blocks on top of a commit before it counts (1: mined)', 1),
+    )
+    .addOption(option('--evm-poll-ms <ms>', 'EVM anchor: how often to read new commits', 1000))
     .addOption(
       option(
         '--genesis <file...>',
@@ -119,6 +139,11 @@ export interface NodeProcessOptions {
   benchAcceptAll?: boolean;
   benchSignaturesOnly?: boolean;
   devnet?: boolean | string;
+  evmRpc?: string;
+  anchorAddress?: string;
+  evmKey?: string;
+  confirmations?: string | number;
+  evmPollMs?: string | number;
 }
 
 export interface NodeProcess {
@@ -359,6 +384,32 @@ export async function startNodeProcess(
     anchorId = a.chainId;
     if (a.genesis) genesis.push(a.genesis);
   }
+  // The EVM anchor, when configured, is the trusted root: its id names it as every top-level chain's parent.
+  let evm: EvmAnchor | null = null;
+  if (o.evmRpc || o.anchorAddress) {
+    if (!o.evmRpc || !o.anchorAddress || !isAddress(o.anchorAddress))
+      throw new ConfigError('the EVM anchor needs --evm-rpc and --anchor-address (a 0x address)');
+    const evmOpts = {
+      rpcUrl: o.evmRpc,
+      address: getAddress(o.anchorAddress),
+      // An operator's EVM account sends its commits; a second sender on it would race for nonces.
+      key: name === 'operator' ? undefined : o.evmKey,
+      journal: fileJournal(join(o.dataDir, 'evm-journal')),
+      confirmations: intOption(o.confirmations ?? 1, 'confirmations', 1, 1000),
+      log: log.child({ component: 'evm' }),
+      signal: abort.signal,
+    };
+    for (let attempt = 0; !evm; attempt++) {
+      try {
+        evm = await EvmAnchor.open(evmOpts);
+      } catch (e) {
+        if (abort.signal.aborted) throw e;
+        if (attempt % 10 === 0) log.info({ err: (e as Error).message }, 'waiting for the EVM anchor');
+        await new Promise((r) => setTimeout(r, Math.min(3000, 200 * (attempt + 1))));
+      }
+    }
+    anchorId ??= evm.anchorId;
+  }
   for (const g of extraTrack) {
     genesis.push(g);
     track.push(g.chainId);
@@ -386,10 +437,23 @@ export async function startNodeProcess(
   });
   await node.start();
   const api = new HttpApi(log.child({ component: 'api' }));
+  let watcher: AnchorWatcher | null = null;
   addValidatorRoutes(api, node, registry, {
     devnet: boolOption(o.devnet),
     healthMaxLag: intOption(o.healthMaxLag, 'health-max-lag', 0),
+    anchorStatus: evm ? () => watcher?.status() ?? null : undefined,
   });
+  if (evm) {
+    watcher = new AnchorWatcher({
+      anchor: evm,
+      node,
+      log: log.child({ component: 'evm-watch' }),
+      pollMs: intOption(o.evmPollMs ?? 1000, 'evm-poll-ms', 10),
+      registry,
+    });
+    addEvmAnchorRoute(api, evm, watcher);
+    watcher.start();
+  }
   const addr = await api.start(o.apiHost, intOption(o.apiPort, 'api-port', 0, 65535));
   const apiUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info({ api: apiUrl }, 'HTTP API listening');
@@ -406,6 +470,8 @@ export async function startNodeProcess(
     unmonitor();
     await watching;
     for (const b of befores.reverse()) await b();
+    abort.abort();
+    await watcher?.stop();
     await api.stop();
     await node.stop();
     log.info('stopped');

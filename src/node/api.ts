@@ -39,7 +39,12 @@ export function addValidatorRoutes(
   api: HttpApi,
   node: ValidatorNode,
   registry: Registry,
-  opts: { devnet?: boolean; healthMaxLag?: number } = {},
+  opts: {
+    devnet?: boolean;
+    healthMaxLag?: number;
+    /** An external anchor's view (the EVM anchor watcher: head, scanned block, stale), shown as `anchor`. */
+    anchorStatus?: () => unknown;
+  } = {},
 ): void {
   api.mapErrors(protocolErrors);
   api.route('GET', '/v1/status', () => ({
@@ -48,6 +53,7 @@ export function addValidatorRoutes(
       peers: node.connectedPeers().length,
       listen: node.multiaddrs(),
       chains: node.tracker.status(),
+      ...(opts.anchorStatus ? { anchor: opts.anchorStatus() } : {}),
     },
   }));
   // For load balancers and compose healthchecks: 503 until the node is listening, has peers and has caught up.

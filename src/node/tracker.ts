@@ -196,8 +196,11 @@ export class Tracker {
     return this.chains.get(hex(chainId));
   }
 
-  /** The genesis records from a chain up to the anchor; undefined while one is missing. */
-  ancestry(chainId: Uint8Array): GenesisRecord[] | undefined {
+  /**
+   * The genesis records from a chain up to the anchor; undefined while one is missing. `externalRoot`: an anchor
+   * with no genesis record (the EVM contract's id), where the walk stops at the chain naming it as parent.
+   */
+  ancestry(chainId: Uint8Array, externalRoot?: Uint8Array): GenesisRecord[] | undefined {
     const out: GenesisRecord[] = [];
     let id: Uint8Array | null = chainId;
     while (id) {
@@ -205,9 +208,18 @@ export class Tracker {
       if (!g) return undefined;
       out.push(g);
       if (out.length > 64) return undefined;
-      id = isAnchor(g.genesis) ? null : g.genesis.parentChain;
+      const top = isAnchor(g.genesis) || (externalRoot && bytesEqual(g.genesis.parentChain, externalRoot));
+      id = top ? null : g.genesis.parentChain;
     }
     return out;
+  }
+
+  /** Raises a chain's anchored height (an external anchor confirmed its header there); false if nothing moved. */
+  markAnchored(chainId: Uint8Array, height: number): boolean {
+    const v = this.chains.get(hex(chainId));
+    if (!v || height <= v.anchoredHeight) return false;
+    v.anchoredHeight = height;
+    return true;
   }
 
   status(): ChainStatus[] {

@@ -12,6 +12,8 @@ import type { Registry } from 'prom-client';
 import { bytesEqual } from '../codec/canonical.js';
 import { toHex } from '../crypto/hash.js';
 import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
+import { decodeBlock } from '../chain/block.js';
+import type { SignedHeader } from '../chain/header.js';
 import type { VerifiedEvidence } from '../chain/evidence.js';
 import { verifyEvidence } from '../chain/evidence.js';
 import { GossipValidationError } from '../p2p/errors.js';
@@ -317,9 +319,10 @@ export class ValidatorNode {
           await this.fetchGenesis(missing);
           continue;
         }
-        const chain = this.tracker.ancestry(id)!;
+        const chain = this.tracker.ancestry(id, this.opts.anchorId)!;
         const root = chain[chain.length - 1];
-        if (this.opts.anchorId && !bytesEqual(root.chainId, this.opts.anchorId)) {
+        const a = this.opts.anchorId;
+        if (a && !bytesEqual(root.chainId, a) && !bytesEqual(root.genesis.parentChain, a)) {
           this.opts.log.error(
             { chain: toHex(id), anchor: toHex(root.chainId) },
             'chain does not descend from the trusted anchor: not tracked',
@@ -339,6 +342,8 @@ export class ValidatorNode {
       const g = this.tracker.genesisOf(cur);
       if (!g) return cur;
       if (isAnchor(g.genesis)) return null;
+      // A top-level chain of an anchor without a genesis record (the EVM contract): its ancestry is complete.
+      if (this.opts.anchorId && bytesEqual(g.genesis.parentChain, this.opts.anchorId)) return null;
       cur = g.genesis.parentChain;
     }
     return null;
@@ -554,6 +559,21 @@ export class ValidatorNode {
 
   async dial(addr: string): Promise<void> {
     await this.network.dial(multiaddr(addr));
+  }
+
+  /** An external anchor (the EVM contract) confirmed the chain's header at `height`: persisted and exported. */
+  markAnchored(chainId: Uint8Array, height: number): void {
+    if (!this.tracker.markAnchored(chainId, height)) return;
+    const meta = this.metaOf(chainId)!;
+    this.write(() => this.store.putMeta(chainId, meta));
+    this.observeChain(chainId);
+  }
+
+  /** The signed header of the block this node accepted at `height`, if it holds that block. */
+  async headerAt(chainId: Uint8Array, height: number): Promise<SignedHeader | undefined> {
+    if (height < 1) return undefined;
+    const [b] = await this.storedBlocks(chainId, height, 1);
+    return b ? decodeBlock(b).signed : undefined;
   }
 
   evidenceList(): VerifiedEvidence[] {

@@ -4,7 +4,8 @@
  *
  * - top-level chain (`--parent-api <anchor> --amount N`): registers with the anchor, which sells it the next free
  *   interval of width N; the registration is stored before the genesis is built, so a restart never registers
- *   twice;
+ *   twice; on the EVM anchor (`--evm-rpc --anchor-address --evm-key`) the contract takes the genesis itself, and
+ *   the registration names it (the EVM anchor journals it before its transaction);
  * - nested chain (`--parent-api <parent operator> --parent-contract S`): the contract at S in the parent must
  *   already be owned by this operator's key (the parent operator sold it); the chain's space is its interval.
  *
@@ -15,7 +16,7 @@ import { bytesEqual } from '../codec/canonical.js';
 import { U64_MAX } from '../codec/u64.js';
 import { fromHex, toHex } from '../crypto/hash.js';
 import type { KeyPair } from '../crypto/keys.js';
-import { isAnchor, makeGenesis, type GenesisRecord } from '../chain/genesis.js';
+import { decodeGenesis, isAnchor, makeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { signAction } from '../chain/tx.js';
 import { ConfigError } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
@@ -41,6 +42,8 @@ export interface GenesisSource {
   readonly name?: string;
   /** Anchor height at which the chain settles (0: never). */
   readonly expiry?: number;
+  /** EVM anchor: the deposit in gwei (default: the width). */
+  readonly deposit?: bigint;
 }
 
 interface StoredRegistration {
@@ -48,6 +51,8 @@ interface StoredRegistration {
   readonly start: string;
   readonly end: string;
   readonly amount: string;
+  /** The genesis the anchor registered (the EVM anchor's contract takes the record itself). */
+  readonly genesis?: string;
 }
 
 /** Calls `f` until it succeeds, retrying while the parent is unreachable or not ready. */
@@ -104,12 +109,12 @@ async function buildGenesis(o: GenesisSource): Promise<GenesisRecord> {
     });
   }
   const api = o.parentApi;
-  if (!api) {
+  if (!api && !(o.registrar && o.parentContract === undefined)) {
     throw new ConfigError(
       'an operator needs its chain: --chain-genesis, --parent-api with --parent-contract (nested) or --amount (top-level)',
     );
   }
-  if (o.parentContract !== undefined) {
+  if (api && o.parentContract !== undefined) {
     const start = o.parentContract;
     const info = await retrying('parent chain', o.log, o.signal, () =>
       apiRequest<ChainInfo>(api, 'GET', '/v1/chain', undefined, { signal: o.signal }),
@@ -142,13 +147,20 @@ async function buildGenesis(o: GenesisSource): Promise<GenesisRecord> {
     if (!registrar) throw new ConfigError('registering with the anchor needs a registrar');
     const amount = o.amount;
     const r: Registration = await retrying('anchor registration', o.log, o.signal, () =>
-      registrar.registerChain({ operatorKey: o.key.publicKey, amount }),
+      registrar.registerChain({
+        operatorKey: o.key.publicKey,
+        amount,
+        expiry: o.expiry,
+        name: o.name,
+        deposit: o.deposit,
+      }),
     );
     reg = {
       anchorChainId: toHex(r.anchorChainId),
       start: r.start.toString(),
       end: r.end.toString(),
       amount: r.amount.toString(),
+      genesis: r.genesis ? toHex(r.genesis) : undefined,
     };
     await o.store.putJson('registration', reg);
     // The registrar is the anchor, or in a devnet a parent operator lending its space: say which chain took us.
@@ -157,6 +169,7 @@ async function buildGenesis(o: GenesisSource): Promise<GenesisRecord> {
       'registered the chain with its parent',
     );
   }
+  if (reg.genesis) return decodeGenesis(fromHex(reg.genesis, 'registered genesis'));
   const start = BigInt(reg.start);
   return makeGenesis({
     ...base,

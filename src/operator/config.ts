@@ -29,6 +29,12 @@ import { OperatorStore } from './store.js';
 import { loadOrCreateApiToken, TOKEN_FILE } from './token.js';
 import type { OperatorDeps } from './types.js';
 import { Upstream } from './upstream.js';
+import { getAddress, isAddress, type Address } from 'viem';
+import { bytesEqual } from '../codec/canonical.js';
+import type { Anchor } from '../anchor/types.js';
+import { EvmCommitter } from '../evm/committer.js';
+import { EvmAnchor } from '../evm/node-anchor.js';
+import type { Journal } from '../evm/sender.js';
 
 /** Options shared by `operator` and `anchor`: key, block production, devnet fault injection. */
 function addProductionOptions(cmd: Command): Command {
@@ -78,7 +84,17 @@ export function operatorOptions(cmd: Command): Command {
       ),
     )
     .addOption(option('--amount <n>', 'top-level chain: the width of the anchor space to register for it'))
-    .addOption(option('--expiry <height>', 'anchor height at which a new chain settles (0: never)', 0));
+    .addOption(option('--expiry <height>', 'anchor height at which a new chain settles (0: never)', 0))
+    .addOption(
+      option(
+        '--deposit <gwei>',
+        'EVM anchor: the deposit locked at registration, in gwei (default: --amount)',
+      ),
+    )
+    .addOption(
+      option('--safety-bps <n>', "EVM anchor: the deposit's safety share (slashable), in basis points", 5000),
+    )
+    .addOption(option('--commit-every <n>', 'EVM anchor: commit the head every n blocks', 1));
 }
 
 /** Options for `sortition-node anchor` (the devnet anchor chain's operator). */
@@ -99,6 +115,44 @@ export interface OperatorCliOptions {
   readonly maxPending?: string | number;
   readonly devnet?: boolean | string;
   readonly fault?: string | string[];
+  readonly evmRpc?: string;
+  readonly anchorAddress?: string;
+  readonly evmKey?: string;
+  readonly confirmations?: string | number;
+  readonly deposit?: string | number;
+  readonly safetyBps?: string | number;
+  readonly commitEvery?: string | number;
+}
+
+/** The EVM anchor an operator registers with and commits to (`--evm-rpc`, `--anchor-address`, `--evm-key`). */
+export interface EvmSettings {
+  readonly rpcUrl: string;
+  readonly address: Address;
+  readonly key: string | undefined;
+  readonly confirmations: number;
+  readonly safetyBps: number;
+  readonly commitEvery: number;
+}
+
+export function evmSettings(o: OperatorCliOptions): EvmSettings | null {
+  if (!o.evmRpc && !o.anchorAddress) return null;
+  if (!o.evmRpc || !o.anchorAddress)
+    throw new ConfigError('the EVM anchor needs both --evm-rpc and --anchor-address');
+  if (!isAddress(o.anchorAddress))
+    throw new ConfigError(`--anchor-address must be a 0x address, got ${o.anchorAddress}`);
+  return {
+    rpcUrl: o.evmRpc,
+    address: getAddress(o.anchorAddress),
+    key: o.evmKey,
+    confirmations: intOption(o.confirmations ?? 1, 'confirmations', 1, 1000),
+    safetyBps: intOption(o.safetyBps ?? 5000, 'safety-bps', 1, 9999),
+    commitEvery: intOption(o.commitEvery ?? 1, 'commit-every', 1),
+  };
+}
+
+/** The operator store's fsync'd JSON records as the EVM transaction journal. */
+function storeJournal(store: OperatorStore): Journal {
+  return { get: (name) => store.getJson(name), put: (name, value) => store.putJson(name, value) };
 }
 
 export interface PreparedOperator {
@@ -111,6 +165,7 @@ export interface PreparedOperator {
   readonly blockIntervalMs: number;
   readonly maxPending: number;
   readonly devnet: boolean;
+  readonly evm: EvmSettings | null;
 }
 
 export interface RunningOperator {
@@ -121,6 +176,8 @@ export interface RunningOperator {
   readonly upstream: Upstream | null;
   /** Set for `anchor`. */
   readonly anchor: DevnetAnchor | null;
+  /** Set for a top-level chain on the EVM anchor. */
+  readonly committer: EvmCommitter | null;
   /** Finishes the block being built (sealing what is pending), stops submitting upstream, closes the store. */
   stop(): Promise<void>;
 }
@@ -158,9 +215,22 @@ export async function prepareOperator(
     ? await readKeyFile(o.key)
     : await loadOrCreateKeyFile(join(o.dataDir, 'operator-key.json'));
   const parentApi = ctx.anchor ? null : (o.parentApi ?? null);
+  const evm = ctx.anchor ? null : evmSettings(o);
   const store = await OperatorStore.open(join(o.dataDir, 'operator-db'));
   try {
     const amount = bigOption(o.amount, 'amount');
+    let registrar: Anchor | undefined = parentApi
+      ? new HttpAnchor(parentApi, { signal: ctx.signal })
+      : undefined;
+    if (evm && !parentApi && !(await store.genesis()) && !o.chainGenesis) {
+      if (!evm.key) throw new ConfigError('registering with the EVM anchor needs --evm-key');
+      registrar = await EvmAnchor.open({
+        ...evm,
+        journal: storeJournal(store),
+        log: ctx.log.child({ component: 'evm' }),
+        signal: ctx.signal,
+      });
+    }
     const genesis = await resolveGenesis({
       store,
       key,
@@ -171,9 +241,10 @@ export async function prepareOperator(
       parentApi: parentApi ?? undefined,
       parentContract: bigOption(o.parentContract, 'parent-contract'),
       amount,
-      registrar: parentApi ? new HttpAnchor(parentApi, { signal: ctx.signal }) : undefined,
+      registrar,
       name: o.name,
       expiry: intOption(o.expiry ?? 0, 'expiry'),
+      deposit: bigOption(o.deposit, 'deposit'),
     });
     if (ctx.anchor && !isAnchor(genesis.genesis))
       throw new ConfigError('this data directory holds a chain that is not an anchor');
@@ -187,6 +258,7 @@ export async function prepareOperator(
       blockIntervalMs,
       maxPending,
       devnet,
+      evm,
     };
   } catch (e) {
     await store.close();
@@ -235,6 +307,24 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
       },
     );
   }
+  let committer: EvmCommitter | null = null;
+  if (p.evm && !anchor && !parentApi && p.evm.key) {
+    const evmAnchor = await EvmAnchor.open({
+      ...p.evm,
+      journal: storeJournal(p.store),
+      log: log.child({ component: 'evm' }),
+      signal: abort.signal,
+    });
+    if (bytesEqual(p.genesis.genesis.parentChain, evmAnchor.anchorId)) {
+      committer = new EvmCommitter({
+        anchor: evmAnchor,
+        chainId: p.genesis.chainId,
+        every: p.evm.commitEvery,
+        log: log.child({ component: 'evm-commit' }),
+      }).attach(service);
+      committer.start();
+    }
+  }
   service.start();
   log.info(
     {
@@ -253,6 +343,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     token,
     upstream,
     anchor,
+    committer,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -266,6 +357,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
         clearTimeout(timer);
         await upstream.stop();
       }
+      await committer?.stop();
     },
   };
 }

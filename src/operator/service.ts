@@ -33,6 +33,7 @@ import { EMPTY_ROOT } from '../tree/node.js';
 import type { Leaf } from '../tree/contract.js';
 import { ProbabilityTree } from '../tree/tree.js';
 import { checkPath } from '../tree/verify.js';
+import type { Path } from '../tree/path.js';
 import type { Logger } from '../runtime/logger.js';
 import { alternativeBlock, invalidBlock, type Fault } from './faults.js';
 import { contractJson, encodePath } from './json.js';
@@ -770,6 +771,15 @@ export class OperatorService {
   }
 
   // ---- views
+
+  /**
+   * The settlement lottery's first level from what this operator holds: the head's signed header and the lookup
+   * path of `point` in its committed tree (null before the first block).
+   */
+  lotteryLevel(point: bigint): { header: SignedHeader; path: Path } | null {
+    if (!this.committedHead) return null;
+    return { header: this.committedHead, path: this.committedTree.lookupPath(point) };
+  }
 
   contractView(start: bigint): ContractView {
     const cur = this.producer.tree.get(start) ?? null;

@@ -1,0 +1,87 @@
+/**
+ * `GET /v1/anchor` on a node following the EVM anchor: every chain registered in the contract, read from it
+ * (wei as decimal strings), and how current this node's view is.
+ *
+ *   {kind: "evm", rpcUrl, address, evmChainId, anchorId, watcher: {evmHead, scannedTo, stale, ...},
+ *    mismatches: [...], chains: [{chainId, depositWei, slashed, committedHeight, phase, beacon,
+ *                                 settlement: null | {point, winnerKey, paidWei}}]}
+ */
+import { hexToBytes } from 'viem';
+import { toHex as hexOf } from '../crypto/hash.js';
+import { HttpError, type HttpApi } from '../runtime/http.js';
+import { guarded } from '../operator/api.js';
+import { ANCHOR_ABI } from './anchor.js';
+import type { EvmAnchor } from './node-anchor.js';
+import type { AnchorWatcher } from './watcher.js';
+
+export interface AnchorChainJson {
+  readonly chainId: string;
+  readonly phase: string;
+  readonly depositWei: string;
+  readonly slashed: boolean;
+  readonly committedHeight: number;
+  /** The lottery beacon the contract fixed after expiry (hex), null before. */
+  readonly beacon: string | null;
+  readonly settlement: null | { point: string; winnerKey: string; paidWei: string };
+}
+
+export async function anchorView(anchor: EvmAnchor): Promise<AnchorChainJson[]> {
+  const call = { address: anchor.address, abi: ANCHOR_ABI } as const;
+  const range = { fromBlock: 0n, toBlock: 'latest' } as const;
+  const [registered, fixed, settled] = await Promise.all([
+    anchor.pub.getContractEvents({ ...call, eventName: 'Registered', ...range }),
+    anchor.pub.getContractEvents({ ...call, eventName: 'BeaconFixed', ...range }),
+    anchor.pub.getContractEvents({ ...call, eventName: 'Settled', ...range }),
+  ]);
+  const out: AnchorChainJson[] = [];
+  for (const e of registered) {
+    const id = e.args.chainId!;
+    const c = await anchor.chain(hexToBytes(id));
+    const s = settled.find((x) => x.args.chainId === id);
+    const p = fixed.find((x) => x.args.chainId === id);
+    out.push({
+      chainId: id.slice(2),
+      phase: c.phase,
+      depositWei: c.depositWei.toString(),
+      slashed: c.slashed,
+      committedHeight: c.height,
+      beacon: /^0x0+$/.test(c.beacon) ? null : c.beacon.slice(2),
+      settlement: s
+        ? {
+            point: String(p?.args.point ?? ''),
+            winnerKey: s.args.winnerKey!.slice(2),
+            paidWei: s.args.prize!.toString(),
+          }
+        : null,
+    });
+  }
+  return out;
+}
+
+export function addEvmAnchorRoute(api: HttpApi, anchor: EvmAnchor, watcher: AnchorWatcher): void {
+  api.route(
+    'GET',
+    '/v1/anchor',
+    guarded(async () => {
+      const chains = await anchorView(anchor).catch((e: unknown) => {
+        throw new HttpError(
+          503,
+          'ANCHOR_UNAVAILABLE',
+          `the EVM RPC did not answer: ${(e as Error).message.split('\n')[0]}`,
+        );
+      });
+      return {
+        json: {
+          kind: 'evm',
+          rpcUrl: anchor.o.rpcUrl,
+          address: anchor.address,
+          evmChainId: anchor.evmChainId,
+          anchorId: hexOf(anchor.anchorId),
+          watcher: watcher.status(),
+          mismatches: watcher.mismatches,
+          chains,
+        },
+      };
+    }),
+  );
+}

@@ -1,0 +1,134 @@
+/**
+ * Commits a top-level chain's headers to the EVM anchor every `every` blocks (and the head at start when the
+ * contract is behind it). Only the newest header matters: a commit covers the heights below it through the hash
+ * chain, so headers sealed while a commit is in flight coalesce into the next one.
+ *
+ * Restart-safe through the anchor's journal: at start a journaled commit is driven to its end (mined, or the very
+ * same signed bytes sent again) before anything new is signed, and the committed height is read from the contract,
+ * never assumed. So after kill -9 a commit the chain accepted is neither lost nor sent twice.
+ */
+import type { SignedHeader } from '../chain/header.js';
+import { toHex } from '../crypto/hash.js';
+import { sleep } from '../operator/client.js';
+import type { OperatorService } from '../operator/service.js';
+import type { UpstreamStatus } from '../operator/types.js';
+import type { Logger } from '../runtime/logger.js';
+import type { EvmAnchor } from './node-anchor.js';
+import { AnchorRevert } from './sender.js';
+
+export interface CommitterOptions {
+  readonly anchor: EvmAnchor;
+  readonly chainId: Uint8Array;
+  /** Commit when the head is this many blocks above the last commit. */
+  readonly every: number;
+  readonly log: Logger;
+}
+
+export class EvmCommitter {
+  private latest: SignedHeader | null = null;
+  private committedHeight = 0;
+  private skipThrough = 0;
+  private lastError: string | null = null;
+  private closed = false;
+  private readonly abort = new AbortController();
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  /** Commit transactions mined by this process (the restart test counts them). */
+  sent = 0;
+
+  constructor(private readonly o: CommitterOptions) {}
+
+  attach(svc: OperatorService): this {
+    svc.onSealed((s) => this.submit(s.signed));
+    svc.setUpstreamStatus(() => this.status());
+    if (svc.headHeader) this.submit(svc.headHeader);
+    return this;
+  }
+
+  /** The transaction broadcast and awaiting its receipt (e.g. `commit:7`), if any. */
+  get inFlight(): string | null {
+    return this.o.anchor.inFlight;
+  }
+
+  submit(h: SignedHeader): void {
+    if (this.latest && h.header.height <= this.latest.header.height) return;
+    this.latest = h;
+    this.wake?.();
+  }
+
+  start(): void {
+    this.loop ??= this.run().catch((e: unknown) => {
+      if (!this.abort.signal.aborted)
+        this.o.log.error({ err: (e as Error).message }, 'EVM committer stopped');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    this.abort.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  status(): UpstreamStatus {
+    return {
+      url: `evm:${this.o.anchor.o.rpcUrl}/${this.o.anchor.address}`,
+      acceptedHeight: this.committedHeight,
+      latestHeight: this.latest?.header.height ?? 0,
+      lastError: this.lastError,
+    };
+  }
+
+  private due(): SignedHeader | null {
+    const h = this.latest;
+    if (!h) return null;
+    const height = h.header.height;
+    if (height <= Math.max(this.committedHeight, this.skipThrough)) return null;
+    return height - this.committedHeight >= this.o.every ? h : null;
+  }
+
+  private async run(): Promise<void> {
+    const a = this.o.anchor;
+    const resumed = await a.resumeCommit();
+    this.committedHeight = (await a.chain(this.o.chainId)).height;
+    if (resumed !== undefined)
+      this.o.log.info(
+        { resumed, committed: this.committedHeight },
+        'journaled commit resumed after a restart',
+      );
+    while (!this.closed) {
+      const h = this.due();
+      if (!h) {
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = null;
+        continue;
+      }
+      const height = h.header.height;
+      const t0 = performance.now();
+      try {
+        const r = await a.commitRoot(h.bytes);
+        this.lastError = null;
+        if (r.status === 'accepted') this.sent++;
+        this.committedHeight = Math.max(this.committedHeight, (await a.chain(this.o.chainId)).height);
+        this.o.log.debug(
+          { height, status: r.status, ms: Math.round(performance.now() - t0) },
+          'header committed to the EVM anchor',
+        );
+      } catch (e) {
+        if (this.abort.signal.aborted) break;
+        this.lastError = (e as Error).message.split('\n')[0];
+        if (e instanceof AnchorRevert) {
+          // WrongPhase (expired) or a refusal that will not change for this header: do not send it again.
+          this.skipThrough = height;
+          this.o.log.error(
+            { height, chain: toHex(this.o.chainId), err: e.errorName },
+            'the anchor refused the commit',
+          );
+          continue;
+        }
+        this.o.log.warn({ height, err: this.lastError }, 'committing to the EVM anchor failed; retrying');
+        await sleep(500, this.abort.signal).catch(() => undefined);
+      }
+    }
+  }
+}

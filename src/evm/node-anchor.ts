@@ -1,0 +1,421 @@
+/**
+ * The node's side of the EVM anchor (docs/protocol.md section 12): `EvmAnchor` implements the `Anchor` interface
+ * over JSON-RPC, read-only without an EVM key; with one it registers chains, commits their headers and submits
+ * evidence, every transaction through a crash-safe journal (`TxSender`).
+ *
+ * Registration differs from the devnet anchor's in one way: the contract takes the chain's genesis record itself
+ * (it checks the parent, the interval, the expiry and the deposit), so the anchor picks the next free interval
+ * from the `Registered` events, builds the genesis, journals it, and registers it; the returned registration
+ * carries the genesis. A restart with a journaled genesis registers that one (or finds it registered).
+ */
+import { getAddress, hexToBytes, toHex, type Address, type Hex } from 'viem';
+import { sortition } from '../gen/proto.js';
+import { bytesEqual, bytesOf, decodeCanonical } from '../codec/canonical.js';
+import { LIMITS } from '../codec/limits.js';
+import { fromHex, toHex as hexOf } from '../crypto/hash.js';
+import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
+import { EvidenceError, verifyEvidence, type EvidenceKind } from '../chain/evidence.js';
+import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
+import { decodeSignedHeader } from '../chain/header.js';
+import { AnchorError } from '../anchor/devnet.js';
+import type { Logger } from '../runtime/logger.js';
+import type {
+  Anchor,
+  CommitResult,
+  EvidenceRecord,
+  Registration,
+  RegistrationRequest,
+} from '../anchor/types.js';
+import { ANCHOR_ABI, evmAnchorId, evmGenesis, NO_PREDECESSOR } from './anchor.js';
+import { connect, walletFor, type EvmWallet } from './client.js';
+import { AnchorRevert, TxSender, type Journal } from './sender.js';
+
+/** Expiry used when none is given: far beyond any EVM block, and a safe integer. */
+export const NO_EXPIRY = Number.MAX_SAFE_INTEGER;
+
+export interface EvmAnchorOptions {
+  readonly rpcUrl: string;
+  readonly address: Address;
+  /** `0x` hex private key or a file holding it; absent: read-only. */
+  readonly key?: string;
+  /** Needed with a key: where pending transactions are journaled. */
+  readonly journal?: Journal;
+  /** Blocks a transaction or commit needs on top of it (1: its own block) before it counts. */
+  readonly confirmations?: number;
+  /** Share of the deposit that is the operator's safety share, in basis points. */
+  readonly safetyBps?: number;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  readonly pollMs?: number;
+}
+
+/** A registration's live state in the contract (`chains(chainId)`). */
+export interface ChainOnChain {
+  readonly phase: 'none' | 'active' | 'settling' | 'settled';
+  readonly slashed: boolean;
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly expiry: bigint;
+  readonly height: number;
+  readonly operatorKey: Hex;
+  readonly depositWei: bigint;
+  readonly safetyWei: bigint;
+  readonly beacon: Hex;
+  readonly committer: Address;
+}
+
+const PHASES = ['none', 'active', 'settling', 'settled'] as const;
+const SLASH_KINDS: Record<number, EvidenceKind | 'commit_mismatch' | 'sold_twice'> = {
+  1: 'equivocation',
+  2: 'commit_mismatch',
+  3: 'sold_twice',
+};
+
+export class EvmAnchor implements Anchor {
+  readonly anchorId: Uint8Array;
+  private readonly call: { address: Address; abi: typeof ANCHOR_ABI };
+  private readonly sender: TxSender | null;
+  private readonly evidenceSender: TxSender | null;
+  private readonly settleSender: TxSender | null;
+
+  private constructor(
+    readonly o: EvmAnchorOptions,
+    readonly evmChainId: number,
+    readonly pub: EvmWallet['pub'],
+    readonly wallet: EvmWallet | null,
+  ) {
+    this.anchorId = evmAnchorId(evmChainId, o.address);
+    this.call = { address: o.address, abi: ANCHOR_ABI };
+    const mk = (name: string): TxSender | null =>
+      wallet && o.journal
+        ? new TxSender({
+            w: wallet,
+            address: o.address,
+            journal: o.journal,
+            name,
+            confirmations: this.confirmations,
+            log: o.log,
+            signal: o.signal,
+            pollMs: o.pollMs,
+          })
+        : null;
+    this.sender = mk('evm-tx');
+    // Evidence goes through its own journal record: it must not wait behind a commit, nor a commit behind it.
+    this.evidenceSender = mk('evm-evidence-tx');
+    this.settleSender = mk('evm-settle-tx');
+  }
+
+  /** Connects (retrying until the RPC answers) and checks that the contract is there. */
+  static async open(o: EvmAnchorOptions): Promise<EvmAnchor> {
+    const address = getAddress(o.address);
+    if (o.key && !o.journal) throw new Error('an EVM key needs a journal');
+    const w = o.key ? await walletFor(o.rpcUrl, o.key) : null;
+    const pub = w ? w.pub : (await connect(o.rpcUrl)).pub;
+    const code = await pub.getCode({ address });
+    if (!code || code === '0x') throw new Error(`no anchor contract at ${address} on ${o.rpcUrl}`);
+    return new EvmAnchor({ ...o, address }, await pub.getChainId(), pub, w);
+  }
+
+  /** The label of the commit or registration broadcast and not yet confirmed, if any. */
+  get inFlight(): string | null {
+    return this.sender?.waiting ?? null;
+  }
+
+  get confirmations(): number {
+    return Math.max(1, this.o.confirmations ?? 1);
+  }
+
+  get address(): Address {
+    return this.o.address;
+  }
+
+  get evmAddress(): Address | null {
+    return this.wallet?.account.address ?? null;
+  }
+
+  async chainId(): Promise<Uint8Array> {
+    return this.anchorId;
+  }
+
+  private need(): TxSender {
+    if (!this.sender) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
+    return this.sender;
+  }
+
+  async chain(chainId: Uint8Array): Promise<ChainOnChain> {
+    const c = await this.pub.readContract({ ...this.call, functionName: 'chains', args: [toHex(chainId)] });
+    return {
+      committer: c[0],
+      phase: PHASES[c[2]] ?? 'none',
+      slashed: c[3],
+      start: BigInt(c[5]),
+      end: BigInt(c[6]),
+      expiry: BigInt(c[7]),
+      height: Number(c[8]),
+      operatorKey: c[9],
+      depositWei: c[10],
+      safetyWei: c[11],
+      beacon: c[12],
+    };
+  }
+
+  /** The header hash committed at `height` (undefined: none). */
+  async commitAt(chainId: Uint8Array, height: number): Promise<Hex | undefined> {
+    const c = await this.pub.readContract({
+      ...this.call,
+      functionName: 'commits',
+      args: [toHex(chainId), BigInt(height)],
+    });
+    return /^0x0+$/.test(c[0]) ? undefined : c[0];
+  }
+
+  private async registrations(): Promise<{ start: bigint; end: bigint; chainId: Hex; genesis: Hex }[]> {
+    const events = await this.pub.getContractEvents({
+      ...this.call,
+      eventName: 'Registered',
+      fromBlock: 0n,
+      toBlock: 'latest',
+    });
+    return events.map((e) => ({
+      start: BigInt(e.args.start!),
+      end: BigInt(e.args.end!),
+      chainId: e.args.chainId!,
+      genesis: e.args.genesis!,
+    }));
+  }
+
+  /**
+   * Registers a top-level chain of width `amount` with a deposit of `depositGwei` (default: `amount`), at the
+   * next free interval. Crash-safe: the genesis is journaled before its transaction.
+   */
+  async registerChain(req: RegistrationRequest): Promise<Registration> {
+    if (req.operatorKey.length !== PUBLIC_KEY_BYTES)
+      throw new AnchorError('BAD_REQUEST', 'operatorKey must be 32 bytes');
+    if (req.amount <= 0n) throw new AnchorError('BAD_REQUEST', 'amount must be positive');
+    const sender = this.need();
+    const journal = this.o.journal!;
+    const journaled = await journal.get<{ genesis: string }>('evm-register');
+    let g: GenesisRecord | undefined = journaled
+      ? decodeGenesis(fromHex(journaled.genesis, 'genesis'))
+      : undefined;
+    for (let attempt = 0; ; attempt++) {
+      const regs = await sender.rpc('registrations', () => this.registrations());
+      if (g && regs.some((r) => r.chainId === toHex(g!.chainId))) return this.registrationOf(g);
+      const pending = await sender.pending();
+      if (pending) {
+        await sender.resume(pending);
+        continue;
+      }
+      const last = regs.reduce<(typeof regs)[number] | undefined>(
+        (m, r) => (!m || r.start > m.start ? r : m),
+        undefined,
+      );
+      if (!g || attempt > 0) {
+        const start = last ? last.end : 0n;
+        if (start + req.amount > 1n << 64n) throw new AnchorError('OUT_OF_SPACE', 'no free interval left');
+        g = evmGenesis(this.anchorId, {
+          operatorKey: req.operatorKey,
+          spaceStart: start,
+          spaceEnd: start + req.amount,
+          expiry: req.expiry && req.expiry > 0 ? req.expiry : NO_EXPIRY,
+          amountGwei: req.deposit ?? req.amount,
+          name: req.name ?? `chain-${start}`,
+        });
+        await journal.put('evm-register', { genesis: hexOf(g.bytes) });
+      }
+      const gs = g.genesis;
+      const prev = regs
+        .filter((r) => r.start < gs.spaceStart)
+        .reduce((m, r) => (r.start > m || m === NO_PREDECESSOR ? r.start : m), NO_PREDECESSOR);
+      try {
+        const { receipt } = await sender.send(
+          'register',
+          'register',
+          [toHex(g.bytes), this.wallet!.account.address, this.o.safetyBps ?? 5000, prev],
+          gs.amount * 1_000_000_000n,
+        );
+        this.o.log.info(
+          {
+            chain: hexOf(g.chainId),
+            start: gs.spaceStart,
+            end: gs.spaceEnd,
+            gas: receipt.gasUsed,
+            block: receipt.blockNumber,
+          },
+          'registered the chain with the EVM anchor',
+        );
+        return this.registrationOf(g);
+      } catch (e) {
+        // Another registrant took the interval between our read and our transaction: pick the next one.
+        if (e instanceof AnchorRevert && e.errorName === 'Overlap' && attempt < 5) continue;
+        if (e instanceof AnchorRevert) throw new AnchorError('BAD_REQUEST', e.message);
+        throw e;
+      }
+    }
+  }
+
+  private registrationOf(g: GenesisRecord): Registration {
+    return {
+      anchorChainId: this.anchorId,
+      start: g.genesis.spaceStart,
+      end: g.genesis.spaceEnd,
+      operatorKey: g.genesis.operatorKey,
+      amount: g.genesis.spaceEnd - g.genesis.spaceStart,
+      genesis: g.bytes,
+    };
+  }
+
+  /** Commits a top-level chain's signed header; `duplicate` when the contract already holds that height or a later one. */
+  async commitRoot(signedHeader: Uint8Array): Promise<CommitResult> {
+    const sh = decodeSignedHeader(signedHeader);
+    const height = sh.header.height;
+    try {
+      await this.need().send(`commit:${height}`, 'commit', [toHex(sh.header.chainId), toHex(signedHeader)]);
+      return { status: 'accepted', height };
+    } catch (e) {
+      if (e instanceof AnchorRevert && e.errorName === 'HeightNotIncreasing')
+        return { status: 'duplicate', height };
+      throw e;
+    }
+  }
+
+  /** Resumes a commit journaled before a crash; its label's height, or undefined when nothing was pending. */
+  async resumeCommit(): Promise<number | undefined> {
+    const s = this.sender;
+    const p = s ? await s.pending() : undefined;
+    if (!s || !p) return undefined;
+    const receipt = await s.resume(p);
+    const m = /^commit:(\d+)$/.exec(p.label);
+    this.o.log.info(
+      { label: p.label, mined: receipt?.status ?? 'replaced' },
+      'resumed a journaled transaction',
+    );
+    return m && receipt?.status === 'success' ? Number(m[1]) : undefined;
+  }
+
+  /** The EVM block hash at `height` (the randomness a chain's lottery draws from at expiry); undefined: not yet. */
+  async beacon(height: number): Promise<Uint8Array | undefined> {
+    const head = await this.pub.getBlockNumber({ cacheTime: 0 });
+    if (BigInt(height) > head) return undefined;
+    const b = await this.pub.getBlock({ blockNumber: BigInt(height) });
+    return b.hash ? hexToBytes(b.hash) : undefined;
+  }
+
+  /**
+   * Verifies evidence against the genesis records given, and submits what the contract judges: equivocation by
+   * a top-level chain's operator. Submitted once: a chain already slashed is not sent again.
+   */
+  async recordEvidence(evidence: Uint8Array, genesisRecords: readonly Uint8Array[]): Promise<EvidenceRecord> {
+    const known = new Map(
+      genesisRecords.map((b) => {
+        const g = decodeGenesis(b);
+        return [hexOf(g.chainId), g] as const;
+      }),
+    );
+    const v = verifyEvidence(evidence, (id) => known.get(hexOf(id)));
+    const g = known.get(hexOf(v.chainId))!;
+    if (v.kind !== 'equivocation' || !bytesEqual(g.genesis.parentChain, this.anchorId))
+      throw new AnchorError(
+        'EVIDENCE_NOT_SLASHABLE',
+        `the contract judges equivocation of its own chains, not ${v.kind}`,
+      );
+    const m = decodeCanonical(sortition.v1.Evidence, evidence, LIMITS.evidenceBytes, 'evidence');
+    const first = bytesOf(m.equivocation!.first);
+    const second = bytesOf(m.equivocation!.second);
+    const slashed = await this.submitSlash(g, 'slashEquivocation', [toHex(first), toHex(second)]);
+    return {
+      id: v.id,
+      kind: v.kind,
+      chainId: v.chainId,
+      height: v.height,
+      registration: this.registrationOf(g),
+      slashed,
+      anchorHeight: Number(await this.pub.getBlockNumber({ cacheTime: 0 })),
+      timeMs: Date.now(),
+    };
+  }
+
+  /** Submits commit-mismatch evidence: an operator-signed header at a committed height, differing from the commit. */
+  async reportCommitMismatch(g: GenesisRecord, signedHeader: Uint8Array): Promise<bigint> {
+    return this.submitSlash(g, 'slashCommitMismatch', [toHex(signedHeader)]);
+  }
+
+  /** Wei slashed by this submission: 0 when the chain was slashed before (nothing is sent then). */
+  private async submitSlash(
+    g: GenesisRecord,
+    fn: 'slashEquivocation' | 'slashCommitMismatch',
+    args: Hex[],
+  ): Promise<bigint> {
+    const s = this.evidenceSender;
+    if (!s) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
+    const pending = await s.pending();
+    if (pending) await s.resume(pending);
+    const before = await this.chain(g.chainId);
+    if (before.slashed || before.phase === 'none' || before.phase === 'settled') return 0n;
+    try {
+      const { receipt } = await s.send(`${fn}:${hexOf(g.chainId)}`, fn, [toHex(g.chainId), ...args]);
+      this.o.log.warn(
+        { chain: hexOf(g.chainId), fn, gas: receipt.gasUsed },
+        'evidence slashed the chain on the EVM anchor',
+      );
+      return before.safetyWei;
+    } catch (e) {
+      if (e instanceof AnchorRevert && e.errorName === 'AlreadySlashed') return 0n;
+      if (e instanceof AnchorRevert) throw new EvidenceError('EVIDENCE_NOT_PROVEN', e.message);
+      throw e;
+    }
+  }
+
+  /** The winning point of a chain past its expiry (what `fixBeacon` fixes or has fixed), by a call. */
+  async winningPoint(chainId: Uint8Array): Promise<bigint> {
+    const r = await this.pub.simulateContract({
+      ...this.call,
+      functionName: 'fixBeacon',
+      args: [toHex(chainId)],
+      account: this.wallet?.account,
+    });
+    return BigInt(r.result);
+  }
+
+  /**
+   * A settlement step (`claim`, `challenge`, `timeout`, `withdraw`) through the crash-safe journal; a revert in
+   * estimation throws AnchorRevert with the contract's error name.
+   */
+  async settle(
+    fn: 'claim' | 'challenge' | 'timeout' | 'withdraw',
+    args: readonly unknown[],
+  ): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
+    const s = this.settleSender;
+    if (!s) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
+    const { receipt } = await s.send(fn, fn, args);
+    return { gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+  }
+
+  /** Every slashing the contract recorded, oldest first. */
+  async slashed(): Promise<EvidenceRecord[]> {
+    const events = await this.pub.getContractEvents({
+      ...this.call,
+      eventName: 'Slashed',
+      fromBlock: 0n,
+      toBlock: 'latest',
+    });
+    const regs = new Map((await this.registrations()).map((r) => [r.chainId, r]));
+    const out: EvidenceRecord[] = [];
+    for (const e of events) {
+      const r = regs.get(e.args.chainId!);
+      if (!r) continue;
+      const g = decodeGenesis(hexToBytes(r.genesis));
+      out.push({
+        id: hexToBytes(e.transactionHash),
+        kind: (SLASH_KINDS[e.args.kind!] ?? 'equivocation') as EvidenceKind,
+        chainId: g.chainId,
+        height: 0,
+        registration: this.registrationOf(g),
+        slashed: e.args.reward! + e.args.burnt!,
+        anchorHeight: Number(e.blockNumber),
+        timeMs: 0,
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Sending anchor transactions so that a crash never loses or repeats one. A transaction is signed locally (the
+ * nonce, gas and fees fixed), and the signed bytes with their hash are written durably to a journal *before* they
+ * go to the RPC. After a restart, `resume` finds the journaled transaction and drives it to an end: mined
+ * (receipt), still pending (wait), or gone from the mempool with its nonce unused (the same bytes sent again, so
+ * the chain can include it at most once). Only when its nonce is consumed by nothing of ours, or it was mined
+ * and confirmed, is the journal entry cleared.
+ *
+ * Gas: estimated by the RPC against the latest block, not the pending one (whose meaning differs between nodes;
+ * our own pending transaction is waited for first), with a 20% margin; a revert there is a typed refusal before
+ * anything is signed.
+ * Fees: the RPC's EIP-1559 estimate. Confirmation depth: a receipt counts once `confirmations` blocks include
+ * it (1: the block it is in). RPC failures are retried with backoff until the caller's signal aborts.
+ */
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  encodeFunctionData,
+  keccak256,
+  TransactionReceiptNotFoundError,
+  type Address,
+  type Hex,
+  type TransactionReceipt,
+} from 'viem';
+import { backoff, sleep } from '../operator/client.js';
+import type { Logger } from '../runtime/logger.js';
+import { ANCHOR_ABI } from './anchor.js';
+import type { EvmWallet } from './client.js';
+
+/** Durable key-value storage for the journal (the operator store's JSON records, fsync'd). */
+export interface Journal {
+  get<T>(name: string): Promise<T | undefined>;
+  put(name: string, value: unknown): Promise<void>;
+}
+
+export interface JournalEntry {
+  /** What the transaction does, for the caller to recognise it after a restart (e.g. `commit:12`). */
+  readonly label: string;
+  readonly nonce: number;
+  readonly hash: Hex;
+  readonly raw: Hex;
+}
+
+type AnchorFn = Extract<(typeof ANCHOR_ABI)[number], { type: 'function' }>['name'];
+
+/** A call the contract refused in simulation or estimation, with its custom error's name. */
+export class AnchorRevert extends Error {
+  override readonly name = 'AnchorRevert';
+  constructor(
+    readonly errorName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The custom error name of a contract revert inside a viem error, or undefined if it is not a revert. */
+export function revertName(e: unknown): string | undefined {
+  if (!(e instanceof BaseError)) return undefined;
+  const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
+  if (!(r instanceof ContractFunctionRevertedError)) return undefined;
+  return r.data?.errorName ?? r.reason ?? 'revert';
+}
+
+export interface SentTx {
+  readonly entry: JournalEntry;
+  readonly receipt: TransactionReceipt;
+}
+
+export interface SenderOptions {
+  readonly w: EvmWallet;
+  readonly address: Address;
+  readonly journal: Journal;
+  /** Journal record name (one pending transaction per sender). */
+  readonly name: string;
+  readonly confirmations: number;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  readonly pollMs?: number;
+}
+
+export class TxSender {
+  /** The transaction broadcast and not yet confirmed (its label), for status and tests. */
+  waiting: string | null = null;
+
+  constructor(private readonly o: SenderOptions) {}
+
+  private get signal(): AbortSignal | undefined {
+    return this.o.signal;
+  }
+
+  /** Retries `f` on anything but a contract revert until it answers or the signal aborts. */
+  async rpc<T>(what: string, f: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      this.signal?.throwIfAborted();
+      try {
+        return await f();
+      } catch (e) {
+        if (this.signal?.aborted || revertName(e) !== undefined) throw e;
+        if (attempt % 10 === 0)
+          this.o.log.warn(
+            { what, attempt, err: (e as Error).message.split('\n')[0] },
+            'EVM RPC failed; retrying',
+          );
+        await sleep(backoff(attempt, 100, 5000), this.signal);
+      }
+    }
+  }
+
+  /** The transaction journaled before a crash, if any. */
+  pending(): Promise<JournalEntry | undefined> {
+    return this.o.journal.get<JournalEntry | null>(this.o.name).then((e) => e ?? undefined);
+  }
+
+  /**
+   * Drives a journaled transaction to its end. Returns its receipt once confirmed, or undefined when its nonce
+   * went to another transaction (it can then never be mined). The journal is cleared either way.
+   */
+  async resume(entry: JournalEntry): Promise<TransactionReceipt | undefined> {
+    const { pub } = this.o.w;
+    const address = this.o.w.account.address;
+    for (let attempt = 0; ; attempt++) {
+      const receipt = await this.rpc('receipt', () =>
+        pub.getTransactionReceipt({ hash: entry.hash }).catch((e: unknown) => {
+          if (e instanceof TransactionReceiptNotFoundError) return null;
+          throw e;
+        }),
+      );
+      if (receipt) {
+        await this.confirmed(receipt);
+        // A reorg may have dropped it while we waited: look again before clearing.
+        const again = await this.rpc('receipt', () =>
+          pub.getTransactionReceipt({ hash: entry.hash }).catch(() => null),
+        );
+        if (again && again.blockHash === receipt.blockHash) {
+          await this.o.journal.put(this.o.name, null);
+          this.waiting = null;
+          return receipt;
+        }
+        continue;
+      }
+      const mined = await this.rpc('nonce', () => pub.getTransactionCount({ address, blockTag: 'latest' }));
+      if (mined > entry.nonce) {
+        // Mined between the two reads, or replaced by another transaction with its nonce: look once more.
+        const late = await pub.getTransactionReceipt({ hash: entry.hash }).catch(() => null);
+        if (late) continue;
+        await this.o.journal.put(this.o.name, null);
+        this.waiting = null;
+        this.o.log.warn({ label: entry.label, nonce: entry.nonce }, 'journaled transaction replaced');
+        return undefined;
+      }
+      // Not mined and its nonce still free: (re)broadcast the very same bytes; "already known" is fine.
+      await pub.sendRawTransaction({ serializedTransaction: entry.raw }).catch((e: unknown) => {
+        const m = (e as Error).message;
+        if (!/already known|known transaction|nonce too low|already imported/i.test(m))
+          this.o.log.debug({ err: m.split('\n')[0] }, 'rebroadcast refused');
+      });
+      this.waiting = entry.label;
+      await sleep(Math.min(this.o.pollMs ?? 100, 50 * (attempt + 1)), this.signal);
+    }
+  }
+
+  private async confirmed(receipt: TransactionReceipt): Promise<void> {
+    const need = BigInt(Math.max(1, this.o.confirmations));
+    for (;;) {
+      const head = await this.rpc('block number', () => this.o.w.pub.getBlockNumber({ cacheTime: 0 }));
+      if (head - receipt.blockNumber + 1n >= need) return;
+      await sleep(this.o.pollMs ?? 100, this.signal);
+    }
+  }
+
+  /**
+   * Estimates, signs, journals and sends a call to the anchor, then waits for its confirmed receipt. A revert
+   * in estimation throws AnchorRevert before anything is journaled.
+   */
+  async send(
+    label: string,
+    functionName: AnchorFn,
+    args: readonly unknown[],
+    value?: bigint,
+  ): Promise<SentTx> {
+    const prior = await this.pending();
+    if (prior) await this.resume(prior);
+    const { pub, wallet, account } = this.o.w;
+    const data = encodeFunctionData({ abi: ANCHOR_ABI, functionName, args } as never);
+    const to = this.o.address;
+    let gas: bigint;
+    try {
+      gas = await this.rpc('estimate gas', () =>
+        pub.estimateGas({ account, to, data, value, blockTag: 'latest' }),
+      );
+    } catch (e) {
+      const name = revertName(e);
+      if (name) throw new AnchorRevert(name, `${functionName}: ${name}`);
+      throw e;
+    }
+    const [nonce, fees] = await Promise.all([
+      this.rpc('nonce', () => pub.getTransactionCount({ address: account.address, blockTag: 'pending' })),
+      this.rpc('fees', () => pub.estimateFeesPerGas()),
+    ]);
+    const raw = await wallet.signTransaction({
+      account,
+      chain: wallet.chain,
+      to,
+      data,
+      value,
+      nonce,
+      gas: (gas * 12n) / 10n,
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    });
+    const entry: JournalEntry = { label, nonce, hash: keccak256(raw), raw };
+    await this.o.journal.put(this.o.name, entry);
+    const receipt = await this.resume(entry);
+    if (!receipt) throw new Error(`${label}: its nonce ${nonce} went to another transaction`);
+    return { entry, receipt };
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * End to end on anvil with the real CLI: `sortition-node operator` registers a top-level chain on the EVM anchor
+ * with its deposit and commits its blocks; `sortition-node run` follows it by gossip and the anchor read-only, and
+ * reports the anchored height in /v1/status and the contract's view in GET /v1/anchor.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { getAddress, toHex, type Hex } from 'viem';
+import { generateKeyPair } from '../../src/crypto/keys.js';
+import { toHex as hexOf } from '../../src/crypto/hash.js';
+import { waitFor } from '../helpers/net.js';
+import { newAnchor } from './anchor-helpers.js';
+import { useAnvil, type EvmEnv } from './helpers.js';
+
+const env = useAnvil();
+const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js');
+const devKey = (e: EvmEnv, i: number): Hex => toHex(e.account(i).getHdKey().privateKey!);
+
+interface Proc {
+  readonly proc: ChildProcess;
+  readonly api: string;
+  readonly p2p: string;
+  readonly exited: Promise<unknown>;
+}
+
+/** Starts a CLI node and resolves with its API URL and p2p address, read from its JSON log. */
+async function startCli(args: string[]): Promise<Proc> {
+  const proc = spawn(process.execPath, [main, ...args, '--api-port', '0', '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  let api = '';
+  let p2p = '';
+  const lines = createInterface({ input: proc.stdout! });
+  await Promise.race([
+    new Promise<void>((resolve) =>
+      lines.on('line', (l) => {
+        let j: { msg?: string; api?: string; addrs?: string[] };
+        try {
+          j = JSON.parse(l) as typeof j;
+        } catch {
+          return;
+        }
+        if (process.env.TEST_LOG_LEVEL) process.stderr.write(`${l}\n`);
+        if (j.msg === 'network node started' && j.addrs) p2p = j.addrs[0];
+        if (j.msg === 'HTTP API listening' && j.api) api = j.api;
+        if (api && p2p) resolve();
+      }),
+    ),
+    exited.then((c) => Promise.reject(new Error(`node exited (${String(c)}) before serving`))),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('node did not start in 30 s')), 30_000).unref(),
+    ),
+  ]);
+  lines.on('line', (l) => {
+    if (process.env.TEST_LOG_LEVEL) process.stderr.write(`${l}\n`);
+  });
+  return { proc, api, p2p, exited };
+}
+
+async function stopCli(p: Proc): Promise<void> {
+  p.proc.kill('SIGTERM');
+  await p.exited;
+}
+
+async function get<T>(url: string): Promise<T> {
+  const r = await fetch(url);
+  assert.equal(r.status, 200, `${url}: ${r.status}`);
+  return (await r.json()) as T;
+}
+
+interface AnchorJson {
+  kind: string;
+  address: string;
+  chains: {
+    chainId: string;
+    depositWei: string;
+    committedHeight: number;
+    slashed: boolean;
+    settlement: null;
+  }[];
+}
+interface StatusJson {
+  chains: { chainId: string; height: number; anchoredHeight: number }[];
+  anchor?: { stale: boolean };
+}
+
+test('operator and validator processes on anvil: registration, commits, anchored height, GET /v1/anchor', async (t) => {
+  const anchor = await newAnchor(env);
+  const dir = await mkdtemp(join(tmpdir(), 'evm-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const evm = [
+    '--evm-rpc',
+    env.anvil.rpcUrl,
+    '--anchor-address',
+    anchor.address,
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+  ];
+  const op = await startCli([
+    'operator',
+    '--data-dir',
+    join(dir, 'op'),
+    ...evm,
+    '--evm-key',
+    devKey(env, 7),
+    '--amount',
+    '1000000',
+    '--deposit',
+    '3000000',
+    '--block-interval-ms',
+    '50',
+  ]);
+  t.after(() => stopCli(op));
+  const val = await startCli([
+    'run',
+    '--data-dir',
+    join(dir, 'val'),
+    ...evm,
+    '--track',
+    op.api,
+    '--bootstrap',
+    op.p2p,
+    '--evm-poll-ms',
+    '50',
+  ]);
+  t.after(() => stopCli(val));
+
+  const info = await get<{ chainId: string }>(`${op.api}/v1/chain`);
+  const token = (await readFile(join(dir, 'op', 'api-token'), 'utf8')).trim();
+  const owner = hexOf(generateKeyPair().publicKey);
+  for (let i = 0; i < 3; i++) {
+    const r = await fetch(`${op.api}/v1/contracts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ start: String(i * 10), end: String(i * 10 + 10), owner }),
+    });
+    assert.ok(r.status < 300, `create: ${r.status} ${await r.text()}`);
+  }
+  await waitFor(async () => {
+    const s = await get<StatusJson>(`${val.api}/v1/status`);
+    const c = s.chains.find((x) => x.chainId === info.chainId);
+    return !!c && c.height >= 1 && c.anchoredHeight === c.height && s.anchor?.stale === false;
+  }, 'the validator anchors the chain at its head');
+  for (const node of [op, val]) {
+    const a = await get<AnchorJson>(`${node.api}/v1/anchor`);
+    assert.equal(a.kind, 'evm');
+    assert.equal(a.address, getAddress(anchor.address));
+    const c = a.chains.find((x) => x.chainId === info.chainId);
+    assert.ok(c, 'the chain is registered in the contract');
+    assert.equal(c.depositWei, (3_000_000n * 10n ** 9n).toString());
+    assert.ok(c.committedHeight >= 1);
+    assert.equal(c.slashed, false);
+    assert.equal(c.settlement, null);
+  }
+});

@@ -1,0 +1,98 @@
+/**
+ * Settlement driven by the node: an operator on the EVM anchor whose chain expires builds the winner proof from
+ * the tree it holds, the winner (the holder of the contract covering the chain's space) claims with its payout
+ * signature, and after the challenge window `timeout` pays the prize to the payout address, which withdraws it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toHex, type Hex } from 'viem';
+import { generateKeyPair } from '../../src/crypto/keys.js';
+import { encodeLookupPath } from '../../src/sortition/lottery.js';
+import { signPayout } from '../../src/evm/anchor.js';
+import { anchorView } from '../../src/evm/api.js';
+import { fileJournal } from '../../src/evm/journal.js';
+import { EvmAnchor } from '../../src/evm/node-anchor.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { startCliOperator } from '../operator/helpers.js';
+import { waitFor } from '../helpers/net.js';
+import { newAnchor } from './anchor-helpers.js';
+import { useAnvil, type EvmEnv } from './helpers.js';
+
+const env = useAnvil();
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'settle');
+const devKey = (e: EvmEnv, i: number): Hex => toHex(e.account(i).getHdKey().privateKey!);
+
+test('a chain past its expiry settles on chain: claim from the operator’s tree, window, timeout, payout', async (t) => {
+  const anchor = await newAnchor(env, 5n);
+  const dir = await mkdtemp(join(tmpdir(), 'evm-settle-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const expiry = Number(await env.pub.getBlockNumber()) + 12;
+  const op = await startCliOperator({
+    dataDir: join(dir, 'op'),
+    evmRpc: env.anvil.rpcUrl,
+    anchorAddress: anchor.address,
+    evmKey: devKey(env, 8),
+    amount: 1000,
+    deposit: 4_000_000,
+    expiry,
+  });
+  t.after(() => op.stop());
+  const svc = op.op.service;
+  const chainId = svc.chainId;
+  const holder = generateKeyPair();
+  await svc.create({ start: 0n, end: 1000n, owner: holder.publicKey });
+  await svc.sealNow();
+  const committed = async () =>
+    (await anchorView(await evmOf())).find((c) => c.chainId === toHex(chainId).slice(2));
+  let evm: EvmAnchor | undefined;
+  async function evmOf(): Promise<EvmAnchor> {
+    evm ??= await EvmAnchor.open({
+      rpcUrl: env.anvil.rpcUrl,
+      address: anchor.address,
+      key: devKey(env, 9),
+      journal: fileJournal(join(dir, 'claimant')),
+      log,
+    });
+    return evm;
+  }
+  await waitFor(async () => (await committed())?.committedHeight === svc.head.height, 'head committed');
+  const deposit = BigInt((await committed())!.depositWei);
+
+  // Past the expiry: the point, its lookup path in the committed tree, and the holder's payout signature.
+  await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
+  const a = await evmOf();
+  const point = await a.winningPoint(chainId);
+  const level = svc.lotteryLevel(point)!;
+  const payout = env.account(9).address;
+  const sig = signPayout(holder.secretKey, a.anchorId, chainId, payout);
+  const claim = await a.settle('claim', [
+    toHex(chainId),
+    BigInt(level.header.header.height),
+    [toHex(encodeLookupPath(level.path))],
+    payout,
+    sig,
+  ]);
+  await env.test.mine({ blocks: 6 });
+  const timeout = await a.settle('timeout', [toHex(chainId)]);
+  const view = (await committed())!;
+  assert.equal(view.phase, 'settled');
+  assert.ok(view.settlement, 'settled');
+  assert.equal(view.settlement.winnerKey, Buffer.from(holder.publicKey).toString('hex'));
+  assert.equal(view.settlement.point, point.toString());
+  assert.equal(
+    BigInt(view.settlement.paidWei),
+    deposit / 2n,
+    'the prize: the deposit minus the safety share',
+  );
+  const before = await env.pub.getBalance({ address: payout });
+  const w = await a.settle('withdraw', []);
+  const after = await env.pub.getBalance({ address: payout });
+  assert.ok(after > before + deposit / 2n - 10n ** 15n, 'the payout address received the prize');
+  log.info(
+    { claimGas: claim.gasUsed, timeoutGas: timeout.gasUsed, withdrawGas: w.gasUsed },
+    'settlement gas',
+  );
+});
