@@ -2,6 +2,7 @@
  * What every node process shares (validator, operator, anchor): network and tracking options, the validator
  * component, the HTTP API with /metrics, logs, and a clean shutdown on SIGINT/SIGTERM.
  */
+import { bytesEqual } from '../codec/bytes.js';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -424,6 +425,8 @@ export async function startNodeProcess(
     announce: listOption(o.announce),
     bootstrap,
     anchorId,
+    // The EVM contract is an anchor without a genesis record; the devnet anchor (--anchor alone) is a chain.
+    externalAnchor: evm !== null && anchorId !== undefined && bytesEqual(anchorId, evm.anchorId),
     track,
     genesis,
     own: extraTrack,

@@ -39,6 +39,12 @@ export interface ValidatorOptions {
   readonly bootstrap: string[];
   /** The trusted anchor's chain id; every tracked chain must descend from it. */
   readonly anchorId?: Uint8Array;
+  /**
+   * The anchor has no genesis record (the EVM contract, whose id names it): a chain naming it as parent is
+   * top-level and its ancestry is complete. Unset, the anchor is a chain like any other (the devnet anchor) and is
+   * followed as every chain's root.
+   */
+  readonly externalAnchor?: boolean;
   /** Chains to follow; their ancestors are followed too. */
   readonly track: Uint8Array[];
   /** Genesis records known in advance (otherwise fetched from peers and checked by hash). */
@@ -319,10 +325,15 @@ export class ValidatorNode {
           await this.fetchGenesis(missing);
           continue;
         }
-        const chain = this.tracker.ancestry(id, this.opts.anchorId)!;
+        const external = this.externalAnchorId();
+        const chain = this.tracker.ancestry(id, external)!;
         const root = chain[chain.length - 1];
         const a = this.opts.anchorId;
-        if (a && !bytesEqual(root.chainId, a) && !bytesEqual(root.genesis.parentChain, a)) {
+        if (
+          a &&
+          !bytesEqual(root.chainId, a) &&
+          !(external && bytesEqual(root.genesis.parentChain, external))
+        ) {
           this.opts.log.error(
             { chain: toHex(id), anchor: toHex(root.chainId) },
             'chain does not descend from the trusted anchor: not tracked',
@@ -343,7 +354,8 @@ export class ValidatorNode {
       if (!g) return cur;
       if (isAnchor(g.genesis)) return null;
       // A top-level chain of an anchor without a genesis record (the EVM contract): its ancestry is complete.
-      if (this.opts.anchorId && bytesEqual(g.genesis.parentChain, this.opts.anchorId)) return null;
+      const external = this.externalAnchorId();
+      if (external && bytesEqual(g.genesis.parentChain, external)) return null;
       cur = g.genesis.parentChain;
     }
     return null;
@@ -559,6 +571,10 @@ export class ValidatorNode {
 
   async dial(addr: string): Promise<void> {
     await this.network.dial(multiaddr(addr));
+  }
+
+  private externalAnchorId(): Uint8Array | undefined {
+    return this.opts.externalAnchor ? this.opts.anchorId : undefined;
   }
 
   /** An external anchor (the EVM contract) confirmed the chain's header at `height`: persisted and exported. */

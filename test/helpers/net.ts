@@ -28,6 +28,8 @@ export interface TestNet {
     genesis: GenesisRecord[];
     track: Uint8Array[];
     anchorId?: Uint8Array;
+    /** The anchor has no genesis record (the EVM contract). */
+    externalAnchor?: boolean;
     alertUrl?: string;
   }): Promise<ValidatorNode>;
   stop(node: ValidatorNode): Promise<void>;
@@ -52,6 +54,7 @@ export async function testNet(): Promise<TestNet> {
         listen: [`/ip4/${o.ip}/tcp/0`],
         bootstrap: (o.bootstrap ?? []).map((b) => b.multiaddrs()[0]),
         anchorId: o.anchorId,
+        externalAnchor: o.externalAnchor,
         track: o.track,
         genesis: o.genesis,
         registry,
