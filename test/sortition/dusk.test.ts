@@ -19,9 +19,9 @@ import {
   type Provisioner,
 } from '../../src/sortition/dusk-committee.js';
 import { bytesToHex, hexToBytes } from '../../src/sortition/bytes.js';
-import { SortitionError } from '../../src/sortition/errors.js';
 import { chiSquare, CHI2_CRITICAL_P001 } from './stats.js';
 import { PUBKEYS } from './fixtures.js';
+import { codeOf } from './helpers.js';
 
 /** rusk consensus/tests/sortition.rs generate_provisioners: secret keys 1..=4 (index 0 is skipped). */
 const SECRET_KEYS = [
@@ -36,16 +36,6 @@ function referenceProvisioners(): Provisioner[] {
 }
 
 const fill = (b: number, n = 48) => new Uint8Array(n).fill(b);
-
-function codeOf(f: () => unknown): string | null {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    if (e instanceof SortitionError) return e.code;
-    throw e;
-  }
-}
 
 test('public keys of the reference provisioners derive from their secret keys', () => {
   SECRET_KEYS.forEach((sk, i) => {

@@ -8,20 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SortitionPool } from '../../src/sortition/keep-pool.js';
-import { SortitionError } from '../../src/sortition/errors.js';
 import { hexToBytes } from '../../src/sortition/bytes.js';
 import { ABC, BIG, EVM_POOL_ADDRESS, SEED2, TEST_SEED, opAddress } from './keep-vectors.js';
 import { chiSquare, CHI2_CRITICAL_P001 } from './stats.js';
-
-function codeOf(f: () => unknown): string | null {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    if (e instanceof SortitionError) return e.code;
-    throw e;
-  }
-}
+import { codeOf } from './helpers.js';
 
 const seed = hexToBytes(TEST_SEED);
 const seed2 = hexToBytes(SEED2);

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SortitionTree } from '../../src/sortition/keep-tree.js';
 import { WeightedTree } from '../../src/sortition/weighted-tree.js';
-import { SortitionError } from '../../src/sortition/errors.js';
 import { opAddress } from './keep-vectors.js';
+import { codeOf } from './helpers.js';
 
 const alice = opAddress(0xa11ce);
 const bob = opAddress(0xb0b);
@@ -16,16 +16,6 @@ const hexlify = (n: bigint) => {
   const h = n.toString(16);
   return '0x' + (h.length % 2 ? '0' + h : h);
 };
-
-function codeOf(f: () => unknown): string | null {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    if (e instanceof SortitionError) return e.code;
-    throw e;
-  }
-}
 
 const leaf = (operator: string) => ({ operator, creationBlock: 0n, id: 1 });
 

@@ -4,11 +4,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sha256, taggedHash } from '../../src/crypto/hash.js';
 import { keyPairFromSecret, sign, type KeyPair } from '../../src/crypto/keys.js';
 import { makeGenesis, type GenesisRecord } from '../../src/chain/genesis.js';
@@ -40,6 +35,7 @@ import {
 } from '../../src/sortition/index.js';
 import { act, SPACE } from '../helpers/chains.js';
 import { chiSquare, CHI2_CRITICAL_P001 } from './stats.js';
+import { inputFiles, runDraw } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const text = (s: string) => new TextEncoder().encode(s);
@@ -558,24 +554,7 @@ test('winning frequencies over many rounds match contract widths (chi-square, p 
 
 // --- draw winner CLI ----------------------------------------------------------------------------------------
 
-const drawModule = pathToFileURL(fileURLToPath(new URL('../../src/cli/draw.js', import.meta.url))).href;
-const dir = mkdtempSync(join(tmpdir(), 'draw-winner-'));
-
-function runCli(args: string[], stdin = '') {
-  const script = `import { drawCommand } from ${JSON.stringify(drawModule)};
-await drawCommand().parseAsync(process.argv.slice(1), { from: 'user' });`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], {
-    input: stdin,
-    encoding: 'utf8',
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function file(name: string, content: unknown): string {
-  const p = join(dir, name);
-  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
-  return p;
-}
+const { file } = inputFiles('draw-winner-');
 
 test('draw winner verifies a proof file and prints the point and the winner', () => {
   const w = world(() => FREQ);
@@ -587,7 +566,7 @@ test('draw winner verifies a proof file and prints the point and the winner', ()
   const selfTrust: LotteryTrust = trustRoots([[w.top.genesis.chainId, w.topHead.header.stateRoot]]);
   const want = verifyWinner(proof, w.beacon, selfTrust);
 
-  const ok = runCli(['winner', '--input', file('proof.json', input)]);
+  const ok = runDraw(['winner', '--input', file('proof.json', input)]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.deepEqual(JSON.parse(ok.stdout), {
     point: want.point.toString(),
@@ -597,14 +576,14 @@ test('draw winner verifies a proof file and prints the point and the winner', ()
   assert.deepEqual(runWinnerJson(input), JSON.parse(ok.stdout));
 
   const other = winnerProofToJson(buildWinnerProof(w.beacon, w.chains, round + 1), w.beacon);
-  const viaStdin = runCli(['winner', '--input', '-'], JSON.stringify(other));
+  const viaStdin = runDraw(['winner', '--input', '-'], JSON.stringify(other));
   assert.equal(viaStdin.status, 0, viaStdin.stderr);
 
   // A flipped signature byte in the child's header.
   const forged = structuredClone(input);
   const h = forged.levels[1].header;
   forged.levels[1].header = h.slice(0, -2) + (h.slice(-2) === '00' ? '01' : '00');
-  const bad = runCli(['winner', '--input', file('forged.json', forged)]);
+  const bad = runDraw(['winner', '--input', file('forged.json', forged)]);
   assert.equal(bad.status, 2);
   assert.equal(bad.stdout, '');
   assert.match(bad.stderr, /LOTTERY_BAD_SIGNATURE/);
@@ -616,7 +595,7 @@ test('draw winner verifies a proof file and prints the point and the winner', ()
     return p >= FREQ.sub.start && p < FREQ.sub.end;
   };
   while (inSub(other2)) other2++;
-  const wrongRound = runCli(['winner', '--input', file('round.json', { ...input, round: other2 })]);
+  const wrongRound = runDraw(['winner', '--input', file('round.json', { ...input, round: other2 })]);
   assert.equal(wrongRound.status, 2);
   assert.match(wrongRound.stderr, /LOTTERY_(PROOF_INVALID|BROKEN_CHAIN)/);
 
@@ -637,11 +616,11 @@ test('draw winner verifies a proof file and prints the point and the winner', ()
     [{ ...input, levels: [{ ...input.levels[0], proof: '00' }] }, /levels\[0\]\.proof: is not a field/],
   ];
   for (const [content, re] of cases) {
-    const r = runCli(['winner', '--input', file('bad.json', content)]);
+    const r = runDraw(['winner', '--input', file('bad.json', content)]);
     assert.equal(r.status, 2, `${JSON.stringify(content).slice(0, 80)}: ${r.stderr}`);
     assert.match(r.stderr, re);
   }
-  const notJson = runCli(['winner', '--input', file('broken.json', '{"beacon": ')]);
+  const notJson = runDraw(['winner', '--input', file('broken.json', '{"beacon": ')]);
   assert.equal(notJson.status, 2);
   assert.match(notJson.stderr, /not valid JSON/);
 });
