@@ -9,49 +9,17 @@ import { sortition } from '../../src/gen/proto.js';
 import { bytesEqual, decodeCanonical } from '../../src/codec/canonical.js';
 import { LIMITS } from '../../src/codec/limits.js';
 import type { Leaf } from '../../src/tree/contract.js';
-import { critBit, nodeDigest, STEP_RIGHT } from '../../src/tree/node.js';
+import { critBit } from '../../src/tree/node.js';
 import { pathFromProto, type Path } from '../../src/tree/path.js';
 import { ProbabilityTree } from '../../src/tree/tree.js';
 import { checkPath, verifyLookup, type LookupResult } from '../../src/tree/verify.js';
 import type { Tally } from './judge.js';
 import type { Rng } from './prng.js';
 import { pathProtoBytes, rawLeaf, U64_MAX } from './world.js';
+import { ofLeaf, ofNode, type Built } from '../../test/helpers/hand-tree.js';
 
 export const ROOTS_KIND = 'adversarial roots';
 const PathPb = sortition.v1.Path;
-
-interface Built {
-  readonly digest: Uint8Array;
-  readonly min: bigint;
-  readonly max: bigint;
-  readonly paths: Path[];
-}
-
-function ofLeaf(l: Leaf): Built {
-  return {
-    digest: l.digest,
-    min: l.contract.start,
-    max: l.contract.end,
-    paths: [{ steps: new Uint8Array(0), siblings: [], siblingMin: [], siblingMax: [], leaf: l }],
-  };
-}
-
-function ofNode(crit: number, l: Built, r: Built): Built {
-  const down = (side: Built, sib: Built, right: boolean): Path[] =>
-    side.paths.map((p) => ({
-      steps: Uint8Array.from([crit | (right ? STEP_RIGHT : 0), ...p.steps]),
-      siblings: [sib.digest, ...p.siblings],
-      siblingMin: [sib.min, ...p.siblingMin],
-      siblingMax: [sib.max, ...p.siblingMax],
-      leaf: p.leaf,
-    }));
-  return {
-    digest: nodeDigest(crit, l.min, l.max, r.min, r.max, l.digest, r.digest),
-    min: l.min,
-    max: r.max,
-    paths: [...down(l, r, false), ...down(r, l, true)],
-  };
-}
 
 /** Leaves clustered so that they overlap, touch, nest, and sit on 0 and 2^64-1. */
 function leaves(rng: Rng, n: number): Leaf[] {
@@ -119,7 +87,12 @@ function oneRoot(rng: Rng, tally: Tally): void {
     }
     ls = kept;
     const t = ProbabilityTree.fromLeaves(ls);
-    built = { digest: t.root, min: 0n, max: 0n, paths: ls.map((l) => t.memberPath(l.contract.start)) };
+    built = {
+      digest: t.root,
+      min: 0n,
+      max: 0n,
+      paths: ls.map((l) => ({ ...t.memberPath(l.contract.start), leaf: l })),
+    };
   } else {
     for (let i = ls.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { toHex, type Address, type Hex } from 'viem';
 import { verifyLookup } from '../../src/tree/verify.js';
 import { pathFromProto, pathToProto, type Path } from '../../src/tree/path.js';
-import { critBit, nodeDigest, STEP_RIGHT } from '../../src/tree/node.js';
+import { critBit } from '../../src/tree/node.js';
 import { TreeError } from '../../src/tree/errors.js';
 import { DecodeError } from '../../src/codec/errors.js';
 import { U64_MAX } from '../../src/codec/u64.js';
@@ -18,31 +18,7 @@ import type { Leaf } from '../../src/tree/contract.js';
 import { ANCHOR_ABI, deployAnchor } from '../../src/evm/anchor.js';
 import { leaf, ownerKey } from '../helpers/contracts.js';
 import { useAnvil } from './helpers.js';
-
-interface Built {
-  readonly digest: Uint8Array;
-  readonly min: bigint;
-  readonly max: bigint;
-  readonly paths: Path[];
-}
-
-function ofLeaf(l: Leaf): Built {
-  const path: Path = { steps: new Uint8Array(0), siblings: [], siblingMin: [], siblingMax: [], leaf: l };
-  return { digest: l.digest, min: l.contract.start, max: l.contract.end, paths: [path] };
-}
-
-function ofNode(crit: number, l: Built, r: Built): Built {
-  const digest = nodeDigest(crit, l.min, l.max, r.min, r.max, l.digest, r.digest);
-  const down = (side: Built, sib: Built, right: boolean): Path[] =>
-    side.paths.map((p) => ({
-      steps: Uint8Array.from([crit | (right ? STEP_RIGHT : 0), ...p.steps]),
-      siblings: [sib.digest, ...p.siblings],
-      siblingMin: [sib.min, ...p.siblingMin],
-      siblingMax: [sib.max, ...p.siblingMax],
-      leaf: p.leaf,
-    }));
-  return { digest, min: l.min, max: r.max, paths: [...down(l, r, false), ...down(r, l, true)] };
-}
+import { ofLeaf, ofNode, type Built } from '../helpers/hand-tree.js';
 
 /** Deterministic: every run judges the same roots. */
 let seed = 0x9e3779b9;

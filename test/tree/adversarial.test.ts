@@ -8,58 +8,19 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkPath, verifyInsert, verifyLookup, verifyRemove, verifyReplace } from '../../src/tree/verify.js';
 import { pathFromProto, pathToProto, type Path } from '../../src/tree/path.js';
-import { nodeDigest, STEP_RIGHT } from '../../src/tree/node.js';
 import { TreeError } from '../../src/tree/errors.js';
 import { U64_MAX } from '../../src/codec/u64.js';
 import type { Leaf } from '../../src/tree/contract.js';
 import { leaf } from '../helpers/contracts.js';
+import { ofLeaf, ofNode, type Built, type HandPath } from '../helpers/hand-tree.js';
 
 const SPACE_END = 1n << 64n;
 const HALF = 1n << 63n;
 
-interface Built {
-  readonly digest: Uint8Array;
-  readonly min: bigint;
-  readonly max: bigint;
-  /** Every root-to-leaf path below this subtree, as the subtree's own root sees it. */
-  readonly paths: { steps: number[]; siblings: Uint8Array[]; mins: bigint[]; maxs: bigint[]; leaf: Leaf }[];
-}
-
-function ofLeaf(l: Leaf): Built {
-  return {
-    digest: l.digest,
-    min: l.contract.start,
-    max: l.contract.end,
-    paths: [{ steps: [], siblings: [], mins: [], maxs: [], leaf: l }],
-  };
-}
-
-/** An inner node hashed exactly as an honest one is, over whatever children and crit bit it is given. */
-function ofNode(crit: number, l: Built, r: Built): Built {
-  const digest = nodeDigest(crit, l.min, l.max, r.min, r.max, l.digest, r.digest);
-  const down = (side: Built, sib: Built, right: boolean) =>
-    side.paths.map((p) => ({
-      steps: [crit | (right ? STEP_RIGHT : 0), ...p.steps],
-      siblings: [sib.digest, ...p.siblings],
-      mins: [sib.min, ...p.mins],
-      maxs: [sib.max, ...p.maxs],
-      leaf: p.leaf,
-    }));
-  return { digest, min: l.min, max: r.max, paths: [...down(l, r, false), ...down(r, l, true)] };
-}
-
 /** A path as a peer would send it: through the wire form and its shape rules. Null when the shape is refused. */
-function received(p: Built['paths'][number]): Path | null {
+function received(p: HandPath): Path | null {
   try {
-    return pathFromProto(
-      pathToProto({
-        steps: Uint8Array.from(p.steps),
-        siblings: p.siblings,
-        siblingMin: p.mins,
-        siblingMax: p.maxs,
-        leaf: p.leaf,
-      }),
-    );
+    return pathFromProto(pathToProto(p));
   } catch (e) {
     if (e instanceof TreeError) return null;
     throw e;
@@ -91,7 +52,7 @@ function overlaps(a: Leaf, b: Leaf): boolean {
 }
 
 /** Points worth looking up: both edges of every interval and their neighbours, clipped to the space. */
-function probePoints(paths: readonly Built['paths'][number][]): bigint[] {
+function probePoints(paths: readonly HandPath[]): bigint[] {
   const pts = new Set<bigint>();
   for (const { leaf: l } of paths) {
     for (const v of [l.contract.start, l.contract.end]) {
