@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
-import { makeGenesis, type GenesisRecord } from '../src/chain/genesis.js';
+import type { GenesisRecord } from '../src/chain/genesis.js';
 import { ChainProducer } from '../src/chain/producer.js';
 import { signAction, type OwnerOp } from '../src/chain/tx.js';
 import { toHex } from '../src/crypto/hash.js';
@@ -27,6 +27,7 @@ import { generateKeyPair, type KeyPair } from '../src/crypto/keys.js';
 import { ValidatorNode } from '../src/node/validator.js';
 import { createLogger } from '../src/runtime/logger.js';
 import { installNativeCrypto } from '../src/runtime/native-crypto.js';
+import { anchorChain, childChain } from '../test/helpers/chains.js';
 
 /** The top-level chain's space; contracts are 2^19 wide, 2^20 apart. */
 const SPACE = 1n << 40n;
@@ -73,31 +74,9 @@ const emit = (o: object): void => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 function chains(): { anchor: GenesisRecord; top: GenesisRecord; topKey: KeyPair } {
-  const anchorKey = generateKeyPair();
-  const anchor = makeGenesis({
-    operatorKey: anchorKey.publicKey,
-    spaceStart: 0n,
-    spaceEnd: (1n << 64n) - 1n,
-    parentChain: new Uint8Array(0),
-    parentContract: 0n,
-    expiry: 0,
-    amount: 0n,
-    name: 'bench-anchor',
-    salt: new Uint8Array(0),
-  });
-  const topKey = generateKeyPair();
-  const top = makeGenesis({
-    operatorKey: topKey.publicKey,
-    spaceStart: 0n,
-    spaceEnd: SPACE,
-    parentChain: anchor.chainId,
-    parentContract: 0n,
-    expiry: 100,
-    amount: SPACE,
-    name: 'bench-top',
-    salt: new Uint8Array(0),
-  });
-  return { anchor, top, topKey };
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE, 'bench-top');
+  return { anchor: anchor.genesis, top: top.genesis, topKey: top.key };
 }
 
 /** Produces blocks of owner-signed transfers and creates; remembers who owns what. */
