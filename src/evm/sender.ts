@@ -187,7 +187,15 @@ export class TxSender {
     let gas: bigint;
     try {
       gas = await this.rpc('estimate gas', () =>
-        pub.estimateGas({ account, to, data, value, blockTag: 'latest' }),
+        pub.estimateContractGas({
+          address: to,
+          abi: ANCHOR_ABI,
+          functionName,
+          args,
+          account,
+          value,
+          blockTag: 'latest',
+        } as never),
       );
     } catch (e) {
       const name = revertName(e);

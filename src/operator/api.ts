@@ -24,6 +24,7 @@ import { HttpError, type Handler, type HttpApi, type Reply } from '../runtime/ht
 import { badRequest, hexField, objectBody, u64Field } from './json.js';
 import { OperatorError, type OperatorService } from './service.js';
 import { requireToken } from './token.js';
+import { encodeLookupPath } from '../sortition/lottery.js';
 import type { SubmitResult } from './types.js';
 
 /** Codes that say the request conflicts with the current state (it may have been valid earlier). */
@@ -165,6 +166,25 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
       const block = await svc.block(height);
       if (!block) throw new HttpError(404, 'NOT_FOUND', `no block at height ${height}`);
       return { json: { height, block: Buffer.from(block).toString('hex') } };
+    }),
+  );
+
+  // The settlement lottery's first level: the head's signed header and the lookup path of the point in its tree.
+  api.route(
+    'GET',
+    '/v1/lottery/:point',
+    guarded((req) => {
+      const point = u64Field(req.params.point, 'point');
+      const level = svc.lotteryLevel(point);
+      if (!level) throw new HttpError(404, 'NOT_FOUND', 'no block sealed yet');
+      return {
+        json: {
+          point: point.toString(),
+          height: level.header.header.height,
+          signedHeader: Buffer.from(level.header.bytes).toString('hex'),
+          lookupPath: Buffer.from(encodeLookupPath(level.path)).toString('hex'),
+        },
+      };
     }),
   );
 

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex, type Hex } from 'viem';
 import { generateKeyPair } from '../../src/crypto/keys.js';
-import { encodeLookupPath } from '../../src/sortition/lottery.js';
-import { signPayout } from '../../src/evm/anchor.js';
+import { toHex as hexOf } from '../../src/crypto/hash.js';
+import { writeKeyFile } from '../../src/runtime/keyfile.js';
+import { settleCommand } from '../../src/cli/settle.js';
 import { anchorView } from '../../src/evm/api.js';
 import { fileJournal } from '../../src/evm/journal.js';
 import { EvmAnchor } from '../../src/evm/node-anchor.js';
@@ -65,22 +66,30 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
   await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
   const a = await evmOf();
   const point = await a.winningPoint(chainId);
-  const level = svc.lotteryLevel(point)!;
   const payout = env.account(9).address;
-  const sig = signPayout(holder.secretKey, a.anchorId, chainId, payout);
-  const claim = await a.settle('claim', [
-    toHex(chainId),
-    BigInt(level.header.header.height),
-    [toHex(encodeLookupPath(level.path))],
-    payout,
-    sig,
-  ]);
+  const holderFile = join(dir, 'holder.json');
+  await writeKeyFile(holderFile, holder);
+  const evmArgs = ['--rpc', env.anvil.rpcUrl, '--address', anchor.address, '--evm-key', devKey(env, 9)];
+  const cli = async (...args: string[]): Promise<Record<string, string>> => {
+    const out: string[] = [];
+    await settleCommand((l) => out.push(l)).parseAsync(
+      [...args, ...evmArgs, '--journal-dir', join(dir, 'cli')],
+      {
+        from: 'user',
+      },
+    );
+    return JSON.parse(out[0]) as Record<string, string>;
+  };
+  const claim = await cli('claim', '--api', op.url, '--key', holderFile, '--payout', payout);
+  assert.equal(claim.point, point.toString());
+  assert.equal(claim.winnerKey, hexOf(holder.publicKey));
+  await assert.rejects(cli('timeout', '--chain', hexOf(chainId)), /WindowOpen/, 'the window is open');
   await env.test.mine({ blocks: 6 });
-  const timeout = await a.settle('timeout', [toHex(chainId)]);
+  const timeout = await cli('timeout', '--chain', hexOf(chainId));
   const view = (await committed())!;
   assert.equal(view.phase, 'settled');
   assert.ok(view.settlement, 'settled');
-  assert.equal(view.settlement.winnerKey, Buffer.from(holder.publicKey).toString('hex'));
+  assert.equal(view.settlement.winnerKey, hexOf(holder.publicKey));
   assert.equal(view.settlement.point, point.toString());
   assert.equal(
     BigInt(view.settlement.paidWei),
@@ -88,7 +97,7 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
     'the prize: the deposit minus the safety share',
   );
   const before = await env.pub.getBalance({ address: payout });
-  const w = await a.settle('withdraw', []);
+  const w = await cli('withdraw');
   const after = await env.pub.getBalance({ address: payout });
   assert.ok(after > before + deposit / 2n - 10n ** 15n, 'the payout address received the prize');
   log.info(
