@@ -6,8 +6,11 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY scripts ./scripts
+COPY contracts ./contracts
 COPY src ./src
-RUN node scripts/gen-proto.mjs && npx tsc -p tsconfig.build.json && npm prune --omit=dev
+# The same generated sources as `npm run build`: protobuf codecs, and the anchor contract's ABI and bytecode.
+RUN node scripts/gen-proto.mjs && node scripts/compile-contracts.mjs && npx tsc -p tsconfig.build.json \
+  && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production

@@ -6,6 +6,7 @@ import { benchMemory } from './memory.js';
 import { benchOperator } from './operator.js';
 import { benchDevnet } from './devnet.js';
 import { benchEvm } from './evm.js';
+import { benchWatch } from './watch.js';
 import { benchFuzz } from './fuzz.js';
 
 const GROUPS: Record<string, () => Promise<void>> = {
@@ -16,6 +17,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   operator: benchOperator,
   devnet: benchDevnet,
   evm: benchEvm,
+  watch: benchWatch,
   fuzz: benchFuzz,
 };
 

@@ -11,4 +11,6 @@ if [ "$(_major)" -lt 22 ]; then
   fi
   export PATH="$_bin:$PATH"
 fi
+# bin/sortition-node runs the built CLI with this Node: the `sortition-node` command, no npm link or root needed.
+case ":$PATH:" in *":$_root/bin:"*) ;; *) export PATH="$_root/bin:$PATH" ;; esac
 unset _root _bin

@@ -7,7 +7,6 @@ import { DecodeError } from '../../src/codec/errors.js';
 import { TreeError } from '../../src/tree/errors.js';
 import { ChainError } from '../../src/chain/errors.js';
 import { EvidenceError } from '../../src/chain/evidence.js';
-import { DecodeError as WireDecodeError } from '../../src/p2p/reqresp/messages.js';
 import { ReqRespError } from '../../src/p2p/errors.js';
 
 /** An input whose judgement takes longer than this is a hang (judgements are synchronous: measured, not cut). */
@@ -35,8 +34,7 @@ export function isTyped(e: unknown): boolean {
     e instanceof TreeError ||
     e instanceof ChainError ||
     e instanceof EvidenceError ||
-    e instanceof ReqRespError ||
-    e instanceof WireDecodeError
+    e instanceof ReqRespError
   );
 }
 

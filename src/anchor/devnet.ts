@@ -13,7 +13,7 @@
  *   Slashings are records in the anchor's store (a main chain would make them transactions).
  */
 import { bytesEqual } from '../codec/canonical.js';
-import { DecodeError } from '../codec/errors.js';
+import { CodedError, DecodeError } from '../codec/errors.js';
 import { toHex } from '../crypto/hash.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
 import { decodeBlock } from '../chain/block.js';
@@ -37,14 +37,8 @@ import type { Anchor, CommitResult, EvidenceRecord, Registration, RegistrationRe
 
 export type AnchorErrorCode = 'BAD_REQUEST' | 'OUT_OF_SPACE' | 'NOT_REGISTERED' | 'EVIDENCE_NOT_SLASHABLE';
 
-export class AnchorError extends Error {
+export class AnchorError extends CodedError<AnchorErrorCode> {
   override readonly name = 'AnchorError';
-  constructor(
-    readonly code: AnchorErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const pad16 = (n: bigint) => n.toString(16).padStart(16, '0');

@@ -3,9 +3,10 @@
  * operator, paths bind the tree, the tx root binds a block's transactions. Encodings are canonical (the two
  * headers of an equivocation are ordered by hash), so the same evidence always has the same id.
  */
+import { compareBytes } from '../codec/bytes.js';
 import { sortition } from '../gen/proto.js';
 import { bytesEqual, bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
-import { DecodeError } from '../codec/errors.js';
+import { CodedError, DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
 import { TreeError } from '../tree/errors.js';
 import { taggedHash, toHex } from '../crypto/hash.js';
@@ -36,14 +37,8 @@ export interface VerifiedEvidence {
 
 export type EvidenceErrorCode = 'EVIDENCE_MALFORMED' | 'EVIDENCE_UNKNOWN_CHAIN' | 'EVIDENCE_NOT_PROVEN';
 
-export class EvidenceError extends Error {
+export class EvidenceError extends CodedError<EvidenceErrorCode> {
   override readonly name = 'EvidenceError';
-  constructor(
-    readonly code: EvidenceErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Whether this kind of evidence shows the accused chain's operator cheated (and so marks the chain faulty). */
@@ -55,9 +50,7 @@ export function evidenceId(bytes: Uint8Array): Uint8Array {
   return taggedHash('evidence', bytes);
 }
 
-function cmp(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
+const cmp = compareBytes;
 
 export function makeEquivocation(a: SignedHeader, b: SignedHeader): Uint8Array {
   const [first, second] = cmp(a.hash, b.hash) < 0 ? [a, b] : [b, a];

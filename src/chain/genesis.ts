@@ -45,7 +45,7 @@ function check(g: Genesis): void {
     bad('parent chain id must be 32 bytes');
   if (g.parentChain.length === 0 && g.parentContract !== 0n)
     bad('a chain without parent has no parent contract');
-  if (Buffer.byteLength(g.name) > LIMITS.nameBytes) bad(`name over ${LIMITS.nameBytes} bytes`);
+  if (new TextEncoder().encode(g.name).length > LIMITS.nameBytes) bad(`name over ${LIMITS.nameBytes} bytes`);
   if (g.salt.length > LIMITS.saltBytes) bad(`salt over ${LIMITS.saltBytes} bytes`);
 }
 

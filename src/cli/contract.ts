@@ -4,6 +4,7 @@
  * locally with `--key` and post it: the key never leaves the machine. Operator calls (create) need the API token
  * (`--token` or SORTITION_API_TOKEN). Every answer is printed as one JSON line.
  */
+import { CodedError } from '../codec/errors.js';
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../crypto/hash.js';
@@ -20,14 +21,10 @@ interface ClientOpts {
   key?: string;
 }
 
-export class ContractCliError extends Error {
+export class ContractCliError extends CodedError<
+  'NOT_OWNER' | 'NO_KEY' | 'NO_TOKEN' | 'NOT_FOUND' | 'BAD_ARGUMENT'
+> {
   override readonly name = 'ContractCliError';
-  constructor(
-    readonly code: 'NOT_OWNER' | 'NO_KEY' | 'NO_TOKEN' | 'NOT_FOUND' | 'BAD_ARGUMENT',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 function clientOptions(cmd: Command, needs: { key?: boolean; token?: boolean } = {}): Command {

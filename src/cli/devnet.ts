@@ -4,7 +4,7 @@
  * chain's head and, in a scenario, every honest validator flagged the fault.
  */
 import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, intOption, listOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
@@ -44,7 +44,10 @@ export function devnetCommand(): Command {
       ),
     )
     .addOption(
-      option('--manifest <file>', 'write [{name, role, apiUrl, peerId}] here once every node is healthy'),
+      option(
+        '--manifest <file>',
+        'write [{name, role, apiUrl, peerId, p2p, tokenFile}] here once every node is healthy (default: <work-dir>/manifest.json)',
+      ),
     )
     .addOption(
       new Option('--scenario <name>', 'turn on a fault in the fault-target operator').choices(
@@ -116,7 +119,9 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
       log.error({ err: (e as Error).message }, 'devnet failed to start');
       return 1;
     }
-    if (o.manifest) await devnet.writeManifest(o.manifest);
+    const manifest = o.manifest ?? join(workDir, 'manifest.json');
+    await devnet.writeManifest(manifest);
+    log.info({ manifest }, 'manifest written: `sortition-node run --join <manifest>` adds a validator');
     log.info({ services: plans.length, workDir, scenario: o.scenario ?? null }, 'devnet up');
     const summary = new Summary(devnet, faultTarget);
     summaryTimer.id = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);

@@ -2,6 +2,7 @@
  * What every node process shares (validator, operator, anchor): network and tracking options, the validator
  * component, the HTTP API with /metrics, logs, and a clean shutdown on SIGINT/SIGTERM.
  */
+import { bytesEqual } from '../codec/bytes.js';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -9,6 +10,7 @@ import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { fromHex, toHex } from '../crypto/hash.js';
 import { addValidatorRoutes } from '../node/api.js';
 import { ValidatorNode } from '../node/validator.js';
+import { decodePathBytes, WatchServiceError } from '../node/watches.js';
 import { boolOption, ConfigError, intOption, listOption, option } from '../runtime/config.js';
 import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
@@ -63,7 +65,29 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
         'genesis records known in advance (hex, or JSON with a "genesis" hex field)',
       ),
     )
+    .addOption(
+      option(
+        '--join <manifest>',
+        "a devnet's manifest (`devnet` writes <work-dir>/manifest.json): bootstrap from its nodes, trust its anchor",
+      ),
+    )
+    .addOption(
+      option(
+        '--watch <contract...>',
+        'contracts to keep current proofs of: an operator contract URL (http://host:port/v1/contracts/<start>), ' +
+          '<service>/<start> with --join, or <chain-id-hex>:<path-hex>; their chains are tracked',
+      ),
+    )
+    .addOption(option('--alert-url <url>', 'webhook for watch alerts (JSON POST, retried with backoff)'))
+    .addOption(option('--max-watches <n>', 'most contracts this node watches', 20000))
     .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000))
+    .addOption(
+      option(
+        '--monitor-interval-ms <ms>',
+        'how often run warns of no peers or no tracked chain (head progress: every second interval)',
+        30_000,
+      ).hideHelp(),
+    )
     .addOption(
       option(
         '--health-max-lag <blocks>',
@@ -105,8 +129,13 @@ export interface NodeProcessOptions {
   track?: string[] | string;
   anchor?: string;
   genesis?: string[] | string;
+  join?: string;
+  watch?: string[] | string;
+  alertUrl?: string;
+  maxWatches?: string | number;
   syncIntervalMs: string | number;
   healthMaxLag: string | number;
+  monitorIntervalMs: string | number;
   crypto?: string;
   benchAcceptAll?: boolean;
   benchSignaturesOnly?: boolean;
@@ -166,6 +195,150 @@ async function resolveChain(ref: string, log: Logger, signal: AbortSignal): Prom
   }
 }
 
+interface ManifestEntry {
+  readonly name: string;
+  readonly role: string;
+  readonly apiUrl: string;
+  readonly p2p?: string[];
+}
+
+async function readManifest(path: string): Promise<ManifestEntry[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`--join ${path}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(parsed))
+    throw new ConfigError(`--join ${path}: expected the devnet's manifest (a list)`);
+  return parsed as ManifestEntry[];
+}
+
+/** A contract to watch: its chain, and either its path or the operator URL to read the path from. */
+interface WatchSpec {
+  readonly text: string;
+  readonly chainId?: Uint8Array;
+  readonly path?: Uint8Array;
+  readonly url?: string;
+}
+
+function watchSpec(text: string, manifest: ManifestEntry[]): WatchSpec {
+  if (/^https?:\/\//.test(text)) {
+    if (!/\/v1\/contracts\/[0-9]+$/.test(text))
+      throw new ConfigError(`--watch ${text}: expected an operator URL ending in /v1/contracts/<start>`);
+    return { text, url: text };
+  }
+  const svc = /^([A-Za-z0-9_.-]+)\/([0-9]+)$/.exec(text);
+  if (svc) {
+    const e = manifest.find((m) => m.name === svc[1]);
+    if (!e) throw new ConfigError(`--watch ${text}: no service ${svc[1]} in the --join manifest`);
+    return { text, url: `${e.apiUrl}/v1/contracts/${svc[2]}` };
+  }
+  const [chain, path] = text.split(':');
+  if (!path) throw new ConfigError(`--watch ${text}: expected a URL, <service>/<start> or <chain-id>:<path>`);
+  return { text, chainId: fromHex(chain, '--watch chain id'), path: fromHex(path, '--watch path') };
+}
+
+/** Reads a contract's chain and current proof from its operator; undefined until the contract is in a block. */
+async function fetchWatch(
+  url: string,
+): Promise<{ chainId: Uint8Array; path: Uint8Array; height: number } | undefined> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const j = (await res.json()) as { chainId?: string; proof?: { path?: string; height?: number } | null };
+  if (!j.chainId || !j.proof?.path) return undefined;
+  return {
+    chainId: fromHex(j.chainId, 'chainId'),
+    path: fromHex(j.proof.path, 'path'),
+    height: j.proof.height ?? 0,
+  };
+}
+
+/**
+ * Adds the configured watches once their chains are tracked and the node has reached the proof's height, retrying
+ * (each second, for up to ten minutes) while the node is still catching up. A watch already kept is left as it is.
+ */
+async function addWatches(
+  node: ValidatorNode,
+  specs: WatchSpec[],
+  log: Logger,
+  stopped: () => boolean,
+): Promise<void> {
+  for (const spec of specs) {
+    const deadline = Date.now() + 600_000;
+    for (let attempt = 0; !stopped(); attempt++) {
+      try {
+        const got = spec.url
+          ? await fetchWatch(spec.url)
+          : { chainId: spec.chainId!, path: spec.path!, height: 0 };
+        const height = got && (node.tracker.state(got.chainId)?.height ?? -1);
+        if (got && height !== undefined && height >= got.height) {
+          const r = await node.watches.add(got.chainId, decodePathBytes(got.path));
+          log.info(
+            { watch: r.watch.id, status: r.watch.status, height: r.watch.height },
+            'watch from config',
+          );
+          break;
+        }
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        const retry =
+          !(e instanceof WatchServiceError) || code === 'UNKNOWN_CHAIN' || code === 'UNKNOWN_ROOT';
+        if (!retry || Date.now() > deadline) {
+          log.error({ watch: spec.text, code, err: (e as Error).message }, 'cannot watch contract');
+          break;
+        }
+        if (attempt % 10 === 0)
+          log.info({ watch: spec.text, err: (e as Error).message }, 'waiting to watch contract');
+      }
+      if (Date.now() > deadline) {
+        log.error({ watch: spec.text }, 'cannot watch contract: its proof never matched this node');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/**
+ * What a newcomer needs to see: a warning while the node has no peers or tracks no chain (each 30 s), and head
+ * progress once a minute.
+ */
+function monitor(node: ValidatorNode, log: Logger, warnMs: number): () => void {
+  const last = new Map<string, number>();
+  const warn = setInterval(() => {
+    const peers = node.connectedPeers().length;
+    const chains = node.tracker.trackedIds().length;
+    if (peers === 0)
+      log.warn(
+        `no peers after ${warnMs / 1000} s: check --bootstrap (or --join) and that the peers are reachable`,
+      );
+    if (chains === 0)
+      log.warn(
+        `no tracked chain after ${warnMs / 1000} s: check --track and --anchor, and that peers know the genesis`,
+      );
+  }, warnMs);
+  const progress = setInterval(() => {
+    const chains = node.tracker.status().map((c) => {
+      const delta = c.height - (last.get(c.chainId) ?? 0);
+      last.set(c.chainId, c.height);
+      return {
+        chain: c.name || c.chainId.slice(0, 16),
+        height: c.height,
+        perMinute: delta,
+        faulty: c.faulty,
+      };
+    });
+    log.info({ peers: node.connectedPeers().length, watches: node.watches.size, chains }, 'heads');
+  }, 2 * warnMs);
+  warn.unref();
+  progress.unref();
+  return () => {
+    clearInterval(warn);
+    clearInterval(progress);
+  };
+}
+
 export async function startNodeProcess(
   o: NodeProcessOptions,
   name: string,
@@ -190,15 +363,25 @@ export async function startNodeProcess(
   process.once('SIGINT', early);
   process.once('SIGTERM', early);
   const genesis = await Promise.all(listOption(o.genesis).map(readGenesisFile));
+  const manifest = o.join ? await readManifest(o.join) : [];
+  const bootstrap = [...listOption(o.bootstrap), ...manifest.flatMap((m) => m.p2p ?? [])];
+  const anchorRef = o.anchor ?? manifest.find((m) => m.role === 'anchor')?.apiUrl;
+  const watches = listOption(o.watch).map((w) => watchSpec(w, manifest));
+  const trackRefs = listOption(o.track);
+  // A watched contract's chain is tracked: from its operator's URL, or its id.
+  for (const w of watches) {
+    const ref = w.url ? w.url.replace(/\/v1\/contracts\/[0-9]+$/, '') : toHex(w.chainId!);
+    if (!trackRefs.includes(ref)) trackRefs.push(ref);
+  }
   const track: Uint8Array[] = [];
-  for (const ref of listOption(o.track)) {
+  for (const ref of trackRefs) {
     const c = await resolveChain(ref, log, abort.signal);
     track.push(c.chainId);
     if (c.genesis) genesis.push(c.genesis);
   }
   let anchorId: Uint8Array | undefined;
-  if (o.anchor) {
-    const a = await resolveChain(o.anchor, log, abort.signal);
+  if (anchorRef) {
+    const a = await resolveChain(anchorRef, log, abort.signal);
     anchorId = a.chainId;
     if (a.genesis) genesis.push(a.genesis);
   }
@@ -240,8 +423,10 @@ export async function startNodeProcess(
     dataDir: o.dataDir,
     listen: listOption(o.listen),
     announce: listOption(o.announce),
-    bootstrap: listOption(o.bootstrap),
+    bootstrap,
     anchorId,
+    // The EVM contract is an anchor without a genesis record; the devnet anchor (--anchor alone) is a chain.
+    externalAnchor: evm !== null && anchorId !== undefined && bytesEqual(anchorId, evm.anchorId),
     track,
     genesis,
     own: extraTrack,
@@ -250,6 +435,8 @@ export async function startNodeProcess(
     syncIntervalMs: intOption(o.syncIntervalMs, 'sync-interval-ms', 100),
     progressBar: process.stderr.isTTY === true,
     baseline: o.benchAcceptAll ? 'accept-all' : o.benchSignaturesOnly ? 'signatures-only' : undefined,
+    alertUrl: o.alertUrl,
+    maxWatches: intOption(o.maxWatches ?? 20000, 'max-watches', 0),
   });
   await node.start();
   const api = new HttpApi(log.child({ component: 'api' }));
@@ -275,9 +462,16 @@ export async function startNodeProcess(
   log.info({ api: apiUrl }, 'HTTP API listening');
   const befores: (() => Promise<void>)[] = [];
   let stopped = false;
+  const unmonitor =
+    name === 'validator'
+      ? monitor(node, log, intOption(o.monitorIntervalMs, 'monitor-interval-ms', 100))
+      : () => undefined;
+  const watching = addWatches(node, watches, log, () => stopped);
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    unmonitor();
+    await watching;
     for (const b of befores.reverse()) await b();
     abort.abort();
     await watcher?.stop();

@@ -1,4 +1,5 @@
 import Long from 'long';
+import { bytesEqual } from './bytes.js';
 import { DecodeError } from './errors.js';
 
 /** The shape of a protobufjs static message class that this module needs. */
@@ -7,10 +8,7 @@ export interface MessageType<T> {
   encode(message: T): { finish(): Uint8Array };
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
-}
+export { bytesEqual };
 
 function hasUnknownFields(value: unknown, depth: number): boolean {
   if (depth > 16 || value === null || typeof value !== 'object') return false;

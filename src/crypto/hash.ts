@@ -70,14 +70,5 @@ export function taggedHash(name: TagName, ...parts: Uint8Array[]): Uint8Array {
   return impl(scratch.subarray(0, len));
 }
 
-export function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
-}
-
-export function fromHex(s: string, what = 'hex'): Uint8Array {
-  const clean = s.startsWith('0x') ? s.slice(2) : s;
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
-    throw new TypeError(`${what}: not a hex string: ${JSON.stringify(s.slice(0, 80))}`);
-  }
-  return new Uint8Array(Buffer.from(clean, 'hex'));
-}
+// Hex lives in the codec; re-exported here, where most callers have always found it.
+export { toHex, fromHex } from '../codec/bytes.js';

@@ -18,6 +18,7 @@
  * cofactored equation noble's own `ed25519.verify` checks would not do: it accepts signatures whose R or A has a
  * torsion component that OpenSSL (cofactorless) rejects, and no cheap byte check can tell those apart.
  */
+import { fromHex } from '../codec/bytes.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { cryptoStats } from './stats.js';
@@ -68,7 +69,7 @@ const SMALL_ORDER: readonly Uint8Array[] = [
   '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85', // order 8
   'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
   'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa', // order 8
-].map((h) => Uint8Array.from(h.match(/../g)!, (b) => parseInt(b, 16)));
+].map((h) => fromHex(h));
 
 function leToBigInt(bytes: Uint8Array): bigint {
   let n = 0n;

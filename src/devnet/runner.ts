@@ -3,6 +3,7 @@
  * each once its dependencies answer their healthcheck, keeps logs per service, writes the manifest, and offers
  * what tests and the summary need (status of every node, kill, restart, partition, convergence checks).
  */
+import { CodedError } from '../codec/errors.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,9 +12,11 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../runtime/logger.js';
 import type { ChainStatus } from '../node/tracker.js';
 import type { ServicePlan } from './compose.js';
+import { TOKEN_FILE } from '../operator/token.js';
 
 export interface NodeStatus {
   readonly peerId: string;
+  readonly listen?: string[];
   readonly peers: number;
   readonly chains: ChainStatus[];
 }
@@ -23,23 +26,22 @@ export interface ManifestEntry {
   readonly role: 'anchor' | 'operator' | 'validator';
   readonly apiUrl: string;
   readonly peerId: string;
+  /** The node's libp2p addresses with /p2p/<peer id>: what a newcomer's --bootstrap takes. */
+  readonly p2p: string[];
+  /** Operators: the file holding the API token that selling contracts needs. */
+  readonly tokenFile?: string;
 }
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
-export class DevnetError extends Error {
+export class DevnetError extends CodedError<'DEVNET_UNHEALTHY' | 'DEVNET_EXITED' | 'DEVNET_UNKNOWN_SERVICE'> {
   override readonly name = 'DevnetError';
-  constructor(
-    readonly code: 'DEVNET_UNHEALTHY' | 'DEVNET_EXITED' | 'DEVNET_UNKNOWN_SERVICE',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export class RunningService {
   child: ChildProcess | null = null;
   peerId = '';
+  listen: string[] = [];
   exits = 0;
   /** How the last process of this service ended: its exit code, or the signal that ended it. */
   lastExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -162,6 +164,7 @@ export class Devnet {
       const st = await getJson<NodeStatus>(s.plan.healthUrl, 2000);
       if (st) {
         s.peerId = st.peerId ?? '';
+        s.listen = st.listen ?? [];
         return;
       }
       if (Date.now() > deadline)
@@ -190,6 +193,10 @@ export class Devnet {
       role: s.plan.role as ManifestEntry['role'],
       apiUrl: s.apiUrl,
       peerId: s.peerId,
+      p2p: s.listen.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${s.peerId}`)),
+      ...(s.plan.role === 'operator' && s.env.SORTITION_DATA_DIR
+        ? { tokenFile: join(s.env.SORTITION_DATA_DIR, TOKEN_FILE) }
+        : {}),
     }));
   }
 

@@ -1,18 +1,15 @@
 /**
- * The validator's read-only HTTP API and /metrics. Reads state from the validator; the only write is
- * submitting evidence, which is verified like evidence from the network.
+ * The validator's HTTP API and /metrics. Reads state from the validator; the writes are submitting evidence, which
+ * is verified like evidence from the network, and watching contracts (watch-api.ts).
  */
 import type { Registry } from 'prom-client';
-import { sortition } from '../gen/proto.js';
-import { decodeCanonical } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { fromHex, toHex } from '../crypto/hash.js';
 import { ChainError } from '../chain/errors.js';
-import { pathFromProto } from '../tree/path.js';
 import { TreeError } from '../tree/errors.js';
-import { checkPath } from '../tree/verify.js';
 import { HttpError, type HttpApi } from '../runtime/http.js';
 import type { ValidatorNode } from './validator.js';
+import { addWatchRoutes, checkProof } from './watch-api.js';
 
 function hexParam(s: unknown, what: string): Uint8Array {
   if (typeof s !== 'string') throw new HttpError(400, 'BAD_REQUEST', `${what} must be a hex string`);
@@ -100,37 +97,12 @@ export function addValidatorRoutes(
     if (!b) throw new HttpError(404, 'NOT_FOUND', 'no such block here');
     return { json: { chainId: req.params.id, height: h, block: toHex(b) } };
   });
-  // Is a contract proof a user holds still current against the root this node verified?
-  api.route('POST', '/v1/chains/:id/proofs/check', (req) => {
-    const id = hexParam(req.params.id, 'chain id');
-    const state = node.tracker.state(id);
-    if (!state) throw new HttpError(404, 'UNKNOWN_CHAIN', `chain ${req.params.id} is not tracked here`);
+  // Is a contract proof a user holds still current against the root this node verified, and if not, why not?
+  api.route('POST', '/v1/chains/:id/proofs/check', async (req) => {
     const { path } = req.json<{ path?: string }>() ?? {};
-    const p = pathFromProto(decodeCanonical(sortition.v1.Path, hexParam(path, 'path'), 8192, 'path'));
-    let current = true;
-    let code: string | null = null;
-    try {
-      checkPath(state.stateRoot, p);
-    } catch (e) {
-      if (!(e instanceof TreeError)) throw e;
-      current = false;
-      code = e.code;
-    }
-    const c = p.leaf?.contract;
-    return {
-      json: {
-        chainId: toHex(id),
-        height: state.height,
-        stateRoot: toHex(state.stateRoot),
-        faulty: node.tracker.view(id)?.faulty ?? false,
-        current,
-        code,
-        contract: c
-          ? { start: c.start.toString(), end: c.end.toString(), owner: toHex(c.owner), nonce: c.nonce }
-          : null,
-      },
-    };
+    return { json: await checkProof(node, hexParam(req.params.id, 'chain id'), hexParam(path, 'path')) };
   });
+  addWatchRoutes(api, node);
   if (opts.devnet) {
     // Testnet fault drills: refused unless the node runs with --devnet.
     api.route('POST', '/v1/devnet/partition', async (req) => {

@@ -1,7 +1,7 @@
 /**
  * The validator's own small durable state (LevelDB via classic-level): genesis records, per tracked chain its
  * meta (anchored height, faulty), signed headers and blocks by height (to resume, to answer equivocation checks
- * after a restart, and to serve peers that backfill), and evidence. Memory use does not grow with the chains:
+ * after a restart, and to serve peers that backfill), evidence, and watched contracts. Memory use does not grow with the chains:
  * everything here is on disk and read by key or range.
  */
 import { ClassicLevel } from 'classic-level';
@@ -107,6 +107,24 @@ export class NodeStore {
 
   async evidenceById(id: Uint8Array): Promise<Uint8Array | undefined> {
     return (await this.db.get(`e/${toHex(id)}`)) ?? undefined;
+  }
+
+  /** Watched contracts (src/node/watches.ts), one JSON record each; a batch writes several at once. */
+  async putWatches(records: readonly { readonly id: string }[]): Promise<void> {
+    await this.db.batch(
+      records.map((r) => ({ type: 'put' as const, key: `w/${r.id}`, value: Buffer.from(JSON.stringify(r)) })),
+    );
+  }
+
+  async deleteWatch(id: string): Promise<void> {
+    await this.db.del(`w/${id}`);
+  }
+
+  async watches(): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const v of this.db.values({ gt: 'w/', lt: 'w0' }))
+      out.push(JSON.parse(Buffer.from(v).toString('utf8')));
+    return out;
   }
 
   /** Approximate bytes on disk, for metrics. */

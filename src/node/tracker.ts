@@ -36,6 +36,8 @@ export interface AcceptedBlock {
   readonly chainId: Uint8Array;
   readonly block: Block;
   readonly state: ChainState;
+  /** The block's transactions as judging decoded them (absent for the benchmark baselines, which judge none). */
+  readonly txs?: readonly Tx[];
 }
 
 export interface BlockOutcome {
@@ -365,7 +367,7 @@ export class Tracker {
     this.afterAccept(v, block, r.txs, found, discovered, anchored);
     return {
       verdict: { result: 'accept' },
-      accepted: { chainId: v.genesis.chainId, block, state: r.state },
+      accepted: { chainId: v.genesis.chainId, block, state: r.state, txs: r.txs },
       evidence: found,
       discovered,
       anchored,

@@ -25,10 +25,12 @@ import { ReqRespService } from '../p2p/reqresp/reqresp.js';
 import type { Status } from '../p2p/reqresp/messages.js';
 import { blocksTopic, EVIDENCE_TOPIC } from '../p2p/topics.js';
 import type { Logger } from '../runtime/logger.js';
+import { Alerter } from './alerts.js';
 import { chainLabel, createNodeMetrics, threadCpuSeconds, type NodeMetrics } from './metrics.js';
 import { NodeStore, type ChainMeta } from './store.js';
 import { Syncer, type SyncerSizes } from './sync.js';
 import { Tracker, type Verdict } from './tracker.js';
+import { WatchService } from './watches.js';
 
 export interface ValidatorOptions {
   readonly dataDir: string;
@@ -37,6 +39,12 @@ export interface ValidatorOptions {
   readonly bootstrap: string[];
   /** The trusted anchor's chain id; every tracked chain must descend from it. */
   readonly anchorId?: Uint8Array;
+  /**
+   * The anchor has no genesis record (the EVM contract, whose id names it): a chain naming it as parent is
+   * top-level and its ancestry is complete. Unset, the anchor is a chain like any other (the devnet anchor) and is
+   * followed as every chain's root.
+   */
+  readonly externalAnchor?: boolean;
   /** Chains to follow; their ancestors are followed too. */
   readonly track: Uint8Array[];
   /** Genesis records known in advance (otherwise fetched from peers and checked by hash). */
@@ -61,6 +69,9 @@ export interface ValidatorOptions {
   readonly baseline?: BenchBaseline;
   /** Peer exchange dials peers learned from others while the node has fewer connections than this. */
   readonly targetPeers?: number;
+  /** Webhook for watch alerts (JSON POST); alerts are logged and counted without one. */
+  readonly alertUrl?: string;
+  readonly maxWatches?: number;
 }
 
 export type BlockSource = 'gossip' | 'sync' | 'local';
@@ -80,6 +91,9 @@ export interface NodeHealth {
 export class ValidatorNode {
   readonly tracker = new Tracker();
   readonly metrics: NodeMetrics;
+  readonly alerts: Alerter;
+  /** Watched contracts: paths kept current from every accepted block. */
+  readonly watches: WatchService;
   private readonly store: NodeStore;
   private network!: NetworkNode;
   private gossip!: GossipService;
@@ -103,6 +117,22 @@ export class ValidatorNode {
     this.metrics = createNodeMetrics(opts.registry);
     this.store = new NodeStore(join(opts.dataDir, 'validator-db'));
     this.wanted = [...opts.track];
+    this.alerts = new Alerter({
+      url: opts.alertUrl,
+      log: opts.log.child({ component: 'alerts' }),
+      registry: opts.registry,
+    });
+    this.watches = new WatchService({
+      store: this.store,
+      tracker: this.tracker,
+      alerter: this.alerts,
+      log: opts.log.child({ component: 'watch' }),
+      registry: opts.registry,
+      blocks: (id, start, count) => this.storedBlocks(id, start, count),
+      serialize: (f) => this.serialized(f),
+      write: (f) => this.write(f),
+      maxWatches: opts.maxWatches,
+    });
   }
 
   get peerId(): PeerId {
@@ -161,6 +191,7 @@ export class ValidatorNode {
     await mkdir(this.opts.dataDir, { recursive: true, mode: 0o700 });
     await this.store.open();
     await this.restore();
+    await this.watches.restore();
     for (const g of this.opts.own ?? []) {
       if (this.tracker.isTracked(g.chainId)) continue;
       this.tracker.track(g);
@@ -245,6 +276,10 @@ export class ValidatorNode {
     this.network.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect);
     await this.queue.catch(() => undefined);
     await this.writes;
+    await this.watches
+      .checkpoint()
+      .catch((e: unknown) => this.opts.log.error({ err: e }, 'watch checkpoint failed'));
+    await this.alerts.stop();
     await this.reqresp.stop();
     await this.gossip.stop();
     await this.network.stop();
@@ -290,10 +325,15 @@ export class ValidatorNode {
           await this.fetchGenesis(missing);
           continue;
         }
-        const chain = this.tracker.ancestry(id, this.opts.anchorId)!;
+        const external = this.externalAnchorId();
+        const chain = this.tracker.ancestry(id, external)!;
         const root = chain[chain.length - 1];
         const a = this.opts.anchorId;
-        if (a && !bytesEqual(root.chainId, a) && !bytesEqual(root.genesis.parentChain, a)) {
+        if (
+          a &&
+          !bytesEqual(root.chainId, a) &&
+          !(external && bytesEqual(root.genesis.parentChain, external))
+        ) {
           this.opts.log.error(
             { chain: toHex(id), anchor: toHex(root.chainId) },
             'chain does not descend from the trusted anchor: not tracked',
@@ -314,7 +354,8 @@ export class ValidatorNode {
       if (!g) return cur;
       if (isAnchor(g.genesis)) return null;
       // A top-level chain of an anchor without a genesis record (the EVM contract): its ancestry is complete.
-      if (this.opts.anchorId && bytesEqual(g.genesis.parentChain, this.opts.anchorId)) return null;
+      const external = this.externalAnchorId();
+      if (external && bytesEqual(g.genesis.parentChain, external)) return null;
       cur = g.genesis.parentChain;
     }
     return null;
@@ -408,7 +449,12 @@ export class ValidatorNode {
   /** Judges one block and applies what follows: persistence, evidence, discovered chains, sync. */
   ingest(chainId: Uint8Array, bytes: Uint8Array, source: BlockSource, from?: PeerId): Promise<Verdict> {
     const seen = performance.now();
-    const run = this.queue.then(() => this.ingestNow(chainId, bytes, source, from, seen));
+    return this.serialized(() => this.ingestNow(chainId, bytes, source, from, seen));
+  }
+
+  /** Runs `f` in the block ingestion order, so no block is applied while it runs. */
+  private serialized<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(f);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -443,6 +489,8 @@ export class ValidatorNode {
       const meta = this.metaOf(chainId)!;
       const signed = out.accepted.block.signed;
       this.write(() => this.store.putBlock(chainId, meta.height, bytes, signed, meta));
+      // Gossip, backfill and local blocks all pass here: watched paths follow every accepted block.
+      this.watches.onBlock(chainId, meta.height, out.accepted.block.txs, out.accepted.txs);
       this.opts.log.debug({ chain: label, height: meta.height, source }, 'block accepted');
     } else if (out.verdict.result === 'reject') {
       this.opts.log.info({ chain: label, code: out.verdict.code, source }, 'block rejected');
@@ -485,6 +533,7 @@ export class ValidatorNode {
     // Evidence found here or handed in is published once; gossip relays what arrived by gossip.
     if (source === 'found' || source === 'api')
       await this.gossip.publish(EVIDENCE_TOPIC, ev.bytes).catch(() => 0);
+    this.watches.onEvidence(ev);
     for (const f of this.evidenceListeners) f(ev);
   }
 
@@ -522,6 +571,10 @@ export class ValidatorNode {
 
   async dial(addr: string): Promise<void> {
     await this.network.dial(multiaddr(addr));
+  }
+
+  private externalAnchorId(): Uint8Array | undefined {
+    return this.opts.externalAnchor ? this.opts.anchorId : undefined;
   }
 
   /** An external anchor (the EVM contract) confirmed the chain's header at `height`: persisted and exported. */

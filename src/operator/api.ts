@@ -14,6 +14,7 @@
  * answer `{error: {code, message}}` with the protocol's code and change nothing: 400 malformed or badly signed,
  * 401 missing token, 404 NOT_FOUND or UNKNOWN_CHAIN, 409 conflicts with the current state, 503 not running.
  */
+import { toHex } from '../codec/bytes.js';
 import { DecodeError } from '../codec/errors.js';
 import { ChainError, type ChainErrorCode } from '../chain/errors.js';
 import { decodeGenesis } from '../chain/genesis.js';
@@ -165,7 +166,7 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
       const height = heightParam(req.params.height);
       const block = await svc.block(height);
       if (!block) throw new HttpError(404, 'NOT_FOUND', `no block at height ${height}`);
-      return { json: { height, block: Buffer.from(block).toString('hex') } };
+      return { json: { height, block: toHex(block) } };
     }),
   );
 

@@ -16,6 +16,7 @@
  * - on restart the tree is rebuilt from the stored contracts, checked against the head's state root, and the log
  *   is replayed in order: acknowledged requests come back exactly as they were.
  */
+import { CodedError } from '../codec/errors.js';
 import type { Registry } from 'prom-client';
 import { bytesEqual } from '../codec/canonical.js';
 import { LIMITS } from '../codec/limits.js';
@@ -52,14 +53,8 @@ import type {
 export type OperatorErrorCode = 'UNKNOWN_CHAIN' | 'NOT_RUNNING' | 'STORE_FAILED' | 'STORE_MISMATCH';
 
 /** Failures of the service itself (as opposed to ChainError: the request breaks a protocol rule). */
-export class OperatorError extends Error {
+export class OperatorError extends CodedError<OperatorErrorCode> {
   override readonly name = 'OperatorError';
-  constructor(
-    readonly code: OperatorErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface OperatorServiceOptions {

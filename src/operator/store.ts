@@ -24,7 +24,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { toHex } from '../crypto/hash.js';
+import { fromHex, toHex } from '../crypto/hash.js';
 import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { decodeSignedHeader, type SignedHeader } from '../chain/header.js';
 import { leafFromBytes, type Leaf } from '../tree/contract.js';
@@ -189,8 +189,8 @@ export class OperatorStore {
     return {
       digest,
       start: BigInt(j.s),
-      action: Buffer.from(j.a, 'hex'),
-      signature: Buffer.from(j.sig, 'hex'),
+      action: fromHex(j.a, 'stored action'),
+      signature: fromHex(j.sig, 'stored signature'),
       height: j.h,
     };
   }
@@ -199,7 +199,7 @@ export class OperatorStore {
     const out: StoredChild[] = [];
     for await (const v of this.db.values({ gt: 'x/', lt: 'x0' })) {
       const j = JSON.parse(dec(v)) as { s: string; g: string };
-      const genesis = decodeGenesis(Buffer.from(j.g, 'hex'));
+      const genesis = decodeGenesis(fromHex(j.g, 'stored genesis'));
       out.push({ chainId: genesis.chainId, start: BigInt(j.s), genesis });
     }
     return out;

@@ -71,16 +71,6 @@ export interface GossipServiceOptions {
   logger?: P2pLogger;
 }
 
-export interface WaitOptions {
-  timeoutMs?: number;
-  intervalMs?: number;
-  signal?: AbortSignal;
-}
-
-export class GossipWaitTimeoutError extends Error {
-  override readonly name = 'GossipWaitTimeoutError';
-}
-
 class ValidationTimeout extends Error {}
 
 export class GossipService {
@@ -198,14 +188,6 @@ export class GossipService {
     return this.#node.gossipsub.getSubscribers(stringifyTopic(topic));
   }
 
-  /** Polls until at least `minPeers` peers are in our mesh for the topic; throws GossipWaitTimeoutError. */
-  async waitForMesh(topic: GossipTopic, minPeers = 1, opts: WaitOptions = {}): Promise<void> {
-    await waitUntil(() => this.getMeshPeers(topic).length >= minPeers, {
-      ...opts,
-      what: `${minPeers} mesh peer(s) on ${stringifyTopic(topic)}`,
-    });
-  }
-
   readonly #topicFilter = (topicName: string): boolean => {
     if (this.#subscriptions.has(topicName) || tryParseTopic(topicName) !== undefined) return true;
     this.metrics.messages.inc({ topic_kind: 'unknown', result: 'reject', code: 'bad_topic' });
@@ -316,21 +298,5 @@ export class GossipService {
     } catch (err) {
       this.#log.debug({ err: String(err) }, 'reportMessageValidationResult failed');
     }
-  }
-}
-
-/** Polls `predicate` until true; throws GossipWaitTimeoutError after `timeoutMs` (default 10 s). */
-export async function waitUntil(
-  predicate: () => boolean | Promise<boolean>,
-  opts: WaitOptions & { what?: string } = {},
-): Promise<void> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  const interval = opts.intervalMs ?? 50;
-  for (;;) {
-    if (await predicate()) return;
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-    if (Date.now() >= deadline)
-      throw new GossipWaitTimeoutError(`timed out waiting for ${opts.what ?? 'condition'}`);
-    await new Promise((r) => setTimeout(r, interval));
   }
 }

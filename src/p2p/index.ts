@@ -57,16 +57,13 @@ export {
 } from './scoring.js';
 export {
   GossipService,
-  GossipWaitTimeoutError,
   outcomeOf,
-  waitUntil,
   type GossipServiceOptions,
   type GossipMessage,
   type GossipValidator,
   type GossipMessageHandler,
   type GossipResult,
   type GossipOutcome,
-  type WaitOptions,
 } from './gossip.js';
 export {
   createGossipMetrics,

@@ -7,6 +7,7 @@
 // - a ban list, enforced by the connection gater (no dial to, no connection from a banned peer);
 // - a score watcher: peers whose gossipsub score falls below the disconnect threshold (by default the graylist
 //   threshold) are hung up on and banned for a while. Gossipsub on its own only prunes and graylists.
+import { toHex } from '../codec/bytes.js';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, StrictNoSign, type GossipSub, type TopicValidatorResult } from '@libp2p/gossipsub';
@@ -139,7 +140,7 @@ export interface NetworkNodeOptions {
 export { gossipMessageId } from './message-id.js';
 
 function toHexPrefix(id: Uint8Array): string {
-  return Buffer.from(id.subarray(0, 8)).toString('hex');
+  return toHex(id.subarray(0, 8));
 }
 
 /**

@@ -5,6 +5,7 @@
 //
 // The string form is canonical (lowercase hex, exactly 32-byte chain ids), so two nodes that follow the same
 // chain always agree on the topic name, and parseTopic(stringifyTopic(t)) round-trips.
+import { fromHex, toHex } from '../codec/bytes.js';
 import { TopicParseError } from './errors.js';
 
 export const TOPIC_PREFIX = '/sortition/1';
@@ -24,9 +25,7 @@ export const EVIDENCE_TOPIC: GossipTopic = Object.freeze({ kind: 'evidence' });
 
 const HEX_RE = /^[0-9a-f]+$/;
 
-export function bytesToHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
+export const bytesToHex = toHex;
 
 /** Canonical topic name. Throws TopicParseError for a chain id that is not 32 bytes. */
 export function stringifyTopic(topic: GossipTopic): string {
@@ -67,7 +66,7 @@ export function parseTopic(name: string): GossipTopic {
     if (hex.length !== CHAIN_ID_LENGTH * 2 || !HEX_RE.test(hex)) {
       throw new TopicParseError(name, `chain id must be ${CHAIN_ID_LENGTH * 2} lowercase hex digits`);
     }
-    return { kind: 'blocks', chainId: new Uint8Array(Buffer.from(hex, 'hex')) };
+    return { kind: 'blocks', chainId: fromHex(hex) };
   }
   throw new TopicParseError(name, 'unknown topic');
 }

@@ -2,6 +2,7 @@
  * Ed25519 key files: JSON with the public and secret key in hex, written with mode 0600 and never overwritten
  * by accident, since losing an operator key loses the chain.
  */
+import { CodedError } from '../codec/errors.js';
 import { open, readFile, stat } from 'node:fs/promises';
 import { fromHex, toHex } from '../crypto/hash.js';
 import { generateKeyPair, keyPairFromSecret, type KeyPair } from '../crypto/keys.js';
@@ -12,14 +13,10 @@ export interface KeyFile {
   readonly secretKey: string;
 }
 
-export class KeyFileError extends Error {
+export class KeyFileError extends CodedError<
+  'KEYFILE_EXISTS' | 'KEYFILE_UNREADABLE' | 'KEYFILE_INVALID' | 'KEYFILE_INSECURE'
+> {
   override readonly name = 'KeyFileError';
-  constructor(
-    readonly code: 'KEYFILE_EXISTS' | 'KEYFILE_UNREADABLE' | 'KEYFILE_INVALID' | 'KEYFILE_INSECURE',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export async function writeKeyFile(

@@ -6,6 +6,7 @@
  * [S]B - [k]A and compares its encoding with R byte for byte (cofactorless). Not to be used on its own: without
  * those checks it accepts keys with y >= p and "negative zero" keys. Never imported by the pure core.
  */
+import { toHex } from '../codec/bytes.js';
 import { createPublicKey, verify as opensslVerify, type KeyObject } from 'node:crypto';
 
 /** The DER SubjectPublicKeyInfo header of an Ed25519 key (RFC 8410), before its 32 raw bytes. */
@@ -18,7 +19,7 @@ export const NATIVE_KEY_CACHE_ENTRIES = 4096;
 const keys = new Map<string, KeyObject>();
 
 function keyObject(publicKey: Uint8Array): KeyObject {
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('hex');
+  const id = toHex(publicKey);
   let key = keys.get(id);
   if (key) {
     keys.delete(id);

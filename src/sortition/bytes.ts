@@ -1,36 +1,23 @@
-// Byte helpers for the sortition library. Kept local (no Buffer) so the library runs unchanged in a browser
-// wallet; only what the reference encodings need: hex, byte order comparison, little-endian integers.
+// Byte helpers for the sortition library, on the codec's (no Buffer, so the library runs unchanged in a browser
+// wallet): hex with the library's error code, byte order comparison, little-endian integers.
 
+import { compareBytes, fromHex, toHex } from '../codec/bytes.js';
 import { SortitionError } from './errors.js';
-
-const HEX_RE = /^(?:0x)?((?:[0-9a-fA-F]{2})*)$/;
 
 /** Parses hex with an optional 0x prefix. Throws INVALID_ARGUMENT on odd length or non-hex characters. */
 export function hexToBytes(hex: string): Uint8Array {
-  const m = HEX_RE.exec(hex);
-  if (m === null)
+  try {
+    return fromHex(hex);
+  } catch {
     throw new SortitionError('INVALID_ARGUMENT', `not an even-length hex string: ${JSON.stringify(hex)}`);
-  const body = m[1];
-  const out = new Uint8Array(body.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(body.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  }
 }
 
 /** Lowercase hex without prefix. */
-export function bytesToHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
+export const bytesToHex = toHex;
 
 /** Lexicographic byte order, the order of Rust's `Ord for [u8; N]` that the Dusk provisioner map uses. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
-  }
-  return a.length - b.length;
-}
+export { compareBytes };
 
 /** Big-endian unsigned integer, as `BigInt::from_bytes_be` and Solidity's `uint256(bytes32)` read bytes. */
 export function bytesToBigIntBE(bytes: Uint8Array): bigint {

@@ -1,5 +1,6 @@
 // Error type shared by the sortition library (src/sortition). Codes are stable strings so callers (CLI, API,
 // metrics) can branch on them without parsing messages.
+import { CodedError } from '../codec/errors.js';
 
 /** Why a sortition operation was refused. */
 export type SortitionErrorCode =
@@ -15,12 +16,6 @@ export type SortitionErrorCode =
   | 'NOT_ELIGIBLE' // operator's stake gives no weight (below the minimum or the divisor)
   | 'NOT_ENOUGH_ELIGIBLE'; // every remaining candidate was skipped or removed before the group was full
 
-export class SortitionError extends Error {
+export class SortitionError extends CodedError<SortitionErrorCode> {
   override readonly name = 'SortitionError';
-  constructor(
-    readonly code: SortitionErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }

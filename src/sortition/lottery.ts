@@ -10,6 +10,7 @@
 //
 // Pure: no I/O. The JSON helpers at the end are the `draw winner` front-end.
 
+import { CodedError } from '../codec/errors.js';
 import { sortition } from '../gen/proto.js';
 import { bytesEqual, decodeCanonical, encode } from '../codec/canonical.js';
 import { LIMITS } from '../codec/limits.js';
@@ -40,14 +41,8 @@ export type LotteryErrorCode =
   | 'LOTTERY_PROOF_INVALID' // a lookup path does not match its root or is not a lookup path for the point
   | 'LOTTERY_INCOMPLETE'; // the proof stops at a contract holding a non-empty child chain (or has no level)
 
-export class LotteryError extends Error {
+export class LotteryError extends CodedError<LotteryErrorCode> {
   override readonly name = 'LotteryError';
-  constructor(
-    readonly code: LotteryErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 function fail(code: LotteryErrorCode, message: string): never {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../helpers/net.js';
 
 /** dist/test/cli -> dist/src/cli/main.js */
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
@@ -75,4 +76,25 @@ describe('run', () => {
       }
     });
   }
+
+  it('tells a newcomer it has no peers and no tracked chain, and logs head progress', async () => {
+    // The intervals are 30 s and 60 s; the hidden --monitor-interval-ms shortens them for this test.
+    const node = await start('lonely', ['--monitor-interval-ms', '300']);
+    try {
+      await waitFor(
+        () =>
+          node.lines.some((l) => l.msg === 'heads') &&
+          node.lines.some((l) => /^no peers after/.test(String(l.msg))),
+        'the warnings and a heads line',
+        20_000,
+      );
+      const warns = node.lines.filter((l) => l.level === 40).map((l) => String(l.msg));
+      assert.ok(warns.some((m) => m.startsWith('no peers after 0.3 s: check --bootstrap')));
+      assert.ok(warns.some((m) => m.startsWith('no tracked chain after 0.3 s: check --track')));
+      const heads = node.lines.find((l) => l.msg === 'heads')!;
+      assert.deepEqual({ peers: heads.peers, chains: heads.chains }, { peers: 0, chains: [] });
+    } finally {
+      assert.equal(await node.stop(), 0);
+    }
+  });
 });

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { collectDefaultMetrics } from 'prom-client';
 import { isNodeImage, loadCompose } from '../../src/devnet/compose.js';
-import { anchorChain, childChain, SPACE } from '../helpers/chains.js';
+import { anchorAndTop } from '../helpers/chains.js';
 import { testNet } from '../helpers/net.js';
 import { removeDir, startChainNode } from '../operator/helpers.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
@@ -75,16 +75,10 @@ test('monitoring: every metric the dashboard queries is exported by a running va
   assert.ok(wanted.size >= 15, `the dashboard queries ${wanted.size} metrics`);
 
   const net = await testNet();
-  const anchor = anchorChain();
-  const top = childChain(anchor.genesis, 0n, SPACE, 'top');
+  const { top, follow } = anchorAndTop();
   const op = await startChainNode(top.genesis, top.key);
   try {
-    const node = await net.start({
-      ip: '127.0.0.36',
-      genesis: [anchor.genesis, top.genesis],
-      track: [top.genesis.chainId],
-      anchorId: anchor.genesis.chainId,
-    });
+    const node = await net.start({ ip: '127.0.0.36', ...follow });
     // Node processes collect process metrics (src/cli/node-process.ts); this registry gets the same.
     collectDefaultMetrics({ register: net.registryOf(node) });
     // Exercise the labelled series so that each has a sample to show.

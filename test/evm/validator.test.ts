@@ -66,6 +66,7 @@ test('validators anchor gossiped blocks on contract commits; mismatch and equivo
     genesis: chains.map((c) => c.genesis),
     track: chains.map((c) => c.genesis.chainId),
     anchorId: anchor.id,
+    externalAnchor: true,
   });
   await waitFor(() => chains.every((c) => node.tracker.isTracked(c.genesis.chainId)), 'chains tracked');
   const evm = await EvmAnchor.open({
@@ -240,6 +241,7 @@ test('the EVM RPC goes away and comes back: gossip is still validated, anchoring
     genesis: [genesis],
     track: [genesis.chainId],
     anchorId: anchor.id,
+    externalAnchor: true,
   });
   await waitFor(() => node.tracker.isTracked(genesis.chainId), 'chain tracked');
   const registry = new Registry();

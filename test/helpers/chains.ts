@@ -52,3 +52,22 @@ export function act(chain: GenesisRecord, leaf: Leaf, owner: KeyPair, op: OwnerO
     owner.secretKey,
   );
 }
+
+/** An anchor with one top-level chain, and the options a validator following the top chain starts with. */
+export function anchorAndTop(): {
+  anchor: TestChain;
+  top: TestChain;
+  follow: { genesis: GenesisRecord[]; track: Uint8Array[]; anchorId: Uint8Array };
+} {
+  const anchor = anchorChain();
+  const top = childChain(anchor.genesis, 0n, SPACE, 'top');
+  return {
+    anchor,
+    top,
+    follow: {
+      genesis: [anchor.genesis, top.genesis],
+      track: [top.genesis.chainId],
+      anchorId: anchor.genesis.chainId,
+    },
+  };
+}

@@ -28,6 +28,9 @@ export interface TestNet {
     genesis: GenesisRecord[];
     track: Uint8Array[];
     anchorId?: Uint8Array;
+    /** The anchor has no genesis record (the EVM contract). */
+    externalAnchor?: boolean;
+    alertUrl?: string;
   }): Promise<ValidatorNode>;
   stop(node: ValidatorNode): Promise<void>;
   dataDirOf(node: ValidatorNode): string;
@@ -51,11 +54,13 @@ export async function testNet(): Promise<TestNet> {
         listen: [`/ip4/${o.ip}/tcp/0`],
         bootstrap: (o.bootstrap ?? []).map((b) => b.multiaddrs()[0]),
         anchorId: o.anchorId,
+        externalAnchor: o.externalAnchor,
         track: o.track,
         genesis: o.genesis,
         registry,
         log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', `node-${o.ip}`),
         syncIntervalMs: 1000,
+        alertUrl: o.alertUrl,
       });
       await node.start();
       nodes.push(node);

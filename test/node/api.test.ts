@@ -8,7 +8,7 @@ import { generateKeyPair } from '../../src/crypto/keys.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { pathToProto } from '../../src/tree/path.js';
 import { genesisState } from '../../src/chain/state.js';
-import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
+import { act, anchorAndTop } from '../helpers/chains.js';
 import { craft } from '../helpers/craft.js';
 import { testNet, waitFor } from '../helpers/net.js';
 import type { NodeHealth } from '../../src/node/validator.js';
@@ -18,14 +18,8 @@ test('HTTP API: status, proof checks against the verified root, evidence, metric
   const net = await testNet();
   const api = new HttpApi(createLogger('silent', 'api'));
   try {
-    const anchor = anchorChain();
-    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
-    const node = await net.start({
-      ip: '127.0.0.31',
-      genesis: [anchor.genesis, top.genesis],
-      track: [top.genesis.chainId],
-      anchorId: anchor.genesis.chainId,
-    });
+    const { anchor, top, follow } = anchorAndTop();
+    const node = await net.start({ ip: '127.0.0.31', ...follow });
     addValidatorRoutes(api, node, net.registryOf(node));
     const addr = await api.start('127.0.0.1', 0);
     const base = `http://127.0.0.1:${addr.port}`;
@@ -90,7 +84,10 @@ test('HTTP API: status, proof checks against the verified root, evidence, metric
     );
     await node.publishBlock(top.genesis.chainId, p.seal(2).block.bytes);
     const stale = await post(`/v1/chains/${id}/proofs/check`, { path: proof });
-    assert.deepEqual([stale.body.current, stale.body.code, stale.body.height], [false, 'PROOF_MISMATCH', 2]);
+    assert.deepEqual(
+      [stale.body.current, stale.body.status, stale.body.code, stale.body.height],
+      [false, 'superseded', 'CONTRACT_SUPERSEDED', 2],
+    );
     assert.equal((await post(`/v1/chains/${id}/proofs/check`, { path: 'zz' })).status, 400);
     assert.equal(
       (await post(`/v1/chains/${'00'.repeat(32)}/proofs/check`, { path: proof })).body.error !== undefined,
@@ -128,14 +125,8 @@ test('a value past 2^53 - 1 from a client is a 400 with its code; a block with i
   const net = await testNet();
   const api = new HttpApi(createLogger('silent', 'api'));
   try {
-    const anchor = anchorChain();
-    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
-    const node = await net.start({
-      ip: '127.0.0.32',
-      genesis: [anchor.genesis, top.genesis],
-      track: [top.genesis.chainId],
-      anchorId: anchor.genesis.chainId,
-    });
+    const { top, follow } = anchorAndTop();
+    const node = await net.start({ ip: '127.0.0.32', ...follow });
     addValidatorRoutes(api, node, net.registryOf(node));
     const addr = await api.start('127.0.0.1', 0);
     const post = async (path: string, body: unknown) => {
@@ -197,13 +188,7 @@ test('GET /v1/health: 503 with the reason until the node has peers and has caugh
   const net = await testNet();
   const api = new HttpApi(createLogger('silent', 'api'));
   try {
-    const anchor = anchorChain();
-    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
-    const chains = {
-      genesis: [anchor.genesis, top.genesis],
-      track: [top.genesis.chainId],
-      anchorId: anchor.genesis.chainId,
-    };
+    const { top, follow: chains } = anchorAndTop();
     const a = await net.start({ ip: '127.0.0.33', ...chains });
     const p = top.producer;
     for (let h = 1; h <= 3; h++) {

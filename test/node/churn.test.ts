@@ -12,7 +12,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { NetworkNode } from '../../src/p2p/libp2p.js';
 import type { ChainHead } from '../../src/p2p/reqresp/messages.js';
 import { ReqRespService } from '../../src/p2p/reqresp/reqresp.js';
-import { anchorChain, childChain, SPACE } from '../helpers/chains.js';
+import { anchorAndTop } from '../helpers/chains.js';
 import { testNet, waitFor } from '../helpers/net.js';
 import { startNode } from '../p2p/helpers.js';
 
@@ -37,14 +37,8 @@ test('peers churning with status requests about unknown chains leave no sync sta
   const net = await testNet();
   const peers: NetworkNode[] = [];
   try {
-    const anchor = anchorChain();
-    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
-    const v = await net.start({
-      ip: '127.0.0.41',
-      genesis: [anchor.genesis, top.genesis],
-      track: [top.genesis.chainId],
-      anchorId: anchor.genesis.chainId,
-    });
+    const { top, follow } = anchorAndTop();
+    const v = await net.start({ ip: '127.0.0.41', ...follow });
     await waitFor(() => v.tracker.isTracked(top.genesis.chainId), 'tracking the top chain');
     const target = multiaddr(v.multiaddrs()[0]);
     let maxDuring = 0;

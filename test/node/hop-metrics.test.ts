@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { createFastMessageId } from '../../src/p2p/message-id.js';
-import { anchorChain, childChain, SPACE } from '../helpers/chains.js';
+import { anchorAndTop } from '../helpers/chains.js';
 import { testNet, waitFor } from '../helpers/net.js';
 
 /** The value of one series in Prometheus text, e.g. `name{source="gossip"}`; 0 when absent. */
@@ -18,13 +18,7 @@ function sample(text: string, series: string): number {
 test('a gossiped block shows its judging CPU, queue wait and delay, and gossipsub reports its own metrics', async () => {
   const net = await testNet();
   try {
-    const anchor = anchorChain();
-    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
-    const base = {
-      genesis: [anchor.genesis, top.genesis],
-      track: [top.genesis.chainId],
-      anchorId: anchor.genesis.chainId,
-    };
+    const { top, follow: base } = anchorAndTop();
     const o = await net.start({ ip: '127.0.0.37', ...base });
     const v = await net.start({ ip: '127.0.0.38', bootstrap: [o], ...base });
     const id = top.genesis.chainId;

@@ -2,11 +2,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { GossipValidationError } from '../../src/p2p/errors.js';
-import { GossipService, waitUntil, type GossipMessage } from '../../src/p2p/gossip.js';
+import { GossipService, type GossipMessage } from '../../src/p2p/gossip.js';
 import { silentLogger, type NetworkNode, type P2pLogger } from '../../src/p2p/libp2p.js';
 import { metricValue } from '../../src/p2p/metrics.js';
 import { blocksTopic, EVIDENCE_TOPIC, stringifyTopic } from '../../src/p2p/topics.js';
-import { addrOf, chainId, startNode, stopAll } from './helpers.js';
+import { addrOf, chainId, startNode, stopAll, waitForMesh, waitUntil } from './helpers.js';
 
 const VALID = 1;
 const INVALID = 0xff;
@@ -58,9 +58,9 @@ describe('gossip over three nodes in a line (A - B - C)', { timeout: 60_000 }, (
     a = await startPeer('127.0.0.11', [addrOf(b.node)], nodes, services);
     c = await startPeer('127.0.0.13', [addrOf(b.node)], nodes, services);
     for (const p of [a, b, c]) p.gossip.subscribe(topic);
-    await a.gossip.waitForMesh(topic, 1, { timeoutMs: 20_000 });
-    await b.gossip.waitForMesh(topic, 2, { timeoutMs: 20_000 });
-    await c.gossip.waitForMesh(topic, 1, { timeoutMs: 20_000 });
+    await waitForMesh(a.gossip, topic, 1, { timeoutMs: 20_000 });
+    await waitForMesh(b.gossip, topic, 2, { timeoutMs: 20_000 });
+    await waitForMesh(c.gossip, topic, 1, { timeoutMs: 20_000 });
   });
 
   after(async () => {
@@ -161,7 +161,7 @@ describe('gossip validation outcomes', { timeout: 60_000 }, () => {
     });
     receiver.gossip.subscribe(EVIDENCE_TOPIC);
     sender.gossip.subscribe(EVIDENCE_TOPIC);
-    await sender.gossip.waitForMesh(EVIDENCE_TOPIC, 1, { timeoutMs: 20_000 });
+    await waitForMesh(sender.gossip, EVIDENCE_TOPIC, 1, { timeoutMs: 20_000 });
     for (let i = 0; i < 3; i++) await sender.gossip.publish(EVIDENCE_TOPIC, new Uint8Array([1, 2, i]));
     await waitUntil(
       async () =>
@@ -190,7 +190,7 @@ describe('gossip validation outcomes', { timeout: 60_000 }, () => {
   it('an ignored message is counted and not delivered', async () => {
     receiver.gossip.subscribe(blocks);
     sender.gossip.subscribe(blocks);
-    await sender.gossip.waitForMesh(blocks, 1, { timeoutMs: 20_000 });
+    await waitForMesh(sender.gossip, blocks, 1, { timeoutMs: 20_000 });
     await sender.gossip.publish(blocks, new Uint8Array([7, 7]));
     await waitUntil(
       async () =>

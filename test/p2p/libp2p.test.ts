@@ -2,9 +2,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { pino } from 'pino';
-import { waitUntil } from '../../src/p2p/gossip.js';
 import { BanList, createNetworkNode, gossipMessageId, type NetworkNode } from '../../src/p2p/libp2p.js';
-import { addrOf, startNode, stopAll } from './helpers.js';
+import { addrOf, startNode, stopAll, waitUntil } from './helpers.js';
 
 describe('network node', { timeout: 60_000 }, () => {
   const nodes: NetworkNode[] = [];

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { GossipValidationError } from '../../src/p2p/errors.js';
-import { GossipService, waitUntil, type GossipMessage } from '../../src/p2p/gossip.js';
+import { GossipService, type GossipMessage } from '../../src/p2p/gossip.js';
+import { waitFor } from '../helpers/net.js';
 import type { NetworkNode } from '../../src/p2p/libp2p.js';
 import { metricValue } from '../../src/p2p/metrics.js';
 import { blocksTopic } from '../../src/p2p/topics.js';
@@ -42,8 +43,8 @@ describe('score-based pruning and disconnection of a misbehaving peer', { timeou
       g.subscribe(topic);
       await g.start();
     }
-    await gb.waitForMesh(topic, 3, { timeoutMs: 20_000 });
-    for (const g of [ga, gc, gm]) await g.waitForMesh(topic, 1, { timeoutMs: 20_000 });
+    await waitFor(() => gb.getMeshPeers(topic).length >= 3, 'B meshed with 3', 20_000);
+    for (const g of [ga, gc, gm]) await waitFor(() => g.getMeshPeers(topic).length >= 1, 'meshed', 20_000);
   });
 
   after(async () => {
@@ -69,21 +70,19 @@ describe('score-based pruning and disconnection of a misbehaving peer', { timeou
       }
     })();
     try {
-      await waitUntil(() => b.getScore(m.peerId) < 0, { timeoutMs: 10_000, what: "M's score below 0" });
-      await waitUntil(() => b.isBanned(m.peerId) && b.libp2p.getConnections(m.peerId).length === 0, {
-        timeoutMs: 15_000,
-        what: 'M disconnected and banned',
-      });
+      await waitFor(() => b.getScore(m.peerId) < 0, "M's score below 0", 10_000);
+      await waitFor(
+        () => b.isBanned(m.peerId) && b.libp2p.getConnections(m.peerId).length === 0,
+        'M disconnected and banned',
+        15_000,
+      );
       assert.ok(b.getScore(m.peerId) < -800, `score ${b.getScore(m.peerId)}`);
       assert.deepEqual(banned, [m.peerId.toString()]);
       assert.ok(!gb.getMeshPeers(topic).includes(m.peerId.toString()));
       assert.ok((await metricValue(gb.metrics.messages, { result: 'reject', code: 'bad_block' })) >= 3);
       // Honest messages published after the ban still reach C through B.
       const mark = seq;
-      await waitUntil(() => receivedAtC.some((s) => s === ((mark + 3) & 0xff)), {
-        timeoutMs: 10_000,
-        what: 'honest flow',
-      });
+      await waitFor(() => receivedAtC.some((s) => s === ((mark + 3) & 0xff)), 'honest flow', 10_000);
       assert.ok(b.getScore(a.peerId) >= 0, `honest A scores ${b.getScore(a.peerId)}`);
       assert.ok(!b.isBanned(a.peerId) && !b.isBanned(c.peerId));
       assert.equal(
@@ -98,10 +97,7 @@ describe('score-based pruning and disconnection of a misbehaving peer', { timeou
     // The banned peer cannot come back.
     // (M's side may see the connection open for a moment: B refuses it after the Noise handshake.)
     await m.dial(addrOf(b), AbortSignal.timeout(5_000)).catch(() => {});
-    await waitUntil(() => m.libp2p.getConnections(b.peerId).length === 0, {
-      timeoutMs: 5_000,
-      what: 'refused',
-    });
+    await waitFor(() => m.libp2p.getConnections(b.peerId).length === 0, 'refused', 5_000);
     assert.equal(b.libp2p.getConnections(m.peerId).length, 0);
   });
 });

@@ -1,5 +1,7 @@
 // Request/response protocol ids, their typed messages, and strict protobuf (de)coding (proto/p2p.proto).
-import * as protobuf from 'protobufjs/minimal.js';
+import { decodeCanonical, type MessageType } from '../../codec/canonical.js';
+import { DecodeError } from '../../codec/errors.js';
+import { toBig, toLong } from '../../codec/u64.js';
 import { sortition } from '../../gen/proto.js';
 import { ReqRespError, type ReqRespErrorCode } from '../errors.js';
 import { CHAIN_ID_LENGTH } from '../topics.js';
@@ -63,21 +65,10 @@ export const MAX_GENESIS_IDS = 64;
 export const MAX_STATUS_HEADS = 64;
 
 // ---------------------------------------------------------------------------------------------------------
-// uint64 <-> bigint. The generated code uses long.js values (--force-long).
+// uint64 <-> bigint, and strict decoding: the codec's (src/codec), the same rules as for chain messages.
 
-type PbLong = NonNullable<sortition.v1.BlocksByRangeRequest.$Properties['startHeight']>;
-const LongCtor = protobuf.util.Long as unknown as { fromString(s: string, unsigned: boolean): PbLong };
-const U64_MAX = (1n << 64n) - 1n;
-
-export function toU64(v: bigint): PbLong {
-  if (v < 0n || v > U64_MAX) throw new RangeError(`not a uint64: ${v}`);
-  return LongCtor.fromString(v.toString(), true);
-}
-
-export function fromU64(v: PbLong | number | null | undefined): bigint {
-  if (v === null || v === undefined) return 0n;
-  return BigInt(v.toString());
-}
+export const toU64 = toLong;
+export const fromU64 = toBig;
 
 /** protobufjs hands out Buffers under Node; the API gives plain Uint8Array views (no copy). */
 export function plainBytes(b: Uint8Array | null | undefined): Uint8Array {
@@ -87,42 +78,17 @@ export function plainBytes(b: Uint8Array | null | undefined): Uint8Array {
     : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Strict decoding: unknown fields, trailing bytes and non-canonical encodings are errors.
-
-interface PbType<T> {
-  encode(m: T): { finish(): Uint8Array };
-  decode(bytes: Uint8Array): T;
+/** A request/response message that breaks the protocol's shape rules: the codec's DECODE_MALFORMED. */
+function malformed(message: string): DecodeError {
+  return new DecodeError('DECODE_MALFORMED', message);
 }
 
-function hasUnknowns(value: unknown, depth = 0): boolean {
-  if (depth > 8 || typeof value !== 'object' || value === null || value instanceof Uint8Array) return false;
-  if (Array.isArray(value)) return value.some((v) => hasUnknowns(v, depth + 1));
-  const rec = value as Record<string, unknown>;
-  const unknowns = rec.$unknowns;
-  if (Array.isArray(unknowns) && unknowns.length > 0) return true;
-  return Object.values(rec).some((v) => hasUnknowns(v, depth + 1));
+/** Unknown fields, trailing bytes and non-canonical encodings are errors (frames bound the size already). */
+export function decodeStrict<T extends object>(type: MessageType<T>, bytes: Uint8Array): T {
+  return decodeCanonical(type, bytes, Number.MAX_SAFE_INTEGER, 'req/resp message');
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
-}
-
-export class DecodeError extends Error {
-  override readonly name = 'DecodeError';
-}
-
-export function decodeStrict<T>(type: PbType<T>, bytes: Uint8Array): T {
-  let msg: T;
-  try {
-    msg = type.decode(bytes);
-  } catch (err) {
-    throw new DecodeError(`undecodable: ${(err as Error).message}`);
-  }
-  if (hasUnknowns(msg)) throw new DecodeError('unknown fields');
-  if (!bytesEqual(type.encode(msg).finish(), bytes)) throw new DecodeError('non-canonical encoding');
-  return msg;
-}
+export { DecodeError };
 
 // ---------------------------------------------------------------------------------------------------------
 // Error frames
@@ -171,11 +137,10 @@ function headFromPb(h: sortition.v1.PeerChainHead.$Properties): ChainHead {
 }
 
 function checkStatus(status: Status): void {
-  if (status.heads.length > MAX_STATUS_HEADS) throw new DecodeError(`more than ${MAX_STATUS_HEADS} heads`);
+  if (status.heads.length > MAX_STATUS_HEADS) throw malformed(`more than ${MAX_STATUS_HEADS} heads`);
   for (const h of status.heads) {
-    if (h.chainId.length !== CHAIN_ID_LENGTH) throw new DecodeError('chain id must be 32 bytes');
-    if (h.headHash.length !== 0 && h.headHash.length !== 32)
-      throw new DecodeError('head hash must be 32 bytes');
+    if (h.chainId.length !== CHAIN_ID_LENGTH) throw malformed('chain id must be 32 bytes');
+    if (h.headHash.length !== 0 && h.headHash.length !== 32) throw malformed('head hash must be 32 bytes');
   }
 }
 
@@ -204,7 +169,7 @@ export const statusCodec = {
     if (m.error) throw errorFromPb(m.error, protocol, peer);
     const peers = m.peers ?? [];
     if (peers.length > MAX_STATUS_PEERS || peers.some((a) => a.length > 256)) {
-      throw new DecodeError(`at most ${MAX_STATUS_PEERS} peer addresses of at most 256 characters`);
+      throw malformed(`at most ${MAX_STATUS_PEERS} peer addresses of at most 256 characters`);
     }
     const s = { heads: (m.heads ?? []).map(headFromPb), peers };
     checkStatus(s);
@@ -223,8 +188,8 @@ export const blocksByRangeCodec = {
   decodeRequest(bytes: Uint8Array): BlocksByRangeRequest {
     const m = decodeStrict(pb.BlocksByRangeRequest, bytes);
     const r = { chainId: plainBytes(m.chainId), startHeight: fromU64(m.startHeight), count: m.count ?? 0 };
-    if (r.chainId.length !== CHAIN_ID_LENGTH) throw new DecodeError('chain id must be 32 bytes');
-    if (r.count < 1) throw new DecodeError('count must be at least 1');
+    if (r.chainId.length !== CHAIN_ID_LENGTH) throw malformed('chain id must be 32 bytes');
+    if (r.count < 1) throw malformed('count must be at least 1');
     return r;
   },
   encodeResponse(block: Uint8Array): Uint8Array {
@@ -236,7 +201,7 @@ export const blocksByRangeCodec = {
   decodeResponse(bytes: Uint8Array, protocol: string, peer: string): Uint8Array {
     const m = decodeStrict(pb.BlocksByRangeResponse, bytes);
     if (m.error) throw errorFromPb(m.error, protocol, peer);
-    if (!m.block || m.block.length === 0) throw new DecodeError('empty block');
+    if (!m.block || m.block.length === 0) throw malformed('empty block');
     return plainBytes(m.block);
   },
 };
@@ -252,9 +217,9 @@ export const evidenceCodec = {
       ids: (m.ids ?? []).map(plainBytes),
       maxCount: m.maxCount ?? 0,
     };
-    if (r.chainId.length !== CHAIN_ID_LENGTH) throw new DecodeError('chain id must be 32 bytes');
-    if (r.ids.some((id) => id.length !== 32)) throw new DecodeError('evidence ids must be 32 bytes');
-    if (r.ids.length === 0 && r.maxCount < 1) throw new DecodeError('either ids or max_count');
+    if (r.chainId.length !== CHAIN_ID_LENGTH) throw malformed('chain id must be 32 bytes');
+    if (r.ids.some((id) => id.length !== 32)) throw malformed('evidence ids must be 32 bytes');
+    if (r.ids.length === 0 && r.maxCount < 1) throw malformed('either ids or max_count');
     return r;
   },
   encodeResponse(evidence: Uint8Array): Uint8Array {
@@ -266,7 +231,7 @@ export const evidenceCodec = {
   decodeResponse(bytes: Uint8Array, protocol: string, peer: string): Uint8Array {
     const m = decodeStrict(pb.EvidenceResponse, bytes);
     if (m.error) throw errorFromPb(m.error, protocol, peer);
-    if (!m.evidence || m.evidence.length === 0) throw new DecodeError('empty evidence');
+    if (!m.evidence || m.evidence.length === 0) throw malformed('empty evidence');
     return plainBytes(m.evidence);
   },
 };
@@ -284,10 +249,9 @@ export const genesisCodec = {
     const m = decodeStrict(pb.GenesisRequest, bytes);
     const r = { chainIds: (m.chainIds ?? []).map(plainBytes) };
     if (r.chainIds.length < 1 || r.chainIds.length > MAX_GENESIS_IDS) {
-      throw new DecodeError(`between 1 and ${MAX_GENESIS_IDS} chain ids`);
+      throw malformed(`between 1 and ${MAX_GENESIS_IDS} chain ids`);
     }
-    if (r.chainIds.some((id) => id.length !== CHAIN_ID_LENGTH))
-      throw new DecodeError('chain id must be 32 bytes');
+    if (r.chainIds.some((id) => id.length !== CHAIN_ID_LENGTH)) throw malformed('chain id must be 32 bytes');
     return r;
   },
   encodeResponse(genesis: Uint8Array): Uint8Array {
@@ -299,7 +263,7 @@ export const genesisCodec = {
   decodeResponse(bytes: Uint8Array, protocol: string, peer: string): Uint8Array {
     const m = decodeStrict(pb.GenesisResponse, bytes);
     if (m.error) throw errorFromPb(m.error, protocol, peer);
-    if (!m.genesis || m.genesis.length === 0) throw new DecodeError('empty genesis');
+    if (!m.genesis || m.genesis.length === 0) throw malformed('empty genesis');
     return plainBytes(m.genesis);
   },
 };

@@ -1,0 +1,152 @@
+/**
+ * The watch API of a validator (docs/protocol.md §13):
+ *
+ *   POST   /v1/watch {chainId, path}   watch the contract a membership path proves (path: hex of the encoded Path,
+ *                                      as the operator's GET /v1/contracts/:start gives `proof.path`; that whole
+ *                                      answer is accepted too); 201 new, 200 already watched
+ *   GET    /v1/watch                   [{id, chainId, start, status, height, path, end}] (?chainId=&status=&after=&limit=)
+ *   GET    /v1/watch/:id               one watch, with `verified`: its path matches this node's root
+ *   DELETE /v1/watch/:id               stop watching
+ *
+ * and the answer of POST /v1/chains/:id/proofs/check.
+ */
+import { fromHex, toHex } from '../crypto/hash.js';
+import { TreeError } from '../tree/errors.js';
+import { checkPath } from '../tree/verify.js';
+import { HttpError, type HttpApi } from '../runtime/http.js';
+import type { ValidatorNode } from './validator.js';
+import { decodePathBytes, WatchServiceError, type WatchErrorCode } from './watches.js';
+
+const STATUS: Record<WatchErrorCode, number> = {
+  UNKNOWN_CHAIN: 404,
+  NOT_FOUND: 404,
+  UNKNOWN_ROOT: 422,
+  NOT_A_MEMBER: 400,
+  WATCH_LIMIT: 429,
+};
+
+export function watchErrors(e: unknown): HttpError | undefined {
+  if (e instanceof WatchServiceError) return new HttpError(STATUS[e.code], e.code, e.message);
+  return undefined;
+}
+
+function bad(message: string): never {
+  throw new HttpError(400, 'BAD_REQUEST', message);
+}
+
+function hex(v: unknown, what: string, len?: number): Uint8Array {
+  if (typeof v !== 'string') bad(`${what} must be a hex string`);
+  let b: Uint8Array;
+  try {
+    b = fromHex(v, what);
+  } catch (e) {
+    bad((e as Error).message);
+  }
+  if (len !== undefined && b.length !== len) bad(`${what} must be ${len} bytes`);
+  return b;
+}
+
+/** `{chainId, path}`, or the operator's contract view `{chainId, proof: {path}}` as it comes. */
+function watchBody(body: unknown): { chainId: Uint8Array; path: Uint8Array } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) bad('the body must be a JSON object');
+  const b = body as { chainId?: unknown; path?: unknown; proof?: { path?: unknown } | null };
+  const path = b.path ?? (b.proof && typeof b.proof === 'object' ? b.proof.path : undefined);
+  return { chainId: hex(b.chainId, 'chainId', 32), path: hex(path, 'path') };
+}
+
+function limitOf(q: URLSearchParams): number {
+  const v = q.get('limit') ?? '1000';
+  if (!/^[0-9]{1,6}$/.test(v) || Number(v) < 1 || Number(v) > 10_000) bad('limit must be in [1, 10000]');
+  return Number(v);
+}
+
+export function addWatchRoutes(api: HttpApi, node: ValidatorNode): void {
+  api.mapErrors(watchErrors);
+  api.route('POST', '/v1/watch', async (req) => {
+    const { chainId, path } = watchBody(req.json<unknown>());
+    const r = await node.watches.add(chainId, decodePathBytes(path));
+    return { status: r.created ? 201 : 200, json: r.watch };
+  });
+  api.route('GET', '/v1/watch', (req) => {
+    const q = req.query;
+    const status = q.get('status') ?? undefined;
+    if (status !== undefined && !['current', 'superseded', 'closed'].includes(status))
+      bad('status must be current, superseded or closed');
+    const chainId = q.get('chainId');
+    return {
+      json: node.watches.list({
+        chainId: chainId === null ? undefined : toHex(hex(chainId, 'chainId', 32)),
+        status,
+        after: q.get('after') ?? undefined,
+        limit: limitOf(q),
+      }),
+    };
+  });
+  api.route('GET', '/v1/watch/:id', (req) => {
+    const w = node.watches.get(req.params.id);
+    if (!w) throw new HttpError(404, 'NOT_FOUND', `no watch ${req.params.id}`);
+    return { json: { ...w, verified: node.watches.verified(w.id) } };
+  });
+  api.route('DELETE', '/v1/watch/:id', async (req) => {
+    if (!(await node.watches.remove(req.params.id)))
+      throw new HttpError(404, 'NOT_FOUND', `no watch ${req.params.id}`);
+    return { json: { id: req.params.id, deleted: true } };
+  });
+}
+
+/**
+ * The answer of POST /v1/chains/:id/proofs/check: `current` (matches the head), `outdated` (matches an earlier
+ * root and the contract has not changed since: `path` is its path against the head), `superseded` or `closed`
+ * (`end` says at which height, by which transaction), `unknown` (matches no root of the last 1024 blocks: `code`).
+ */
+export async function checkProof(
+  node: ValidatorNode,
+  id: Uint8Array,
+  pathBytes: Uint8Array,
+): Promise<unknown> {
+  const state = node.tracker.state(id);
+  if (!state) throw new HttpError(404, 'UNKNOWN_CHAIN', `chain ${toHex(id)} is not tracked here`);
+  const p = decodePathBytes(pathBytes);
+  let code: string | null = null;
+  let result = null;
+  try {
+    checkPath(state.stateRoot, p);
+  } catch (e) {
+    if (!(e instanceof TreeError)) throw e;
+    code = e.code;
+  }
+  if (code === 'PROOF_MISMATCH') {
+    try {
+      result = await node.watches.check(id, p);
+    } catch (e) {
+      if (!(e instanceof WatchServiceError) || e.code !== 'UNKNOWN_ROOT') throw e;
+    }
+  }
+  const c = p.leaf?.contract;
+  const now = node.tracker.state(id)!;
+  const status = code === null ? 'current' : (result?.status ?? 'unknown');
+  return {
+    chainId: toHex(id),
+    height: now.height,
+    stateRoot: toHex(now.stateRoot),
+    faulty: node.tracker.view(id)?.faulty ?? false,
+    current: status === 'current',
+    status,
+    code: CHECK_CODES[status] ?? code,
+    provenAt: code === null ? state.height : (result?.provenAt ?? null),
+    path: result?.path ?? null,
+    end: result?.end ?? null,
+    watch: result?.watch ?? null,
+    contract: c
+      ? { start: c.start.toString(), end: c.end.toString(), owner: toHex(c.owner), nonce: c.nonce }
+      : null,
+  };
+}
+
+/** The check's code per status; `unknown` keeps the verifier's (PROOF_MISMATCH or PROOF_INVALID). */
+const CHECK_CODES: Record<string, string | null> = {
+  current: null,
+  outdated: 'PROOF_OUTDATED',
+  superseded: 'CONTRACT_SUPERSEDED',
+  closed: 'CONTRACT_CLOSED',
+};

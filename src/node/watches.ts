@@ -1,0 +1,430 @@
+/**
+ * Watched contracts on a validator: the runtime around src/light/watch.ts. Every accepted block (gossip, backfill
+ * or local) updates the watched paths of its chain from its own transactions, so each stays a membership path
+ * against the validator's root without asking the operator. Watches are kept in the validator's store: written
+ * when added or ended, checkpointed every `checkpointEvery` blocks and on a clean stop, and brought forward from
+ * the stored blocks after a restart. A path a holder brings (to watch or to check) may be older than the head: it is
+ * brought forward the same way, from the height whose root it matches (within the last 1024 blocks).
+ */
+import { CodedError } from '../codec/errors.js';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import { sortition } from '../gen/proto.js';
+import { bytesEqual, decodeCanonical, encode } from '../codec/canonical.js';
+import { fromHex, toHex } from '../crypto/hash.js';
+import { decodeBlock } from '../chain/block.js';
+import type { VerifiedEvidence } from '../chain/evidence.js';
+import { decodeTx, type Tx } from '../chain/tx.js';
+import { txHash } from '../chain/txroot.js';
+import { pathFromProto, pathToProto, type Path } from '../tree/path.js';
+import { pathRoot } from '../tree/verify.js';
+import { followBlock, WatchedPath, type WatchOp, type WatchStatus } from '../light/watch.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Alerter } from './alerts.js';
+import type { NodeStore } from './store.js';
+import type { Tracker } from './tracker.js';
+
+/** How far back (in blocks) a presented path may be and still be brought forward. */
+export const WATCH_REPLAY_WINDOW = 1024;
+const PATH_BYTES = 8192;
+
+export interface WatchEndInfo {
+  readonly height: number;
+  /** Hash of the transaction that superseded or closed the contract, and its index in the block. */
+  readonly tx: string;
+  readonly txIndex: number;
+  readonly op: WatchOp;
+}
+
+/** A watch as the API shows it and the store keeps it. */
+export interface WatchRecord {
+  readonly id: string;
+  readonly chainId: string;
+  readonly start: string;
+  readonly status: WatchStatus;
+  /** Height the path is current at: the head for a current watch, the height before the change for an ended one. */
+  readonly height: number;
+  /** Hex of the encoded Path (proto), as the operator's `GET /v1/contracts/:start` gives `proof.path`. */
+  readonly path: string;
+  readonly end: WatchEndInfo | null;
+}
+
+export type WatchErrorCode = 'UNKNOWN_CHAIN' | 'UNKNOWN_ROOT' | 'WATCH_LIMIT' | 'NOT_FOUND' | 'NOT_A_MEMBER';
+
+export class WatchServiceError extends CodedError<WatchErrorCode> {
+  override readonly name = 'WatchServiceError';
+}
+
+interface Entry {
+  readonly id: string;
+  readonly chainId: Uint8Array;
+  w: WatchedPath;
+  height: number;
+  end: WatchEndInfo | null;
+}
+
+/** A presented path brought to the head: where it was proven, and what became of the contract since. */
+interface Forwarded {
+  w: WatchedPath;
+  readonly provenAt: number;
+  readonly height: number;
+  readonly end: WatchEndInfo | null;
+}
+
+export interface WatchDeps {
+  readonly store: NodeStore;
+  readonly tracker: Tracker;
+  readonly alerter: Alerter;
+  readonly log: Logger;
+  readonly registry: Registry;
+  /** Accepted blocks of a chain by height, from the store (after pending writes). */
+  readonly blocks: (chainId: Uint8Array, start: number, count: number) => Promise<Uint8Array[]>;
+  /** Runs `f` between two block ingestions, so the head does not move under it. */
+  readonly serialize: <T>(f: () => Promise<T>) => Promise<T>;
+  /** Queues a store write behind the block writes. */
+  readonly write: (f: () => Promise<void>) => void;
+  readonly maxWatches?: number;
+  readonly checkpointEvery?: number;
+}
+
+export const watchId = (chainHex: string, start: bigint): string => `${chainHex}-${start}`;
+
+export function encodePathBytes(p: Path): Uint8Array {
+  const Pb = sortition.v1.Path;
+  return encode(Pb, Pb.create(pathToProto(p)));
+}
+
+/** A Path from its hex encoding; DecodeError or TreeError (PROOF_INVALID) when malformed. */
+export function decodePathBytes(bytes: Uint8Array): Path {
+  return pathFromProto(decodeCanonical(sortition.v1.Path, bytes, PATH_BYTES, 'path'));
+}
+
+export class WatchService {
+  private readonly entries = new Map<string, Entry>();
+  /** chain hex -> start -> the current watches the core updates. */
+  private readonly live = new Map<string, Map<bigint, WatchedPath>>();
+  private readonly updateSeconds: Histogram;
+
+  constructor(private readonly d: WatchDeps) {
+    const count = (status: WatchStatus) =>
+      [...this.entries.values()].filter((e) => e.w.status === status).length;
+    new Gauge({
+      name: 'sortition_watches',
+      help: 'Watched contracts, by status (current, superseded, closed)',
+      labelNames: ['status'],
+      registers: [d.registry],
+      collect() {
+        for (const s of ['current', 'superseded', 'closed'] as const) this.set({ status: s }, count(s));
+      },
+    });
+    this.updateSeconds = new Histogram({
+      name: 'sortition_watch_update_seconds',
+      help: "Time to bring one block's watched paths up to date",
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [d.registry],
+    });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private record(e: Entry): WatchRecord {
+    return {
+      id: e.id,
+      chainId: toHex(e.chainId),
+      start: e.w.start.toString(),
+      status: e.w.status,
+      height: e.height,
+      path: toHex(encodePathBytes(e.w.toPath())),
+      end: e.end,
+    };
+  }
+
+  private index(e: Entry): void {
+    this.entries.set(e.id, e);
+    const k = toHex(e.chainId);
+    if (e.w.status !== 'current') return;
+    let m = this.live.get(k);
+    if (!m) this.live.set(k, (m = new Map()));
+    m.set(e.w.start, e.w);
+  }
+
+  private unindex(e: Entry): void {
+    this.entries.delete(e.id);
+    const m = this.live.get(toHex(e.chainId));
+    if (m?.get(e.w.start) === e.w) m.delete(e.w.start);
+  }
+
+  /** Loads the stored watches and brings the current ones forward to the restored heads from the stored blocks. */
+  async restore(): Promise<void> {
+    for (const raw of await this.d.store.watches()) {
+      const r = raw as WatchRecord;
+      try {
+        const chainId = fromHex(r.chainId, 'chain id');
+        const w = WatchedPath.from(decodePathBytes(fromHex(r.path, 'path')));
+        const e: Entry = { id: r.id, chainId, w, height: r.height, end: r.end };
+        if (r.status !== 'current' && r.end)
+          w.finish({ status: r.status, txIndex: r.end.txIndex, op: r.end.op });
+        const head = this.d.tracker.state(chainId)?.height ?? r.height;
+        if (w.status === 'current' && head > r.height) {
+          const f = await this.replay(chainId, w, r.height, head);
+          e.height = f.height;
+          e.end = f.end;
+        }
+        this.index(e);
+      } catch (err) {
+        this.d.log.error({ watch: r.id, err: (err as Error).message }, 'stored watch cannot be restored');
+      }
+    }
+    if (this.entries.size) this.d.log.info({ watches: this.entries.size }, 'watches restored');
+  }
+
+  /** Writes every watch (a clean stop; also the periodic checkpoint of one chain). */
+  async checkpoint(chainHex?: string): Promise<void> {
+    const recs = [...this.entries.values()]
+      .filter((e) => chainHex === undefined || toHex(e.chainId) === chainHex)
+      .map((e) => this.record(e));
+    for (let i = 0; i < recs.length; i += 1000) await this.d.store.putWatches(recs.slice(i, i + 1000));
+  }
+
+  /**
+   * Applies `height`'s accepted block to the chain's watches. `txs` are the block's decoded transactions when the
+   * tracker has them (it decoded them to judge the block).
+   */
+  onBlock(chainId: Uint8Array, height: number, txBytes: readonly Uint8Array[], txs?: readonly Tx[]): void {
+    const k = toHex(chainId);
+    const set = this.live.get(k);
+    if (!set || set.size === 0) return;
+    const end = this.updateSeconds.startTimer();
+    let ended: WatchedPath[] = [];
+    const before = new Map<bigint, Path>();
+    try {
+      const decoded = txs ?? txBytes.map(decodeTx);
+      snapshotTouched(decoded, set, before);
+      ended = followBlock(set, decoded);
+    } catch (e) {
+      // A broken precondition (a bug, or a watch restored behind its chain): say so; the API shows the mismatch.
+      this.d.log.error(
+        { chain: k, height, err: (e as Error).message },
+        'watched paths could not follow a block',
+      );
+    }
+    for (const e of this.entries.values())
+      if (e.w.status === 'current' && bytesEqual(e.chainId, chainId)) e.height = height;
+    const changed: WatchRecord[] = [];
+    for (const w of ended) {
+      set.delete(w.start);
+      const e = this.entries.get(watchId(k, w.start));
+      if (!e || !w.end) continue;
+      e.end = { height, tx: toHex(txHash(txBytes[w.end.txIndex])), txIndex: w.end.txIndex, op: w.end.op };
+      // The path kept is the last one under which the contract was the holder's: against the root before the block.
+      e.w = ended1(before.get(w.start)!, w);
+      e.height = height - 1;
+      changed.push(this.record(e));
+      this.d.alerter.raise({
+        kind: w.status === 'closed' ? 'closed' : 'superseded',
+        chainId: k,
+        height,
+        watchId: e.id,
+        start: w.start.toString(),
+        tx: e.end.tx,
+        txIndex: e.end.txIndex,
+        op: e.end.op,
+      });
+    }
+    end();
+    if (changed.length) this.d.write(() => this.d.store.putWatches(changed));
+    if (height % (this.d.checkpointEvery ?? 64) === 0) this.d.write(() => this.checkpoint(k));
+  }
+
+  /** Evidence about a watched chain or one of its ancestors (whose faults undermine it) raises an alert. */
+  onEvidence(ev: VerifiedEvidence): void {
+    const byChain = new Map<string, string[]>();
+    for (const e of this.entries.values()) {
+      const k = toHex(e.chainId);
+      let ids = byChain.get(k);
+      if (!ids) byChain.set(k, (ids = []));
+      ids.push(e.id);
+    }
+    for (const [k, ids] of byChain) {
+      const ancestry = this.d.tracker.ancestry(fromHex(k)) ?? [];
+      if (!ancestry.some((g) => bytesEqual(g.chainId, ev.chainId))) continue;
+      this.d.alerter.raise({
+        kind: 'evidence',
+        chainId: k,
+        height: ev.height,
+        evidence: { kind: ev.kind, id: toHex(ev.id), chainId: toHex(ev.chainId) },
+        watches: ids.slice(0, 100),
+      });
+    }
+  }
+
+  /** Brings `w`, a path current at `from`, to `to` through the stored blocks; stops where the contract changed. */
+  private async replay(chainId: Uint8Array, w: WatchedPath, from: number, to: number): Promise<Forwarded> {
+    const one = new Map([[w.start, w]]);
+    for (let h = from + 1; h <= to;) {
+      const blocks = await this.d.blocks(chainId, h, Math.min(64, to - h + 1));
+      if (blocks.length === 0) throw new WatchServiceError('UNKNOWN_ROOT', `block ${h} is not stored here`);
+      for (const bytes of blocks) {
+        const b = decodeBlock(bytes);
+        if (b.signed.header.height !== h)
+          throw new WatchServiceError('UNKNOWN_ROOT', `block ${h} is not stored here`);
+        const txs = b.txs.map(decodeTx);
+        const before = new Map<bigint, Path>();
+        snapshotTouched(txs, one, before);
+        const [ended] = followBlock(one, txs);
+        if (ended?.end) {
+          const end = {
+            height: h,
+            tx: toHex(txHash(b.txs[ended.end.txIndex])),
+            txIndex: ended.end.txIndex,
+            op: ended.end.op,
+          };
+          return { w: ended1(before.get(w.start)!, ended), provenAt: from, height: h - 1, end };
+        }
+        h++;
+      }
+    }
+    return { w, provenAt: from, height: to, end: null };
+  }
+
+  /** The height (within the replay window) whose state root the path matches, and the path brought to the head. */
+  private async forward(chainId: Uint8Array, path: Path): Promise<Forwarded> {
+    const state = this.d.tracker.state(chainId);
+    if (!state) throw new WatchServiceError('UNKNOWN_CHAIN', `chain ${toHex(chainId)} is not tracked here`);
+    if (!path.leaf)
+      throw new WatchServiceError('NOT_A_MEMBER', 'the path ends in the empty tree: no contract');
+    const root = pathRoot(path).digest;
+    const w = WatchedPath.from(path);
+    if (bytesEqual(root, state.stateRoot))
+      return { w, provenAt: state.height, height: state.height, end: null };
+    const recent = await this.d.store.recentHeaders(chainId, state.height, WATCH_REPLAY_WINDOW);
+    const at = recent.findLast((h) => bytesEqual(h.header.stateRoot, root));
+    if (!at)
+      throw new WatchServiceError(
+        'UNKNOWN_ROOT',
+        `the path matches no state root of the last ${WATCH_REPLAY_WINDOW} blocks this node accepted`,
+      );
+    return this.replay(chainId, w, at.header.height, state.height);
+  }
+
+  /** Watches the contract a membership path proves; a path older than the head is brought forward first. */
+  add(chainId: Uint8Array, path: Path): Promise<{ created: boolean; watch: WatchRecord }> {
+    return this.d.serialize(async () => {
+      const f = await this.forward(chainId, path);
+      const k = toHex(chainId);
+      const id = watchId(k, f.w.start);
+      const old = this.entries.get(id);
+      // Re-watching the same state, or an older state that has since changed, keeps the watch that is current.
+      if (old && (bytesEqual(old.w.leaf.digest, f.w.leaf.digest) || (old.w.status === 'current' && f.end)))
+        return { created: false, watch: this.record(old) };
+      if (!old && this.entries.size >= (this.d.maxWatches ?? 20_000))
+        throw new WatchServiceError(
+          'WATCH_LIMIT',
+          `this node watches ${this.entries.size} contracts, its limit`,
+        );
+      const e: Entry = { id, chainId, w: f.w, height: f.height, end: f.end };
+      if (old) this.unindex(old);
+      this.index(e);
+      const rec = this.record(e);
+      await this.d.store.putWatches([rec]);
+      this.d.log.info({ watch: id, status: rec.status, height: rec.height }, 'watching contract');
+      return { created: true, watch: rec };
+    });
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const e = this.entries.get(id);
+    if (!e) return false;
+    this.unindex(e);
+    await this.d.store.deleteWatch(id);
+    return true;
+  }
+
+  get(id: string): WatchRecord | undefined {
+    const e = this.entries.get(id);
+    return e && this.record(e);
+  }
+
+  /** Whether a current watch's path matches the node's root for its chain (it always should). */
+  verified(id: string): boolean | null {
+    const e = this.entries.get(id);
+    if (!e || e.w.status !== 'current') return null;
+    const s = this.d.tracker.state(e.chainId);
+    return !!s && s.height === e.height && bytesEqual(pathRoot(e.w.toPath()).digest, s.stateRoot);
+  }
+
+  list(filter: { chainId?: string; status?: string; after?: string; limit: number }): WatchRecord[] {
+    const out: WatchRecord[] = [];
+    const ids = [...this.entries.keys()].sort();
+    for (const id of ids) {
+      if (filter.after !== undefined && id <= filter.after) continue;
+      const e = this.entries.get(id)!;
+      if (filter.chainId && toHex(e.chainId) !== filter.chainId) continue;
+      if (filter.status && e.w.status !== filter.status) continue;
+      out.push(this.record(e));
+      if (out.length >= filter.limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * What a holder's path says now: current (matches the head), outdated (matches an earlier root and the contract
+   * is unchanged since: the current path is returned), superseded or closed (with the height and transaction).
+   */
+  check(chainId: Uint8Array, path: Path): Promise<CheckResult> {
+    return this.d.serialize(async () => {
+      const f = await this.forward(chainId, path);
+      const state = this.d.tracker.state(chainId)!;
+      const id = watchId(toHex(chainId), f.w.start);
+      const status: CheckStatus = f.end
+        ? f.end.op === 'close'
+          ? 'closed'
+          : 'superseded'
+        : f.provenAt === state.height
+          ? 'current'
+          : 'outdated';
+      return {
+        status,
+        provenAt: f.provenAt,
+        path: status === 'outdated' ? toHex(encodePathBytes(f.w.toPath())) : null,
+        end: f.end,
+        watch: this.entries.has(id) ? id : null,
+      };
+    });
+  }
+}
+
+/** Keeps, for each watched contract a transaction of the block acts on, its path before the block. */
+function snapshotTouched(
+  txs: readonly Tx[],
+  set: ReadonlyMap<bigint, WatchedPath>,
+  out: Map<bigint, Path>,
+): void {
+  for (const tx of txs) {
+    if (tx.kind === 'create') continue;
+    const s = tx.path.leaf?.contract.start;
+    const w = s === undefined ? undefined : set.get(s);
+    if (w && !out.has(w.start)) out.set(w.start, w.toPath());
+  }
+}
+
+/** The ended watch `w` with the path it had before the block that ended it. */
+function ended1(before: Path, w: WatchedPath): WatchedPath {
+  const out = WatchedPath.from(before);
+  out.finish(w.end!);
+  return out;
+}
+
+export type CheckStatus = 'current' | 'outdated' | 'superseded' | 'closed';
+
+export interface CheckResult {
+  readonly status: CheckStatus;
+  /** The height whose root the presented path matches. */
+  readonly provenAt: number;
+  /** Outdated only: the same contract's path against the head. */
+  readonly path: string | null;
+  readonly end: WatchEndInfo | null;
+  /** The id of the watch on this contract, if any. */
+  readonly watch: string | null;
+}
