@@ -170,20 +170,29 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
     }),
   );
 
-  // The settlement lottery's first level: the head's signed header and the lookup path of the point in its tree.
+  // The settlement lottery's first level: the last sealed block's header and the point's lookup path in its tree.
+  // The operator keeps only that tree, so `?height=` (the contract's committed height) must name that block.
   api.route(
     'GET',
     '/v1/lottery/:point',
     guarded((req) => {
       const point = u64Field(req.params.point, 'point');
+      const want = req.query.get('height');
       const level = svc.lotteryLevel(point);
       if (!level) throw new HttpError(404, 'NOT_FOUND', 'no block sealed yet');
+      const height = level.header.header.height;
+      if (want !== null && heightParam(want) !== height)
+        throw new HttpError(
+          409,
+          'HEIGHT_UNAVAILABLE',
+          `the operator holds the tree of its last block ${height} only, not of height ${want}`,
+        );
       return {
         json: {
           point: point.toString(),
-          height: level.header.header.height,
-          signedHeader: Buffer.from(level.header.bytes).toString('hex'),
-          lookupPath: Buffer.from(encodeLookupPath(level.path)).toString('hex'),
+          height,
+          signedHeader: toHex(level.header.bytes),
+          lookupPath: toHex(encodeLookupPath(level.path)),
         },
       };
     }),
