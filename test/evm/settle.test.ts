@@ -13,6 +13,7 @@ import { generateKeyPair } from '../../src/crypto/keys.js';
 import { toHex as hexOf } from '../../src/crypto/hash.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
 import { settleCommand } from '../../src/cli/settle.js';
+import type { SettleError } from '../../src/evm/settle.js';
 import { anchorView } from '../../src/evm/api.js';
 import { fileJournal } from '../../src/evm/journal.js';
 import { EvmAnchor } from '../../src/evm/node-anchor.js';
@@ -62,14 +63,19 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
   await waitFor(async () => (await committed())?.committedHeight === svc.head.height, 'head committed');
   const deposit = BigInt((await committed())!.depositWei);
 
-  // Past the expiry: the point, its lookup path in the committed tree, and the holder's payout signature.
-  await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
-  const a = await evmOf();
-  const point = await a.winningPoint(chainId);
   const payout = env.account(9).address;
   const holderFile = join(dir, 'holder.json');
   await writeKeyFile(holderFile, holder);
-  const evmArgs = ['--rpc', env.anvil.rpcUrl, '--address', anchor.address, '--evm-key', devKey(env, 9)];
+  const strangerFile = join(dir, 'stranger.json');
+  await writeKeyFile(strangerFile, generateKeyPair());
+  const evmArgs = [
+    '--evm-rpc',
+    env.anvil.rpcUrl,
+    '--anchor-address',
+    anchor.address,
+    '--evm-key',
+    devKey(env, 9),
+  ];
   const cli = async (...args: string[]): Promise<Record<string, string>> => {
     const out: string[] = [];
     await settleCommand((l) => out.push(l)).parseAsync(
@@ -80,10 +86,43 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
     );
     return JSON.parse(out[0]) as Record<string, string>;
   };
-  const claim = await cli('claim', '--api', op.url, '--key', holderFile, '--payout', payout);
+  const claimArgs = ['claim', '--api', op.url, '--key', holderFile, '--payout', payout];
+  await assert.rejects(
+    cli(...claimArgs),
+    (e: SettleError) => e.code === 'NOT_EXPIRED' && /wait \d+ more blocks/.test(e.message),
+    'before the expiry: says how long to wait',
+  );
+
+  // Past the expiry: the point, its lookup path in the committed tree, and the holder's payout signature.
+  await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
+  const a = await evmOf();
+  const point = await a.winningPoint(chainId);
+  await assert.rejects(
+    cli('claim', '--api', op.url, '--key', strangerFile, '--payout', payout),
+    (e: SettleError) => e.code === 'NOT_WINNER' && e.message.includes(hexOf(holder.publicKey)),
+    'a key that does not own the point is told whose it is',
+  );
+  await assert.rejects(
+    cli('timeout', '--chain', hexOf(chainId)),
+    (e: SettleError) => e.code === 'NO_CLAIM',
+    'timeout before any claim',
+  );
+  const claim = await cli(...claimArgs);
   assert.equal(claim.point, point.toString());
   assert.equal(claim.winnerKey, hexOf(holder.publicKey));
-  await assert.rejects(cli('timeout', '--chain', hexOf(chainId)), /WindowOpen/, 'the window is open');
+  assert.equal(claim.height, svc.head.height, "the claim is for the contract's committed height");
+  await assert.rejects(
+    cli('timeout', '--chain', hexOf(chainId)),
+    (e: SettleError) =>
+      e.code === 'WINDOW_OPEN' && /wait \d+ more blocks? \(until block \d+\)/.test(e.message),
+    'the window is open: says how many blocks to wait',
+  );
+  await assert.rejects(
+    cli('challenge', '--api', op.url),
+    (e: SettleError) => e.code === 'NOT_LATER',
+    'a challenge needs a state committed after the claim',
+  );
+  await assert.rejects(cli(...claimArgs), (e: SettleError) => e.code === 'REFUSED' && /same/.test(e.message));
   await env.test.mine({ blocks: 6 });
   const timeout = await cli('timeout', '--chain', hexOf(chainId));
   const view = (await committed())!;
@@ -98,6 +137,7 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
   );
   const before = await env.pub.getBalance({ address: payout });
   const w = await cli('withdraw');
+  await assert.rejects(cli('withdraw'), (e: SettleError) => e.code === 'NOTHING_OWED');
   const after = await env.pub.getBalance({ address: payout });
   assert.ok(after > before + deposit / 2n - 10n ** 15n, 'the payout address received the prize');
   log.info(
