@@ -3,7 +3,7 @@
  * registers a chain with an expiry and commits its blocks; `sortition-node run --watch` keeps the holder's
  * membership path current. After expiry, with the operator gone, the holder claims from the validator's watch
  * (`settle claim --from-watch`), and a validator configured with `--settle-key`/`--settle-payout` settles a chain
- * past expiry with no manual command.
+ * past expiry with no manual command, as an operator with them does from its own tree.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,6 +100,7 @@ interface Topology {
 async function topology(
   t: { after(f: () => Promise<unknown>): void },
   validatorArgs: (holderFile: string) => string[] = () => [],
+  operatorArgs: (holderFile: string) => string[] = () => [],
 ) {
   const anchor = await newAnchor(env, 5n);
   const dir = await mkdtemp(join(tmpdir(), 'evm-settle-watch-'));
@@ -126,6 +127,7 @@ async function topology(
     String(expiry),
     '--block-interval-ms',
     '50',
+    ...operatorArgs(holderFile),
   ]);
   t.after(() => stopCli(op));
   // The operator's routes come up after the node's.
@@ -231,6 +233,29 @@ test('a validator with --settle-key settles a chain past expiry with no manual c
       return false;
     },
     'the validator settled the chain',
+    60_000,
+  );
+  assert.equal(await top.evm.owed(payout), 2_000_000n * 10n ** 9n, 'the prize credited to the payout');
+});
+
+test('an operator with --settle-key settles its chain from its own tree', async (t) => {
+  const payout = env.account(1).address;
+  const top = await topology(t, undefined, (holderFile) => [
+    '--settle-key',
+    holderFile,
+    '--settle-payout',
+    payout,
+    '--evm-poll-ms',
+    '50',
+  ]);
+  await mineTo(top.expiry + 1);
+  await waitFor(
+    async () => {
+      if ((await top.evm.chain(top.chainId)).phase === 'settled') return true;
+      await env.test.mine({ blocks: 1 });
+      return false;
+    },
+    'the operator settled its chain',
     60_000,
   );
   assert.equal(await top.evm.owed(payout), 2_000_000n * 10n ** 9n, 'the prize credited to the payout');
