@@ -7,6 +7,7 @@ import { anchorCommand, operatorCommand } from './operator.js';
 import { contractCommand } from './contract.js';
 import { loadCommand } from './load.js';
 import { evmCommand } from './evm.js';
+import { settleCommand } from './settle.js';
 
 export function commands(): Command[] {
   return [
@@ -18,5 +19,6 @@ export function commands(): Command[] {
     loadCommand(),
     drawCommand(),
     evmCommand(),
+    settleCommand(),
   ];
 }

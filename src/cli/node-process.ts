@@ -22,6 +22,10 @@ import { addEvmAnchorRoute } from '../evm/api.js';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import { AnchorWatcher } from '../evm/watcher.js';
+import { watchListSource } from '../evm/settle.js';
+import { EvmSettler, type SettlerOptions } from '../evm/settler.js';
+import { readKeyFile } from '../runtime/keyfile.js';
+import { evmAddress } from './settle.js';
 
 export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {}): Command {
   if (opts.devnet) {
@@ -59,6 +63,14 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
       option('--confirmations <n>', 'EVM anchor: blocks on top of a commit before it counts (1: mined)', 1),
     )
     .addOption(option('--evm-poll-ms <ms>', 'EVM anchor: how often to read new commits', 1000))
+    .addOption(
+      option(
+        '--settle-key <file>',
+        'EVM anchor: settle expired chains automatically, claiming for this winner key file (a validator: ' +
+          'for contracts it watches; an operator: from its tree); needs --evm-key and --settle-payout',
+      ),
+    )
+    .addOption(option('--settle-payout <address>', 'EVM anchor: the address automatic claims pay out to'))
     .addOption(
       option(
         '--genesis <file...>',
@@ -145,6 +157,8 @@ export interface NodeProcessOptions {
   evmKey?: string;
   confirmations?: string | number;
   evmPollMs?: string | number;
+  settleKey?: string;
+  settlePayout?: string;
 }
 
 export interface NodeProcess {
@@ -457,6 +471,22 @@ export async function startNodeProcess(
     addEvmAnchorRoute(api, evm, watcher);
     watcher.start();
   }
+  // A validator's automatic settlement: the proof of a point comes from its watch of the contract holding it.
+  const settler =
+    evm && name !== 'operator'
+      ? await settlerFor(o, evm, log, {
+          source: watchListSource((id) =>
+            node.watches.list({ chainId: toHex(id), status: 'current', limit: 100_000 }),
+          ),
+          chains: () =>
+            [
+              ...new Map(
+                node.watches.list({ status: 'current', limit: 100_000 }).map((w) => [w.chainId, w.chainId]),
+              ).values(),
+            ].map((id) => fromHex(id, 'chainId')),
+        })
+      : null;
+  settler?.start();
   const addr = await api.start(o.apiHost, intOption(o.apiPort, 'api-port', 0, 65535));
   const apiUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info({ api: apiUrl }, 'HTTP API listening');
@@ -474,6 +504,7 @@ export async function startNodeProcess(
     await watching;
     for (const b of befores.reverse()) await b();
     abort.abort();
+    await settler?.stop();
     await watcher?.stop();
     await api.stop();
     await node.stop();
@@ -481,4 +512,28 @@ export async function startNodeProcess(
   };
   onShutdown(log, stop);
   return { node, api, registry, log, apiUrl, onStop: (b) => befores.push(b), stop };
+}
+
+/**
+ * The automatic settler `--settle-key` and `--settle-payout` configure (null without them); it sends from the
+ * anchor's EVM account (`--evm-key`).
+ */
+export async function settlerFor(
+  o: Pick<NodeProcessOptions, 'settleKey' | 'settlePayout' | 'evmPollMs'>,
+  evm: EvmAnchor,
+  log: Logger,
+  from: Pick<SettlerOptions, 'source' | 'chains'>,
+): Promise<EvmSettler | null> {
+  if (!o.settleKey && !o.settlePayout) return null;
+  if (!o.settleKey || !o.settlePayout)
+    throw new ConfigError('automatic settlement needs both --settle-key and --settle-payout');
+  if (!evm.evmAddress) throw new ConfigError('automatic settlement needs --evm-key (it sends the claim)');
+  return new EvmSettler({
+    ...from,
+    anchor: evm,
+    key: await readKeyFile(o.settleKey),
+    payout: evmAddress(o.settlePayout, '--settle-payout'),
+    log: log.child({ component: 'evm-settle' }),
+    pollMs: intOption(o.evmPollMs ?? 1000, 'evm-poll-ms', 10),
+  });
 }

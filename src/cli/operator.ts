@@ -13,7 +13,8 @@ import {
 } from '../operator/config.js';
 import { addCommonOptions, resolveOptions } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
-import { addNetworkOptions, startNodeProcess, type NodeProcessOptions } from './node-process.js';
+import { serviceSource } from '../evm/settle.js';
+import { addNetworkOptions, settlerFor, startNodeProcess, type NodeProcessOptions } from './node-process.js';
 
 type Options = NodeProcessOptions & OperatorCliOptions & Record<string, unknown>;
 
@@ -47,6 +48,17 @@ function build(
       sink: proc.node,
     });
     proc.onStop(() => op.stop());
+    // An operator's automatic settlement: the proof of a point comes from its own tree.
+    const settler = op.evm
+      ? await settlerFor(o, op.evm, proc.log, {
+          source: serviceSource(op.service),
+          chains: () => [op.genesis.chainId],
+        })
+      : null;
+    if (o.settleKey && !settler)
+      throw new Error('--settle-key needs a top-level chain on the EVM anchor with --evm-key');
+    settler?.start();
+    if (settler) proc.onStop(() => settler.stop());
   });
   return cmd;
 }

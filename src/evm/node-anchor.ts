@@ -64,6 +64,16 @@ export interface ChainOnChain {
   readonly committer: Address;
 }
 
+/** A claim open in its challenge window (`claims(chainId)`). */
+export interface PendingClaim {
+  readonly winnerKey: Hex;
+  readonly payout: Address;
+  readonly height: number;
+  /** The last EVM block a challenge or a superseding claim is taken in; `timeout` works from the next. */
+  readonly deadline: bigint;
+  readonly claimant: Address;
+}
+
 const PHASES = ['none', 'active', 'settling', 'settled'] as const;
 const SLASH_KINDS: Record<number, EvidenceKind | 'commit_mismatch' | 'sold_twice'> = {
   1: 'equivocation',
@@ -389,6 +399,46 @@ export class EvmAnchor implements Anchor {
     if (!s) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
     const { receipt } = await s.send(fn, fn, args);
     return { gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+  }
+
+  /** Drives a settlement transaction journaled before a crash to its end; its label, or undefined if none. */
+  async resumeSettle(): Promise<string | undefined> {
+    const s = this.settleSender;
+    const p = s ? await s.pending() : undefined;
+    if (!s || !p) return undefined;
+    const receipt = await s.resume(p);
+    this.o.log.info(
+      { label: p.label, mined: receipt?.status ?? 'replaced' },
+      'resumed a settlement transaction',
+    );
+    return p.label;
+  }
+
+  /** The pending claim of a chain (`claims(chainId)`), or null when none is open. */
+  async claimOf(chainId: Uint8Array): Promise<PendingClaim | null> {
+    const c = await this.pub.readContract({ ...this.call, functionName: 'claims', args: [toHex(chainId)] });
+    if (c[3] === 0n) return null;
+    return { winnerKey: c[0], payout: c[1], height: Number(c[2]), deadline: c[3], claimant: c[4] };
+  }
+
+  /** The state root committed for a chain at `height` (undefined: none). */
+  async rootAt(chainId: Uint8Array, height: number): Promise<Uint8Array | undefined> {
+    const c = await this.pub.readContract({
+      ...this.call,
+      functionName: 'commits',
+      args: [toHex(chainId), BigInt(height)],
+    });
+    return /^0x0+$/.test(c[0]) ? undefined : hexToBytes(c[1]);
+  }
+
+  /** The EVM head. */
+  async head(): Promise<bigint> {
+    return this.pub.getBlockNumber({ cacheTime: 0 });
+  }
+
+  /** Credits owed to an address, drawn with `withdraw`. */
+  async owed(who: Address): Promise<bigint> {
+    return this.pub.readContract({ ...this.call, functionName: 'owed', args: [who] });
   }
 
   /** Every slashing the contract recorded, oldest first. */

@@ -49,6 +49,8 @@ export class AnchorRevert extends Error {
   constructor(
     readonly errorName: string,
     message: string,
+    /** The custom error's arguments (e.g. BadClaim's reason). */
+    readonly args: readonly unknown[] = [],
   ) {
     super(message);
   }
@@ -56,10 +58,15 @@ export class AnchorRevert extends Error {
 
 /** The custom error name of a contract revert inside a viem error, or undefined if it is not a revert. */
 export function revertName(e: unknown): string | undefined {
+  return revertOf(e)?.name;
+}
+
+/** A contract revert's custom error name and arguments inside a viem error, or undefined if it is not one. */
+export function revertOf(e: unknown): { name: string; args: readonly unknown[] } | undefined {
   if (!(e instanceof BaseError)) return undefined;
   const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
   if (!(r instanceof ContractFunctionRevertedError)) return undefined;
-  return r.data?.errorName ?? r.reason ?? 'revert';
+  return { name: r.data?.errorName ?? r.reason ?? 'revert', args: r.data?.args ?? [] };
 }
 
 export interface SentTx {
@@ -187,11 +194,22 @@ export class TxSender {
     let gas: bigint;
     try {
       gas = await this.rpc('estimate gas', () =>
-        pub.estimateGas({ account, to, data, value, blockTag: 'latest' }),
+        pub.estimateContractGas({
+          address: to,
+          abi: ANCHOR_ABI,
+          functionName,
+          args,
+          account,
+          value,
+          blockTag: 'latest',
+        } as never),
       );
     } catch (e) {
-      const name = revertName(e);
-      if (name) throw new AnchorRevert(name, `${functionName}: ${name}`);
+      const r = revertOf(e);
+      if (r) {
+        const why = r.args.length ? `(${r.args.map(String).join(', ')})` : '';
+        throw new AnchorRevert(r.name, `${functionName}: ${r.name}${why}`, r.args);
+      }
       throw e;
     }
     const [nonce, fees] = await Promise.all([

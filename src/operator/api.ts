@@ -25,6 +25,7 @@ import { HttpError, type Handler, type HttpApi, type Reply } from '../runtime/ht
 import { badRequest, hexField, objectBody, u64Field } from './json.js';
 import { OperatorError, type OperatorService } from './service.js';
 import { requireToken } from './token.js';
+import { encodeLookupPath } from '../sortition/lottery.js';
 import type { SubmitResult } from './types.js';
 
 /** Codes that say the request conflicts with the current state (it may have been valid earlier). */
@@ -166,6 +167,34 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
       const block = await svc.block(height);
       if (!block) throw new HttpError(404, 'NOT_FOUND', `no block at height ${height}`);
       return { json: { height, block: toHex(block) } };
+    }),
+  );
+
+  // The settlement lottery's first level: the last sealed block's header and the point's lookup path in its tree.
+  // The operator keeps only that tree, so `?height=` (the contract's committed height) must name that block.
+  api.route(
+    'GET',
+    '/v1/lottery/:point',
+    guarded((req) => {
+      const point = u64Field(req.params.point, 'point');
+      const want = req.query.get('height');
+      const level = svc.lotteryLevel(point);
+      if (!level) throw new HttpError(404, 'NOT_FOUND', 'no block sealed yet');
+      const height = level.header.header.height;
+      if (want !== null && heightParam(want) !== height)
+        throw new HttpError(
+          409,
+          'HEIGHT_UNAVAILABLE',
+          `the operator holds the tree of its last block ${height} only, not of height ${want}`,
+        );
+      return {
+        json: {
+          point: point.toString(),
+          height,
+          signedHeader: toHex(level.header.bytes),
+          lookupPath: toHex(encodeLookupPath(level.path)),
+        },
+      };
     }),
   );
 

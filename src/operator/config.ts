@@ -178,6 +178,8 @@ export interface RunningOperator {
   readonly anchor: DevnetAnchor | null;
   /** Set for a top-level chain on the EVM anchor. */
   readonly committer: EvmCommitter | null;
+  /** The EVM anchor a top-level chain commits to with its key (automatic settlement sends from it too). */
+  readonly evm: EvmAnchor | null;
   /** Finishes the block being built (sealing what is pending), stops submitting upstream, closes the store. */
   stop(): Promise<void>;
 }
@@ -308,6 +310,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     );
   }
   let committer: EvmCommitter | null = null;
+  let evm: EvmAnchor | null = null;
   if (p.evm && !anchor && !parentApi && p.evm.key) {
     const evmAnchor = await EvmAnchor.open({
       ...p.evm,
@@ -316,6 +319,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
       signal: abort.signal,
     });
     if (bytesEqual(p.genesis.genesis.parentChain, evmAnchor.anchorId)) {
+      evm = evmAnchor;
       committer = new EvmCommitter({
         anchor: evmAnchor,
         chainId: p.genesis.chainId,
@@ -344,6 +348,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     upstream,
     anchor,
     committer,
+    evm,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,7 +1,8 @@
 /**
  * Settlement driven by the node: an operator on the EVM anchor whose chain expires builds the winner proof from
  * the tree it holds, the winner (the holder of the contract covering the chain's space) claims with its payout
- * signature, and after the challenge window `timeout` pays the prize to the payout address, which withdraws it.
+ * signature (`settle claim`), and after the challenge window `timeout` (here through `settleChain`, which must not
+ * claim again) pays the prize to the payout address, which withdraws it. Each refusal says what to do.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,8 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex, type Hex } from 'viem';
 import { generateKeyPair } from '../../src/crypto/keys.js';
-import { encodeLookupPath } from '../../src/sortition/lottery.js';
-import { signPayout } from '../../src/evm/anchor.js';
+import { toHex as hexOf } from '../../src/crypto/hash.js';
+import { writeKeyFile } from '../../src/runtime/keyfile.js';
+import { settleCommand } from '../../src/cli/settle.js';
+import { operatorApiSource, settleChain, type SettleError } from '../../src/evm/settle.js';
+import { ANCHOR_ABI } from '../../src/evm/anchor.js';
 import { anchorView } from '../../src/evm/api.js';
 import { fileJournal } from '../../src/evm/journal.js';
 import { EvmAnchor } from '../../src/evm/node-anchor.js';
@@ -61,26 +65,93 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
   await waitFor(async () => (await committed())?.committedHeight === svc.head.height, 'head committed');
   const deposit = BigInt((await committed())!.depositWei);
 
+  const payout = env.account(9).address;
+  const holderFile = join(dir, 'holder.json');
+  await writeKeyFile(holderFile, holder);
+  const strangerFile = join(dir, 'stranger.json');
+  await writeKeyFile(strangerFile, generateKeyPair());
+  const evmArgs = [
+    '--evm-rpc',
+    env.anvil.rpcUrl,
+    '--anchor-address',
+    anchor.address,
+    '--evm-key',
+    devKey(env, 9),
+  ];
+  const cli = async (...args: string[]): Promise<Record<string, string>> => {
+    const out: string[] = [];
+    await settleCommand((l) => out.push(l)).parseAsync(
+      [...args, ...evmArgs, '--journal-dir', join(dir, 'cli')],
+      {
+        from: 'user',
+      },
+    );
+    return JSON.parse(out[0]) as Record<string, string>;
+  };
+  const claimArgs = ['claim', '--api', op.url, '--key', holderFile, '--payout', payout];
+  await assert.rejects(
+    cli(...claimArgs),
+    (e: SettleError) => e.code === 'NOT_EXPIRED' && /wait \d+ more blocks/.test(e.message),
+    'before the expiry: says how long to wait',
+  );
+
   // Past the expiry: the point, its lookup path in the committed tree, and the holder's payout signature.
   await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
   const a = await evmOf();
   const point = await a.winningPoint(chainId);
-  const level = svc.lotteryLevel(point)!;
-  const payout = env.account(9).address;
-  const sig = signPayout(holder.secretKey, a.anchorId, chainId, payout);
-  const claim = await a.settle('claim', [
-    toHex(chainId),
-    BigInt(level.header.header.height),
-    [toHex(encodeLookupPath(level.path))],
+  await assert.rejects(
+    cli('claim', '--api', op.url, '--key', strangerFile, '--payout', payout),
+    (e: SettleError) => e.code === 'NOT_WINNER' && e.message.includes(hexOf(holder.publicKey)),
+    'a key that does not own the point is told whose it is',
+  );
+  await assert.rejects(
+    cli('timeout', '--chain', hexOf(chainId)),
+    (e: SettleError) => e.code === 'NO_CLAIM',
+    'timeout before any claim',
+  );
+  const claim = await cli(...claimArgs);
+  assert.equal(claim.point, point.toString());
+  assert.equal(claim.winnerKey, hexOf(holder.publicKey));
+  assert.equal(claim.height, svc.head.height, "the claim is for the contract's committed height");
+  await assert.rejects(
+    cli('timeout', '--chain', hexOf(chainId)),
+    (e: SettleError) =>
+      e.code === 'WINDOW_OPEN' && /wait \d+ more blocks? \(until block \d+\)/.test(e.message),
+    'the window is open: says how many blocks to wait',
+  );
+  await assert.rejects(
+    cli('challenge', '--api', op.url),
+    (e: SettleError) => e.code === 'NOT_LATER',
+    'a challenge needs a state committed after the claim',
+  );
+  await assert.rejects(cli(...claimArgs), (e: SettleError) => e.code === 'REFUSED' && /same/.test(e.message));
+  // settleChain started now (as after a restart) finds our claim pending and does not send it again: it waits
+  // out the window and calls timeout.
+  let done = false;
+  const settling = settleChain(a, operatorApiSource(op.url), {
+    chainId,
+    key: holder,
     payout,
-    sig,
-  ]);
-  await env.test.mine({ blocks: 6 });
-  const timeout = await a.settle('timeout', [toHex(chainId)]);
+    pollMs: 20,
+  }).finally(() => (done = true));
+  await waitFor(async () => {
+    if (!done) await env.test.mine({ blocks: 1 });
+    return done;
+  }, 'settleChain settles');
+  const settled = await settling;
+  assert.equal(settled.status, 'settled');
+  assert.equal(settled.claim, null, 'the pending claim was not sent again');
+  const claims = await env.pub.getContractEvents({
+    address: anchor.address,
+    abi: ANCHOR_ABI,
+    eventName: 'Claimed',
+    fromBlock: 0n,
+  });
+  assert.equal(claims.length, 1, 'one claim on chain');
   const view = (await committed())!;
   assert.equal(view.phase, 'settled');
   assert.ok(view.settlement, 'settled');
-  assert.equal(view.settlement.winnerKey, Buffer.from(holder.publicKey).toString('hex'));
+  assert.equal(view.settlement.winnerKey, hexOf(holder.publicKey));
   assert.equal(view.settlement.point, point.toString());
   assert.equal(
     BigInt(view.settlement.paidWei),
@@ -88,11 +159,9 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
     'the prize: the deposit minus the safety share',
   );
   const before = await env.pub.getBalance({ address: payout });
-  const w = await a.settle('withdraw', []);
+  const w = await cli('withdraw');
+  await assert.rejects(cli('withdraw'), (e: SettleError) => e.code === 'NOTHING_OWED');
   const after = await env.pub.getBalance({ address: payout });
   assert.ok(after > before + deposit / 2n - 10n ** 15n, 'the payout address received the prize');
-  log.info(
-    { claimGas: claim.gasUsed, timeoutGas: timeout.gasUsed, withdrawGas: w.gasUsed },
-    'settlement gas',
-  );
+  log.info({ claimGas: claim.gasUsed, withdrawGas: w.gasUsed }, 'settlement gas');
 });

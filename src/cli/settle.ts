@@ -1,0 +1,140 @@
+/**
+ * `settle` command: drives a chain's settlement on the EVM anchor (docs/protocol.md section 12) and prints each
+ * outcome as one JSON line. The winner proof is the point's lookup path at the contract's last committed height,
+ * from the operator's tree (`--api <operator>`) or from a validator's watch of the winning contract
+ * (`--api <validator> --from-watch`, no operator needed). Transactions go through a crash-safe journal.
+ *   settle claim     --api URL [--from-watch] --key FILE --payout 0x..   claim the prize, signed by the winner
+ *   settle challenge --api URL [--from-watch] --chain ID                 defeat a claim with a later committed state
+ *   settle timeout   --chain ID                                          pay out a claim whose window has passed
+ *   settle withdraw                                                      draw the credits of the --evm-key account
+ */
+import { Command, Option } from 'commander';
+import { getAddress, isAddress, type Address } from 'viem';
+import { fromHex } from '../crypto/hash.js';
+import { readKeyFile } from '../runtime/keyfile.js';
+import { ConfigError, option } from '../runtime/config.js';
+import { createLogger } from '../runtime/logger.js';
+import { apiRequest } from '../operator/client.js';
+import { fileJournal } from '../evm/journal.js';
+import { EvmAnchor } from '../evm/node-anchor.js';
+import {
+  challengeChain,
+  claimChain,
+  operatorApiSource,
+  timeoutChain,
+  watchApiSource,
+  withdrawCredits,
+  type LevelSource,
+} from '../evm/settle.js';
+
+interface Common {
+  evmRpc: string;
+  anchorAddress: string;
+  evmKey: string;
+  journalDir: string;
+}
+
+interface SourceOpts {
+  api: string;
+  fromWatch?: boolean;
+  chain?: string;
+}
+
+export function evmAddress(v: string, what: string): Address {
+  if (!isAddress(v)) throw new ConfigError(`${what} must be a 0x address, got ${v}`);
+  return getAddress(v);
+}
+
+async function open(o: Common): Promise<EvmAnchor> {
+  return EvmAnchor.open({
+    rpcUrl: o.evmRpc,
+    address: evmAddress(o.anchorAddress, '--anchor-address'),
+    key: o.evmKey,
+    journal: fileJournal(o.journalDir),
+    log: createLogger('warn', 'settle'),
+  });
+}
+
+const required = (o: Option): Option => o.makeOptionMandatory();
+
+function common(cmd: Command): Command {
+  return cmd
+    .addOption(required(option('--evm-rpc <url>', 'JSON-RPC endpoint of the EVM chain')))
+    .addOption(required(option('--anchor-address <address>', 'the SortitionAnchor contract address')))
+    .addOption(
+      required(option('--evm-key <key|file>', 'the EVM account that sends (and pays gas): 0x key or a file')),
+    )
+    .addOption(
+      option(
+        '--journal-dir <dir>',
+        'where a pending transaction is journaled (run again after a crash: it is finished, not resent)',
+        '.data/settle',
+      ),
+    );
+}
+
+function sourceOptions(cmd: Command): Command {
+  return cmd
+    .addOption(required(option('--api <url>', "the operator's API, or with --from-watch a validator's API")))
+    .addOption(
+      option(
+        '--from-watch',
+        "take the proof from the validator's watch of the contract holding the point (GET /v1/watch)",
+      ),
+    )
+    .addOption(option('--chain <id>', 'the chain id (hex); with an operator API, default: its chain'));
+}
+
+async function sourceOf(o: SourceOpts): Promise<{ source: LevelSource; chainId: Uint8Array }> {
+  let chain = o.chain;
+  if (!chain) {
+    if (o.fromWatch) throw new ConfigError('--from-watch needs --chain <id>');
+    chain = (await apiRequest<{ chainId: string }>(o.api, 'GET', '/v1/chain')).chainId;
+  }
+  const chainId = fromHex(chain, '--chain');
+  if (chainId.length !== 32) throw new ConfigError('--chain must be 32 bytes of hex');
+  return { source: o.fromWatch ? watchApiSource(o.api) : operatorApiSource(o.api), chainId };
+}
+
+export function settleCommand(out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Command {
+  const settle = new Command('settle').description(
+    'settle a chain on the EVM anchor after its expiry: claim, challenge, timeout, withdraw',
+  );
+  sourceOptions(common(settle.command('claim')))
+    .description(
+      "claim the prize: the point's lookup path at the contract's committed height, signed by the winner's key",
+    )
+    .addOption(
+      required(
+        option('--key <file>', "the winner's Ed25519 key file (the contract's holder, or the operator)"),
+      ),
+    )
+    .addOption(required(option('--payout <address>', 'the EVM address the prize is credited to')))
+    .action(async (o: Common & SourceOpts & { key: string; payout: string }) => {
+      const payout = evmAddress(o.payout, '--payout');
+      const key = await readKeyFile(o.key);
+      const { source, chainId } = await sourceOf(o);
+      out(JSON.stringify(await claimChain(await open(o), source, { chainId, key, payout })));
+    });
+  sourceOptions(common(settle.command('challenge')))
+    .description(
+      "defeat the pending claim with the point's lookup path at a later committed height (stale state removes " +
+        'the claim; a point sold twice slashes the operator)',
+    )
+    .action(async (o: Common & SourceOpts) => {
+      const { source, chainId } = await sourceOf(o);
+      out(JSON.stringify(await challengeChain(await open(o), source, chainId)));
+    });
+  common(settle.command('timeout'))
+    .description('pay out the pending claim once its challenge window has passed (anyone may call it)')
+    .addOption(required(option('--chain <id>', 'the chain id (hex)')))
+    .action(async (o: Common & { chain: string }) => {
+      out(JSON.stringify(await timeoutChain(await open(o), fromHex(o.chain, '--chain'))));
+    });
+  common(settle.command('withdraw'))
+    .description('draw the credits owed to the --evm-key account (a prize, a safety share, a reward)')
+    .action(async (o: Common) => {
+      out(JSON.stringify(await withdrawCredits(await open(o))));
+    });
+  return settle;
+}

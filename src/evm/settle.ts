@@ -1,0 +1,463 @@
+/**
+ * Settling a chain's lottery on the EVM anchor (docs/protocol.md section 12), as a library the `settle` CLI, the
+ * automatic settler (settler.ts) and the devnet share: claim with a winner proof, challenge a claim with a later
+ * committed state, timeout after the window, withdraw.
+ *
+ * The proof is for the root the contract holds at the chain's last committed height, so a source of lookup paths
+ * must answer for exactly that height: the operator's tree (`GET /v1/lottery/:point?height=`, or the service in
+ * process) or a validator's watch of the contract holding the point (`GET /v1/watch`: a current watch's
+ * membership path is the point's lookup path, kept current without the operator). Each is checked against the
+ * committed root before anything is sent, and contract refusals become messages that say what to do.
+ *
+ * Restart-safe: `settleStep` first drives a journaled settlement transaction to its end, then decides from the
+ * contract's state alone (a claim of ours pending is never claimed again), so a crash never sends one twice.
+ */
+import { toHex as viemHex, type Address, type Hex } from 'viem';
+import { CodedError } from '../codec/errors.js';
+import { bytesEqual } from '../codec/canonical.js';
+import { fromHex, toHex } from '../crypto/hash.js';
+import type { KeyPair } from '../crypto/keys.js';
+import { apiRequest, ApiError, sleep } from '../operator/client.js';
+import { decodeLookupPath, encodeLookupPath } from '../sortition/lottery.js';
+import { TreeError } from '../tree/errors.js';
+import { EMPTY_ROOT } from '../tree/node.js';
+import type { Path } from '../tree/path.js';
+import { verifyLookup } from '../tree/verify.js';
+import type { Logger } from '../runtime/logger.js';
+import { signPayout } from './anchor.js';
+import type { EvmAnchor, PendingClaim } from './node-anchor.js';
+import { AnchorRevert } from './sender.js';
+
+export type SettleErrorCode =
+  | 'UNKNOWN_CHAIN' // the contract has no such chain
+  | 'NOT_EXPIRED' // the chain is active: its expiry block has not passed
+  | 'SETTLED' // already paid out
+  | 'WINDOW_OPEN' // timeout before the challenge window passed
+  | 'WINDOW_CLOSED' // claim or challenge after the window; timeout is what is left
+  | 'NO_CLAIM' // challenge or timeout with no claim pending
+  | 'NOT_LATER' // a challenge needs a state committed after the pending claim's
+  | 'NOT_WINNER' // the key given does not own the point
+  | 'SOURCE_HEIGHT' // the source's tree is not at the contract's committed height
+  | 'NOT_WATCHED' // no watch of the validator holds the point
+  | 'NESTED' // the point lies in a non-empty child chain: its level is needed too
+  | 'BAD_PROOF' // the path does not prove the point against the committed root
+  | 'NOTHING_OWED' // withdraw with no credit
+  | 'REFUSED'; // any other contract refusal (its error name and reason in the message)
+
+export class SettleError extends CodedError<SettleErrorCode> {
+  override readonly name = 'SettleError';
+}
+
+function fail(code: SettleErrorCode, message: string): never {
+  throw new SettleError(code, message);
+}
+
+/** Where the lookup path of a point comes from. */
+export interface LevelSource {
+  /** For messages: "operator http://…", "validator watches". */
+  readonly what: string;
+  /** The lookup path of `point` in the chain's tree at exactly `height`; SettleError when it cannot be had. */
+  level(chainId: Uint8Array, point: bigint, height: number): Promise<Path>;
+}
+
+/** GET /v1/lottery/:point answer of the operator API. */
+export interface LotteryLevelJson {
+  readonly point: string;
+  readonly height: number;
+  readonly signedHeader: string;
+  readonly lookupPath: string;
+}
+
+/** The operator's tree through its API (`GET /v1/lottery/:point?height=`). */
+export function operatorApiSource(api: string): LevelSource {
+  return {
+    what: `operator ${api}`,
+    async level(chainId, point, height) {
+      const info = await apiRequest<{ chainId: string }>(api, 'GET', '/v1/chain');
+      if (info.chainId !== toHex(chainId)) fail('UNKNOWN_CHAIN', `${api} operates chain ${info.chainId}`);
+      try {
+        const l = await apiRequest<LotteryLevelJson>(api, 'GET', `/v1/lottery/${point}?height=${height}`);
+        return decodeLookupPath(fromHex(l.lookupPath, 'lookupPath'));
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'HEIGHT_UNAVAILABLE') fail('SOURCE_HEIGHT', e.message);
+        throw e;
+      }
+    },
+  };
+}
+
+/** The operator's tree in process (what `svc.lotteryLevel` gives: its last sealed block). */
+export function serviceSource(svc: {
+  lotteryLevel(point: bigint): { header: { header: { height: number } }; path: Path } | null;
+}): LevelSource {
+  return {
+    what: 'the operator',
+    level(_chainId, point, height) {
+      const l = svc.lotteryLevel(point);
+      const at = l?.header.header.height ?? 0;
+      if (!l || at !== height) fail('SOURCE_HEIGHT', heightMessage('the operator', at, height));
+      return Promise.resolve(l.path);
+    },
+  };
+}
+
+/** What a validator's GET /v1/watch lists (the fields used here). */
+export interface WatchJson {
+  readonly chainId: string;
+  readonly status: string;
+  readonly height: number;
+  readonly path: string;
+}
+
+/** The watch among `watches` whose contract holds `point`, at `height`. */
+function fromWatches(watches: readonly WatchJson[], what: string, point: bigint, height: number): Path {
+  for (const w of watches) {
+    if (w.status !== 'current') continue;
+    const path = decodeLookupPath(fromHex(w.path, 'path'));
+    const c = path.leaf?.contract;
+    if (!c || point < c.start || point >= c.end) continue;
+    if (w.height !== height) fail('SOURCE_HEIGHT', heightMessage(what, w.height, height));
+    return path;
+  }
+  fail(
+    'NOT_WATCHED',
+    `${what}: no current watch holds point ${point} (the winner is another contract's holder)`,
+  );
+}
+
+/** A validator's watches through its API (`GET /v1/watch?chainId=&status=current`): no operator needed. */
+export function watchApiSource(api: string): LevelSource {
+  return {
+    what: `validator ${api}`,
+    async level(chainId, point, height) {
+      const list = await apiRequest<WatchJson[]>(
+        api,
+        'GET',
+        `/v1/watch?chainId=${toHex(chainId)}&status=current&limit=10000`,
+      );
+      return fromWatches(list, `validator ${api}`, point, height);
+    },
+  };
+}
+
+/** The watches of a validator in process. */
+export function watchListSource(list: (chainId: Uint8Array) => readonly WatchJson[]): LevelSource {
+  return {
+    what: 'the validator',
+    level: (chainId, point, height) =>
+      Promise.resolve(fromWatches(list(chainId), 'the validator', point, height)),
+  };
+}
+
+function heightMessage(what: string, at: number, height: number): string {
+  return at > height
+    ? `${what} is at height ${at}, past the contract's last committed height ${height}: a claim must prove the ` +
+        `point against the committed root; ask a source that still holds height ${height}`
+    : `${what} is at height ${at}, the contract's committed height is ${height}: wait until it has caught up`;
+}
+
+/** What the contract will find for `path`: the winner's key, after checking the path against the committed root. */
+async function judge(
+  anchor: EvmAnchor,
+  chainId: Uint8Array,
+  point: bigint,
+  height: number,
+  path: Path,
+  chain: { start: bigint; end: bigint; operatorKey: Hex },
+): Promise<Uint8Array> {
+  const root = height === 0 ? EMPTY_ROOT : await anchor.rootAt(chainId, height);
+  if (!root) fail('BAD_PROOF', `the contract holds no commit at height ${height}`);
+  try {
+    const r = verifyLookup(root, path, point, chain.start, chain.end);
+    if (r.kind === 'gap') return fromHex(chain.operatorKey.slice(2), 'operatorKey');
+    const c = r.leaf.contract;
+    if (!c.child) return c.owner;
+    if (bytesEqual(c.child.root, EMPTY_ROOT)) return c.child.operator;
+    fail(
+      'NESTED',
+      `point ${point} lies in child chain ${toHex(c.child.chain)} (height ${c.child.height} committed in ` +
+        `contract ${c.start}); its winner is proven a level down, which this command does not build`,
+    );
+  } catch (e) {
+    if (e instanceof TreeError)
+      fail('BAD_PROOF', `the path does not prove point ${point} at height ${height}: ${e.message}`);
+    throw e;
+  }
+}
+
+function blocksLeft(until: bigint, head: bigint): string {
+  const n = until - head + 1n;
+  return `wait ${n} more block${n === 1n ? '' : 's'} (until block ${until + 1n})`;
+}
+
+/** A contract refusal as a SettleError that says what was wrong and what to do. */
+export async function explain(anchor: EvmAnchor, chainId: Uint8Array | null, e: unknown): Promise<unknown> {
+  if (!(e instanceof AnchorRevert)) return e;
+  const why = e.args.length ? `: ${e.args.map(String).join(', ')}` : '';
+  const head = await anchor.head();
+  const c = chainId ? await anchor.chain(chainId) : null;
+  const pending = chainId ? await anchor.claimOf(chainId) : null;
+  switch (e.errorName) {
+    case 'WindowOpen':
+      return new SettleError(
+        'WINDOW_OPEN',
+        `the claim's challenge window is open through block ${pending?.deadline}: ${blocksLeft(pending?.deadline ?? head, head)}, then timeout`,
+      );
+    case 'NoClaim':
+      return new SettleError('NO_CLAIM', 'no claim is pending for this chain: claim first');
+    case 'NothingOwed':
+      return new SettleError('NOTHING_OWED', `nothing is owed to ${anchor.evmAddress}`);
+    case 'UnknownChain':
+      return new SettleError('UNKNOWN_CHAIN', `the contract has no chain ${chainId ? toHex(chainId) : ''}`);
+    case 'WrongPhase':
+      if (c?.phase === 'active')
+        return new SettleError(
+          'NOT_EXPIRED',
+          `the chain expires at block ${c.expiry}: ${blocksLeft(c.expiry, head)}`,
+        );
+      if (c?.phase === 'settled') return new SettleError('SETTLED', 'the chain is already settled');
+      if (pending && head > pending.deadline)
+        return new SettleError(
+          'WINDOW_CLOSED',
+          `the challenge window closed at block ${pending.deadline}: call timeout`,
+        );
+      break;
+    case 'BadClaim':
+      return new SettleError('REFUSED', `the contract refused the proof${why}`);
+    case 'NotProven':
+      return new SettleError('REFUSED', `the challenge does not defeat the pending claim${why}`);
+  }
+  return new SettleError('REFUSED', `the contract refused ${e.message}`);
+}
+
+async function send(
+  anchor: EvmAnchor,
+  chainId: Uint8Array | null,
+  fn: 'claim' | 'challenge' | 'timeout' | 'withdraw',
+  args: readonly unknown[],
+): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
+  try {
+    return await anchor.settle(fn, args);
+  } catch (e) {
+    throw await explain(anchor, chainId, e);
+  }
+}
+
+/** The chain must be past its expiry and not settled; returns its state and the EVM head. */
+async function settling(anchor: EvmAnchor, chainId: Uint8Array) {
+  const c = await anchor.chain(chainId);
+  const head = await anchor.head();
+  if (c.phase === 'none') fail('UNKNOWN_CHAIN', `the contract has no chain ${toHex(chainId)}`);
+  if (c.phase === 'settled') fail('SETTLED', 'the chain is already settled');
+  if (c.phase === 'active' && head <= c.expiry)
+    fail('NOT_EXPIRED', `the chain expires at block ${c.expiry}: ${blocksLeft(c.expiry, head)}`);
+  return { c, head };
+}
+
+export interface ClaimResult {
+  readonly chainId: string;
+  readonly point: string;
+  readonly height: number;
+  readonly winnerKey: string;
+  readonly payout: Address;
+  readonly gasUsed: string;
+  readonly block: string;
+  /** Last block of the challenge window; `timeout` works from the next one. */
+  readonly deadline: string;
+}
+
+export interface ClaimOptions {
+  readonly chainId: Uint8Array;
+  /** The winner's Ed25519 key: the holder of the contract with the point, or the operator for free space. */
+  readonly key: KeyPair;
+  readonly payout: Address;
+}
+
+/** Claims the prize with the lookup path at the contract's last committed height, signed by the winner. */
+export async function claimChain(
+  anchor: EvmAnchor,
+  source: LevelSource,
+  o: ClaimOptions,
+): Promise<ClaimResult> {
+  const { c } = await settling(anchor, o.chainId);
+  const point = await anchor.winningPoint(o.chainId);
+  const path = await source.level(o.chainId, point, c.height);
+  const winner = await judge(anchor, o.chainId, point, c.height, path, c);
+  if (!bytesEqual(winner, o.key.publicKey))
+    fail(
+      'NOT_WINNER',
+      `point ${point} belongs to key ${toHex(winner)}; the key given is ${toHex(o.key.publicKey)}`,
+    );
+  const r = await send(anchor, o.chainId, 'claim', [
+    viemHex(o.chainId),
+    BigInt(c.height),
+    [viemHex(encodeLookupPath(path))],
+    o.payout,
+    signPayout(o.key.secretKey, anchor.anchorId, o.chainId, o.payout),
+  ]);
+  const pending = await anchor.claimOf(o.chainId);
+  return {
+    chainId: toHex(o.chainId),
+    point: point.toString(),
+    height: c.height,
+    winnerKey: toHex(winner),
+    payout: o.payout,
+    gasUsed: r.gasUsed.toString(),
+    block: r.blockNumber.toString(),
+    deadline: (pending?.deadline ?? 0n).toString(),
+  };
+}
+
+/**
+ * Challenges the pending claim with the point's lookup path at the contract's last committed height, which must
+ * be later than the claim's: a state that supersedes the claimed contract removes the claim, one that shows the
+ * point sold twice slashes the operator.
+ */
+export async function challengeChain(
+  anchor: EvmAnchor,
+  source: LevelSource,
+  chainId: Uint8Array,
+): Promise<{ chainId: string; point: string; height: number; outcome: string; gasUsed: string }> {
+  const { c, head } = await settling(anchor, chainId);
+  const pending = await anchor.claimOf(chainId);
+  if (!pending) fail('NO_CLAIM', 'no claim is pending for this chain: there is nothing to challenge');
+  if (head > pending.deadline)
+    fail('WINDOW_CLOSED', `the challenge window closed at block ${pending.deadline}: call timeout`);
+  if (c.height <= pending.height)
+    fail(
+      'NOT_LATER',
+      `the pending claim is at the last committed height ${pending.height}: a challenge needs a later committed state`,
+    );
+  const point = await anchor.winningPoint(chainId);
+  const path = await source.level(chainId, point, c.height);
+  await judge(anchor, chainId, point, c.height, path, c);
+  const r = await send(anchor, chainId, 'challenge', [
+    viemHex(chainId),
+    BigInt(c.height),
+    [viemHex(encodeLookupPath(path))],
+  ]);
+  const after = await anchor.chain(chainId);
+  return {
+    chainId: toHex(chainId),
+    point: point.toString(),
+    height: c.height,
+    outcome: after.slashed && !c.slashed ? 'slashed' : 'claim-removed',
+    gasUsed: r.gasUsed.toString(),
+  };
+}
+
+/** Pays out the pending claim once its window has passed. */
+export async function timeoutChain(
+  anchor: EvmAnchor,
+  chainId: Uint8Array,
+): Promise<{ chainId: string; gasUsed: string; block: string }> {
+  const { head } = await settling(anchor, chainId);
+  const pending = await anchor.claimOf(chainId);
+  if (!pending) fail('NO_CLAIM', 'no claim is pending for this chain: claim first');
+  if (head <= pending.deadline)
+    fail(
+      'WINDOW_OPEN',
+      `the claim's challenge window is open through block ${pending.deadline}: ${blocksLeft(pending.deadline, head)}, then timeout`,
+    );
+  const r = await send(anchor, chainId, 'timeout', [viemHex(chainId)]);
+  return { chainId: toHex(chainId), gasUsed: r.gasUsed.toString(), block: r.blockNumber.toString() };
+}
+
+/** Draws the credits owed to the anchor's EVM account. */
+export async function withdrawCredits(
+  anchor: EvmAnchor,
+): Promise<{ to: Address; amountWei: string; gasUsed: string }> {
+  const to = anchor.evmAddress;
+  if (!to) fail('REFUSED', 'withdrawing needs an EVM key');
+  const amount = await anchor.owed(to);
+  if (amount === 0n) fail('NOTHING_OWED', `nothing is owed to ${to}`);
+  const r = await send(anchor, null, 'withdraw', []);
+  return { to, amountWei: amount.toString(), gasUsed: r.gasUsed.toString() };
+}
+
+export type SettleStep =
+  | { readonly status: 'waiting'; readonly untilBlock: bigint; readonly why: string }
+  | { readonly status: 'claimed'; readonly claim: ClaimResult }
+  | { readonly status: 'timed-out' }
+  | { readonly status: 'settled' }
+  | { readonly status: 'not-winner'; readonly why: string };
+
+function ours(p: PendingClaim, o: ClaimOptions): boolean {
+  return p.winnerKey === viemHex(o.key.publicKey) && p.payout.toLowerCase() === o.payout.toLowerCase();
+}
+
+/**
+ * One step of settling a chain from the contract's state: wait for expiry, claim (unless our claim is pending),
+ * wait for the window, timeout. A settlement transaction journaled before a crash is finished first.
+ */
+export async function settleStep(
+  anchor: EvmAnchor,
+  source: LevelSource,
+  o: ClaimOptions,
+): Promise<SettleStep> {
+  await anchor.resumeSettle();
+  const c = await anchor.chain(o.chainId);
+  const head = await anchor.head();
+  if (c.phase === 'none') fail('UNKNOWN_CHAIN', `the contract has no chain ${toHex(o.chainId)}`);
+  if (c.phase === 'settled') return { status: 'settled' };
+  if (c.phase === 'active' && head <= c.expiry)
+    return { status: 'waiting', untilBlock: c.expiry + 1n, why: 'expiry' };
+  const pending = await anchor.claimOf(o.chainId);
+  if (pending && head > pending.deadline) {
+    await timeoutChain(anchor, o.chainId);
+    return { status: 'timed-out' };
+  }
+  if (pending && ours(pending, o))
+    return { status: 'waiting', untilBlock: pending.deadline + 1n, why: 'challenge window' };
+  try {
+    return { status: 'claimed', claim: await claimChain(anchor, source, o) };
+  } catch (e) {
+    if (!(e instanceof SettleError)) throw e;
+    // Someone else's claim stands (or no proof of ours exists): it is paid out after its window all the same.
+    if (pending && (e.code === 'NOT_WINNER' || e.code === 'NOT_WATCHED' || e.code === 'REFUSED'))
+      return { status: 'waiting', untilBlock: pending.deadline + 1n, why: `another claim: ${e.message}` };
+    if (e.code === 'NOT_WINNER' || e.code === 'NOT_WATCHED') return { status: 'not-winner', why: e.message };
+    throw e;
+  }
+}
+
+export interface SettleChainOptions extends ClaimOptions {
+  readonly pollMs?: number;
+  readonly signal?: AbortSignal;
+  readonly log?: Logger;
+}
+
+/**
+ * Settles a chain end to end: waits for its expiry, claims, waits out the challenge window and calls timeout.
+ * Resolves with the claim made (null if another claim was paid) once the chain is settled, or with
+ * `not-winner` when the key owns no proof of the point. Restart-safe: call it again after a crash.
+ */
+export async function settleChain(
+  anchor: EvmAnchor,
+  source: LevelSource,
+  o: SettleChainOptions,
+): Promise<{ status: 'settled' | 'not-winner'; claim: ClaimResult | null; why?: string }> {
+  let claim: ClaimResult | null = null;
+  for (;;) {
+    o.signal?.throwIfAborted();
+    const s = await settleStep(anchor, source, o);
+    o.log?.debug({ chain: toHex(o.chainId), step: s.status }, 'settlement step');
+    if (s.status === 'settled') return { status: 'settled', claim };
+    if (s.status === 'not-winner') return { status: 'not-winner', claim, why: s.why };
+    if (s.status === 'claimed') {
+      claim = s.claim;
+      o.log?.info({ ...s.claim }, 'claimed the lottery prize on the EVM anchor');
+    }
+    if (s.status === 'waiting') await waitForBlock(anchor, s.untilBlock, o.pollMs ?? 1000, o.signal);
+  }
+}
+
+/** Resolves once the EVM head reaches `block` (or the signal aborts). */
+export async function waitForBlock(
+  anchor: EvmAnchor,
+  block: bigint,
+  pollMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  while (!signal?.aborted && (await anchor.head()) < block) await sleep(pollMs, signal);
+}

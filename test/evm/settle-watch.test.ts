@@ -1,0 +1,262 @@
+/**
+ * Settlement without the operator, end to end on anvil with the real CLI processes: `sortition-node operator`
+ * registers a chain with an expiry and commits its blocks; `sortition-node run --watch` keeps the holder's
+ * membership path current. After expiry, with the operator gone, the holder claims from the validator's watch
+ * (`settle claim --from-watch`), and a validator configured with `--settle-key`/`--settle-payout` settles a chain
+ * past expiry with no manual command, as an operator with them does from its own tree.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { toHex, type Hex } from 'viem';
+import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
+import { fromHex, toHex as hexOf } from '../../src/crypto/hash.js';
+import { writeKeyFile } from '../../src/runtime/keyfile.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { settleCommand } from '../../src/cli/settle.js';
+import { fileJournal } from '../../src/evm/journal.js';
+import { EvmAnchor } from '../../src/evm/node-anchor.js';
+import { waitFor } from '../helpers/net.js';
+import { newAnchor, type Anchor } from './anchor-helpers.js';
+import { useAnvil, type EvmEnv } from './helpers.js';
+
+const env = useAnvil();
+const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js');
+const devKey = (e: EvmEnv, i: number): Hex => toHex(e.account(i).getHdKey().privateKey!);
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'settle-watch');
+
+interface Proc {
+  readonly proc: ChildProcess;
+  readonly api: string;
+  readonly p2p: string;
+  readonly exited: Promise<unknown>;
+}
+
+/** Starts a CLI node and resolves with its API URL and p2p address, read from its JSON log. */
+async function startCli(args: string[]): Promise<Proc> {
+  const proc = spawn(process.execPath, [main, ...args, '--api-port', '0', '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  let api = '';
+  let p2p = '';
+  const lines = createInterface({ input: proc.stdout! });
+  lines.on('line', (l) => {
+    if (process.env.TEST_LOG_LEVEL) process.stderr.write(`${l}\n`);
+  });
+  await Promise.race([
+    new Promise<void>((resolve) =>
+      lines.on('line', (l) => {
+        let j: { msg?: string; api?: string; addrs?: string[] };
+        try {
+          j = JSON.parse(l) as typeof j;
+        } catch {
+          return;
+        }
+        if (j.msg === 'network node started' && j.addrs) p2p = j.addrs[0];
+        if (j.msg === 'HTTP API listening' && j.api) api = j.api;
+        if (api && p2p) resolve();
+      }),
+    ),
+    exited.then((c) => Promise.reject(new Error(`node exited (${String(c)}) before serving`))),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('node did not start in 30 s')), 30_000).unref(),
+    ),
+  ]);
+  return { proc, api, p2p, exited };
+}
+
+async function stopCli(p: Proc): Promise<void> {
+  if (p.proc.exitCode === null) p.proc.kill('SIGTERM');
+  await p.exited;
+}
+
+async function get<T>(url: string): Promise<T> {
+  const r = await fetch(url);
+  assert.equal(r.status, 200, `${url}: ${r.status}`);
+  return (await r.json()) as T;
+}
+
+interface Topology {
+  readonly anchor: Anchor;
+  readonly evm: EvmAnchor;
+  readonly dir: string;
+  readonly op: Proc;
+  readonly val: Proc;
+  readonly chainId: Uint8Array;
+  readonly holder: KeyPair;
+  readonly holderFile: string;
+  readonly expiry: number;
+}
+
+/**
+ * An operator (chain [0, 1000) expiring soon, one contract held by `holder`) and a validator watching that
+ * contract, both as processes, with the validator's watch current at the contract's committed height.
+ */
+async function topology(
+  t: { after(f: () => Promise<unknown>): void },
+  validatorArgs: (holderFile: string) => string[] = () => [],
+  operatorArgs: (holderFile: string) => string[] = () => [],
+) {
+  const anchor = await newAnchor(env, 5n);
+  const dir = await mkdtemp(join(tmpdir(), 'evm-settle-watch-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const holder = generateKeyPair();
+  const holderFile = join(dir, 'holder.json');
+  await writeKeyFile(holderFile, holder);
+  const evmArgs = ['--evm-rpc', env.anvil.rpcUrl, '--anchor-address', anchor.address];
+  const expiry = Number(await env.pub.getBlockNumber()) + 40;
+  const op = await startCli([
+    'operator',
+    '--data-dir',
+    join(dir, 'op'),
+    ...evmArgs,
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+    '--evm-key',
+    devKey(env, 7),
+    '--amount',
+    '1000',
+    '--deposit',
+    '4000000',
+    '--expiry',
+    String(expiry),
+    '--block-interval-ms',
+    '50',
+    ...operatorArgs(holderFile),
+  ]);
+  t.after(() => stopCli(op));
+  // The operator's routes come up after the node's.
+  await waitFor(async () => (await fetch(`${op.api}/v1/chain`)).status === 200, 'the operator API');
+  const info = await get<{ chainId: string }>(`${op.api}/v1/chain`);
+  const chainId = fromHex(info.chainId, 'chainId');
+  const token = (await readFile(join(dir, 'op', 'api-token'), 'utf8')).trim();
+  const r = await fetch(`${op.api}/v1/contracts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ start: '0', end: '1000', owner: hexOf(holder.publicKey) }),
+  });
+  assert.ok(r.status < 300, `create: ${r.status} ${await r.text()}`);
+  const evm = await EvmAnchor.open({
+    rpcUrl: env.anvil.rpcUrl,
+    address: anchor.address,
+    key: devKey(env, 9),
+    journal: fileJournal(join(dir, 'reader')),
+    log,
+  });
+  await waitFor(async () => (await evm.chain(chainId)).height >= 1, 'the contract committed');
+  const val = await startCli([
+    'run',
+    '--data-dir',
+    join(dir, 'val'),
+    ...evmArgs,
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+    '--track',
+    op.api,
+    '--bootstrap',
+    op.p2p,
+    '--watch',
+    `${op.api}/v1/contracts/0`,
+    '--evm-poll-ms',
+    '50',
+    ...validatorArgs(holderFile),
+  ]);
+  t.after(() => stopCli(val));
+  await waitFor(async () => {
+    const committed = (await evm.chain(chainId)).height;
+    const ws = await get<{ status: string; height: number }[]>(`${val.api}/v1/watch`);
+    return ws.length === 1 && ws[0].status === 'current' && ws[0].height === committed;
+  }, "the validator's watch is current at the committed height");
+  return { anchor, evm, dir, op, val, chainId, holder, holderFile, expiry } satisfies Topology;
+}
+
+async function mineTo(block: number): Promise<void> {
+  const head = Number(await env.pub.getBlockNumber());
+  if (block > head) await env.test.mine({ blocks: block - head });
+}
+
+test("a holder claims from a validator's watch, without the operator, and is paid out", async (t) => {
+  const top = await topology(t);
+  const { evm, chainId } = top;
+  // The operator goes away: the proof comes from the validator alone.
+  await stopCli(top.op);
+  await mineTo(top.expiry + 1);
+  const payout = env.account(4).address;
+  const cli = async (...args: string[]): Promise<Record<string, string>> => {
+    const out: string[] = [];
+    await settleCommand((l) => out.push(l)).parseAsync(
+      [
+        ...args,
+        ...['--evm-rpc', env.anvil.rpcUrl, '--anchor-address', top.anchor.address],
+        ...['--evm-key', devKey(env, 3), '--journal-dir', join(top.dir, 'cli')],
+      ],
+      { from: 'user' },
+    );
+    return JSON.parse(out[0]) as Record<string, string>;
+  };
+  const from = ['--api', top.val.api, '--from-watch', '--chain', hexOf(chainId)];
+  const claim = await cli('claim', ...from, '--key', top.holderFile, '--payout', payout);
+  assert.equal(claim.winnerKey, hexOf(top.holder.publicKey));
+  assert.equal(claim.point, (await evm.winningPoint(chainId)).toString());
+  assert.equal(Number(claim.height), (await evm.chain(chainId)).height, 'at the committed height');
+  await mineTo(Number(claim.deadline) + 1);
+  await cli('timeout', '--chain', hexOf(chainId));
+  const c = await evm.chain(chainId);
+  assert.equal(c.phase, 'settled');
+  assert.equal(
+    await evm.owed(payout),
+    2_000_000n * 10n ** 9n,
+    'the prize (the deposit minus the safety share)',
+  );
+});
+
+test('a validator with --settle-key settles a chain past expiry with no manual command', async (t) => {
+  const payout = env.account(2).address;
+  const top = await topology(t, (holderFile) => [
+    '--evm-key',
+    devKey(env, 6),
+    '--settle-key',
+    holderFile,
+    '--settle-payout',
+    payout,
+  ]);
+  await mineTo(top.expiry + 1);
+  await waitFor(
+    async () => {
+      if ((await top.evm.chain(top.chainId)).phase === 'settled') return true;
+      await env.test.mine({ blocks: 1 });
+      return false;
+    },
+    'the validator settled the chain',
+    60_000,
+  );
+  assert.equal(await top.evm.owed(payout), 2_000_000n * 10n ** 9n, 'the prize credited to the payout');
+});
+
+test('an operator with --settle-key settles its chain from its own tree', async (t) => {
+  const payout = env.account(1).address;
+  const top = await topology(t, undefined, (holderFile) => [
+    '--settle-key',
+    holderFile,
+    '--settle-payout',
+    payout,
+    '--evm-poll-ms',
+    '50',
+  ]);
+  await mineTo(top.expiry + 1);
+  await waitFor(
+    async () => {
+      if ((await top.evm.chain(top.chainId)).phase === 'settled') return true;
+      await env.test.mine({ blocks: 1 });
+      return false;
+    },
+    'the operator settled its chain',
+    60_000,
+  );
+  assert.equal(await top.evm.owed(payout), 2_000_000n * 10n ** 9n, 'the prize credited to the payout');
+});
