@@ -69,7 +69,8 @@ export async function startDevnode(o: DevnodeOptions): Promise<Devnode> {
         challengeWindow: o.challengeWindow,
         reporterBps: o.reporterBps,
       });
-      if (getAddress(d.address) !== DEVNET_ANCHOR_ADDRESS) throw new Error(`the anchor landed at ${d.address}`);
+      if (getAddress(d.address) !== DEVNET_ANCHOR_ADDRESS)
+        throw new Error(`the anchor landed at ${d.address}`);
       o.log.info({ address: d.address, gas: d.gasUsed }, 'deployed the anchor contract');
     } else o.log.info({ address: DEVNET_ANCHOR_ADDRESS }, 'the anchor contract is deployed already');
     for (const to of o.fund) {
