@@ -10,7 +10,7 @@ import { ConfigError, intOption, listOption, option } from '../runtime/config.js
 import { createLogger } from '../runtime/logger.js';
 import { loadCompose, planServices, scaleValidators, type ServicePlan } from '../devnet/compose.js';
 import { Devnet } from '../devnet/runner.js';
-import { chainOf, flagged, waitForAgreement } from '../devnet/checks.js';
+import { chainOf, flagged, onAnchor, waitForAgreement, waitForSlashed } from '../devnet/checks.js';
 
 const SCENARIOS = {
   equivocation: 'equivocate',
@@ -84,7 +84,13 @@ function planDevnet(o: DevnetCliOptions, workDir: string): DevnetPlan {
   const overrides: Record<string, Record<string, string>> = {};
   let faultTarget: string | null = null;
   if (o.scenario) {
-    const target = plans.find((p) => p.labels['sortition.fault-target'] === 'true');
+    // Equivocation by a top-level chain's operator is what the EVM contract slashes: on a topology with one, that
+    // chain (`sortition.slash-target`) equivocates, so the verdict can see the deposit slashed on chain.
+    const slashTarget =
+      o.scenario === 'equivocation'
+        ? plans.find((p) => p.labels['sortition.slash-target'] === 'true')
+        : undefined;
+    const target = slashTarget ?? plans.find((p) => p.labels['sortition.fault-target'] === 'true');
     if (!target) throw new ConfigError(`no service labelled sortition.fault-target=true in ${o.compose}`);
     faultTarget = target.name;
     const h = intOption(o.faultHeight, 'fault-height', 2);
@@ -159,7 +165,17 @@ async function verdict(
     { chain: faultChain, flagged: flags.filter(Boolean).length, validators: validators.length },
     all ? 'every honest validator flagged the fault' : 'some validators did NOT flag the fault',
   );
-  return agreed.ok && all;
+  if (!faultChain || !devnet.evmService() || !(await onAnchor(validators[0], faultChain)))
+    return agreed.ok && all;
+  // A chain registered in the EVM contract: its equivocation must have cost the operator its deposit there.
+  const slashed = await waitForSlashed(validators, faultChain);
+  log.info(
+    { chain: faultChain, slashed: slashed.filter(Boolean).length, validators: validators.length },
+    slashed.every(Boolean)
+      ? 'the contract slashed the faulty chain (GET /v1/anchor on every honest validator)'
+      : 'the contract did NOT slash the faulty chain',
+  );
+  return agreed.ok && all && slashed.every(Boolean);
 }
 
 /** The live table: per node its heights per chain, peers, flags. */
