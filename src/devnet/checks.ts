@@ -143,3 +143,17 @@ export async function waitForSlashed(
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/** Polls until every node shows the chain settled in the contract, or the deadline; each node's last view. */
+export async function waitForSettled(
+  nodes: readonly RunningService[],
+  chainId: string,
+  timeoutMs = 120_000,
+): Promise<(AnchorChain | undefined)[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = await Promise.all(nodes.map((s) => anchorChain(s, chainId)));
+    if (seen.every((c) => c?.settlement) || Date.now() > deadline) return seen;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

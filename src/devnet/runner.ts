@@ -87,6 +87,8 @@ export interface DevnetOptions {
   /** Extra environment per service (fault injection, test tuning). */
   readonly overrides?: Record<string, Record<string, string>>;
   readonly healthTimeoutMs?: number;
+  /** Runs just before a service's first launch, its dependencies healthy: may add to its environment. */
+  readonly prepare?: (s: RunningService) => Promise<void>;
 }
 
 async function getJson<T>(url: string, timeoutMs = 3000): Promise<T | null> {
@@ -143,6 +145,7 @@ export class Devnet {
           k,
           (async () => {
             await Promise.all(s.plan.dependsOn.map((d) => startOne(this.service(d))));
+            await this.o.prepare?.(s);
             await this.launch(s);
             await this.waitHealthy(s);
           })(),
