@@ -9,15 +9,35 @@ import { Command, Option } from 'commander';
 import { ConfigError, intOption, listOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { loadCompose, planServices, scaleValidators, type ServicePlan } from '../devnet/compose.js';
-import { Devnet } from '../devnet/runner.js';
-import { chainOf, flagged, waitForAgreement } from '../devnet/checks.js';
+import {
+  chainOf,
+  flagged,
+  onAnchor,
+  waitForAgreement,
+  waitForSettled,
+  waitForSlashed,
+} from '../devnet/checks.js';
+import { Devnet, type RunningService } from '../devnet/runner.js';
+import { anvilAccount } from '../evm/anvil.js';
+import { connect } from '../evm/client.js';
+import { toHex } from '../crypto/hash.js';
+import { readKeyFile } from '../runtime/keyfile.js';
+
+/** How long the settle verdict waits for the payout: expiry, the challenge window (20 blocks), the timeout. */
+const SETTLE_WAIT_MS = 180_000;
 
 const SCENARIOS = {
   equivocation: 'equivocate',
   'invalid-block': 'invalid',
   'root-mismatch': 'root-mismatch',
 } as const;
-type Scenario = keyof typeof SCENARIOS;
+/** Not a fault: the top-level chain gets an expiry a few EVM blocks ahead, settles, and pays out on chain. */
+const SETTLE = 'settle';
+type Scenario = keyof typeof SCENARIOS | typeof SETTLE;
+/** EVM blocks (anvil seals one a second) between the top chain's registration and its expiry. */
+const SETTLE_AFTER_BLOCKS = 30;
+/** Where the settle scenario's prize goes: anvil's dev account 5 (any address would do). */
+const SETTLE_PAYOUT = anvilAccount(5).address;
 
 interface DevnetCliOptions {
   compose: string;
@@ -50,9 +70,10 @@ export function devnetCommand(): Command {
       ),
     )
     .addOption(
-      new Option('--scenario <name>', 'turn on a fault in the fault-target operator').choices(
-        Object.keys(SCENARIOS),
-      ),
+      new Option(
+        '--scenario <name>',
+        'turn on a fault in the fault-target operator, or (settle) let the top-level chain expire and settle on chain',
+      ).choices([...Object.keys(SCENARIOS), SETTLE]),
     )
     .addOption(option('--fault-height <h>', 'height at which the scenario misbehaves', 4))
     .addOption(option('--validators <n>', 'scale the validators to n (from the first validator service)'))
@@ -72,6 +93,8 @@ interface DevnetPlan {
   readonly plans: ServicePlan[];
   readonly overrides: Record<string, Record<string, string>>;
   readonly faultTarget: string | null;
+  /** The settle scenario: the top-level operator whose chain expires and settles. */
+  readonly settleTarget: string | null;
   readonly durationS: number | null;
 }
 
@@ -83,22 +106,58 @@ function planDevnet(o: DevnetCliOptions, workDir: string): DevnetPlan {
   const plans = planServices(services, { workDir, profiles: listOption(o.profile) });
   const overrides: Record<string, Record<string, string>> = {};
   let faultTarget: string | null = null;
-  if (o.scenario) {
-    const target = plans.find((p) => p.labels['sortition.fault-target'] === 'true');
+  let settleTarget: string | null = null;
+  if (o.scenario === SETTLE) {
+    const target = plans.find((p) => p.labels['sortition.slash-target'] === 'true');
+    if (!target || !plans.some((p) => p.role === 'evm'))
+      throw new ConfigError(
+        `settle needs an evm service and a sortition.slash-target operator in ${o.compose}`,
+      );
+    settleTarget = target.name;
+    // The operator settles its own chain: it wins where the point falls in space it never sold (nearly all of it).
+    overrides[target.name] = {
+      SORTITION_SETTLE_KEY: join(target.env.SORTITION_DATA_DIR ?? '', 'operator-key.json'),
+      SORTITION_SETTLE_PAYOUT: SETTLE_PAYOUT,
+    };
+  } else if (o.scenario) {
+    // Equivocation by a top-level chain's operator is what the EVM contract slashes: on a topology with one, that
+    // chain (`sortition.slash-target`) equivocates, so the verdict can see the deposit slashed on chain.
+    const slashTarget =
+      o.scenario === 'equivocation'
+        ? plans.find((p) => p.labels['sortition.slash-target'] === 'true')
+        : undefined;
+    const target = slashTarget ?? plans.find((p) => p.labels['sortition.fault-target'] === 'true');
     if (!target) throw new ConfigError(`no service labelled sortition.fault-target=true in ${o.compose}`);
     faultTarget = target.name;
     const h = intOption(o.faultHeight, 'fault-height', 2);
     overrides[target.name] = { SORTITION_DEVNET: 'true', SORTITION_FAULT: `${SCENARIOS[o.scenario]}@${h}` };
   }
-  return { plans, overrides, faultTarget, durationS };
+  return { plans, overrides, faultTarget, settleTarget, durationS };
+}
+
+/** The settle scenario's expiry: a few blocks past the EVM head when the operator starts (and registers). */
+async function setExpiry(devnet: Devnet, s: RunningService): Promise<void> {
+  const rpc = devnet.evmService()?.evm?.rpcUrl;
+  if (!rpc) throw new ConfigError('settle: the evm service did not report its RPC');
+  const { pub } = await connect(rpc);
+  const head = Number(await pub.getBlockNumber({ cacheTime: 0 }));
+  s.env.SORTITION_EXPIRY = String(head + SETTLE_AFTER_BLOCKS);
 }
 
 async function runDevnet(o: DevnetCliOptions): Promise<number> {
   const log = createLogger(o.logLevel, 'devnet');
   const workDir = resolve(o.workDir);
-  const { plans, overrides, faultTarget, durationS } = planDevnet(o, workDir);
+  const { plans, overrides, faultTarget, settleTarget, durationS } = planDevnet(o, workDir);
   if (!o.keep) await rm(workDir, { recursive: true, force: true });
-  const devnet = new Devnet({ plans, workDir, log, overrides });
+  const devnet: Devnet = new Devnet({
+    plans,
+    workDir,
+    log,
+    overrides,
+    prepare: async (s) => {
+      if (s.plan.name === settleTarget) await setExpiry(devnet, s);
+    },
+  });
   let stopping: Promise<void> | null = null;
   const summaryTimer: { id?: NodeJS.Timeout } = {};
   const stopAll = (): Promise<void> => {
@@ -128,7 +187,8 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
     if (durationS === null) await new Promise<never>(() => undefined);
     await new Promise((r) => setTimeout(r, durationS! * 1000));
     clearInterval(summaryTimer.id);
-    return (await verdict(devnet, faultTarget, log)) ? 0 : 1;
+    const ok = await verdict(devnet, faultTarget, log);
+    return ok && (!settleTarget || (await settleVerdict(devnet, settleTarget, log))) ? 0 : 1;
   } finally {
     // Whatever ended the run (a verdict, a failed start, an error thrown on the way), no service outlives it.
     await stopAll();
@@ -159,7 +219,52 @@ async function verdict(
     { chain: faultChain, flagged: flags.filter(Boolean).length, validators: validators.length },
     all ? 'every honest validator flagged the fault' : 'some validators did NOT flag the fault',
   );
-  return agreed.ok && all;
+  if (!faultChain || !devnet.evmService() || !(await onAnchor(validators[0], faultChain)))
+    return agreed.ok && all;
+  // A chain registered in the EVM contract: its equivocation must have cost the operator its deposit there.
+  const slashed = await waitForSlashed(validators, faultChain);
+  log.info(
+    { chain: faultChain, slashed: slashed.filter(Boolean).length, validators: validators.length },
+    slashed.every(Boolean)
+      ? 'the contract slashed the faulty chain (GET /v1/anchor on every honest validator)'
+      : 'the contract did NOT slash the faulty chain',
+  );
+  return agreed.ok && all && slashed.every(Boolean);
+}
+
+/**
+ * The settle scenario's verdict: the top-level chain settled in the contract, and its prize (the deposit less the
+ * safety share) went to the operator's key and the configured payout address, as every validator reads it.
+ */
+async function settleVerdict(
+  devnet: Devnet,
+  target: string,
+  log: ReturnType<typeof createLogger>,
+): Promise<boolean> {
+  const chain = await chainOf(devnet.service(target));
+  const validators = devnet.nodes().filter((s) => s.plan.role === 'validator');
+  if (!chain) return false;
+  const op = devnet.service(target);
+  const key = (await readKeyFile(op.env.SORTITION_SETTLE_KEY!)).publicKey;
+  const safetyBps = BigInt(op.env.SORTITION_SAFETY_BPS ?? '5000');
+  const paid = await waitForSettled(validators, chain, SETTLE_WAIT_MS);
+  // The prize is the deposit less the operator's safety share (returned to it, not paid to the winner).
+  const ok = paid.every((c) => {
+    if (!c?.settlement) return false;
+    const deposit = BigInt(c.depositWei);
+    return (
+      c.phase === 'settled' &&
+      c.settlement.winnerKey === toHex(key) &&
+      BigInt(c.settlement.paidWei) === deposit - (deposit * safetyBps) / 10_000n
+    );
+  });
+  log.info(
+    { chain, settlement: paid[0]?.settlement ?? null, payout: SETTLE_PAYOUT, validators: validators.length },
+    ok
+      ? 'the chain settled on chain: its prize was paid out (GET /v1/anchor on every validator)'
+      : 'the chain did NOT settle and pay out',
+  );
+  return ok;
 }
 
 /** The live table: per node its heights per chain, peers, flags. */

@@ -214,6 +214,9 @@ interface ManifestEntry {
   readonly role: string;
   readonly apiUrl: string;
   readonly p2p?: string[];
+  /** The `evm` entry: the devnet's EVM node and its anchor contract. */
+  readonly rpcUrl?: string;
+  readonly anchorAddress?: string;
 }
 
 async function readManifest(path: string): Promise<ManifestEntry[]> {
@@ -354,10 +357,17 @@ function monitor(node: ValidatorNode, log: Logger, warnMs: number): () => void {
 }
 
 export async function startNodeProcess(
-  o: NodeProcessOptions,
+  opts: NodeProcessOptions,
   name: string,
   extraTrack: GenesisRecord[] = [],
 ): Promise<NodeProcess> {
+  const manifest = opts.join ? await readManifest(opts.join) : [];
+  // A devnet on an EVM node: its manifest names the RPC and the contract, which a joining node trusts as its anchor.
+  const evmEntry = manifest.find((m) => m.role === 'evm');
+  const o: NodeProcessOptions =
+    evmEntry && !opts.evmRpc && !opts.anchorAddress && !opts.anchor
+      ? { ...opts, evmRpc: evmEntry.rpcUrl, anchorAddress: evmEntry.anchorAddress }
+      : opts;
   const log = createLogger(o.logLevel, name);
   const crypto = installNativeCrypto(o.crypto === 'openssl' ? 'openssl' : 'libsodium');
   if (crypto.fallback)
@@ -377,7 +387,6 @@ export async function startNodeProcess(
   process.once('SIGINT', early);
   process.once('SIGTERM', early);
   const genesis = await Promise.all(listOption(o.genesis).map(readGenesisFile));
-  const manifest = o.join ? await readManifest(o.join) : [];
   const bootstrap = [...listOption(o.bootstrap), ...manifest.flatMap((m) => m.p2p ?? [])];
   const anchorRef = o.anchor ?? manifest.find((m) => m.role === 'anchor')?.apiUrl;
   const watches = listOption(o.watch).map((w) => watchSpec(w, manifest));

@@ -105,3 +105,55 @@ export async function acceptedBlocks(s: RunningService, chainId: string): Promis
   }
   return n;
 }
+
+/** A chain as GET /v1/anchor shows it (a node following the EVM anchor), read from the contract. */
+export interface AnchorChain {
+  readonly chainId: string;
+  readonly phase: string;
+  readonly depositWei: string;
+  readonly slashed: boolean;
+  readonly committedHeight: number;
+  readonly settlement: null | { point: string; winnerKey: string; paidWei: string };
+}
+
+/** The chain in the EVM contract as `s` reads it; undefined if the node follows no EVM anchor or the chain is not there. */
+export async function anchorChain(
+  s: NodeApi | RunningService,
+  chainId: string,
+): Promise<AnchorChain | undefined> {
+  const j = await json<{ chains?: AnchorChain[] }>(`${s.apiUrl}/v1/anchor`);
+  return j?.chains?.find((c) => c.chainId === chainId);
+}
+
+/** Whether the chain is registered in the EVM contract (a top-level chain of an EVM-anchored devnet). */
+export async function onAnchor(s: RunningService | undefined, chainId: string): Promise<boolean> {
+  return !!s && (await anchorChain(s, chainId)) !== undefined;
+}
+
+/** Polls until every node shows the chain slashed in the contract, or the deadline; each node's last answer. */
+export async function waitForSlashed(
+  nodes: readonly RunningService[],
+  chainId: string,
+  timeoutMs = 60_000,
+): Promise<boolean[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = await Promise.all(nodes.map(async (s) => (await anchorChain(s, chainId))?.slashed === true));
+    if (seen.every(Boolean) || Date.now() > deadline) return seen;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Polls until every node shows the chain settled in the contract, or the deadline; each node's last view. */
+export async function waitForSettled(
+  nodes: readonly RunningService[],
+  chainId: string,
+  timeoutMs = 120_000,
+): Promise<(AnchorChain | undefined)[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = await Promise.all(nodes.map((s) => anchorChain(s, chainId)));
+    if (seen.every((c) => c?.settlement) || Date.now() > deadline) return seen;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

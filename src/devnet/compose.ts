@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 
-export type Role = 'anchor' | 'operator' | 'validator' | 'client';
+export type Role = 'evm' | 'anchor' | 'operator' | 'validator' | 'client';
 
 export interface ServicePlan {
   readonly name: string;
@@ -65,6 +65,10 @@ function roleOf(name: string, args: string[]): Role {
       return 'operator';
     case 'run':
       return 'validator';
+    case 'evm':
+      // `evm node`: the devnet's EVM chain; other `evm` subcommands (deploy, status) are one-shot clients.
+      if (args[1] === 'node') return 'evm';
+      return 'client';
     default:
       if (!args[0]) throw new ComposeError(`service ${name} has no command`);
       return 'client';

@@ -21,7 +21,7 @@ export interface NodeStatus {
   readonly chains: ChainStatus[];
 }
 
-export interface ManifestEntry {
+export interface NodeManifestEntry {
   readonly name: string;
   readonly role: 'anchor' | 'operator' | 'validator';
   readonly apiUrl: string;
@@ -30,6 +30,22 @@ export interface ManifestEntry {
   readonly p2p: string[];
   /** Operators: the file holding the API token that selling contracts needs. */
   readonly tokenFile?: string;
+}
+
+/** The devnet's EVM node: its JSON-RPC and the anchor contract every top-level chain is registered in. */
+export interface EvmManifestEntry {
+  readonly name: string;
+  readonly role: 'evm';
+  readonly rpcUrl: string;
+  readonly anchorAddress: string;
+}
+
+export type ManifestEntry = NodeManifestEntry | EvmManifestEntry;
+
+/** What the EVM service's status answers (`sortition-node evm node`). */
+export interface EvmStatus {
+  readonly rpcUrl: string;
+  readonly anchorAddress: string;
 }
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -42,6 +58,8 @@ export class RunningService {
   child: ChildProcess | null = null;
   peerId = '';
   listen: string[] = [];
+  /** The EVM service: its RPC and contract, from its status once healthy. */
+  evm: EvmStatus | null = null;
   exits = 0;
   /** How the last process of this service ended: its exit code, or the signal that ended it. */
   lastExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -69,6 +87,8 @@ export interface DevnetOptions {
   /** Extra environment per service (fault injection, test tuning). */
   readonly overrides?: Record<string, Record<string, string>>;
   readonly healthTimeoutMs?: number;
+  /** Runs just before a service's first launch, its dependencies healthy: may add to its environment. */
+  readonly prepare?: (s: RunningService) => Promise<void>;
 }
 
 async function getJson<T>(url: string, timeoutMs = 3000): Promise<T | null> {
@@ -104,8 +124,14 @@ export class Devnet {
     return s;
   }
 
+  /** The sortition nodes (anchor, operators, validators): not the load clients, not the EVM chain. */
   nodes(): RunningService[] {
-    return this.services.filter((s) => s.plan.role !== 'client');
+    return this.services.filter((s) => s.plan.role !== 'client' && s.plan.role !== 'evm');
+  }
+
+  /** The EVM service, if the topology runs on one. */
+  evmService(): RunningService | undefined {
+    return this.services.find((s) => s.plan.role === 'evm');
   }
 
   /** Starts every service, each after its dependencies are healthy. */
@@ -119,6 +145,7 @@ export class Devnet {
           k,
           (async () => {
             await Promise.all(s.plan.dependsOn.map((d) => startOne(this.service(d))));
+            await this.o.prepare?.(s);
             await this.launch(s);
             await this.waitHealthy(s);
           })(),
@@ -161,10 +188,11 @@ export class Devnet {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!s.running) throw new DevnetError('DEVNET_EXITED', await exitReport(s));
-      const st = await getJson<NodeStatus>(s.plan.healthUrl, 2000);
+      const st = await getJson<NodeStatus & Partial<EvmStatus>>(s.plan.healthUrl, 2000);
       if (st) {
         s.peerId = st.peerId ?? '';
         s.listen = st.listen ?? [];
+        if (st.rpcUrl && st.anchorAddress) s.evm = { rpcUrl: st.rpcUrl, anchorAddress: st.anchorAddress };
         return;
       }
       if (Date.now() > deadline)
@@ -188,9 +216,15 @@ export class Devnet {
   }
 
   manifest(): ManifestEntry[] {
+    const evm = this.evmService();
+    const head: EvmManifestEntry[] = evm?.evm ? [{ name: evm.plan.name, role: 'evm', ...evm.evm }] : [];
+    return [...head, ...this.nodeManifest()];
+  }
+
+  private nodeManifest(): NodeManifestEntry[] {
     return this.nodes().map((s) => ({
       name: s.plan.name,
-      role: s.plan.role as ManifestEntry['role'],
+      role: s.plan.role as NodeManifestEntry['role'],
       apiUrl: s.apiUrl,
       peerId: s.peerId,
       p2p: s.listen.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${s.peerId}`)),
@@ -236,9 +270,10 @@ export class Devnet {
     this.stopping = true;
     for (const s of [...this.services].reverse().filter((x) => x.plan.role === 'client'))
       await this.kill(s.plan.name);
-    await Promise.all(
-      this.services.filter((s) => s.plan.role !== 'client').map((s) => this.kill(s.plan.name)),
-    );
+    await Promise.all(this.nodes().map((s) => this.kill(s.plan.name)));
+    // The EVM chain last: operators finishing their last block still commit it.
+    const evm = this.evmService();
+    if (evm) await this.kill(evm.plan.name);
   }
 }
 

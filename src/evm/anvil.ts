@@ -46,6 +46,13 @@ export interface AnvilOptions {
   readonly timeoutMs?: number;
   /** Block gas limit (anvil's default is 30M; the Ed25519 verifications of a settlement need more headroom). */
   readonly gasLimit?: bigint;
+  /** Address to listen on (default 127.0.0.1) and port (default 0: the kernel picks). */
+  readonly host?: string;
+  readonly port?: number;
+  /** Seal a block every this many seconds even without transactions (default: only when one arrives). */
+  readonly blockTime?: number;
+  /** File anvil loads its chain from at start and writes it to on exit: a restarted devnet keeps its chain. */
+  readonly stateFile?: string;
 }
 
 async function rpcAnswers(url: string): Promise<boolean> {
@@ -65,9 +72,12 @@ async function rpcAnswers(url: string): Promise<boolean> {
 /** Starts anvil and resolves once its RPC answers; rejects (and kills it) past the deadline. */
 export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   const chainId = opts.chainId ?? 31337;
-  const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(chainId)];
+  const host = opts.host ?? '127.0.0.1';
+  const args = ['--host', host, '--port', String(opts.port ?? 0), '--chain-id', String(chainId)];
   args.push('--accounts', String(opts.accounts ?? 10), '--mnemonic', ANVIL_MNEMONIC);
   args.push('--gas-limit', String(opts.gasLimit ?? 100_000_000n));
+  if (opts.blockTime) args.push('--block-time', String(opts.blockTime));
+  if (opts.stateFile) args.push('--state', opts.stateFile);
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   // If this process ends without stopping it (an uncaught error, process.exit), anvil goes with it.
@@ -94,7 +104,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
       );
       const onData = (d: Buffer): void => {
         output = (output + d.toString()).slice(-16_384);
-        const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(output);
+        const m = /Listening on [0-9a-fA-F.:[\]]+:(\d+)/.exec(output);
         if (m) {
           clearTimeout(timer);
           resolve(Number(m[1]));
@@ -110,7 +120,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
     // Keep draining its log so a full pipe never blocks it.
     child.stdout.resume();
     child.stderr.resume();
-    const rpcUrl = `http://127.0.0.1:${port}`;
+    const rpcUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     while (!(await rpcAnswers(rpcUrl))) {
       if (Date.now() > deadline) throw new Error(`anvil RPC at ${rpcUrl} did not answer in time`);
       await new Promise((r) => setTimeout(r, 50));

@@ -1,7 +1,8 @@
 /**
  * `npm run test:compose`: the compose testnet in a real Docker engine (Compose v2). Builds the image, brings the
- * topology up, checks that the validators agree on every chain at a common height and that peer exchange connected
- * them, then adds the faulty profile and checks that its watcher flags the equivocation, and tears everything down.
+ * topology up (on its anvil `evm` service), checks that the validators agree on every chain at a common height, that
+ * peer exchange connected them, and that the top chain is registered with its deposit and committed in the
+ * contract and anchored on every validator (GET /v1/anchor, /v1/status), then adds the faulty profile and checks that its watcher flags the equivocation, and tears everything down.
  * Not part of `npm test`: CI has no engine. On a machine without one, `../shared/tools/docker-engine up` starts one.
  */
 import { execFile } from 'node:child_process';
@@ -15,7 +16,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const PROJECT = 'sortition-compose-check';
 /** Published API ports (docker-compose.yml). */
 const API = {
-  anchor: 8080,
   'operator-top': 8081,
   'operator-child': 8082,
   'validator-1': 8083,
@@ -30,8 +30,16 @@ const VALIDATORS: Service[] = ['validator-1', 'validator-2', 'validator-3', 'val
 
 interface Status {
   peers: number;
-  chains: { chainId: string; height: number; faulty: boolean }[];
+  chains: { chainId: string; height: number; faulty: boolean; anchoredHeight: number }[];
 }
+
+interface AnchorView {
+  kind: string;
+  chains: { chainId: string; depositWei: string; slashed: boolean; committedHeight: number }[];
+}
+
+/** docker-compose.yml: operator-top's SORTITION_DEPOSIT, 10 ether in gwei. */
+const TOP_DEPOSIT_WEI = 10n ** 19n;
 
 function say(msg: string): void {
   process.stdout.write(`test:compose: ${msg}\n`);
@@ -84,10 +92,11 @@ async function main(): Promise<void> {
   say('docker compose up -d');
   await compose(['up', '-d']);
   try {
-    for (const s of ['anchor', 'operator-top', 'operator-child', ...VALIDATORS] as Service[]) {
+    for (const s of ['operator-top', 'operator-child', ...VALIDATORS] as Service[]) {
       await waitFor(
         `${s} healthy`,
-        async () => (await getJson(s, s === 'anchor' ? '/v1/health?minPeers=0' : '/v1/health')) !== null,
+        async () =>
+          (await getJson(s, s === 'operator-top' ? '/v1/health?minPeers=0' : '/v1/health')) !== null,
         5 * 60_000,
       );
     }
@@ -111,6 +120,25 @@ async function main(): Promise<void> {
     );
     say(`validator peers: ${peers.join(', ')}`);
     if (peers.some((p) => p < 3)) throw new Error(`a validator has fewer than 3 peers: ${peers}`);
+
+    // On chain: the top chain registered in the contract with its deposit, its headers committed there, and every
+    // validator counting them as anchored (read from the contract through its own RPC connection).
+    const top = (await getJson<{ chainId: string }>('operator-top', '/v1/chain'))!.chainId;
+    let committed = 0;
+    await waitFor(
+      'the top chain is committed in the contract and anchored on every validator',
+      async () => {
+        const views = await Promise.all(VALIDATORS.map((v) => getJson<AnchorView>(v, '/v1/anchor')));
+        const sts = await Promise.all(VALIDATORS.map((v) => getJson<Status>(v, '/v1/status')));
+        const mine = views.map((a) => a?.chains.find((c) => c.chainId === top));
+        if (mine.some((c) => !c || BigInt(c.depositWei) !== TOP_DEPOSIT_WEI || c.slashed)) return false;
+        committed = Math.min(...mine.map((c) => c!.committedHeight));
+        const anchored = sts.map((st) => st?.chains.find((c) => c.chainId === top)?.anchoredHeight ?? 0);
+        return committed >= 3 && anchored.every((h) => h >= 1);
+      },
+      5 * 60_000,
+    );
+    say(`top chain ${top.slice(0, 16)}: deposit 10 ether, committed up to ${committed} in the contract`);
 
     say('docker compose --profile faulty up -d');
     await compose(['--profile', 'faulty', 'up', '-d']);

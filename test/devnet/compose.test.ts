@@ -4,6 +4,9 @@ import { loadCompose, planServices, scaleValidators, rewriteValue } from '../../
 import { Devnet } from '../../src/devnet/runner.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { COMPOSE } from './helpers.js';
+import { privateKeyToAccount } from 'viem/accounts';
+import type { Hex } from 'viem';
+import { DEVNET_ANCHOR_ADDRESS } from '../../src/evm/devnode.js';
 
 test('the local runner is driven by docker-compose.yml itself: same services, commands and environment', () => {
   const raw = loadCompose(COMPOSE);
@@ -38,9 +41,18 @@ test('the local runner is driven by docker-compose.yml itself: same services, co
       assert.ok(p.dataDirs.length === 1, `${p.name} keeps its data in a named volume`);
     }
   }
-  // The topology the issue asks for: an anchor, a top-level operator, a nested operator, four validators or more.
+  // The topology the issue asks for: an EVM chain with the anchor contract, a top-level operator registered there
+  // with a deposit, a nested operator, four validators or more, all pointed at the same contract.
   const roles = plans.map((p) => p.role);
-  assert.equal(roles.filter((r) => r === 'anchor').length, 1);
+  assert.equal(roles.filter((r) => r === 'evm').length, 1);
+  const evm = plans.find((p) => p.role === 'evm')!;
+  const top = plans.find((p) => p.name === 'operator-top')!;
+  assert.ok(top.env.SORTITION_EVM_KEY && top.env.SORTITION_DEPOSIT, 'the top operator pays a deposit');
+  assert.ok(evm.env.SORTITION_FUND?.includes(privateKeyToAccount(top.env.SORTITION_EVM_KEY as Hex).address));
+  for (const p of plans.filter((x) => x.role === 'operator' || x.role === 'validator')) {
+    assert.equal(p.env.SORTITION_EVM_RPC, `http://${evm.address}:8545`, `${p.name} uses the devnet's EVM`);
+    assert.equal(p.env.SORTITION_ANCHOR_ADDRESS, DEVNET_ANCHOR_ADDRESS, `${p.name} trusts its contract`);
+  }
   assert.ok(roles.filter((r) => r === 'operator').length >= 2);
   assert.ok(roles.filter((r) => r === 'validator').length >= 4);
   assert.equal(new Set(plans.map((p) => p.address)).size, plans.length, 'one address per service');

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acceptedBlocks, flagged, waitForAgreement } from '../../src/devnet/checks.js';
+import {
+  acceptedBlocks,
+  anchorChain,
+  flagged,
+  waitForAgreement,
+  waitForSlashed,
+} from '../../src/devnet/checks.js';
+import { DEVNET_ANCHOR_ADDRESS } from '../../src/evm/devnode.js';
 import { waitFor } from '../helpers/net.js';
 import { allPast, up } from './helpers.js';
 
@@ -59,35 +66,65 @@ test('honest devnet converges; a validator restarted, an operator killed with SI
     const v1 = (await devnet.status(devnet.service('validator-1')))!;
     assert.ok(v1.chains.find((c) => c.chainId === u.child)!.anchoredHeight >= 1);
     assert.ok(v1.chains.find((c) => c.chainId === u.top)!.anchoredHeight >= 1);
+    // On the EVM node: the top chain registered in the contract with its deposit (docker-compose.yml: 10 ether)
+    // and its headers committed there; every validator reads the contract and counts the commits as anchored.
+    for (const v of devnet.nodes().filter((s) => s.plan.role === 'validator')) {
+      const st = (await devnet.status(v))!;
+      assert.ok(
+        st.chains.find((c) => c.chainId === u.top)!.anchoredHeight >= 1,
+        `${v.plan.name} anchored the top chain on the contract's commits`,
+      );
+      const onChain = await anchorChain(v, u.top);
+      assert.ok(onChain, `${v.plan.name} sees the top chain registered in the contract`);
+      assert.equal(BigInt(onChain.depositWei), 10n ** 19n);
+      assert.ok(onChain.committedHeight >= 1 && !onChain.slashed && onChain.phase === 'active');
+    }
+    assert.deepEqual(devnet.manifest()[0], {
+      name: 'evm',
+      role: 'evm',
+      rpcUrl: `http://${devnet.evmService()!.plan.address}:8545`,
+      anchorAddress: DEVNET_ANCHOR_ADDRESS,
+    });
     passed = true;
   } finally {
     await u.close({ keepLogs: !passed });
   }
 });
 
-for (const [scenario, fault] of [
-  ['equivocation', 'equivocate@4'],
-  ['invalid-block', 'invalid@4'],
-  ['root-mismatch', 'root-mismatch@4'],
+// Equivocation by the top-level chain, registered in the EVM contract: the one fault the contract slashes.
+for (const [scenario, target, fault] of [
+  ['equivocation', 'operator-top', 'equivocate@4'],
+  ['invalid-block', 'operator-child', 'invalid@4'],
+  ['root-mismatch', 'operator-child', 'root-mismatch@4'],
 ] as const) {
   test(`scenario ${scenario}: every honest validator flags the chain; no honest node takes the bad block`, async () => {
-    const u = await up({ 'operator-child': { SORTITION_DEVNET: 'true', SORTITION_FAULT: fault } });
+    const u = await up({ [target]: { SORTITION_DEVNET: 'true', SORTITION_FAULT: fault } });
     let passed = false;
     try {
       const { devnet } = u;
+      const chain = target === 'operator-top' ? u.top : u.child;
       const validators = devnet.nodes().filter((s) => s.plan.role === 'validator');
       for (const v of validators) {
-        await waitFor(() => flagged(devnet, v, u.child), `${v.plan.name} flags the ${scenario}`, 90_000);
+        await waitFor(() => flagged(devnet, v, chain), `${v.plan.name} flags the ${scenario}`, 90_000);
+      }
+      if (scenario === 'equivocation') {
+        // validator-1 (the one with an EVM key) submitted the evidence; every validator reads the outcome.
+        const slashed = await waitForSlashed(validators, chain);
+        assert.deepEqual(
+          slashed,
+          validators.map(() => true),
+          'the contract slashed the chain',
+        );
       }
       await devnet.kill('load');
-      const honest = devnet.nodes().filter((s) => s.plan.name !== 'operator-child');
+      const honest = devnet.nodes().filter((s) => s.plan.name !== target);
       const agreed = await waitForAgreement(honest);
       assert.ok(agreed.ok, `honest nodes agree: ${JSON.stringify(agreed)}`);
       // A node relays only what it accepted: each honest validator accepted exactly the blocks of the chain it holds.
       for (const v of validators) {
-        const h = await u.height(v.plan.name, u.child);
+        const h = await u.height(v.plan.name, chain);
         assert.equal(
-          await acceptedBlocks(v, u.child),
+          await acceptedBlocks(v, chain),
           h,
           `${v.plan.name} accepted (and relayed) only its chain's blocks`,
         );
