@@ -17,7 +17,7 @@ import { ChainError, isOperatorFault } from './errors.js';
 import type { GenesisRecord } from './genesis.js';
 import { checkHeaderSignature, decodeSignedHeader, type SignedHeader } from './header.js';
 import { genesisState, stateAfter, type ChainState } from './state.js';
-import { decodeTx } from './tx.js';
+import { decodeTxAnyVersion } from './tx.js';
 import { txInclusion, verifyTxInclusion } from './txroot.js';
 import { checkTransition } from './validate.js';
 
@@ -74,7 +74,7 @@ export function makeChildRootMismatch(parent: Block, txIndex: number, childHeade
       childRootMismatch: {
         parentHeader: parent.signed.bytes,
         tx: parent.txs[txIndex],
-        inclusion: { index: txIndex, siblings: txInclusion(parent.txs, txIndex) },
+        inclusion: { index: txIndex, siblings: txInclusion(parent.txs, txIndex, parent.proof) },
         childHeader: childHeader.bytes,
       },
     }),
@@ -194,7 +194,7 @@ function check(bytes: Uint8Array, genesisOf: GenesisLookup): VerifiedEvidence {
     ) {
       notProven('the transaction is not in the parent block');
     }
-    const decoded = decodeTx(tx);
+    const decoded = decodeTxAnyVersion(tx);
     if (decoded.kind !== 'childRoot') notProven('the transaction is not a child root update');
     const committed = decoded.child;
     const child = decodeSignedHeader(bytesOf(c.childHeader));

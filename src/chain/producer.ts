@@ -7,15 +7,16 @@ import { taggedHash } from '../crypto/hash.js';
 import { sign } from '../crypto/keys.js';
 import { makeLeaf, type Contract } from '../tree/contract.js';
 import { EMPTY_ROOT } from '../tree/node.js';
+import { encodeMultiproof } from '../tree/multiproof.js';
 import { ProbabilityTree } from '../tree/tree.js';
 import type { Summary } from '../tree/verify.js';
-import { encodeBlock, type Block } from './block.js';
+import { encodeBlock, type Block, type BlockVersion } from './block.js';
 import { ChainError } from './errors.js';
 import { isAnchor, type GenesisRecord } from './genesis.js';
 import { signHeader, type SignedHeader } from './header.js';
 import { beaconOf, genesisState, type ChainState } from './state.js';
 import { applyTx } from './transition.js';
-import { encodeTx, type SignedAction, type Tx } from './tx.js';
+import { encodeTx, encodeTxV2, type SignedAction, type Tx, type TxV2 } from './tx.js';
 import { txRoot } from './txroot.js';
 import { bytesEqual } from '../codec/canonical.js';
 
@@ -24,6 +25,11 @@ export interface NewContract {
   readonly end: bigint;
   readonly owner: Uint8Array;
   readonly terms?: Uint8Array;
+}
+
+export interface ProducerOptions {
+  /** Block version to write (docs/protocol.md §14); 1 unless set. */
+  readonly version?: BlockVersion;
 }
 
 export interface SealedBlock {
@@ -36,12 +42,18 @@ export class ChainProducer {
   private head: ChainState;
   private pending: Uint8Array[] = [];
   private summary: Summary;
+  readonly version: BlockVersion;
+  /** Version 2: the tree before the pending transactions, and the starts of the leaves their descents reach. */
+  private base: ProbabilityTree | null = null;
+  private readonly reached = new Set<bigint>();
 
   constructor(
     readonly genesis: GenesisRecord,
     private readonly secretKey: Uint8Array,
     restore?: { tree: ProbabilityTree; state: ChainState },
+    options: ProducerOptions = {},
   ) {
+    this.version = options.version ?? 1;
     this.tree = restore?.tree ?? new ProbabilityTree();
     this.head = restore?.state ?? genesisState(genesis);
     this.summary = this.tree.summary();
@@ -63,13 +75,18 @@ export class ChainProducer {
     return this.summary;
   }
 
-  /** Checks a transaction statelessly, then applies `mutate` to the tree and insists both agree. */
-  private admit(tx: Tx, mutate: () => void): Uint8Array {
+  /**
+   * Checks a transaction statelessly, then applies `mutate` to the tree and insists both agree. `reach`: the keys
+   * a version 2 validator descends by for it, each taken in the tree as it is when that descent happens.
+   */
+  private admit(tx: Tx, mutate: () => void, reach: readonly (bigint | undefined)[]): Uint8Array {
     const next = applyTx(this.genesis, this.summary, tx);
+    this.base ??= this.tree.clone();
     mutate();
     if (!bytesEqual(this.tree.root, next.digest))
       throw new Error('internal: tree and stateless transition disagree');
-    const bytes = encodeTx(tx);
+    const bytes = this.version === 2 ? encodeTxV2(toV2(tx)) : encodeTx(tx);
+    for (const k of reach) if (k !== undefined) this.reached.add(k);
     this.pending.push(bytes);
     this.summary = next;
     return bytes;
@@ -80,8 +97,10 @@ export class ChainProducer {
     const leaf = guard(() =>
       makeLeaf({ start: c.start, end: c.end, owner: c.owner, nonce: 0, terms: c.terms ?? new Uint8Array(0) }),
     );
-    return this.admit({ kind: 'create', leaf, path: this.tree.keyPath(c.start) }, () =>
-      this.tree.insert(leaf),
+    return this.admit(
+      { kind: 'create', leaf, path: this.tree.keyPath(c.start) },
+      () => this.tree.insert(leaf),
+      [this.tree.reach(c.start)],
     );
   }
 
@@ -102,10 +121,10 @@ export class ChainProducer {
     switch (op.kind) {
       case 'transfer': {
         const next = guard(() => makeLeaf({ ...c, owner: op.newOwner, terms: op.terms, nonce }));
-        return this.admit(base, () => this.tree.replace(next));
+        return this.admit(base, () => this.tree.replace(next), [start]);
       }
       case 'close':
-        return this.admit(base, () => this.tree.remove(start));
+        return this.admit(base, () => this.tree.remove(start), [start]);
       case 'openChild': {
         if (!childGenesis) fail('BAD_GENESIS', 'opening a child chain needs its genesis record');
         const link = {
@@ -115,7 +134,7 @@ export class ChainProducer {
           root: EMPTY_ROOT,
         };
         const next = guard(() => makeLeaf({ ...c, nonce, child: link }));
-        return this.admit(base, () => this.tree.replace(next));
+        return this.admit(base, () => this.tree.replace(next), [start]);
       }
       case 'split': {
         if (op.at <= c.start || op.at >= c.end)
@@ -133,10 +152,15 @@ export class ChainProducer {
         } finally {
           this.tree.replace(old);
         }
-        return this.admit({ ...base, insertPath }, () => {
-          this.tree.replace(left);
-          this.tree.insert(right);
-        });
+        // Shrinking the left half changes no node's place, so the split point's descent is the same before it.
+        return this.admit(
+          { ...base, insertPath },
+          () => {
+            this.tree.replace(left);
+            this.tree.insert(right);
+          },
+          [start, this.tree.reach(op.at)],
+        );
       }
     }
   }
@@ -154,7 +178,7 @@ export class ChainProducer {
           child: { ...link, height: child.header.height, root: child.header.stateRoot },
         }),
       );
-    });
+    }, [contractStart]);
   }
 
   /** Signs a block over the pending transactions and makes it the head. */
@@ -163,6 +187,8 @@ export class ChainProducer {
     const anchor = isAnchor(this.genesis.genesis);
     const beaconSig = anchor ? sign(this.secretKey, taggedHash('beaconSig', prev.beacon)) : new Uint8Array(0);
     const txs = this.pending;
+    const proof =
+      this.version === 2 ? encodeMultiproof((this.base ?? this.tree).multiproof(this.reached)) : null;
     const signed = signHeader(
       {
         chainId: this.genesis.chainId,
@@ -171,14 +197,14 @@ export class ChainProducer {
         stateRoot: this.summary.digest,
         stateMin: this.summary.min,
         stateMax: this.summary.max,
-        txRoot: txRoot(txs),
+        txRoot: txRoot(txs, proof),
         txCount: txs.length,
         timeMs: Math.max(timeMs, prev.timeMs),
         beaconSig,
       },
       this.secretKey,
     );
-    const bytes = encodeBlock(signed, txs);
+    const bytes = encodeBlock(signed, txs, proof);
     this.head = {
       genesis: this.genesis,
       height: signed.header.height,
@@ -190,12 +216,22 @@ export class ChainProducer {
       beacon: anchor ? beaconOf(beaconSig) : prev.beacon,
     };
     this.pending = [];
-    return { block: { signed, txs, bytes }, state: this.head };
+    this.base = null;
+    this.reached.clear();
+    return { block: { signed, txs, bytes, version: this.version, proof }, state: this.head };
   }
 }
 
 function fail(code: ConstructorParameters<typeof ChainError>[0], msg: string): never {
   throw new ChainError(code, msg);
+}
+
+/** The version 2 form of a transaction the producer built with its paths. */
+function toV2(tx: Tx): TxV2 {
+  if (tx.kind === 'create') return { kind: 'create', leaf: tx.leaf };
+  const start = tx.path.leaf!.contract.start;
+  if (tx.kind === 'childRoot') return { kind: 'childRoot', child: tx.child, start };
+  return { kind: 'owner', signed: tx.signed, start, childGenesis: tx.childGenesis };
 }
 
 function guard<T>(f: () => T): T {

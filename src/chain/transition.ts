@@ -1,17 +1,20 @@
 /**
- * The state transition, one transaction at a time, holding nothing but the current root: each transaction
- * carries the paths it needs against the state left by the one before it. The operator runs the same function
+ * The state transition, one transaction at a time. Version 1: holding nothing but the current root, each
+ * transaction carries the paths it needs against the state left by the one before it. Version 2: the block's
+ * multiproof, checked once, is the tree the transactions act on (docs/protocol.md §14). The operator runs the same function
  * before it signs, so it can never publish what validators would reject.
  */
 import { bytesEqual } from '../codec/canonical.js';
 import { verify } from '../crypto/keys.js';
 import { makeLeaf, type Contract, type Leaf } from '../tree/contract.js';
 import { EMPTY_ROOT } from '../tree/node.js';
+import { PartialTree, type PartialState } from '../tree/multiproof.js';
+import type { Path } from '../tree/path.js';
 import { verifyInsert, verifyRemove, verifyReplace, type Summary } from '../tree/verify.js';
 import { ChainError } from './errors.js';
 import type { GenesisRecord } from './genesis.js';
 import type { SignedHeader } from './header.js';
-import { actionHash, type SignedAction, type Tx } from './tx.js';
+import { actionHash, type SignedAction, type Tx, type TxV2 } from './tx.js';
 
 function fail(code: ConstructorParameters<typeof ChainError>[0], msg: string): never {
   throw new ChainError(code, msg);
@@ -37,26 +40,125 @@ export function checkChildSignature(operator: Uint8Array, child: SignedHeader): 
     fail('CHILD_BAD_SIGNATURE', "child header is not signed by the child's operator");
 }
 
-/** Applies one decoded transaction to the state summary `cur` of the chain `g`; throws ChainError. */
+/**
+ * How a transaction reaches the tree: through its own paths (version 1) or through the block's partial tree
+ * (version 2). The checks of `apply` are the same for both, in the same order, so a transaction gets one verdict
+ * whichever way it is carried.
+ */
+interface TreeAccess {
+  /** The contract an owner or child-root transaction acts on; NOT_FOUND if there is none. */
+  acted(): Leaf;
+  /** Version 1 only: an insert path belongs to splits alone. */
+  checkSplitProof(isSplit: boolean): void;
+  create(leaf: Leaf): void;
+  replace(leaf: Leaf): void;
+  remove(): void;
+  /** The right half of a split, after `replace` shrank the left half. */
+  splitInsert(leaf: Leaf): void;
+}
+
+/** What both versions' transactions carry besides the tree access. */
+type TxBody =
+  | { readonly kind: 'create'; readonly leaf: Leaf }
+  | { readonly kind: 'owner'; readonly signed: SignedAction; readonly childGenesis: GenesisRecord | null }
+  | { readonly kind: 'childRoot'; readonly child: SignedHeader };
+
+/** Applies one decoded version 1 transaction to the state summary `cur` of the chain `g`; throws ChainError. */
 export function applyTx(g: GenesisRecord, cur: Summary, tx: Tx): Summary {
+  let next = cur;
+  const access: TreeAccess = {
+    acted: () => requireLeaf(tx.path.leaf),
+    checkSplitProof: (isSplit) => {
+      if (tx.kind === 'owner' && isSplit !== (tx.insertPath !== null))
+        fail('PROOF_INVALID', 'an insert path belongs to splits only');
+    },
+    create: (leaf) => (next = verifyInsert(next.digest, tx.path, leaf)),
+    replace: (leaf) => (next = verifyReplace(next.digest, tx.path, leaf)),
+    remove: () => (next = verifyRemove(next.digest, tx.path)),
+    splitInsert: (leaf) => (next = verifyInsert(next.digest, (tx as { insertPath: Path }).insertPath, leaf)),
+  };
   try {
-    return apply(g, cur, tx);
+    apply(g, tx, access);
   } catch (e) {
     throw ChainError.from(e);
   }
+  return next;
 }
 
-function apply(g: GenesisRecord, cur: Summary, tx: Tx): Summary {
+function lazy<T>(f: () => T): () => T {
+  let v: { value: T } | null = null;
+  return () => (v ??= { value: f() }).value;
+}
+
+/**
+ * Applies one version 2 transaction to the block's partial tree; throws ChainError. Returns the transaction in
+ * version 1 form: its paths, against the states before it (and, for a split's insert path, after the shrink),
+ * are read from the partial tree only if asked for (watches), so judging a block never builds them.
+ */
+export function applyTxV2(g: GenesisRecord, tree: PartialTree, tx: TxV2): Tx {
+  const before = tree.state;
+  let mid: PartialState = null;
+  const start = tx.kind === 'create' ? tx.leaf.contract.start : tx.start;
+  const access: TreeAccess = {
+    acted: () => tree.get(start) ?? fail('NOT_FOUND', `no contract starts at ${start}`),
+    checkSplitProof: () => {},
+    create: (leaf) => tree.insert(leaf),
+    replace: (leaf) => tree.replace(leaf),
+    remove: () => tree.remove(start),
+    splitInsert: (leaf) => {
+      mid = tree.state;
+      tree.insert(leaf);
+    },
+  };
+  try {
+    apply(g, tx, access);
+  } catch (e) {
+    throw ChainError.from(e);
+  }
+  const path = lazy(() => PartialTree.pathAt(before, start));
+  if (tx.kind === 'create')
+    return {
+      kind: 'create',
+      leaf: tx.leaf,
+      get path() {
+        return path();
+      },
+    };
+  if (tx.kind === 'childRoot')
+    return {
+      kind: 'childRoot',
+      child: tx.child,
+      get path() {
+        return path();
+      },
+    };
+  const at = tx.signed.action.op.kind === 'split' ? tx.signed.action.op.at : null;
+  const split = mid;
+  const insertPath = lazy(() => (at === null ? null : PartialTree.pathAt(split, at)));
+  return {
+    kind: 'owner',
+    signed: tx.signed,
+    childGenesis: tx.childGenesis,
+    get path() {
+      return path();
+    },
+    get insertPath() {
+      return insertPath();
+    },
+  };
+}
+
+function apply(g: GenesisRecord, tx: TxBody, tree: TreeAccess): void {
   if (tx.kind === 'create') {
     const c = tx.leaf.contract;
     if (!inSpace(g, c)) fail('OUT_OF_SPACE', `[${c.start}, ${c.end}) is outside the chain's space`);
     if (c.nonce !== 0 || c.child)
       fail('BAD_CONTRACT', 'a new contract starts at nonce 0 without a child chain');
-    return verifyInsert(cur.digest, tx.path, tx.leaf);
+    return tree.create(tx.leaf);
   }
 
   if (tx.kind === 'childRoot') {
-    const old = requireLeaf(tx.path.leaf);
+    const old = tree.acted();
     const link = old.contract.child ?? fail('NOT_A_CHAIN', 'the contract has no child chain');
     const h = tx.child.header;
     if (!bytesEqual(h.chainId, link.chain)) fail('CHILD_WRONG_CHAIN', 'child header names another chain');
@@ -67,12 +169,13 @@ function apply(g: GenesisRecord, cur: Summary, tx: Tx): Summary {
     if (!empty && (h.stateMin < old.contract.start || h.stateMax > old.contract.end)) {
       fail('CHILD_OUT_OF_BOUNDS', "child root's bounds leave the contract's interval");
     }
-    const next = makeLeaf({ ...old.contract, child: { ...link, height: h.height, root: h.stateRoot } });
-    return verifyReplace(cur.digest, tx.path, next);
+    return tree.replace(
+      makeLeaf({ ...old.contract, child: { ...link, height: h.height, root: h.stateRoot } }),
+    );
   }
 
   const { action } = tx.signed;
-  const old = requireLeaf(tx.path.leaf);
+  const old = tree.acted();
   const c = old.contract;
   if (!bytesEqual(action.chainId, g.chainId)) fail('WRONG_CHAIN', 'the action was signed for another chain');
   if (action.nonce !== c.nonce + 1) fail('STALE_NONCE', `nonce ${action.nonce}, expected ${c.nonce + 1}`);
@@ -80,29 +183,24 @@ function apply(g: GenesisRecord, cur: Summary, tx: Tx): Summary {
     fail('WRONG_CONTRACT', 'the action names another contract state');
   checkOwnerSignature(c.owner, tx.signed);
   const op = action.op;
-  if ((op.kind === 'split') !== (tx.insertPath !== null))
-    fail('PROOF_INVALID', 'an insert path belongs to splits only');
+  tree.checkSplitProof(op.kind === 'split');
   if ((op.kind === 'openChild') !== (tx.childGenesis !== null))
     fail('BAD_GENESIS', 'a genesis belongs to open-child only');
   const nonce = action.nonce;
 
   switch (op.kind) {
     case 'transfer':
-      return verifyReplace(
-        cur.digest,
-        tx.path,
-        makeLeaf({ ...c, owner: op.newOwner, terms: op.terms, nonce }),
-      );
+      return tree.replace(makeLeaf({ ...c, owner: op.newOwner, terms: op.terms, nonce }));
     case 'close':
       if (c.child) fail('CONTRACT_IS_CHAIN', 'a contract holding a chain cannot be closed');
-      return verifyRemove(cur.digest, tx.path);
+      return tree.remove();
     case 'split': {
       if (c.child) fail('CONTRACT_IS_CHAIN', 'a contract holding a chain cannot be split');
       if (op.at <= c.start || op.at >= c.end)
         fail('SPLIT_OUT_OF_RANGE', `split point ${op.at} not inside the contract`);
-      const mid = verifyReplace(cur.digest, tx.path, makeLeaf({ ...c, end: op.at, nonce }));
+      tree.replace(makeLeaf({ ...c, end: op.at, nonce }));
       const right = makeLeaf({ start: op.at, end: c.end, owner: op.rightOwner, terms: op.rightTerms, nonce });
-      return verifyInsert(mid.digest, tx.insertPath!, right);
+      return tree.splitInsert(right);
     }
     case 'openChild': {
       if (c.child) fail('CONTRACT_IS_CHAIN', 'the contract already holds a chain');
@@ -116,7 +214,7 @@ function apply(g: GenesisRecord, cur: Summary, tx: Tx): Summary {
       if (cg.spaceStart !== c.start || cg.spaceEnd !== c.end)
         fail('BAD_GENESIS', "child space is not the contract's interval");
       const link = { chain: child.chainId, operator: cg.operatorKey, height: 0, root: EMPTY_ROOT };
-      return verifyReplace(cur.digest, tx.path, makeLeaf({ ...c, nonce, child: link }));
+      return tree.replace(makeLeaf({ ...c, nonce, child: link }));
     }
   }
 }

@@ -50,6 +50,20 @@ export type Tx =
     }
   | { readonly kind: 'childRoot'; readonly child: SignedHeader; readonly path: Path };
 
+/**
+ * A version 2 transaction (docs/protocol.md §14): no paths, the contract acted on named by its start; the block's
+ * multiproof holds the tree it acts on.
+ */
+export type TxV2 =
+  | { readonly kind: 'create'; readonly leaf: Leaf }
+  | {
+      readonly kind: 'owner';
+      readonly signed: SignedAction;
+      readonly start: bigint;
+      readonly childGenesis: GenesisRecord | null;
+    }
+  | { readonly kind: 'childRoot'; readonly child: SignedHeader; readonly start: bigint };
+
 const TxPb = sortition.v1.Tx;
 const ActionPb = sortition.v1.OwnerAction;
 
@@ -150,10 +164,19 @@ export function encodeTx(tx: Tx): Uint8Array {
   return encode(TxPb, TxPb.create(m));
 }
 
-export function decodeTx(bytes: Uint8Array): Tx {
+function decodeTxMessage(bytes: Uint8Array): sortition.v1.Tx {
   const m = decodeCanonical(TxPb, bytes, LIMITS.txBytes, 'tx');
   const set = [m.create, m.owner, m.childRoot].filter((x) => x != null);
   if (set.length !== 1) malformed('tx must carry exactly one kind');
+  return m;
+}
+
+/** A version 1 transaction. */
+export function decodeTx(bytes: Uint8Array): Tx {
+  const m = decodeTxMessage(bytes);
+  // `start` is version 2's; before it existed it was an unknown field, and it keeps that verdict here.
+  if (toBig(m.owner?.start) !== 0n || toBig(m.childRoot?.start) !== 0n)
+    throw new DecodeError('DECODE_NONCANONICAL', 'tx: a version 2 field in a version 1 transaction');
   if (m.create)
     return {
       kind: 'create',
@@ -177,4 +200,48 @@ export function decodeTx(bytes: Uint8Array): Tx {
     child: decodeSignedHeader(bytesOf(c.childHeader)),
     path: pathFromProto(c.path),
   };
+}
+
+export function encodeTxV2(tx: TxV2): Uint8Array {
+  const m: sortition.v1.ITx = {};
+  if (tx.kind === 'create') m.create = { contract: tx.leaf.bytes };
+  else if (tx.kind === 'owner') {
+    m.owner = {
+      action: tx.signed.bytes,
+      signature: tx.signed.signature,
+      childGenesis: tx.childGenesis ? tx.childGenesis.bytes : new Uint8Array(0),
+      start: toLong(tx.start),
+    };
+  } else m.childRoot = { childHeader: tx.child.bytes, start: toLong(tx.start) };
+  return encode(TxPb, TxPb.create(m));
+}
+
+/** A version 2 transaction: one carrying a path is DECODE_MALFORMED (the block's multiproof replaces them). */
+export function decodeTxV2(bytes: Uint8Array): TxV2 {
+  const m = decodeTxMessage(bytes);
+  if (m.create?.path || m.owner?.path || m.owner?.insertPath || m.childRoot?.path)
+    malformed('a version 2 transaction carries no paths');
+  if (m.create) return { kind: 'create', leaf: leafFromBytes(bytesOf(m.create.contract)) };
+  if (m.owner) {
+    const o = m.owner;
+    const g = bytesOf(o.childGenesis);
+    return {
+      kind: 'owner',
+      signed: signedActionFromBytes(bytesOf(o.action), bytesOf(o.signature)),
+      start: toBig(o.start),
+      childGenesis: g.length ? decodeGenesis(g) : null,
+    };
+  }
+  const c = m.childRoot!;
+  return { kind: 'childRoot', child: decodeSignedHeader(bytesOf(c.childHeader)), start: toBig(c.start) };
+}
+
+/**
+ * A transaction quoted alone (child-root mismatch evidence), of either version: one without any path is read as
+ * version 2, any other as version 1.
+ */
+export function decodeTxAnyVersion(bytes: Uint8Array): Tx | TxV2 {
+  const m = decodeTxMessage(bytes);
+  const v1 = m.create?.path || m.owner?.path || m.owner?.insertPath || m.childRoot?.path;
+  return v1 ? decodeTx(bytes) : decodeTxV2(bytes);
 }

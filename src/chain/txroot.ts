@@ -22,14 +22,27 @@ function rootOf(hashes: readonly Uint8Array[], lo: number, hi: number): Uint8Arr
   return taggedHash('txNode', rootOf(hashes, lo, k), rootOf(hashes, k, hi));
 }
 
-export function txRoot(txs: readonly Uint8Array[]): Uint8Array {
-  if (txs.length === 0) return taggedHash('txEmpty');
-  return rootOf(txs.map(txHash), 0, txs.length);
+/** The leaf hashes: the transactions', then, in a version 2 block, the multiproof's (docs/protocol.md §14). */
+function leafHashes(txs: readonly Uint8Array[], proof: Uint8Array | null): Uint8Array[] {
+  const hashes = txs.map(txHash);
+  if (proof !== null) hashes.push(taggedHash('multiproof', proof));
+  return hashes;
+}
+
+/** `proof`: a version 2 block's encoded multiproof, null in version 1. */
+export function txRoot(txs: readonly Uint8Array[], proof: Uint8Array | null = null): Uint8Array {
+  const hashes = leafHashes(txs, proof);
+  if (hashes.length === 0) return taggedHash('txEmpty');
+  return rootOf(hashes, 0, hashes.length);
 }
 
 /** Sibling hashes from the leaf up. */
-export function txInclusion(txs: readonly Uint8Array[], index: number): Uint8Array[] {
-  const hashes = txs.map(txHash);
+export function txInclusion(
+  txs: readonly Uint8Array[],
+  index: number,
+  proof: Uint8Array | null = null,
+): Uint8Array[] {
+  const hashes = leafHashes(txs, proof);
   const out: Uint8Array[] = [];
   const walk = (lo: number, hi: number): void => {
     if (hi - lo === 1) return;
@@ -42,10 +55,14 @@ export function txInclusion(txs: readonly Uint8Array[], index: number): Uint8Arr
       out.push(rootOf(hashes, lo, k));
     }
   };
-  walk(0, txs.length);
+  walk(0, hashes.length);
   return out;
 }
 
+/**
+ * Whether `tx` is transaction `index` of a block with this tx root and `count` transactions, in either version:
+ * a version 2 root has one leaf more (the multiproof's, under another tag, so it never passes for a transaction).
+ */
 export function verifyTxInclusion(
   root: Uint8Array,
   count: number,
@@ -54,6 +71,18 @@ export function verifyTxInclusion(
   siblings: readonly Uint8Array[],
 ): boolean {
   if (index < 0 || index >= count) return false;
+  return (
+    verifyInShape(root, count, index, tx, siblings) || verifyInShape(root, count + 1, index, tx, siblings)
+  );
+}
+
+function verifyInShape(
+  root: Uint8Array,
+  count: number,
+  index: number,
+  tx: Uint8Array,
+  siblings: readonly Uint8Array[],
+): boolean {
   // Recompute the shape top-down to know, at each level, which side the sibling is on.
   const sides: boolean[] = [];
   let lo = 0;

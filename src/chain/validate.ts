@@ -13,8 +13,9 @@ import { ChainError } from './errors.js';
 import { isAnchor } from './genesis.js';
 import { checkHeaderSignature, type Header } from './header.js';
 import { beaconOf, type ChainState } from './state.js';
-import { applyTx } from './transition.js';
-import { decodeTx, type Tx } from './tx.js';
+import { applyTx, applyTxV2 } from './transition.js';
+import { decodeTx, decodeTxV2, type Tx } from './tx.js';
+import { decodeMultiproof, PartialTree } from '../tree/multiproof.js';
 import { txRoot } from './txroot.js';
 
 export type ValidationResult =
@@ -51,7 +52,7 @@ export function checkTransition(state: ChainState, block: Block): { state: Chain
     throw new ChainError('TOO_MANY_TXS', `${h.txCount} > ${LIMITS.txsPerBlock}`);
   if (block.txs.length !== h.txCount)
     throw new ChainError('TX_COUNT_MISMATCH', 'body and header disagree on tx count');
-  if (!bytesEqual(txRoot(block.txs), h.txRoot))
+  if (!bytesEqual(txRoot(block.txs, block.proof), h.txRoot))
     throw new ChainError('TX_ROOT_MISMATCH', 'body does not match the tx root');
   if (h.timeMs < state.timeMs) throw new ChainError('TIME_REGRESSION', `time ${h.timeMs} < ${state.timeMs}`);
   let beacon = state.beacon;
@@ -62,14 +63,29 @@ export function checkTransition(state: ChainState, block: Block): { state: Chain
 
   let cur: Summary = { digest: state.stateRoot, min: state.stateMin, max: state.stateMax };
   const txs: Tx[] = [];
-  for (let i = 0; i < block.txs.length; i++) {
-    try {
-      const tx = decodeTx(block.txs[i]);
-      txs.push(tx);
-      cur = applyTx(state.genesis, cur, tx);
-    } catch (e) {
-      throw ChainError.from(e, i);
+  if (block.proof === null) {
+    for (let i = 0; i < block.txs.length; i++) {
+      try {
+        const tx = decodeTx(block.txs[i]);
+        txs.push(tx);
+        cur = applyTx(state.genesis, cur, tx);
+      } catch (e) {
+        throw ChainError.from(e, i);
+      }
     }
+  } else {
+    // Version 2: the multiproof is checked once against the state before the block (no transaction index: it
+    // is the block's), then every transaction acts on it; the new root hashes only what changed.
+    const proof = block.proof;
+    const tree = guardTree(() => PartialTree.open(decodeMultiproof(proof), cur));
+    for (let i = 0; i < block.txs.length; i++) {
+      try {
+        txs.push(applyTxV2(state.genesis, tree, decodeTxV2(block.txs[i])));
+      } catch (e) {
+        throw ChainError.from(e, i);
+      }
+    }
+    cur = guardTree(() => tree.summary());
   }
   if (!bytesEqual(cur.digest, h.stateRoot))
     throw new ChainError('STATE_ROOT_MISMATCH', 'state root differs from the transactions');
@@ -87,6 +103,14 @@ export function checkTransition(state: ChainState, block: Block): { state: Chain
     beacon,
   };
   return { state: next, txs };
+}
+
+function guardTree<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw ChainError.from(e);
+  }
 }
 
 export function validateDecodedBlock(state: ChainState, block: Block): ValidationResult {

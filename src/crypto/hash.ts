@@ -25,6 +25,7 @@ export const TAGS = {
   tx: tag('tx'),
   txNode: tag('txnode'),
   txEmpty: tag('txempty'),
+  multiproof: tag('multiproof'),
   action: tag('action'),
   beacon: tag('beacon'),
   beaconSig: tag('beacon-sig'),

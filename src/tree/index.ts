@@ -4,3 +4,4 @@ export * from './node.js';
 export * from './path.js';
 export * from './tree.js';
 export * from './verify.js';
+export * from './multiproof.js';

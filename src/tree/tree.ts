@@ -8,6 +8,7 @@ import { EMPTY_ROOT, bitAt, critBit, nodeDigest, STEP_RIGHT } from './node.js';
 import type { Path } from './path.js';
 import { TreeError } from './errors.js';
 import { EMPTY_SUMMARY, type LookupResult, type Summary } from './verify.js';
+import { MultiproofWriter, type MultiproofParts } from './multiproof.js';
 
 class LeafNode {
   constructor(readonly leaf: Leaf) {}
@@ -21,12 +22,12 @@ class LeafNode {
 
 class InnerNode {
   digest: Uint8Array | null = null;
-  min: bigint;
-  max: bigint;
+  readonly min: bigint;
+  readonly max: bigint;
   constructor(
     readonly crit: number,
-    public left: TreeNode,
-    public right: TreeNode,
+    readonly left: TreeNode,
+    readonly right: TreeNode,
   ) {
     this.min = left.min;
     this.max = right.max;
@@ -142,19 +143,18 @@ export class ProbabilityTree {
     return { kind: 'gap', start: lo, end: hi };
   }
 
-  private refresh(stack: InnerNode[]): void {
+  /**
+   * Rebuilds the nodes of `stack` (the descent by `key`) above `next`, the subtree that replaces the one the
+   * descent continued into below the stack. Nodes are never changed in place, so a clone (the state before a
+   * block) stays valid with its cached digests: the block's multiproof is read from it (`multiproof`).
+   */
+  private rebuild(stack: readonly InnerNode[], key: bigint, next: TreeNode): void {
+    let n = next;
     for (let i = stack.length - 1; i >= 0; i--) {
-      const n = stack[i];
-      n.min = n.left.min;
-      n.max = n.right.max;
-      n.digest = null;
+      const p = stack[i];
+      n = bitAt(key, p.crit) ? new InnerNode(p.crit, p.left, n) : new InnerNode(p.crit, n, p.right);
     }
-  }
-
-  private replaceChild(parent: InnerNode | undefined, old: TreeNode, next: TreeNode): void {
-    if (!parent) this.top = next;
-    else if (parent.left === old) parent.left = next;
-    else parent.right = next;
+    this.top = n;
   }
 
   insert(leaf: Leaf): void {
@@ -175,9 +175,7 @@ export class ProbabilityTree {
       stack.push(n);
       n = bitAt(s, n.crit) ? n.right : n.left;
     }
-    const node = bitAt(s, d) ? new InnerNode(d, n, fresh) : new InnerNode(d, fresh, n);
-    this.replaceChild(stack[stack.length - 1], n, node);
-    this.refresh(stack);
+    this.rebuild(stack, s, bitAt(s, d) ? new InnerNode(d, n, fresh) : new InnerNode(d, fresh, n));
   }
 
   /** Replaces the contract that starts at leaf's start; a longer interval must not reach the next contract. */
@@ -192,9 +190,7 @@ export class ProbabilityTree {
       if (leaf.contract.end > limit)
         throw new TreeError('OVERLAP', 'the longer interval overlaps the next contract');
     }
-    const fresh = new LeafNode(leaf);
-    this.replaceChild(d.stack[d.stack.length - 1], d.leaf, fresh);
-    this.refresh(d.stack);
+    this.rebuild(d.stack, s, new LeafNode(leaf));
   }
 
   remove(start: bigint): Leaf {
@@ -208,9 +204,49 @@ export class ProbabilityTree {
       return d.leaf.leaf;
     }
     const sibling = parent.left === d.leaf ? parent.right : parent.left;
-    this.replaceChild(d.stack[d.stack.length - 1], parent, sibling);
-    this.refresh(d.stack);
+    this.rebuild(d.stack, start, sibling);
     return d.leaf.leaf;
+  }
+
+  /** A copy in O(1): nodes are shared and never changed in place, so either tree can change on its own. */
+  clone(): ProbabilityTree {
+    const t = new ProbabilityTree();
+    t.top = this.top;
+    t.count = this.count;
+    return t;
+  }
+
+  /** Start of the leaf reached by following the key's bits (what a version 2 validator descends to), if any. */
+  reach(key: bigint): bigint | undefined {
+    return this.descend(key)?.leaf.leaf.contract.start;
+  }
+
+  /**
+   * The block multiproof (docs/protocol.md §14) of this tree that reveals the leaves starting at `starts`: every
+   * node above one of them is expanded, every other subtree is a stub. Starts that are not leaves are skipped.
+   */
+  multiproof(starts: Iterable<bigint>): MultiproofParts {
+    const open = new Set<TreeNode>();
+    for (const k of starts) {
+      const d = this.descend(k);
+      if (!d || d.leaf.leaf.contract.start !== k) continue;
+      open.add(d.leaf);
+      for (const n of d.stack) open.add(n);
+    }
+    const w = new MultiproofWriter();
+    if (this.top) {
+      const todo: TreeNode[] = [this.top];
+      while (todo.length) {
+        const n = todo.pop()!;
+        if (!open.has(n)) w.stub(digestOf(n), n.min, n.max);
+        else if (n instanceof LeafNode) w.leaf(n.leaf);
+        else {
+          w.inner(n.crit);
+          todo.push(n.right, n.left);
+        }
+      }
+    }
+    return w.finish();
   }
 
   private pathBy(choose: (n: InnerNode) => boolean): Path {
