@@ -8,7 +8,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { sortition } from '../src/gen/proto.js';
 import { generateKeyPair, sign, verify } from '../src/crypto/keys.js';
 import { cryptoStats, resetCryptoStats } from '../src/crypto/stats.js';
+import type { Block, BlockVersion } from '../src/chain/block.js';
+import type { GenesisRecord } from '../src/chain/genesis.js';
 import { ChainProducer } from '../src/chain/producer.js';
+import type { ChainState } from '../src/chain/state.js';
 import { signAction } from '../src/chain/tx.js';
 import { validateBlock } from '../src/chain/validate.js';
 import { installNativeCrypto } from '../src/runtime/native-crypto.js';
@@ -24,7 +27,126 @@ function buildTree(n: number, owner: Uint8Array): { tree: ProbabilityTree; width
   return { tree: ProbabilityTree.fromLeaves(leaves), width };
 }
 
+type Keys = ReturnType<typeof generateKeyPair>;
+
+/**
+ * The bench block: `count` transactions over `tree` (1/2 transfers, 1/4 splits, 1/4 creates), written in
+ * `version`, by a producer over a copy of the tree (the tree itself is left as it was).
+ */
+function benchBlock(
+  tree: ProbabilityTree,
+  width: bigint,
+  genesis: GenesisRecord,
+  op: Keys,
+  owner: Keys,
+  count: number,
+  version: BlockVersion,
+): { block: Block; state: ChainState; paths: number; starts: bigint[] } {
+  const root = tree.summary();
+  const state: ChainState = {
+    genesis,
+    height: 7,
+    headHash: new Uint8Array(32).fill(2),
+    stateRoot: root.digest,
+    stateMin: root.min,
+    stateMax: root.max,
+    timeMs: 1,
+    beacon: genesis.chainId,
+  };
+  const n = tree.size;
+  const producer = new ChainProducer(genesis, op.secretKey, { tree: tree.clone(), state }, { version });
+  let paths = 0;
+  const step = BigInt(Math.max(1, Math.floor(n / count)));
+  const starts = [...tree.leaves()].filter((_, i) => BigInt(i) % step === 0n).map((l) => l.contract.start);
+  for (let i = 0; i < count; i++) {
+    const leaf = tree.get(starts[i % starts.length])!;
+    const s = leaf.contract.start;
+    const action = (opn: Parameters<typeof signAction>[0]['op']) =>
+      signAction(
+        { chainId: genesis.chainId, contractHash: leaf.digest, nonce: leaf.contract.nonce + 1, op: opn },
+        owner.secretKey,
+      );
+    if (i % 4 === 3) {
+      const free = s + width / 2n + 1n;
+      producer.create({ start: free, end: free + 10n, owner: owner.publicKey });
+      paths += 1;
+    } else if (i % 4 === 1) {
+      producer.owner(
+        action({ kind: 'split', at: s + 5n, rightOwner: owner.publicKey, rightTerms: new Uint8Array(0) }),
+        s,
+      );
+      paths += 2;
+    } else {
+      producer.owner(action({ kind: 'transfer', newOwner: owner.publicKey, terms: new Uint8Array(0) }), s);
+      paths += 1;
+    }
+  }
+  return { block: producer.seal(2).block, state, paths, starts };
+}
+
+/** CPU time (user + system) of one call, averaged over repeated calls. */
+function cpuMsPer(f: () => void, minMs = 600): number {
+  f();
+  let runs = 0;
+  const c0 = process.cpuUsage();
+  const t0 = now();
+  while (runs < 3 || now() - t0 < minMs) {
+    f();
+    runs++;
+  }
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / runs;
+}
+
+/**
+ * Version 1 (a path per transaction) against version 2 (one multiproof per block, docs/protocol.md §14) on the
+ * same blocks: bytes, tree hashes while judging, and CPU per judged block with the node backend (libsodium).
+ */
+export function benchMultiproof(n = 100_000): void {
+  heading(`core: block version 1 (paths) vs version 2 (multiproof), ${n} contracts`);
+  const op = generateKeyPair();
+  const owner = generateKeyPair();
+  const genesis = benchGenesis(op.publicKey, SPACE_END, 'bench');
+  const { tree, width } = buildTree(n, owner.publicKey);
+  const rows: Record<string, string | number>[] = [];
+  const ratios: string[] = [];
+  const backend = installNativeCrypto('libsodium').backend;
+  for (const count of [16, 256]) {
+    const fig: Record<BlockVersion, { bytes: number; hashes: number; cpu: number }> = {} as never;
+    for (const version of [1, 2] as const) {
+      const { block, state } = benchBlock(tree, width, genesis, op, owner, count, version);
+      resetCryptoStats();
+      const r = validateBlock(state, block.bytes);
+      if (!r.ok) throw new Error(`bench block v${version} invalid: ${r.error.code} ${r.error.message}`);
+      const hashes = cryptoStats.nodeHashes;
+      const all = cryptoStats.hashes;
+      const cpu = cpuMsPer(() => validateBlock(state, block.bytes));
+      fig[version] = { bytes: block.bytes.length, hashes, cpu };
+      rows.push({
+        txs: count,
+        version,
+        'block B': block.bytes.length,
+        'proof B': block.proof?.length ?? 0,
+        'tree hashes': hashes,
+        'all hashes': all,
+        'cpu ms/block': cpu,
+        backend,
+      });
+    }
+    ratios.push(
+      `${count} txs: bytes ${(fig[2].bytes / fig[1].bytes).toFixed(2)}x, tree hashes ` +
+        `${(fig[2].hashes / fig[1].hashes).toFixed(2)}x, cpu ${(fig[2].cpu / fig[1].cpu).toFixed(2)}x`,
+    );
+  }
+  installNativeCrypto('pure');
+  table(rows);
+  console.log(
+    `version 2 / version 1: ${ratios.join('; ')} (targets at 256 txs: bytes, hashes <= 0.6x; cpu at 16 <= 0.7x)`,
+  );
+}
+
 export async function benchCore(sizes = [1_000, 100_000, 1_000_000]): Promise<void> {
+  benchMultiproof();
   heading('core: stateless validation of a 256-transaction block (1/2 transfers, 1/4 splits, 1/4 creates)');
   const op = generateKeyPair();
   const owner = generateKeyPair();

@@ -38,6 +38,7 @@ export function nodeDigest(
   scratch.set(left, O + 33);
   scratch.set(right, O + 65);
   cryptoStats.hashes++;
+  cryptoStats.nodeHashes++;
   cryptoStats.hashedBytes += scratch.length;
   return sha256(scratch);
 }
