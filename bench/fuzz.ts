@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- fuzz`: the mutation campaign (bench/fuzz/), seeded and bounded in time. FUZZ_SEED (default:
  * random, printed), FUZZ_SECONDS (default 300), and FUZZ_WIRE / FUZZ_SEMANTIC / FUZZ_ROOTS / FUZZ_EVIDENCE (inputs
- * per family; the clock may stop a family first). Prints inputs, crashes, hangs, accepted-invalid, rejected-valid
+ * per family, and FUZZ_MULTIPROOF; the clock may stop a family first). Prints inputs, crashes, hangs, accepted-invalid, rejected-valid
  * and throughput per kind; all four finding columns must be 0.
  */
 import { runCampaign } from './fuzz/campaign.js';
@@ -26,6 +26,7 @@ export async function benchFuzz(): Promise<void> {
     semantic: envInt('FUZZ_SEMANTIC', 120_000),
     roots: envInt('FUZZ_ROOTS', 20_000),
     evidence: envInt('FUZZ_EVIDENCE', 20_000),
+    multiproof: envInt('FUZZ_MULTIPROOF', 20_000),
   });
   const rows: Record<string, string | number>[] = [];
   const row = (
@@ -53,7 +54,7 @@ export async function benchFuzz(): Promise<void> {
   rows.push(row('total', r.tally.total()));
   table(rows);
   console.log(
-    `families: wire ${r.counts.wire}, semantic ${r.counts.semantic}, adversarial roots ${r.counts.roots}, forged evidence ${r.counts.evidence}; ` +
+    `families: wire ${r.counts.wire}, semantic ${r.counts.semantic}, adversarial roots ${r.counts.roots}, forged evidence ${r.counts.evidence}, multiproof ${r.counts.multiproof}; ` +
       `${r.seconds.toFixed(1)} s wall, ${Math.round(r.tally.total().inputs / r.seconds)} inputs/s overall, crypto ${r.backend}`,
   );
   for (const [kind, s] of r.tally.kinds) for (const x of s.samples) console.log(`  ${kind}: ${x}`);

@@ -20,6 +20,7 @@ test('mutation campaign, seed 7: no crash, hang, accepted-invalid or rejected-va
     semantic: 3000,
     roots: 3000,
     evidence: 3000,
+    multiproof: 3000,
   });
   const kinds = [...r.tally.kinds.entries()];
   assert.equal(
