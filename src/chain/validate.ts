@@ -10,10 +10,10 @@ import { verify } from '../crypto/keys.js';
 import type { Summary } from '../tree/verify.js';
 import { decodeBlock, type Block } from './block.js';
 import { ChainError } from './errors.js';
-import { isAnchor } from './genesis.js';
+import { isAnchor, type GenesisRecord } from './genesis.js';
 import { checkHeaderSignature, type Header } from './header.js';
 import { beaconOf, type ChainState } from './state.js';
-import { applyTx, applyTxV2 } from './transition.js';
+import { applyTx, applyTxV2, checkChildSignature, checkOwnerSignature } from './transition.js';
 import { decodeTx, decodeTxV2, type Tx } from './tx.js';
 import { decodeMultiproof, PartialTree } from '../tree/multiproof.js';
 import { txRoot } from './txroot.js';
@@ -104,6 +104,49 @@ export function checkTransition(state: ChainState, block: Block): { state: Chain
   };
   return { state: next, txs };
 }
+
+/**
+ * The transactions of a block already judged valid (a stored one), in version 1 form with their paths: for v2 the
+ * multiproof is replayed without comparing roots or checking signatures again. Throws ChainError if it does not apply.
+ */
+export function blockTxs(genesis: GenesisRecord, block: Block): Tx[] {
+  if (block.proof === null) return block.txs.map(decodeTx);
+  const proof = block.proof;
+  const tree = guardTree(() => PartialTree.read(decodeMultiproof(proof)));
+  return block.txs.map((t, i) => {
+    try {
+      return applyTxV2(genesis, tree, decodeTxV2(t), false);
+    } catch (e) {
+      throw ChainError.from(e, i);
+    }
+  });
+}
+
+/**
+ * The signature checks of a version 2 block's transactions and no other judgement (the signatures-only bench
+ * baseline): each owner or child key is read from the partial tree as the transactions before left it.
+ */
+export function checkTxSignaturesV2(genesis: GenesisRecord, block: Block): void {
+  const proof = block.proof ?? new Uint8Array(0);
+  const tree = guardTree(() => PartialTree.read(decodeMultiproof(proof)));
+  block.txs.forEach((bytes, i) => {
+    try {
+      const tx = decodeTxV2(bytes);
+      if (tx.kind === 'owner') checkOwnerSignature(tree.get(tx.start)?.contract.owner ?? NO_KEY, tx.signed);
+      else if (tx.kind === 'childRoot')
+        checkChildSignature(tree.get(tx.start)?.contract.child?.operator ?? NO_KEY, tx.child);
+    } catch (e) {
+      throw ChainError.from(e, i);
+    }
+    try {
+      applyTxV2(genesis, tree, decodeTxV2(bytes), false);
+    } catch {
+      // Not judged here: the baseline only keeps the keys of later transactions right.
+    }
+  });
+}
+
+const NO_KEY = new Uint8Array(0);
 
 function guardTree<T>(f: () => T): T {
   try {

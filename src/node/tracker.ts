@@ -22,7 +22,7 @@ import { checkHeaderSignature, type SignedHeader } from '../chain/header.js';
 import { genesisState, stateAfter, type ChainState } from '../chain/state.js';
 import { checkChildSignature, checkOwnerSignature } from '../chain/transition.js';
 import { decodeTx, type Tx } from '../chain/tx.js';
-import { checkBeaconSignature, validateDecodedBlock } from '../chain/validate.js';
+import { checkBeaconSignature, checkTxSignaturesV2, validateDecodedBlock } from '../chain/validate.js';
 
 export type VerdictResult = 'accept' | 'ignore' | 'reject';
 
@@ -116,6 +116,7 @@ function notApplied(
 function checkSignaturesOnly(state: ChainState, block: Block): void {
   checkHeaderSignature(state.genesis, block.signed);
   if (isAnchor(state.genesis.genesis)) checkBeaconSignature(state, block.signed.header);
+  if (block.proof !== null) return checkTxSignaturesV2(state.genesis, block);
   block.txs.forEach((bytes, i) => {
     try {
       const tx = decodeTx(bytes);

@@ -14,6 +14,7 @@ import { fromHex, toHex } from '../crypto/hash.js';
 import { decodeBlock } from '../chain/block.js';
 import type { VerifiedEvidence } from '../chain/evidence.js';
 import { decodeTx, type Tx } from '../chain/tx.js';
+import { blockTxs } from '../chain/validate.js';
 import { txHash } from '../chain/txroot.js';
 import { pathFromProto, pathToProto, type Path } from '../tree/path.js';
 import { pathRoot } from '../tree/verify.js';
@@ -269,7 +270,9 @@ export class WatchService {
         const b = decodeBlock(bytes);
         if (b.signed.header.height !== h)
           throw new WatchServiceError('UNKNOWN_ROOT', `block ${h} is not stored here`);
-        const txs = b.txs.map(decodeTx);
+        const g = this.d.tracker.genesisOf(chainId);
+        if (!g) throw new WatchServiceError('UNKNOWN_CHAIN', `chain ${toHex(chainId)} is not tracked here`);
+        const txs = blockTxs(g, b);
         const before = new Map<bigint, Path>();
         snapshotTouched(txs, one, before);
         const [ended] = followBlock(one, txs);

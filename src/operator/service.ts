@@ -22,7 +22,7 @@ import { bytesEqual } from '../codec/canonical.js';
 import { LIMITS } from '../codec/limits.js';
 import { toHex } from '../crypto/hash.js';
 import type { KeyPair } from '../crypto/keys.js';
-import type { Block } from '../chain/block.js';
+import type { Block, BlockVersion } from '../chain/block.js';
 import { ChainError } from '../chain/errors.js';
 import { isAnchor, type GenesisRecord } from '../chain/genesis.js';
 import type { SignedHeader } from '../chain/header.js';
@@ -71,6 +71,8 @@ export interface OperatorServiceOptions {
   readonly maxPending?: number;
   /** Seal blocks with no transactions too (the anchor does: its beacon advances every block). Default: anchor. */
   readonly emptyBlocks?: boolean;
+  /** Block version written (docs/protocol.md §14): 2, one multiproof per block, unless set. */
+  readonly blockVersion?: BlockVersion;
   /** Devnet fault injection (already checked against the devnet flag). */
   readonly faults?: readonly Fault[];
   readonly now?: () => number;
@@ -264,10 +266,12 @@ export class OperatorService {
     this.chainId = o.genesis.chainId;
     this.store = o.store;
     this.log = o.log;
-    this.producer = new ChainProducer(o.genesis, o.key.secretKey, {
-      tree: restored.tree,
-      state: restored.state,
-    });
+    this.producer = new ChainProducer(
+      o.genesis,
+      o.key.secretKey,
+      { tree: restored.tree, state: restored.state },
+      { version: o.blockVersion ?? 2 },
+    );
     this.committedTree = restored.committed;
     this.committedHead = restored.head;
     this.committedState = restored.state;

@@ -268,6 +268,14 @@ export class PartialTree {
     return new PartialTree(top);
   }
 
+  /**
+   * The partial tree of a multiproof whose root is not compared with any state (a stored block already judged,
+   * or a check that only needs the leaves); nothing is hashed until `summary` or `pathAt` needs it.
+   */
+  static read(parts: MultiproofParts): PartialTree {
+    return new PartialTree(parse(parts));
+  }
+
   get state(): PartialState {
     return this.top;
   }

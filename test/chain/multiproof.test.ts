@@ -19,7 +19,12 @@ import {
   type TxV2,
 } from '../../src/chain/tx.js';
 import { txRoot } from '../../src/chain/txroot.js';
-import { validateBlock, type ValidationResult } from '../../src/chain/validate.js';
+import {
+  blockTxs,
+  checkTxSignaturesV2,
+  validateBlock,
+  type ValidationResult,
+} from '../../src/chain/validate.js';
 import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
 import { makeLeaf, type Leaf } from '../../src/tree/contract.js';
 import { encodeMultiproof } from '../../src/tree/multiproof.js';
@@ -158,10 +163,36 @@ test('honest version 2 blocks are accepted with the roots of version 1 blocks, a
       if (t1.kind === 'owner' && t2.kind === 'owner')
         assert.equal(pathHex(t2.insertPath), pathHex(t1.insertPath), `block ${i} tx ${j} insert path`);
     });
+    // A stored block replayed (watches brought forward after a restart) gives the same paths.
+    blockTxs(v2.top.genesis, b2).forEach((t, j) => assert.equal(pathHex(t.path), pathHex(r1.txs[j].path)));
     if (i === 1)
       assert.ok(v2.blocks[i].length < v1.blocks[i].length, 'the multiproof is smaller than the paths');
   }
   assert.equal(hex(s2.stateRoot), hex(v2.p.tree.root));
+});
+
+test('signatures only (the bench baseline): keys come from the partial tree as earlier transactions left it', () => {
+  const keys = chains();
+  const v2 = scenario(2, keys);
+  let s = genesisState(v2.top.genesis);
+  for (const bytes of v2.blocks) {
+    const b = decodeBlock(bytes);
+    checkTxSignaturesV2(s.genesis, b);
+    s = expectOk(validateBlock(s, bytes));
+  }
+  // An owner transaction signed by someone else fails, with its index.
+  const l = v2.p.tree.get(4000n)!;
+  const forged = act(v2.top.genesis, l, keys.bob, { kind: 'close' });
+  const tx = encodeTxV2({ kind: 'owner', signed: forged, start: 4000n, childGenesis: null });
+  const b = decodeBlock(
+    signBlock(v2.top, s, [tx], encodeMultiproof(v2.p.tree.multiproof([4000n])), v2.p.tree.summary()),
+  );
+  assert.throws(
+    () => checkTxSignaturesV2(s.genesis, b),
+    (e: unknown) =>
+      (e as { code?: string; txIndex?: number }).code === 'BAD_OWNER_SIGNATURE' &&
+      (e as { txIndex?: number }).txIndex === 0,
+  );
 });
 
 test('envelope: the multiproof is under the tx root; versions and transaction forms do not mix', () => {

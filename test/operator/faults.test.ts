@@ -11,7 +11,7 @@ import {
 } from '../../src/chain/evidence.js';
 import type { GenesisRecord } from '../../src/chain/genesis.js';
 import { genesisState, stateAfter } from '../../src/chain/state.js';
-import { decodeTx } from '../../src/chain/tx.js';
+import { decodeTxAnyVersion as decodeTx } from '../../src/chain/tx.js';
 import { validateBlock } from '../../src/chain/validate.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair, verify } from '../../src/crypto/keys.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { decodeBlock } from '../../src/chain/block.js';
 import { decodeSignedHeader } from '../../src/chain/header.js';
 import { beaconOf } from '../../src/chain/state.js';
-import { decodeTx } from '../../src/chain/tx.js';
+import { decodeTxAnyVersion as decodeTx } from '../../src/chain/tx.js';
 import { fromHex, taggedHash, toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair, verify } from '../../src/crypto/keys.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
