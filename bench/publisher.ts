@@ -11,6 +11,7 @@
  *       block, taken right before it is handed to gossip, then `{"bench":"done","count":n}`.
  *   {"cmd":"stop"} (or the end of stdin, or SIGTERM): stops the node and exits.
  *
+ * Blocks are version 2 (docs/protocol.md §14) unless BENCH_BLOCK_VERSION=1.
  * Startup ends with one `{"bench":"ready",...}` line naming the chains, the genesis files and the peer id.
  * Protocol lines carry `bench` or `published`; the node's own (pino) log lines are kept to warnings.
  */
@@ -142,7 +143,9 @@ async function main(): Promise<void> {
     // No periodic status polls: they would make validators backfill (and, in the baseline, re-validate).
     syncIntervalMs: 600_000,
   });
-  const work = new Workload(top, new ChainProducer(top, topKey.secretKey));
+  // Blocks as operators write them (version 2); BENCH_BLOCK_VERSION=1 measures the path-per-transaction form.
+  const version = process.env.BENCH_BLOCK_VERSION === '1' ? 1 : 2;
+  const work = new Workload(top, new ChainProducer(top, topKey.secretKey, undefined, { version }));
   let stopping: Promise<void> | null = null;
   const stop = (code: number) => {
     stopping ??= node
