@@ -85,17 +85,23 @@ export function applyTx(g: GenesisRecord, cur: Summary, tx: Tx): Summary {
   return next;
 }
 
-function lazy<T>(f: () => T): () => T {
+export function lazy<T>(f: () => T): () => T {
   let v: { value: T } | null = null;
   return () => (v ??= { value: f() }).value;
 }
 
+/** A transaction's version 1 paths, built when first read. */
+export interface PathReaders {
+  readonly path: () => Path;
+  readonly insertPath: () => Path | null;
+}
+
 /**
- * Applies one version 2 transaction to the block's partial tree; throws ChainError. Returns the transaction in
- * version 1 form: its paths, against the states before it (and, for a split's insert path, after the shrink),
- * are read from the partial tree only if asked for (watches), so judging a block never builds them.
+ * Applies one version 2 transaction to the block's partial tree; throws ChainError. Returns readers of the paths a
+ * version 1 transaction would carry, against the state before it (and, for a split's insert path, after the
+ * shrink); they hold those states, so a caller that only judges drops them at once.
  */
-export function applyTxV2(g: GenesisRecord, tree: PartialTree, tx: TxV2, signatures = true): Tx {
+export function applyTxV2(g: GenesisRecord, tree: PartialTree, tx: TxV2, signatures = true): PathReaders {
   const before = tree.state;
   let mid: PartialState = null;
   const start = tx.kind === 'create' ? tx.leaf.contract.start : tx.start;
@@ -115,13 +121,23 @@ export function applyTxV2(g: GenesisRecord, tree: PartialTree, tx: TxV2, signatu
   } catch (e) {
     throw ChainError.from(e);
   }
-  const path = lazy(() => PartialTree.pathAt(before, start));
+  const split = mid;
+  const op = tx.kind === 'owner' ? tx.signed.action.op : null;
+  const at = op?.kind === 'split' ? op.at : null;
+  return {
+    path: lazy(() => PartialTree.pathAt(before, start)),
+    insertPath: lazy(() => (at === null ? null : PartialTree.pathAt(split, at))),
+  };
+}
+
+/** A version 2 transaction in version 1 form, its paths read through `paths` when asked for. */
+export function withPaths(tx: TxV2, paths: PathReaders): Tx {
   if (tx.kind === 'create')
     return {
       kind: 'create',
       leaf: tx.leaf,
       get path() {
-        return path();
+        return paths.path();
       },
     };
   if (tx.kind === 'childRoot')
@@ -129,21 +145,18 @@ export function applyTxV2(g: GenesisRecord, tree: PartialTree, tx: TxV2, signatu
       kind: 'childRoot',
       child: tx.child,
       get path() {
-        return path();
+        return paths.path();
       },
     };
-  const at = tx.signed.action.op.kind === 'split' ? tx.signed.action.op.at : null;
-  const split = mid;
-  const insertPath = lazy(() => (at === null ? null : PartialTree.pathAt(split, at)));
   return {
     kind: 'owner',
     signed: tx.signed,
     childGenesis: tx.childGenesis,
     get path() {
-      return path();
+      return paths.path();
     },
     get insertPath() {
-      return insertPath();
+      return paths.insertPath();
     },
   };
 }

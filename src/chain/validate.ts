@@ -13,7 +13,14 @@ import { ChainError } from './errors.js';
 import { isAnchor, type GenesisRecord } from './genesis.js';
 import { checkHeaderSignature, type Header } from './header.js';
 import { beaconOf, type ChainState } from './state.js';
-import { applyTx, applyTxV2, checkChildSignature, checkOwnerSignature } from './transition.js';
+import {
+  applyTx,
+  applyTxV2,
+  checkChildSignature,
+  checkOwnerSignature,
+  lazy,
+  withPaths,
+} from './transition.js';
 import { decodeTx, decodeTxV2, type Tx } from './tx.js';
 import { decodeMultiproof, PartialTree } from '../tree/multiproof.js';
 import { txRoot } from './txroot.js';
@@ -78,9 +85,21 @@ export function checkTransition(state: ChainState, block: Block): { state: Chain
     // is the block's), then every transaction acts on it; the new root hashes only what changed.
     const proof = block.proof;
     const tree = guardTree(() => PartialTree.open(decodeMultiproof(proof), cur));
+    // Judging keeps no intermediate state: the paths watches read are rebuilt by a replay, only if asked for.
+    const replay = lazy(() => blockTxs(state.genesis, block));
     for (let i = 0; i < block.txs.length; i++) {
       try {
-        txs.push(applyTxV2(state.genesis, tree, decodeTxV2(block.txs[i])));
+        const tx = decodeTxV2(block.txs[i]);
+        applyTxV2(state.genesis, tree, tx);
+        txs.push(
+          withPaths(tx, {
+            path: () => replay()[i].path,
+            insertPath: () => {
+              const t = replay()[i];
+              return t.kind === 'owner' ? t.insertPath : null;
+            },
+          }),
+        );
       } catch (e) {
         throw ChainError.from(e, i);
       }
@@ -115,7 +134,8 @@ export function blockTxs(genesis: GenesisRecord, block: Block): Tx[] {
   const tree = guardTree(() => PartialTree.read(decodeMultiproof(proof)));
   return block.txs.map((t, i) => {
     try {
-      return applyTxV2(genesis, tree, decodeTxV2(t), false);
+      const tx = decodeTxV2(t);
+      return withPaths(tx, applyTxV2(genesis, tree, tx, false));
     } catch (e) {
       throw ChainError.from(e, i);
     }
