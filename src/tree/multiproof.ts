@@ -191,7 +191,7 @@ function parse(p: MultiproofParts): PNode | null {
     if (bit() === 1) {
       if (ci >= p.crits.length) invalid('more expanded nodes than crit bits');
       const crit = p.crits[ci++];
-      if (crit > 63 || crit <= above) invalid(`crit bit ${crit} below crit bit ${above}`);
+      if (crit > 63 || crit <= above) invalid(`crit bit ${crit} not in (${above}, 63]`);
       const left = node(crit);
       const right = node(crit);
       // Rules 2 and 3 of §4.4 for every leaf below: both sides' smallest starts part at this crit bit.
