@@ -46,6 +46,7 @@ export class ChainProducer {
   /** Version 2: the tree before the pending transactions, and the starts of the leaves their descents reach. */
   private base: ProbabilityTree | null = null;
   private readonly reached = new Set<bigint>();
+  private bytesBound = 0;
 
   constructor(
     readonly genesis: GenesisRecord,
@@ -70,6 +71,15 @@ export class ChainProducer {
     return this.pending.length;
   }
 
+  /**
+   * At least the bytes the pending transactions add to the sealed block (with their repeated-field overhead), and
+   * in version 2 their share of the multiproof: never more than the paths a version 1 block would carry, since the
+   * multiproof is their union and spends on a level what a path does (one byte, a 32-byte digest, two bounds).
+   */
+  get pendingBytes(): number {
+    return this.bytesBound;
+  }
+
   /** Root after the pending transactions. */
   get pendingSummary(): Summary {
     return this.summary;
@@ -87,6 +97,11 @@ export class ChainProducer {
       throw new Error('internal: tree and stateless transition disagree');
     const bytes = this.version === 2 ? encodeTxV2(toV2(tx)) : encodeTx(tx);
     for (const k of reach) if (k !== undefined) this.reached.add(k);
+    this.bytesBound += bytes.length + 8;
+    if (this.version === 2) {
+      const paths = tx.kind === 'owner' && tx.insertPath ? [tx.path, tx.insertPath] : [tx.path];
+      for (const p of paths) this.bytesBound += p.steps.length * 52 + (p.leaf?.bytes.length ?? 0) + 16;
+    }
     this.pending.push(bytes);
     this.summary = next;
     return bytes;
@@ -216,6 +231,7 @@ export class ChainProducer {
       beacon: anchor ? beaconOf(beaconSig) : prev.beacon,
     };
     this.pending = [];
+    this.bytesBound = 0;
     this.base = null;
     this.reached.clear();
     return { block: { signed, txs, bytes, version: this.version, proof }, state: this.head };

@@ -473,7 +473,9 @@ export class OperatorService {
 
   private blockFull(): boolean {
     return (
-      this.producer.pendingCount >= this.maxPending || this.accum.bytes + LIMITS.txBytes > BLOCK_BYTE_BUDGET
+      this.producer.pendingCount >= this.maxPending ||
+      // The producer's bound counts a version 2 block's multiproof too.
+      Math.max(this.accum.bytes, this.producer.pendingBytes) + LIMITS.txBytes > BLOCK_BYTE_BUDGET
     );
   }
 

@@ -525,3 +525,56 @@ test('property: version 1 and version 2 of random blocks, valid and invalid, get
   assert.ok((seen.get('ok') ?? 0) > 20, JSON.stringify([...seen]));
   assert.ok(seen.size >= 5, JSON.stringify([...seen]));
 });
+
+test("the producer's pending-bytes bound covers a version 2 block's transactions and multiproof", () => {
+  const rand = rng(99);
+  const alice = generateKeyPair();
+  const c = childChain(anchorChain().genesis, 0n, 1n << 40n, 'bound');
+  for (const n of [0, 1, 50, 3000]) {
+    const leaves: Leaf[] = [];
+    for (let i = 0; i < n; i++)
+      leaves.push(
+        makeLeaf({
+          start: BigInt(i) * 1000n,
+          end: BigInt(i) * 1000n + 500n,
+          owner: alice.publicKey,
+          nonce: 0,
+          terms: new Uint8Array(0),
+        }),
+      );
+    const tree = ProbabilityTree.fromLeaves(leaves);
+    const root = tree.summary();
+    const state: ChainState = {
+      ...genesisState(c.genesis),
+      stateRoot: root.digest,
+      stateMin: root.min,
+      stateMax: root.max,
+    };
+    const p = new ChainProducer(c.genesis, c.key.secretKey, { tree, state }, { version: 2 });
+    for (let i = 0; i < 200; i++) {
+      const all = [...p.tree.leaves()];
+      if (all.length === 0 || rand() < 0.3) {
+        const s = BigInt(Math.floor(rand() * 2 ** 30)) * 1000n + 600n;
+        p.create({ start: s, end: s + 100n, owner: alice.publicKey });
+        continue;
+      }
+      const l = all[Math.floor(rand() * all.length)];
+      const op: OwnerOp =
+        rand() < 0.5
+          ? {
+              kind: 'split',
+              at: l.contract.start + 1n,
+              rightOwner: alice.publicKey,
+              rightTerms: new Uint8Array(0),
+            }
+          : { kind: 'close' };
+      if (op.kind === 'split' && l.contract.end - l.contract.start < 2n) continue;
+      p.owner(act(c.genesis, l, alice, op), l.contract.start);
+    }
+    const bound = p.pendingBytes;
+    const b = p.seal(1).block;
+    const actual = b.txs.reduce((a, t) => a + t.length + 8, 0) + (b.proof?.length ?? 0);
+    assert.ok(bound >= actual, `n=${n}: bound ${bound} < ${actual}`);
+    expectOk(validateBlock(state, b.bytes));
+  }
+});
