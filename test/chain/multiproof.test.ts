@@ -30,6 +30,7 @@ import { makeLeaf, type Leaf } from '../../src/tree/contract.js';
 import { encodeMultiproof } from '../../src/tree/multiproof.js';
 import { pathToProto, type Path } from '../../src/tree/path.js';
 import { ProbabilityTree } from '../../src/tree/tree.js';
+import { followBlock, WatchedPath } from '../../src/light/watch.js';
 import { act, anchorChain, childChain, SPACE, type TestChain } from '../helpers/chains.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -576,5 +577,29 @@ test("the producer's pending-bytes bound covers a version 2 block's transactions
     const actual = b.txs.reduce((a, t) => a + t.length + 8, 0) + (b.proof?.length ?? 0);
     assert.ok(bound >= actual, `n=${n}: bound ${bound} < ${actual}`);
     expectOk(validateBlock(state, b.bytes));
+  }
+});
+
+test('watched paths follow version 2 blocks: every watch stays the full tree path of its contract', () => {
+  const keys = chains();
+  const v2 = scenario(2, keys);
+  // The state after the first block: watch every contract, then follow the remaining blocks.
+  let s = expectOk(validateBlock(genesisState(v2.top.genesis), v2.blocks[0]));
+  const first = decodeBlock(v2.blocks[0]);
+  const t0 = new ProbabilityTree();
+  for (const t of blockTxs(v2.top.genesis, first)) if (t.kind === 'create') t0.insert(t.leaf);
+  const watches = new Map<bigint, WatchedPath>(
+    [...t0.leaves()].map((l) => [l.contract.start, WatchedPath.from(t0.memberPath(l.contract.start))]),
+  );
+  for (const bytes of v2.blocks.slice(1)) {
+    const r = validateBlock(s, bytes);
+    s = expectOk(r);
+    assert.ok(r.ok);
+    const ended = followBlock(watches, r.txs);
+    for (const w of ended) watches.delete(w.start);
+  }
+  assert.ok(watches.size > 10);
+  for (const [start, w] of watches) {
+    assert.equal(pathHex(w.toPath()), pathHex(v2.p.tree.memberPath(start)), `watch at ${start}`);
   }
 });
