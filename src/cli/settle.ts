@@ -14,7 +14,7 @@ import { fromHex } from '../crypto/hash.js';
 import { readKeyFile } from '../runtime/keyfile.js';
 import { ConfigError, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
-import { apiRequest } from '../operator/client.js';
+import { apiRequest } from '../runtime/http-client.js';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import {

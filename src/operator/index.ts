@@ -1,8 +1,5 @@
 /** The operator: durable store, block production, HTTP API, anchoring up the hierarchy, devnet fault injection. */
 export * from './api.js';
-export * from './bootstrap.js';
-export * from './client.js';
-export * from './config.js';
 export * from './faults.js';
 export * from './json.js';
 export * from './metrics.js';

@@ -16,7 +16,7 @@ import {
   startOperator,
   type OperatorCliOptions,
   type RunningOperator,
-} from '../../src/operator/config.js';
+} from '../../src/app/operator.js';
 import { OperatorService, type OperatorServiceOptions } from '../../src/operator/service.js';
 import { OperatorStore } from '../../src/operator/store.js';
 import type { BlockSink, PublishVerdict } from '../../src/operator/types.js';

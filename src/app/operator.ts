@@ -1,6 +1,9 @@
 /**
- * Operator and anchor commands' options and the factories that build a running operator from them. The runtime
- * (which owns the libp2p node, the HTTP server and the metrics registry) wires them up in two steps:
+ * The app layer's operator: from its resolved options (flags, environment, config file) it builds a running
+ * operator with what that chain needs around it: the store and key, the chain's genesis (registering with the
+ * anchor or reading the parent), the devnet anchor for an anchor chain, the upstream submitter of a nested chain,
+ * the EVM anchor and committer of a top-level chain on it, and any devnet fault injection. The node process
+ * (which owns the libp2p node, the HTTP server and the metrics registry) wires it up in two steps:
  *
  *   const prepared = await prepareOperator(opts, { log, signal });   // key, store, chain (may register/ask parent)
  *   ... start the node tracking prepared.genesis ...
@@ -11,96 +14,29 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { fromHex, toHex } from '../crypto/hash.js';
 import type { KeyPair } from '../crypto/keys.js';
 import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
-import { boolOption, ConfigError, intOption, listOption, option } from '../runtime/config.js';
+import { boolOption, ConfigError, intOption, listOption } from '../runtime/config.js';
 import { loadOrCreateKeyFile, readKeyFile } from '../runtime/keyfile.js';
 import type { Logger } from '../runtime/logger.js';
 import { addAnchorRoutes, addRegistrationRoute } from '../anchor/api.js';
 import { HttpAnchor } from '../anchor/client.js';
 import { DevnetAnchor } from '../anchor/devnet.js';
-import { addOperatorRoutes } from './api.js';
+import { addOperatorRoutes, operatorHttpError } from '../operator/api.js';
+import { parseFaults, type Fault } from '../operator/faults.js';
+import { OperatorService } from '../operator/service.js';
+import { OperatorStore } from '../operator/store.js';
+import { loadOrCreateApiToken, TOKEN_FILE } from '../operator/token.js';
+import type { OperatorDeps } from '../operator/types.js';
+import { Upstream } from '../operator/upstream.js';
 import { ensureOpened, resolveGenesis } from './bootstrap.js';
-import { parseFaults, type Fault } from './faults.js';
-import { OperatorService } from './service.js';
-import { OperatorStore } from './store.js';
-import { loadOrCreateApiToken, TOKEN_FILE } from './token.js';
-import type { OperatorDeps } from './types.js';
-import { Upstream } from './upstream.js';
 import { getAddress, isAddress, type Address } from 'viem';
 import { bytesEqual } from '../codec/canonical.js';
 import type { Anchor } from '../anchor/types.js';
 import { EvmCommitter } from '../evm/committer.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import type { Journal } from '../evm/sender.js';
-
-/** Options shared by `operator` and `anchor`: key, block production, devnet fault injection. */
-function addProductionOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      option('--key <file>', 'operator key file (default: <data-dir>/operator-key.json, created if absent)'),
-    )
-    .addOption(option('--name <name>', 'name of a new chain (at most 64 bytes)'))
-    .addOption(
-      option('--block-interval-ms <ms>', 'seal a block this often when transactions are pending', 1000),
-    )
-    .addOption(
-      option(
-        '--max-pending <n>',
-        'seal as soon as this many transactions are pending (at most 20000)',
-        10000,
-      ),
-    )
-    .addOption(option('--devnet', 'allow devnet-only features (fault injection)'))
-    .addOption(
-      option(
-        '--fault <spec...>',
-        'devnet only: misbehave on purpose: equivocate@H, invalid@H, root-mismatch@H (needs --devnet)',
-      ),
-    );
-}
-
-/** Operator-specific options for `sortition-node operator`. */
-export function operatorOptions(cmd: Command): Command {
-  return addProductionOptions(cmd)
-    .addOption(
-      option(
-        '--chain-genesis <file>',
-        'genesis record of the chain to operate (hex, or JSON {"genesis": hex})',
-      ),
-    )
-    .addOption(
-      option(
-        '--parent-api <url>',
-        "the parent chain operator's API (or the anchor's, for a top-level chain)",
-      ),
-    )
-    .addOption(
-      option(
-        '--parent-contract <start>',
-        'nested chain: the contract of the parent this chain lives in (owned by --key)',
-      ),
-    )
-    .addOption(option('--amount <n>', 'top-level chain: the width of the anchor space to register for it'))
-    .addOption(option('--expiry <height>', 'anchor height at which a new chain settles (0: never)', 0))
-    .addOption(
-      option(
-        '--deposit <gwei>',
-        'EVM anchor: the deposit locked at registration, in gwei (default: --amount)',
-      ),
-    )
-    .addOption(
-      option('--safety-bps <n>', "EVM anchor: the deposit's safety share (slashable), in basis points", 5000),
-    )
-    .addOption(option('--commit-every <n>', 'EVM anchor: commit the head every n blocks', 1));
-}
-
-/** Options for `sortition-node anchor` (the devnet anchor chain's operator). */
-export function anchorOptions(cmd: Command): Command {
-  return addProductionOptions(cmd);
-}
 
 export interface OperatorCliOptions {
   readonly dataDir: string;
@@ -290,11 +226,12 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
   const anchor = isAnchor(p.genesis.genesis)
     ? new DevnetAnchor(service, log.child({ component: 'anchor' }))
     : null;
-  if (anchor) addAnchorRoutes(deps.api, anchor);
+  if (anchor) addAnchorRoutes(deps.api, anchor, operatorHttpError);
   else if (p.devnet)
     addRegistrationRoute(
       deps.api,
       new DevnetAnchor(service, log.child({ component: 'registrar' }), { registrarOnly: true }),
+      operatorHttpError,
     );
   const abort = new AbortController();
   let upstream: Upstream | null = null;
