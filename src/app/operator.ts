@@ -24,7 +24,7 @@ import { addAnchorRoutes, addRegistrationRoute } from '../anchor/api.js';
 import { HttpAnchor } from '../anchor/client.js';
 import { DevnetAnchor } from '../anchor/devnet.js';
 import { addOperatorRoutes, operatorHttpError } from '../operator/api.js';
-import { parseFaults, type Fault } from '../operator/faults.js';
+import { faultyPublishing, parseFaults, type Fault } from '../operator/faults.js';
 import { OperatorService } from '../operator/service.js';
 import { OperatorStore } from '../operator/store.js';
 import { loadOrCreateApiToken, TOKEN_FILE } from '../operator/token.js';
@@ -216,7 +216,15 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     registry: deps.registry,
     blockIntervalMs: p.blockIntervalMs,
     maxPending: p.maxPending,
-    faults: p.faults,
+    publishing: p.faults.length
+      ? faultyPublishing({
+          faults: p.faults,
+          genesis: p.genesis,
+          secretKey: p.key.secretKey,
+          sink: deps.sink,
+          log,
+        })
+      : undefined,
   }).catch(async (e: unknown) => {
     await p.store.close();
     throw e;
