@@ -2,8 +2,8 @@
  * The app layer's operator: from its resolved options (flags, environment, config file) it builds a running
  * operator with what that chain needs around it: the store and key, the chain's genesis (registering with the
  * anchor or reading the parent), the devnet anchor for an anchor chain, the upstream submitter of a nested chain,
- * the EVM anchor and committer of a top-level chain on it, and any devnet fault injection. The node process
- * (which owns the libp2p node, the HTTP server and the metrics registry) wires it up in two steps:
+ * the EVM anchor and committer of a top-level chain on it, and any devnet fault injection. With the node process
+ * (node.ts: the libp2p node, the HTTP server, the metrics registry) it comes up in two steps (runOperatorProcess):
  *
  *   const prepared = await prepareOperator(opts, { log, signal });   // key, store, chain (may register/ask parent)
  *   ... start the node tracking prepared.genesis ...
@@ -19,7 +19,7 @@ import type { KeyPair } from '../crypto/keys.js';
 import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
 import { boolOption, ConfigError, intOption, listOption } from '../runtime/config.js';
 import { loadOrCreateKeyFile, readKeyFile } from '../runtime/keyfile.js';
-import type { Logger } from '../runtime/logger.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
 import { addAnchorRoutes, addRegistrationRoute } from '../anchor/api.js';
 import { HttpAnchor } from '../anchor/client.js';
 import { DevnetAnchor } from '../anchor/devnet.js';
@@ -31,11 +31,13 @@ import { loadOrCreateApiToken, TOKEN_FILE } from '../operator/token.js';
 import type { OperatorDeps } from '../operator/types.js';
 import { Upstream } from '../operator/upstream.js';
 import { ensureOpened, resolveGenesis } from './bootstrap.js';
+import { settlerFor, startNodeProcess, type NodeProcessOptions } from './node.js';
 import { getAddress, isAddress, type Address } from 'viem';
 import { bytesEqual } from '../codec/canonical.js';
 import type { Anchor } from '../anchor/types.js';
 import { EvmCommitter } from '../evm/committer.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
+import { serviceSource } from '../evm/settle.js';
 import type { Journal } from '../evm/sender.js';
 
 export interface OperatorCliOptions {
@@ -310,4 +312,46 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
       await committer?.stop();
     },
   };
+}
+
+export type OperatorProcessOptions = NodeProcessOptions & OperatorCliOptions;
+
+/**
+ * `sortition-node operator` and `sortition-node anchor`: a node process (validator, API, metrics) that also
+ * operates a chain. The chain is resolved first (key, store, registration with the anchor or the parent), then
+ * the node starts following it and its ancestors, then block production starts and publishes through the node.
+ */
+export async function runOperatorProcess(
+  o: OperatorProcessOptions,
+  name: 'operator' | 'anchor',
+): Promise<void> {
+  const log = createLogger(o.logLevel, name);
+  const abort = new AbortController();
+  const interrupted = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  const prepared = await prepareOperator(o, { log, signal: abort.signal, anchor: name === 'anchor' });
+  process.off('SIGINT', interrupted);
+  process.off('SIGTERM', interrupted);
+  // The anchor trusts itself; an operator trusts the anchor it was configured with.
+  const anchor = name === 'anchor' ? undefined : o.anchor;
+  const proc = await startNodeProcess({ ...o, anchor }, name, [prepared.genesis]);
+  const op = await startOperator(prepared, {
+    api: proc.api,
+    registry: proc.registry,
+    log: proc.log.child({ component: name }),
+    sink: proc.node,
+  });
+  proc.onStop(() => op.stop());
+  // An operator's automatic settlement: the proof of a point comes from its own tree.
+  const settler = op.evm
+    ? await settlerFor(o, op.evm, proc.log, {
+        source: serviceSource(op.service),
+        chains: () => [op.genesis.chainId],
+      })
+    : null;
+  if (o.settleKey && !settler)
+    throw new Error('--settle-key needs a top-level chain on the EVM anchor with --evm-key');
+  settler?.start();
+  if (settler) proc.onStop(() => settler.stop());
 }

@@ -1,14 +1,11 @@
 /**
- * `sortition-node operator` and `sortition-node anchor`: a node process (validator, API, metrics) that also
- * operates a chain. The chain is resolved first (key, store, registration with the anchor or the parent), then
- * the node starts following it and its ancestors, then block production starts and publishes through the node.
+ * `sortition-node operator` and `sortition-node anchor`: their options; src/app/operator.ts runs the process (a
+ * node process that also operates a chain).
  */
 import { Command } from 'commander';
-import { prepareOperator, startOperator, type OperatorCliOptions } from '../app/operator.js';
+import { runOperatorProcess, type OperatorProcessOptions } from '../app/operator.js';
 import { addCommonOptions, option, resolveOptions } from '../runtime/config.js';
-import { createLogger } from '../runtime/logger.js';
-import { serviceSource } from '../evm/settle.js';
-import { addNetworkOptions, settlerFor, startNodeProcess, type NodeProcessOptions } from './node-process.js';
+import { addNetworkOptions } from './network-options.js';
 
 /** Options shared by `operator` and `anchor`: key, block production, devnet fault injection. */
 function addProductionOptions(cmd: Command): Command {
@@ -76,8 +73,6 @@ function anchorOptions(cmd: Command): Command {
   return addProductionOptions(cmd);
 }
 
-type Options = NodeProcessOptions & OperatorCliOptions & Record<string, unknown>;
-
 function build(
   name: 'operator' | 'anchor',
   description: string,
@@ -89,36 +84,7 @@ function build(
   if (name === 'anchor') anchorOptions(cmd);
   else operatorOptions(cmd);
   cmd.action(async () => {
-    const o = resolveOptions<Options>(cmd);
-    const log = createLogger(o.logLevel, name);
-    const abort = new AbortController();
-    const interrupted = () => abort.abort(new Error('interrupted'));
-    process.once('SIGINT', interrupted);
-    process.once('SIGTERM', interrupted);
-    const prepared = await prepareOperator(o, { log, signal: abort.signal, anchor: name === 'anchor' });
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
-    // The anchor trusts itself; an operator trusts the anchor it was configured with.
-    const anchor = name === 'anchor' ? undefined : o.anchor;
-    const proc = await startNodeProcess({ ...o, anchor }, name, [prepared.genesis]);
-    const op = await startOperator(prepared, {
-      api: proc.api,
-      registry: proc.registry,
-      log: proc.log.child({ component: name }),
-      sink: proc.node,
-    });
-    proc.onStop(() => op.stop());
-    // An operator's automatic settlement: the proof of a point comes from its own tree.
-    const settler = op.evm
-      ? await settlerFor(o, op.evm, proc.log, {
-          source: serviceSource(op.service),
-          chains: () => [op.genesis.chainId],
-        })
-      : null;
-    if (o.settleKey && !settler)
-      throw new Error('--settle-key needs a top-level chain on the EVM anchor with --evm-key');
-    settler?.start();
-    if (settler) proc.onStop(() => settler.stop());
+    await runOperatorProcess(resolveOptions<OperatorProcessOptions & Record<string, unknown>>(cmd), name);
   });
   return cmd;
 }
