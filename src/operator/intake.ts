@@ -1,10 +1,11 @@
 /**
- * Request intake's bookkeeping: what the requests accepted since the last seal changed (the block's write set),
- * and whether a refused request is one already accepted (a client retrying after an unknown outcome).
+ * Request intake: a request applied to the producer and what it changed since the last seal (the block's write
+ * set), and whether a refused request is one already accepted (a client retrying after an unknown outcome).
  */
 import { bytesEqual } from '../codec/canonical.js';
 import { toHex } from '../crypto/hash.js';
 import type { ChainError } from '../chain/errors.js';
+import type { ChainProducer } from '../chain/producer.js';
 import type { Leaf } from '../tree/contract.js';
 import { contractJson } from './json.js';
 import type { OperatorRequest } from './requests.js';
@@ -32,6 +33,48 @@ export class Accum {
     this.firstSeq ??= s;
     this.lastSeq = s;
   }
+}
+
+/**
+ * Applies a request to the producer and records what it changed in `a`; throws ChainError and changes nothing.
+ * `on.changed` hears of every contract it touched, `on.opened` of a child chain it opened.
+ */
+export function applyRequest(
+  p: ChainProducer,
+  a: Accum,
+  req: OperatorRequest,
+  on: { changed(before: Leaf | undefined, after: Leaf | null): void; opened(child: StoredChild): void },
+): Uint8Array {
+  const op = req.kind === 'owner' ? req.signed.action.op : null;
+  const starts = op?.kind === 'split' ? [req.start, op.at] : [req.start];
+  const before = starts.map((s) => p.tree.get(s));
+  let tx: Uint8Array;
+  if (req.kind === 'create')
+    tx = p.create({ start: req.start, end: req.end, owner: req.owner, terms: req.terms });
+  else if (req.kind === 'owner') tx = p.owner(req.signed, req.start, req.childGenesis ?? undefined);
+  else tx = p.childRoot(req.header, req.start);
+
+  starts.forEach((s, i) => {
+    const after = p.tree.get(s) ?? null;
+    a.dirty.set(s, after);
+    on.changed(before[i], after);
+  });
+  if (req.kind === 'owner') {
+    const d = req.signed.action.contractHash;
+    a.auths.set(toHex(d), {
+      digest: d,
+      start: req.start,
+      action: req.signed.bytes,
+      signature: req.signed.signature,
+    });
+    if (req.childGenesis) {
+      const child = { chainId: req.childGenesis.chainId, start: req.start, genesis: req.childGenesis };
+      on.opened(child);
+      a.children.push(child);
+    }
+  }
+  a.bytes += tx.length + 8;
+  return tx;
 }
 
 /**

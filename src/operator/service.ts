@@ -34,7 +34,7 @@ import { ProbabilityTree } from '../tree/tree.js';
 import type { Path } from '../tree/path.js';
 import type { Logger } from '../runtime/logger.js';
 import { OperatorError } from './errors.js';
-import { Accum, duplicateOf, type PendingAuth } from './intake.js';
+import { Accum, applyRequest, duplicateOf, type PendingAuth } from './intake.js';
 import { contractJson } from './json.js';
 import { LogWriter } from './log-writer.js';
 import { operatorMetrics, type OperatorMetrics } from './metrics.js';
@@ -371,38 +371,10 @@ export class OperatorService {
 
   /** Applies a request to the producer and records what it changed; throws ChainError and changes nothing. */
   private apply(req: OperatorRequest): Uint8Array {
-    const p = this.producer;
-    const op = req.kind === 'owner' ? req.signed.action.op : null;
-    const starts = op?.kind === 'split' ? [req.start, op.at] : [req.start];
-    const before = starts.map((s) => p.tree.get(s));
-    let tx: Uint8Array;
-    if (req.kind === 'create')
-      tx = p.create({ start: req.start, end: req.end, owner: req.owner, terms: req.terms });
-    else if (req.kind === 'owner') tx = p.owner(req.signed, req.start, req.childGenesis ?? undefined);
-    else tx = p.childRoot(req.header, req.start);
-
-    const a = this.accum;
-    starts.forEach((s, i) => {
-      const after = p.tree.get(s) ?? null;
-      a.dirty.set(s, after);
-      this.owners.update(before[i], after);
+    return applyRequest(this.producer, this.accum, req, {
+      changed: (before, after) => this.owners.update(before, after),
+      opened: (child) => this.children.set(toHex(child.chainId), child),
     });
-    if (req.kind === 'owner') {
-      const d = req.signed.action.contractHash;
-      a.auths.set(toHex(d), {
-        digest: d,
-        start: req.start,
-        action: req.signed.bytes,
-        signature: req.signed.signature,
-      });
-      if (req.childGenesis) {
-        const child = { chainId: req.childGenesis.chainId, start: req.start, genesis: req.childGenesis };
-        this.children.set(toHex(child.chainId), child);
-        a.children.push(child);
-      }
-    }
-    a.bytes += tx.length + 8;
-    return tx;
   }
 
   // ---- blocks
