@@ -86,17 +86,17 @@ export function operatorApiSource(api: string): LevelSource {
   };
 }
 
-/** The operator's tree in process (what `svc.lotteryLevel` gives: its last sealed block). */
+/** The operator's tree in process, at the height asked (`svc.lotteryLevelAt`: its last block or one below). */
 export function serviceSource(svc: {
-  lotteryLevel(point: bigint): { header: { header: { height: number } }; path: Path } | null;
+  readonly head: { readonly height: number };
+  lotteryLevelAt(point: bigint, height: number): Promise<{ path: Path } | null>;
 }): LevelSource {
   return {
     what: 'the operator',
-    level(_chainId, point, height) {
-      const l = svc.lotteryLevel(point);
-      const at = l?.header.header.height ?? 0;
-      if (!l || at !== height) fail('SOURCE_HEIGHT', heightMessage('the operator', at, height));
-      return Promise.resolve(l.path);
+    async level(_chainId, point, height) {
+      const l = height === 0 ? null : await svc.lotteryLevelAt(point, height);
+      if (!l) fail('SOURCE_HEIGHT', heightMessage('the operator', svc.head.height, height));
+      return l.path;
     },
   };
 }

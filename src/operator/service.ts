@@ -36,6 +36,7 @@ import { checkPath } from '../tree/verify.js';
 import type { Path } from '../tree/path.js';
 import type { Logger } from '../runtime/logger.js';
 import { alternativeBlock, invalidBlock, type Fault } from './faults.js';
+import { treeAt } from './history.js';
 import { contractJson, encodePath } from './json.js';
 import { operatorMetrics, type OperatorMetrics } from './metrics.js';
 import { decodeRequest, encodeRequest, type OperatorRequest } from './requests.js';
@@ -50,7 +51,8 @@ import type {
   UpstreamStatus,
 } from './types.js';
 
-export type OperatorErrorCode = 'UNKNOWN_CHAIN' | 'NOT_RUNNING' | 'STORE_FAILED' | 'STORE_MISMATCH';
+export type OperatorErrorCode =
+  'UNKNOWN_CHAIN' | 'NOT_RUNNING' | 'STORE_FAILED' | 'STORE_MISMATCH' | 'EXPIRED'; // the chain expired on its anchor: it takes no more transactions
 
 /** Failures of the service itself (as opposed to ChainError: the request breaks a protocol rule). */
 export class OperatorError extends CodedError<OperatorErrorCode> {
@@ -248,6 +250,8 @@ export class OperatorService {
   private readonly now: () => number;
   private readonly log: Logger;
   private upstreamStatus: (() => UpstreamStatus) | null = null;
+  /** Why the chain is over (see expire()), null while it runs. */
+  private expiredWhy: string | null = null;
   /** Requests replayed from the log that no longer applied (never acknowledged ones only, see docs). */
   droppedOnReplay = 0;
 
@@ -432,8 +436,28 @@ export class OperatorService {
     return this.submit({ kind: 'childRoot', start: child.start, header }, []);
   }
 
+  /**
+   * The chain expired on its anchor: no commit of a later block can land there, so a block sealed now would hold
+   * transactions nobody can rely on, and would move the tree past the committed root settlement proves against.
+   * From now on nothing is sealed and every request is refused with EXPIRED.
+   */
+  expire(why: string): void {
+    if (this.expiredWhy !== null) return;
+    this.expiredWhy = why;
+    this.log.info({ height: this.committedState.height, why }, 'chain expired: block production stops');
+  }
+
+  get expired(): boolean {
+    return this.expiredWhy !== null;
+  }
+
   private assertAccepting(): void {
     if (this.fatal) throw new OperatorError('STORE_FAILED', `the operator stopped: ${this.fatal.message}`);
+    if (this.expiredWhy !== null)
+      throw new OperatorError(
+        'EXPIRED',
+        `the chain has expired (${this.expiredWhy}): it takes no transactions`,
+      );
     if (this.state !== 'running') throw new OperatorError('NOT_RUNNING', `the operator is ${this.state}`);
   }
 
@@ -599,7 +623,7 @@ export class OperatorService {
 
   /** Seals in memory (synchronous, so no request can slip between) and queues the durable write. */
   private sealSync(force = false): { job: Job; done: Promise<void> } | null {
-    if (this.fatal || this.state === 'stopped') return null;
+    if (this.fatal || this.state === 'stopped' || this.expiredWhy !== null) return null;
     if (!force && this.producer.pendingCount === 0 && !this.emptyBlocks) return null;
     const t0 = process.hrtime.bigint();
     const prev = this.producer.state;
@@ -781,6 +805,16 @@ export class OperatorService {
     return { header: this.committedHead, path: this.committedTree.lookupPath(point) };
   }
 
+  /** The same at an earlier sealed height (the EVM contract's last committed one); null if out of reach. */
+  async lotteryLevelAt(point: bigint, height: number): Promise<{ header: SignedHeader; path: Path } | null> {
+    if (height === this.committedState.height) return this.lotteryLevel(point);
+    // The head's contracts are copied before the first await: blocks sealed meanwhile do not reach the copy.
+    const view = await treeAt(this.committedTree.leaves(), this.committedState.height, height, (h) =>
+      this.store.block(h),
+    );
+    return view && { header: view.header, path: view.tree.lookupPath(point) };
+  }
+
   contractView(start: bigint): ContractView {
     const cur = this.producer.tree.get(start) ?? null;
     const com = this.committedTree.get(start) ?? null;
@@ -892,6 +926,7 @@ export class OperatorService {
         signedHeader: this.committedHead ? toHex(this.committedHead.bytes) : null,
       },
       pendingTxs: this.producer.pendingCount,
+      expired: this.expiredWhy !== null,
       contracts: this.producer.tree.size,
       upstream: this.upstreamStatus ? this.upstreamStatus() : null,
     };
