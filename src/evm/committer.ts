@@ -14,7 +14,7 @@ import type { OperatorService } from '../operator/service.js';
 import type { UpstreamStatus } from '../operator/types.js';
 import type { Logger } from '../runtime/logger.js';
 import { NO_EXPIRY, type EvmAnchor } from './node-anchor.js';
-import { AnchorRevert } from './sender.js';
+import { AnchorRevert, EvmFundsError } from './sender.js';
 
 export interface CommitterOptions {
   readonly anchor: EvmAnchor;
@@ -162,7 +162,8 @@ export class EvmCommitter {
           continue;
         }
         this.o.log.warn({ height, err: this.lastError }, 'committing to the EVM anchor failed; retrying');
-        await sleep(500, this.abort.signal).catch(() => undefined);
+        // An unfunded account waits for someone to fund it: no point asking the RPC twice a second.
+        await sleep(e instanceof EvmFundsError ? 10_000 : 500, this.abort.signal).catch(() => undefined);
       }
     }
   }
