@@ -265,10 +265,11 @@ async function settleVerdict(
   const key = (await readKeyFile(op.env.SORTITION_SETTLE_KEY!)).publicKey;
   const safetyBps = BigInt(op.env.SORTITION_SAFETY_BPS ?? '5000');
   const paid = await waitForSettled(validators, chain, SETTLE_WAIT_MS);
-  // The prize is the deposit less the operator's safety share (returned to it, not paid to the winner).
+  // The prize is the deposit less the operator's safety share (returned to it, not paid to the winner). The
+  // contract zeroes a settled chain's deposit, so the deposit is the one configured (gwei), not the one read.
+  const deposit = BigInt(op.env.SORTITION_DEPOSIT ?? '0') * 10n ** 9n;
   const ok = paid.every((c) => {
     if (!c?.settlement) return false;
-    const deposit = BigInt(c.depositWei);
     return (
       c.phase === 'settled' &&
       c.settlement.winnerKey === toHex(key) &&
