@@ -266,3 +266,84 @@ test('a stale claim is defeated by `settle challenge` with the later committed s
   );
   assert.equal(await evm.owed(sellerPayout), 0n);
 });
+
+test('a point inside a child chain: the claim carries the child level from its operator (--level-api)', async (t) => {
+  const anchor = await newAnchor(env, 5n);
+  const dir = await mkdtemp(join(tmpdir(), 'evm-nested-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const expiry = Number(await env.pub.getBlockNumber()) + 20;
+  const top = await startCliOperator({
+    dataDir: join(dir, 'top'),
+    evmRpc: env.anvil.rpcUrl,
+    anchorAddress: anchor.address,
+    evmKey: devKey(env, 8),
+    amount: 1000,
+    deposit: 4_000_000,
+    expiry,
+  });
+  t.after(() => top.stop());
+  const g = top.op.genesis.genesis;
+  // The top chain's whole space is one contract holding a child chain, whose whole space the holder owns.
+  const childKeyFile = join(dir, 'child-key.json');
+  const childKey = await writeKeyFile(childKeyFile);
+  await top.op.service.create({ start: g.spaceStart, end: g.spaceEnd, owner: childKey.publicKey });
+  const child = await startCliOperator({
+    dataDir: join(dir, 'child'),
+    key: childKeyFile,
+    parentApi: top.url,
+    parentContract: g.spaceStart.toString(),
+    name: 'child',
+  });
+  t.after(() => child.stop());
+  const holder = generateKeyPair();
+  await child.op.service.create({ start: g.spaceStart, end: g.spaceEnd, owner: holder.publicKey });
+  const evm = await EvmAnchor.open({
+    rpcUrl: env.anvil.rpcUrl,
+    address: anchor.address,
+    key: devKey(env, 9),
+    journal: fileJournal(join(dir, 'reader')),
+    log,
+  });
+  const chainId = top.op.genesis.chainId;
+  // The child's sale is in a child block, whose header is in a top block, whose header is in the contract.
+  await waitFor(async () => {
+    const link = top.op.service.contractView(g.spaceStart).committed?.child;
+    return (
+      (link?.height ?? 0) >= 1 &&
+      !top.op.service.pendingCount &&
+      (await evm.chain(chainId)).height === top.op.service.head.height
+    );
+  }, "the child's root committed in the top chain, and that in the contract");
+  await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
+
+  const holderFile = join(dir, 'holder.json');
+  await writeKeyFile(holderFile, holder);
+  const payout = env.account(4).address;
+  const cli = async (...args: string[]): Promise<Record<string, string>> => {
+    const out: string[] = [];
+    await settleCommand((l) => out.push(l)).parseAsync(
+      [
+        ...args,
+        ...['--evm-rpc', env.anvil.rpcUrl, '--anchor-address', anchor.address],
+        ...['--evm-key', devKey(env, 9), '--journal-dir', join(dir, 'cli')],
+      ],
+      { from: 'user' },
+    );
+    return JSON.parse(out[0]) as Record<string, string>;
+  };
+  const claimArgs = ['claim', '--api', top.url, '--key', holderFile, '--payout', payout];
+  await assert.rejects(
+    cli(...claimArgs),
+    (e: SettleError) => e.code === 'NESTED' && /--level-api/.test(e.message),
+    "without the child's operator: says which source is missing",
+  );
+  const claim = await cli(...claimArgs, '--level-api', child.url);
+  assert.equal(claim.winnerKey, hexOf(holder.publicKey), 'the holder in the child chain wins');
+  await env.test.mine({ blocks: Number(claim.deadline) - Number(await env.pub.getBlockNumber()) + 1 });
+  await cli('timeout', '--chain', hexOf(chainId));
+  assert.equal(
+    await evm.owed(payout),
+    2_000_000n * 10n ** 9n,
+    'the prize goes to the holder in the child chain',
+  );
+});
