@@ -55,6 +55,50 @@ const layerRules = LAYERS.map(([layer, banned]) => ({
   },
 }));
 
+/**
+ * The rooms above the core and the layers that compose them (issue 16): node, operator and anchor are siblings
+ * and never import each other; evm builds on anchor (it implements the Anchor interface and throws AnchorError)
+ * and plugs into an operator and a validator through their types only; none of them reaches the app layer, the
+ * devnet runner or the CLI. Only src/app and src/cli compose (the devnet runner starts processes). A rule of its
+ * own (the typescript-eslint one, for `allowTypeImports`), so it adds to the layer rules above.
+ */
+const COMPOSERS = ['app', 'cli', 'devnet'];
+const ROOMS = [
+  // [folder, may not import, may import types only]
+  ['node', ['operator', 'anchor', 'evm', ...COMPOSERS], []],
+  ['operator', ['node', 'anchor', 'evm', ...COMPOSERS], []],
+  ['anchor', ['node', 'operator', 'evm', ...COMPOSERS], []],
+  ['evm', COMPOSERS, ['node', 'operator']],
+  ['runtime', ['app'], []],
+  ['app', ['cli', 'devnet'], []],
+];
+const roomGroup = (folders) => folders.flatMap((b) => [`../${b}/*`, `../../${b}/*`, `../${b}`, `../../${b}`]);
+const roomRules = ROOMS.map(([room, banned, typesOnly]) => ({
+  files: [`src/${room}/**/*.ts`],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: roomGroup(banned),
+            message: `src/${room} does not import this room sideways or upward: src/app composes them (DESIGN.md section 7).`,
+          },
+          ...(typesOnly.length
+            ? [
+                {
+                  group: roomGroup(typesOnly),
+                  allowTypeImports: true,
+                  message: `src/${room} plugs into this room by its types only (import type).`,
+                },
+              ]
+            : []),
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'src/gen/**'] },
   ...tseslint.configs.recommended,
@@ -65,6 +109,7 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  ...roomRules,
   {
     // The core also keeps off Node's globals: a browser has no Buffer or process.
     files: [...CORE].map((l) => `src/${l}/**/*.ts`),

@@ -41,7 +41,7 @@ function settle(): NodeJS.MemoryUsage {
 async function main(): Promise<void> {
   const dir = process.argv[2];
   if (!dir) throw new Error('usage: memory-child DIR');
-  // What a validator process runs (src/cli/node-process.ts), addon included in the RSS.
+  // What a validator process runs (src/app/node.ts), addon included in the RSS.
   installNativeCrypto();
   const rssBefore = settle().rss;
   const genesis = decodeGenesis(await readFile(join(dir, 'genesis.bin')));

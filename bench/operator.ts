@@ -159,7 +159,7 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === 'bench-h
 }
 
 export async function benchOperator(): Promise<void> {
-  // As in an operator process (src/cli/node-process.ts): native hashing and signature checks.
+  // As in an operator process (src/app/node.ts): native hashing and signature checks.
   const crypto = installNativeCrypto();
   console.log(`crypto backend: ${crypto.backend}`);
   const root = await mkdtemp(join(tmpdir(), 'bench-operator-'));

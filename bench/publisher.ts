@@ -121,7 +121,7 @@ class Workload {
 }
 
 async function main(): Promise<void> {
-  // As in every node process (src/cli/node-process.ts): the operator judges its own blocks natively.
+  // As in every node process (src/app/node.ts): the operator judges its own blocks natively.
   installNativeCrypto();
   const dir = arg('dir');
   const listen = arg('listen');

@@ -11,10 +11,10 @@
  */
 import { toHex } from '../crypto/hash.js';
 import { EvidenceError, evidenceId } from '../chain/evidence.js';
-import { HttpError, type HttpApi } from '../runtime/http.js';
-import { guarded } from '../operator/api.js';
-import { badRequest, hexField, objectBody, u64Field } from '../operator/json.js';
-import { AnchorError, type DevnetAnchor } from './devnet.js';
+import { guarded, HttpError, type ErrorMapper, type Handler, type HttpApi } from '../runtime/http.js';
+import { badRequest, hexField, objectBody, u64Field } from '../runtime/json.js';
+import type { DevnetAnchor } from './devnet.js';
+import { AnchorError } from './types.js';
 import { evidenceRecordToJson, registrationToJson } from './json.js';
 
 const EVIDENCE_STATUS: Record<EvidenceError['code'], number> = {
@@ -36,17 +36,22 @@ function anchorErrors(e: unknown): never {
   throw e;
 }
 
-export function addAnchorRoutes(api: HttpApi, anchor: DevnetAnchor): void {
-  addRegistrationRoute(api, anchor);
-  addAnchorOnlyRoutes(api, anchor);
+/**
+ * `errors` maps what the anchor chain's operator throws (its service errors and the protocol's) to HTTP errors;
+ * the app layer passes the operator's mapper, since the routes sit beside the operator's on one API.
+ */
+export function addAnchorRoutes(api: HttpApi, anchor: DevnetAnchor, errors: ErrorMapper): void {
+  addRegistrationRoute(api, anchor, errors);
+  addAnchorOnlyRoutes(api, anchor, errors);
 }
 
 /** POST /v1/anchor/register: sells the next free interval of the requested width to a key. */
-export function addRegistrationRoute(api: HttpApi, anchor: DevnetAnchor): void {
+export function addRegistrationRoute(api: HttpApi, anchor: DevnetAnchor, errors: ErrorMapper): void {
+  const guard = (h: Handler) => guarded(h, errors);
   api.route(
     'POST',
     '/v1/anchor/register',
-    guarded(async (req) => {
+    guard(async (req) => {
       const b = objectBody(req.json<unknown>());
       const reg = await anchor
         .registerChain({
@@ -59,11 +64,12 @@ export function addRegistrationRoute(api: HttpApi, anchor: DevnetAnchor): void {
   );
 }
 
-function addAnchorOnlyRoutes(api: HttpApi, anchor: DevnetAnchor): void {
+function addAnchorOnlyRoutes(api: HttpApi, anchor: DevnetAnchor, errors: ErrorMapper): void {
+  const guard = (h: Handler) => guarded(h, errors);
   api.route(
     'GET',
     '/v1/anchor/registrations',
-    guarded(async () => ({
+    guard(async () => ({
       json: { registrations: (await anchor.registrations()).map(registrationToJson) },
     })),
   );
@@ -71,7 +77,7 @@ function addAnchorOnlyRoutes(api: HttpApi, anchor: DevnetAnchor): void {
   api.route(
     'GET',
     '/v1/anchor/beacon/:height',
-    guarded(async (req) => {
+    guard(async (req) => {
       const t = req.params.height;
       if (!/^[0-9]{1,15}$/.test(t)) badRequest('height must be a decimal integer');
       const height = Number(t);
@@ -91,7 +97,7 @@ function addAnchorOnlyRoutes(api: HttpApi, anchor: DevnetAnchor): void {
   api.route(
     'POST',
     '/v1/anchor/evidence',
-    guarded(async (req) => {
+    guard(async (req) => {
       const b = objectBody(req.json<unknown>());
       const evidence = hexField(b.evidence, 'evidence');
       const list = b.genesis ?? [];
@@ -106,6 +112,6 @@ function addAnchorOnlyRoutes(api: HttpApi, anchor: DevnetAnchor): void {
   api.route(
     'GET',
     '/v1/anchor/slashed',
-    guarded(async () => ({ json: { slashed: (await anchor.slashed()).map(evidenceRecordToJson) } })),
+    guard(async () => ({ json: { slashed: (await anchor.slashed()).map(evidenceRecordToJson) } })),
   );
 }

@@ -1,7 +1,6 @@
 /** The Anchor interface over HTTP, for operators of top-level chains talking to a devnet anchor. */
 import { fromHex, toHex } from '../crypto/hash.js';
-import { ApiError, apiRequest, type RequestOptions } from '../operator/client.js';
-import type { ChainInfo, SubmitResult } from '../operator/types.js';
+import { ApiError, apiRequest, type RequestOptions } from '../runtime/http-client.js';
 import {
   evidenceRecordFromJson,
   registrationFromJson,
@@ -10,6 +9,11 @@ import {
 } from './json.js';
 import type { Anchor, CommitResult, EvidenceRecord, Registration, RegistrationRequest } from './types.js';
 
+/** The fields read of the anchor chain operator's `GET /v1/chain` and `POST /v1/child-roots` answers. */
+interface ChainJson {
+  readonly chainId: string;
+}
+
 export class HttpAnchor implements Anchor {
   constructor(
     readonly url: string,
@@ -17,7 +21,7 @@ export class HttpAnchor implements Anchor {
   ) {}
 
   async chainId(): Promise<Uint8Array> {
-    const info = await apiRequest<ChainInfo>(this.url, 'GET', '/v1/chain', undefined, this.opts);
+    const info = await apiRequest<ChainJson>(this.url, 'GET', '/v1/chain', undefined, this.opts);
     return fromHex(info.chainId, 'chainId');
   }
 
@@ -33,7 +37,7 @@ export class HttpAnchor implements Anchor {
   }
 
   async commitRoot(signedHeader: Uint8Array): Promise<CommitResult> {
-    const r = await apiRequest<SubmitResult>(
+    const r = await apiRequest<CommitResult>(
       this.url,
       'POST',
       '/v1/child-roots',

@@ -13,16 +13,15 @@
  *   Slashings are records in the anchor's store (a main chain would make them transactions).
  */
 import { bytesEqual } from '../codec/canonical.js';
-import { CodedError, DecodeError } from '../codec/errors.js';
+import { DecodeError } from '../codec/errors.js';
 import { toHex } from '../crypto/hash.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
 import { decodeBlock } from '../chain/block.js';
 import { EvidenceError, provesOperatorFault, verifyEvidence } from '../chain/evidence.js';
 import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
-import { decodeSignedHeader } from '../chain/header.js';
+import { decodeSignedHeader, type SignedHeader } from '../chain/header.js';
 import { beaconOf } from '../chain/state.js';
 import type { Logger } from '../runtime/logger.js';
-import type { OperatorService } from '../operator/service.js';
 import {
   decodeJson,
   encodeJson,
@@ -33,12 +32,44 @@ import {
   type EvidenceRecordJson,
   type RegistrationJson,
 } from './json.js';
-import type { Anchor, CommitResult, EvidenceRecord, Registration, RegistrationRequest } from './types.js';
+import {
+  AnchorError,
+  type Anchor,
+  type CommitResult,
+  type EvidenceRecord,
+  type Registration,
+  type RegistrationRequest,
+} from './types.js';
 
-export type AnchorErrorCode = 'BAD_REQUEST' | 'OUT_OF_SPACE' | 'NOT_REGISTERED' | 'EVIDENCE_NOT_SLASHABLE';
+/** A record of the operator's store beside its chain data (the anchor keeps registrations and evidence there). */
+export interface AuxRecord {
+  readonly key: string;
+  readonly value: Uint8Array;
+}
 
-export class AnchorError extends CodedError<AnchorErrorCode> {
-  override readonly name = 'AnchorError';
+/**
+ * The anchor chain's operator, as far as the devnet anchor uses it: it sells intervals (with the registration
+ * written in the same durable request), commits child roots, serves blocks and keeps the anchor's records.
+ * `OperatorService` is one; the app layer hands it in, so the anchor never imports the operator.
+ */
+export interface AnchorChainOperator {
+  readonly genesis: GenesisRecord;
+  readonly chainId: Uint8Array;
+  readonly head: { readonly height: number };
+  readonly store: {
+    getAux(key: string): Promise<Uint8Array | undefined>;
+    auxEntries(prefix: string): AsyncIterable<AuxRecord>;
+    putAuxMany(writes: readonly AuxRecord[]): Promise<void>;
+  };
+  /** Smallest start and largest end allocated in the current state, pending sales included. */
+  currentBounds(): { min: bigint; max: bigint; empty: boolean };
+  create(
+    c: { start: bigint; end: bigint; owner: Uint8Array },
+    opts: { aux: readonly AuxRecord[] },
+  ): Promise<unknown>;
+  childRoot(header: SignedHeader): Promise<CommitResult>;
+  block(height: number): Promise<Uint8Array | undefined>;
+  child(chainId: Uint8Array): { readonly genesis: GenesisRecord } | undefined;
 }
 
 const pad16 = (n: bigint) => n.toString(16).padStart(16, '0');
@@ -53,7 +84,7 @@ export class DevnetAnchor implements Anchor {
    * and load generators get contracts without the operator's token); only the anchor slashes and beacons.
    */
   constructor(
-    readonly service: OperatorService,
+    readonly service: AnchorChainOperator,
     private readonly log: Logger,
     opts: { registrarOnly?: boolean } = {},
   ) {

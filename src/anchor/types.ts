@@ -3,7 +3,15 @@
  * from, and answer to with their deposit when evidence shows they cheated. On a devnet it is an operator of the
  * anchor chain (`DevnetAnchor`); behind this interface a real main chain can replace it.
  */
+import { CodedError } from '../codec/errors.js';
 import type { EvidenceKind } from '../chain/evidence.js';
+
+export type AnchorErrorCode = 'BAD_REQUEST' | 'OUT_OF_SPACE' | 'NOT_REGISTERED' | 'EVIDENCE_NOT_SLASHABLE';
+
+/** A request any anchor refuses (the devnet anchor and the EVM anchor alike). */
+export class AnchorError extends CodedError<AnchorErrorCode> {
+  override readonly name = 'AnchorError';
+}
 
 export interface RegistrationRequest {
   /** The key that will own the registered interval and operate the chain living in it. */

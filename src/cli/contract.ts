@@ -12,7 +12,7 @@ import type { KeyPair } from '../crypto/keys.js';
 import { decodeGenesis } from '../chain/genesis.js';
 import { signAction, type OwnerOp } from '../chain/tx.js';
 import { readKeyFile } from '../runtime/keyfile.js';
-import { ApiError, apiRequest } from '../operator/client.js';
+import { ApiError, apiRequest } from '../runtime/http-client.js';
 import type { ContractView } from '../operator/types.js';
 
 interface ClientOpts {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { addCommonOptions, resolveOptions } from '../runtime/config.js';
-import { addNetworkOptions, startNodeProcess, type NodeProcessOptions } from './node-process.js';
+import { startNodeProcess, type NodeProcessOptions } from '../app/node.js';
+import { addNetworkOptions } from './network-options.js';
 
 export function runCommand(): Command {
   const cmd = new Command('run').description(

@@ -10,12 +10,12 @@
  *   settle withdraw                                                      draw the credits of the --evm-key account
  */
 import { Command, Option } from 'commander';
-import { getAddress, isAddress, type Address } from 'viem';
 import { fromHex } from '../crypto/hash.js';
 import { readKeyFile } from '../runtime/keyfile.js';
 import { ConfigError, listOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
-import { apiRequest } from '../operator/client.js';
+import { apiRequest } from '../runtime/http-client.js';
+import { evmAddress } from '../app/node.js';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import {
@@ -41,11 +41,6 @@ interface SourceOpts {
   levelApi?: string[] | string;
   fromWatch?: boolean;
   chain?: string;
-}
-
-export function evmAddress(v: string, what: string): Address {
-  if (!isAddress(v)) throw new ConfigError(`${what} must be a 0x address, got ${v}`);
-  return getAddress(v);
 }
 
 async function open(o: Common): Promise<EvmAnchor> {

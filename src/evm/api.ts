@@ -8,8 +8,7 @@
  */
 import { hexToBytes } from 'viem';
 import { toHex as hexOf } from '../crypto/hash.js';
-import { HttpError, type HttpApi } from '../runtime/http.js';
-import { guarded } from '../operator/api.js';
+import { guarded, HttpError, type HttpApi } from '../runtime/http.js';
 import { ANCHOR_ABI } from './anchor.js';
 import type { EvmAnchor } from './node-anchor.js';
 import type { AnchorWatcher } from './watcher.js';

@@ -9,7 +9,7 @@
  */
 import type { SignedHeader } from '../chain/header.js';
 import { toHex } from '../crypto/hash.js';
-import { sleep } from '../operator/client.js';
+import { sleep } from '../runtime/http-client.js';
 import type { OperatorService } from '../operator/service.js';
 import type { UpstreamStatus } from '../operator/types.js';
 import type { Logger } from '../runtime/logger.js';

@@ -17,7 +17,7 @@ import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
 import { EvidenceError, verifyEvidence, type EvidenceKind } from '../chain/evidence.js';
 import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { decodeSignedHeader } from '../chain/header.js';
-import { AnchorError } from '../anchor/devnet.js';
+import { AnchorError } from '../anchor/types.js';
 import type { Logger } from '../runtime/logger.js';
 import type {
   Anchor,

@@ -23,7 +23,7 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { CodedError } from '../codec/errors.js';
-import { backoff, sleep } from '../operator/client.js';
+import { backoff, sleep } from '../runtime/http-client.js';
 import type { Logger } from '../runtime/logger.js';
 import { ANCHOR_ABI } from './anchor.js';
 import type { EvmWallet } from './client.js';

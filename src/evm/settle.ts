@@ -17,7 +17,7 @@ import { CodedError } from '../codec/errors.js';
 import { bytesEqual } from '../codec/canonical.js';
 import { fromHex, toHex } from '../crypto/hash.js';
 import type { KeyPair } from '../crypto/keys.js';
-import { apiRequest, ApiError, sleep } from '../operator/client.js';
+import { apiRequest, ApiError, sleep } from '../runtime/http-client.js';
 import { decodeLookupPath, encodeLookupPath } from '../sortition/lottery.js';
 import { TreeError } from '../tree/errors.js';
 import { EMPTY_ROOT } from '../tree/node.js';

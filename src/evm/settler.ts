@@ -8,7 +8,7 @@
 import type { Address } from 'viem';
 import { toHex } from '../crypto/hash.js';
 import type { KeyPair } from '../crypto/keys.js';
-import { sleep } from '../operator/client.js';
+import { sleep } from '../runtime/http-client.js';
 import type { Logger } from '../runtime/logger.js';
 import type { EvmAnchor } from './node-anchor.js';
 import { settleStep, type LevelSource, type SettleStep } from './settle.js';

@@ -20,7 +20,7 @@ import { toHex } from '../crypto/hash.js';
 import type { GenesisRecord } from '../chain/genesis.js';
 import type { VerifiedEvidence } from '../chain/evidence.js';
 import type { ValidatorNode } from '../node/validator.js';
-import { sleep } from '../operator/client.js';
+import { sleep } from '../runtime/http-client.js';
 import type { Logger } from '../runtime/logger.js';
 import { ANCHOR_ABI } from './anchor.js';
 import type { EvmAnchor } from './node-anchor.js';

@@ -10,10 +10,11 @@
  *
  * and the answer of POST /v1/chains/:id/proofs/check.
  */
-import { fromHex, toHex } from '../crypto/hash.js';
+import { toHex } from '../crypto/hash.js';
 import { TreeError } from '../tree/errors.js';
 import { checkPath } from '../tree/verify.js';
 import { HttpError, type HttpApi } from '../runtime/http.js';
+import { badRequest as bad, hexField as hex } from '../runtime/json.js';
 import type { ValidatorNode } from './validator.js';
 import { decodePathBytes, WatchServiceError, type WatchErrorCode } from './watches.js';
 
@@ -28,22 +29,6 @@ const STATUS: Record<WatchErrorCode, number> = {
 export function watchErrors(e: unknown): HttpError | undefined {
   if (e instanceof WatchServiceError) return new HttpError(STATUS[e.code], e.code, e.message);
   return undefined;
-}
-
-function bad(message: string): never {
-  throw new HttpError(400, 'BAD_REQUEST', message);
-}
-
-function hex(v: unknown, what: string, len?: number): Uint8Array {
-  if (typeof v !== 'string') bad(`${what} must be a hex string`);
-  let b: Uint8Array;
-  try {
-    b = fromHex(v, what);
-  } catch (e) {
-    bad((e as Error).message);
-  }
-  if (len !== undefined && b.length !== len) bad(`${what} must be ${len} bytes`);
-  return b;
 }
 
 /** `{chainId, path}`, or the operator's contract view `{chainId, proof: {path}}` as it comes. */

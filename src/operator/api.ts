@@ -21,10 +21,11 @@ import { decodeGenesis } from '../chain/genesis.js';
 import { decodeSignedHeader } from '../chain/header.js';
 import { signedActionFromBytes } from '../chain/tx.js';
 import { TreeError } from '../tree/errors.js';
-import { HttpError, type Handler, type HttpApi, type Reply } from '../runtime/http.js';
-import { badRequest, hexField, objectBody, u64Field } from './json.js';
+import { guarded, HttpError, type Handler, type HttpApi, type Reply } from '../runtime/http.js';
+import { badRequest, hexField, objectBody, u64Field } from '../runtime/json.js';
+import { OperatorError } from './errors.js';
 import { MAX_REWIND } from './history.js';
-import { OperatorError, type OperatorService } from './service.js';
+import type { OperatorService } from './service.js';
 import { requireToken } from './token.js';
 import { encodeLookupPath } from '../sortition/lottery.js';
 import type { SubmitResult } from './types.js';
@@ -64,15 +65,9 @@ export function operatorHttpError(e: unknown): HttpError | undefined {
   return undefined;
 }
 
-/** Handlers convert their own errors, so that other components' error mappers never judge them. */
-export function guarded(h: Handler): Handler {
-  return async (req) => {
-    try {
-      return await h(req);
-    } catch (e) {
-      throw operatorHttpError(e) ?? e;
-    }
-  };
+/** Operator handlers convert their own errors, so that other components' error mappers never judge them. */
+function guardedOperator(h: Handler): Handler {
+  return guarded(h, operatorHttpError);
 }
 
 function submitted(r: SubmitResult): Reply {
@@ -93,7 +88,7 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
   api.route(
     'POST',
     '/v1/contracts',
-    guarded(async (req) => {
+    guardedOperator(async (req) => {
       requireToken(req.headers, opts.token);
       const b = objectBody(req.json<unknown>());
       const r = await svc.create({
@@ -109,7 +104,7 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
   api.route(
     'GET',
     '/v1/contracts',
-    guarded((req) => {
+    guardedOperator((req) => {
       const owner = req.query.get('owner');
       if (!owner) badRequest('list contracts with ?owner=<hex key>');
       const after = req.query.get('after');
@@ -128,13 +123,13 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
   api.route(
     'GET',
     '/v1/contracts/:start',
-    guarded((req) => ({ json: svc.contractView(u64Field(req.params.start, 'start')) })),
+    guardedOperator((req) => ({ json: svc.contractView(u64Field(req.params.start, 'start')) })),
   );
 
   api.route(
     'POST',
     '/v1/contracts/:start/actions',
-    guarded(async (req) => {
+    guardedOperator(async (req) => {
       const start = u64Field(req.params.start, 'start');
       const b = objectBody(req.json<unknown>());
       const signed = signedActionFromBytes(hexField(b.action, 'action'), hexField(b.signature, 'signature'));
@@ -148,7 +143,7 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
   api.route(
     'POST',
     '/v1/child-roots',
-    guarded(async (req) => {
+    guardedOperator(async (req) => {
       const b = objectBody(req.json<unknown>());
       const header = decodeSignedHeader(hexField(b.childHeader, 'childHeader'));
       return submitted(await svc.childRoot(header));
@@ -158,13 +153,13 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
   api.route(
     'GET',
     '/v1/chain',
-    guarded(() => ({ json: svc.chainInfo() })),
+    guardedOperator(() => ({ json: svc.chainInfo() })),
   );
 
   api.route(
     'GET',
     '/v1/blocks/:height',
-    guarded(async (req) => {
+    guardedOperator(async (req) => {
       const height = heightParam(req.params.height);
       const block = await svc.block(height);
       if (!block) throw new HttpError(404, 'NOT_FOUND', `no block at height ${height}`);
@@ -177,7 +172,7 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
   api.route(
     'GET',
     '/v1/lottery/:point',
-    guarded(async (req) => {
+    guardedOperator(async (req) => {
       const point = u64Field(req.params.point, 'point');
       const want = req.query.get('height');
       const head = svc.lotteryLevel(point);
@@ -205,7 +200,7 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
   api.route(
     'GET',
     '/v1/authorisations/:digest',
-    guarded(async (req) => {
+    guardedOperator(async (req) => {
       const a = await svc.authorisation(hexField(req.params.digest, 'digest', 32));
       if (!a) throw new HttpError(404, 'NOT_FOUND', 'no action superseded a contract state with this digest');
       return { json: a };

@@ -12,7 +12,9 @@
  * - `root-mismatch@H`: the operator seals header X at H and submits X to its parent as usual, but gossips a
  *   different header Y at H, which makes child-root mismatch evidence once the parent commits X.
  *
- * Blocks are built by hand as `test/helpers/craft.ts` does, bypassing the producer's checks.
+ * Blocks are built by hand as `test/helpers/craft.ts` does, bypassing the producer's checks. The faults are a
+ * `PublishPolicy` wrapped around the honest one (`faultyPublishing`), handed to the service by whoever builds it
+ * (the app layer, tests): the service's own pipeline has no fault branches.
  */
 import { encodeBlock, decodeBlock, type Block } from '../chain/block.js';
 import { isAnchor, type GenesisRecord } from '../chain/genesis.js';
@@ -28,6 +30,9 @@ import { makeLeaf } from '../tree/contract.js';
 import type { ProbabilityTree } from '../tree/tree.js';
 import type { Summary } from '../tree/verify.js';
 import { ConfigError } from '../runtime/config.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Outgoing, PublishPolicy, WrittenBlock } from './publish.js';
+import type { BlockSink } from './types.js';
 
 export type FaultKind = 'equivocate' | 'invalid' | 'root-mismatch';
 
@@ -136,4 +141,60 @@ export function invalidBlock(
       stateMax: prev.stateMax,
     },
   );
+}
+
+/**
+ * Publishing with `faults` injected (every other block goes out as the honest policy sends it). Faulty blocks are built when the real block is written,
+ * on the committed state before it (the only moment its tree is at hand).
+ */
+export function faultyPublishing(o: {
+  readonly faults: readonly Fault[];
+  readonly genesis: GenesisRecord;
+  readonly secretKey: Uint8Array;
+  /** Asked for the chain's mesh peers: a fault waits for a listener. */
+  readonly sink: Pick<BlockSink, 'meshPeers'>;
+  readonly log: Logger;
+}): PublishPolicy {
+  const fired = new Set<Fault>();
+  let firstWritten: number | null = null;
+  /** After a root-mismatch fault the network holds another block at that height: publish past the validator. */
+  let diverged = false;
+  const chainId = o.genesis.chainId;
+  return {
+    get raw() {
+      return diverged;
+    },
+    written(w: WrittenBlock): () => readonly Outgoing[] {
+      const h = w.height;
+      // A restarted operator already past a fault's height does not fire it.
+      firstWritten ??= h;
+      const due = o.faults.filter(
+        (f) =>
+          !fired.has(f) &&
+          f.height >= firstWritten! &&
+          h >= f.height &&
+          (o.sink.meshPeers?.(chainId) ?? 1) > 0,
+      );
+      const pre: Block[] = [];
+      const post: Block[] = [];
+      let instead: Block | null = null;
+      for (const f of due) {
+        fired.add(f);
+        if (f.kind === 'invalid') pre.push(invalidBlock(o.genesis, o.secretKey, w.prev, w.prevTree));
+        else if (f.kind === 'equivocate')
+          post.push(alternativeBlock(o.genesis, o.secretKey, w.prev, w.block));
+        else instead = alternativeBlock(o.genesis, o.secretKey, w.prev, w.block);
+        o.log.warn({ fault: f.kind, height: h }, 'fault injection: publishing a faulty block');
+      }
+      return () => {
+        const list = [
+          ...pre.map((b) => ({ bytes: b.bytes, raw: true })),
+          { bytes: (instead ?? w.block).bytes, raw: diverged },
+          ...post.map((b) => ({ bytes: b.bytes, raw: true })),
+        ];
+        if (instead) diverged = true;
+        return list;
+      };
+    },
+  };
 }

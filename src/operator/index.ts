@@ -1,11 +1,10 @@
 /** The operator: durable store, block production, HTTP API, anchoring up the hierarchy, devnet fault injection. */
 export * from './api.js';
-export * from './bootstrap.js';
-export * from './client.js';
-export * from './config.js';
+export * from './errors.js';
 export * from './faults.js';
 export * from './json.js';
 export * from './metrics.js';
+export * from './publish.js';
 export * from './requests.js';
 export * from './service.js';
 export * from './store.js';

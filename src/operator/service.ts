@@ -4,9 +4,9 @@
  * block every `blockIntervalMs` or as soon as `maxPending` transactions wait, writes the block and everything it
  * changes in one atomic batch, and only then publishes it and tells listeners (the upstream submitter).
  *
- * Views: the producer's tree is the *current* state (including acknowledged, unsealed requests: what an owner's
- * next action must name); a second tree follows the *committed* state of the head block, so that membership
- * proofs always verify against a signed header. Both trees share their leaves.
+ * The pieces live beside it: the request log's group commit (log-writer.ts), what the requests since the last
+ * seal changed (intake.ts), the committed view and the read side (views.ts), the publishing end (publish.ts,
+ * where devnet fault injection plugs in as a policy handed to `open`, faults.ts).
  *
  * Ordering guarantees:
  * - requests are applied to the producer synchronously and enter the log in that order (group commit: one fsync
@@ -16,7 +16,6 @@
  * - on restart the tree is rebuilt from the stored contracts, checked against the head's state root, and the log
  *   is replayed in order: acknowledged requests come back exactly as they were.
  */
-import { CodedError } from '../codec/errors.js';
 import type { Registry } from 'prom-client';
 import { bytesEqual } from '../codec/canonical.js';
 import { LIMITS } from '../codec/limits.js';
@@ -32,15 +31,17 @@ import { txHash } from '../chain/txroot.js';
 import { EMPTY_ROOT } from '../tree/node.js';
 import type { Leaf } from '../tree/contract.js';
 import { ProbabilityTree } from '../tree/tree.js';
-import { checkPath } from '../tree/verify.js';
 import type { Path } from '../tree/path.js';
 import type { Logger } from '../runtime/logger.js';
-import { alternativeBlock, invalidBlock, type Fault } from './faults.js';
+import { OperatorError } from './errors.js';
 import { treeAt } from './history.js';
-import { contractJson, encodePath } from './json.js';
+import { Accum, applyRequest, duplicateOf, type PendingAuth } from './intake.js';
+import { contractJson } from './json.js';
+import { LogWriter } from './log-writer.js';
 import { operatorMetrics, type OperatorMetrics } from './metrics.js';
+import { BlockPublisher, honestPublishing, type Outgoing, type PublishPolicy } from './publish.js';
 import { decodeRequest, encodeRequest, type OperatorRequest } from './requests.js';
-import type { AuxWrite, LogEntry, OperatorStore, StoredChild } from './store.js';
+import type { AuxWrite, OperatorStore } from './store.js';
 import type {
   AuthorisationJson,
   BlockSink,
@@ -50,14 +51,7 @@ import type {
   SubmitResult,
   UpstreamStatus,
 } from './types.js';
-
-export type OperatorErrorCode =
-  'UNKNOWN_CHAIN' | 'NOT_RUNNING' | 'STORE_FAILED' | 'STORE_MISMATCH' | 'EXPIRED'; // the chain expired on its anchor: it takes no more transactions
-
-/** Failures of the service itself (as opposed to ChainError: the request breaks a protocol rule). */
-export class OperatorError extends CodedError<OperatorErrorCode> {
-  override readonly name = 'OperatorError';
-}
+import { chainInfo, CommittedView, contractView, OwnerIndex } from './views.js';
 
 export interface OperatorServiceOptions {
   readonly genesis: GenesisRecord;
@@ -73,8 +67,8 @@ export interface OperatorServiceOptions {
   readonly maxPending?: number;
   /** Seal blocks with no transactions too (the anchor does: its beacon advances every block). Default: anchor. */
   readonly emptyBlocks?: boolean;
-  /** Devnet fault injection (already checked against the devnet flag). */
-  readonly faults?: readonly Fault[];
+  /** What goes out at each height: the honest policy by default; devnet fault injection is another (faults.ts). */
+  readonly publishing?: PublishPolicy;
   readonly now?: () => number;
   /** Called once when a durable write fails; the service refuses everything afterwards. */
   readonly onFatal?: (e: Error) => void;
@@ -93,28 +87,6 @@ export interface SealedInfo {
 
 export type SealListener = (sealed: SealedInfo) => void;
 
-interface PendingAuth {
-  readonly digest: Uint8Array;
-  readonly start: bigint;
-  readonly action: Uint8Array;
-  readonly signature: Uint8Array;
-}
-
-/** What the transactions since the last seal changed. */
-class Accum {
-  readonly dirty = new Map<bigint, Leaf | null>();
-  readonly auths = new Map<string, PendingAuth>();
-  readonly children: StoredChild[] = [];
-  firstSeq: number | null = null;
-  lastSeq: number | null = null;
-  bytes = 0;
-
-  seq(s: number): void {
-    this.firstSeq ??= s;
-    this.lastSeq = s;
-  }
-}
-
 interface Job {
   readonly accum: Accum;
   readonly block: Block;
@@ -122,92 +94,6 @@ interface Job {
   readonly prev: ChainState;
   readonly t0: bigint;
   readonly durable: Promise<void>;
-}
-
-/** Group commit of the request log: every append that arrives during a write goes into the next single fsync. */
-class LogWriter {
-  private queue: { entry: LogEntry; aux: readonly AuxWrite[]; done: (e?: Error) => void }[] = [];
-  private running = false;
-  private last: Promise<void> = Promise.resolve();
-  private failed: Error | null = null;
-  private idleWaiters: (() => void)[] = [];
-
-  constructor(
-    private readonly store: OperatorStore,
-    private readonly onFail: (e: Error) => void,
-  ) {}
-
-  append(entry: LogEntry, aux: readonly AuxWrite[]): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
-    const p = new Promise<void>((resolve, reject) =>
-      this.queue.push({ entry, aux, done: (e) => (e ? reject(e) : resolve()) }),
-    );
-    this.last = p;
-    if (!this.running) void this.drain();
-    return p;
-  }
-
-  /** Resolves once everything appended so far is durable. */
-  flushed(): Promise<void> {
-    return this.last;
-  }
-
-  idle(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    while (this.queue.length) {
-      const group = this.queue.splice(0);
-      try {
-        await this.store.appendLog(
-          group.map((g) => g.entry),
-          group.flatMap((g) => g.aux),
-        );
-        for (const g of group) g.done();
-      } catch (e) {
-        const err = new OperatorError('STORE_FAILED', `request log write failed: ${(e as Error).message}`);
-        this.failed = err;
-        for (const g of [...group, ...this.queue.splice(0)]) g.done(err);
-        this.onFail(err);
-      }
-    }
-    this.running = false;
-    for (const w of this.idleWaiters.splice(0)) w();
-  }
-}
-
-/** Applies one block's contract changes to a tree: removals, then replacements, then insertions. */
-function applyChanges(tree: ProbabilityTree, changes: ReadonlyMap<bigint, Leaf | null>): void {
-  const replaces: Leaf[] = [];
-  const inserts: Leaf[] = [];
-  for (const [start, leaf] of changes) {
-    const had = tree.get(start) !== undefined;
-    if (!leaf) {
-      if (had) tree.remove(start);
-    } else if (had) replaces.push(leaf);
-    else inserts.push(leaf);
-  }
-  for (const l of replaces) tree.replace(l);
-  for (const l of inserts) tree.insert(l);
-}
-
-interface FaultyBlocks {
-  readonly pre: Block[];
-  readonly post: Block[];
-  instead: Block | null;
-}
-
-const PUBLISH_TIMEOUT_MS = 30_000;
-
-function withTimeout<T>(p: Promise<T>, ms: number, msg: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(msg)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 /** The block limits leave room for the header and framing. */
@@ -220,33 +106,25 @@ export class OperatorService {
   readonly chainId: Uint8Array;
   readonly store: OperatorStore;
   private readonly producer: ChainProducer;
-  private readonly committedTree: ProbabilityTree;
-  private committedHead: SignedHeader | null;
-  private committedState: ChainState;
+  private readonly committed: CommittedView;
   private readonly children = new Map<string, { start: bigint; genesis: GenesisRecord }>();
-  private ownerIndex: Map<string, Set<bigint>> | null = null;
+  private readonly owners = new OwnerIndex();
   private accum = new Accum();
   private readonly sealing: Job[] = [];
   private nextSeq = 1;
   private readonly writer: LogWriter;
   private jobChain: Promise<void> = Promise.resolve();
-  private publishChain: Promise<void> = Promise.resolve();
+  private readonly publisher: BlockPublisher;
   private state: State = 'created';
   private fatal: Error | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private publishedHeight = 0;
-  private publishBehind = false;
-  /** After a root-mismatch fault the network holds another block at that height: publish past the validator. */
-  private diverged = false;
   private readonly listeners: SealListener[] = [];
   private readonly metrics: OperatorMetrics | null;
   private readonly label: string;
   private readonly blockIntervalMs: number;
   private readonly maxPending: number;
   private readonly emptyBlocks: boolean;
-  private readonly faults: readonly Fault[];
-  private readonly firedFaults = new Set<Fault>();
-  private firstSealed: number | null = null;
+  private readonly publishing: PublishPolicy;
   private readonly now: () => number;
   private readonly log: Logger;
   private upstreamStatus: (() => UpstreamStatus) | null = null;
@@ -272,17 +150,23 @@ export class OperatorService {
       tree: restored.tree,
       state: restored.state,
     });
-    this.committedTree = restored.committed;
-    this.committedHead = restored.head;
-    this.committedState = restored.state;
+    this.committed = new CommittedView(restored.committed, restored.head, restored.state);
     this.label = toHex(o.genesis.chainId).slice(0, 16);
     this.metrics = o.registry ? operatorMetrics(o.registry) : null;
     this.blockIntervalMs = o.blockIntervalMs ?? 1000;
     this.maxPending = Math.max(1, Math.min(o.maxPending ?? 10_000, LIMITS.txsPerBlock));
     this.emptyBlocks = o.emptyBlocks ?? isAnchor(o.genesis.genesis);
-    this.faults = o.faults ?? [];
+    this.publishing = o.publishing ?? honestPublishing;
     this.now = o.now ?? Date.now;
     this.writer = new LogWriter(o.store, (e) => this.fail(e));
+    this.publisher = new BlockPublisher({
+      chainId: this.chainId,
+      sink: o.sink,
+      store: o.store,
+      log: o.log,
+      policy: this.publishing,
+      failed: () => this.fatal !== null,
+    });
   }
 
   /**
@@ -314,7 +198,7 @@ export class OperatorService {
     const committed = ProbabilityTree.fromLeaves(leaves);
     const svc = new OperatorService(o, { tree, committed, head, state });
     for (const c of await store.children()) svc.children.set(toHex(c.chainId), c);
-    svc.publishedHeight = Math.min(await store.published(), state.height);
+    svc.publisher.publishedHeight = Math.min(await store.published(), state.height);
     const consumed = await store.consumed();
     const entries = await store.logEntries();
     svc.nextSeq = Math.max(consumed, entries.length ? entries[entries.length - 1].seq : 0) + 1;
@@ -348,9 +232,9 @@ export class OperatorService {
     this.state = 'running';
     this.timer = setInterval(() => this.tick(), this.blockIntervalMs);
     this.timer.unref();
-    if (this.publishedHeight < this.committedState.height) this.enqueuePublish();
-    const head = this.committedHead;
-    if (head) this.notify({ signed: head, state: this.committedState });
+    if (this.publisher.publishedHeight < this.committed.state.height) this.enqueuePublish();
+    const head = this.committed.head;
+    if (head) this.notify({ signed: head, state: this.committed.state });
     void this.refreshStoreSize();
   }
 
@@ -366,7 +250,7 @@ export class OperatorService {
     this.timer = null;
     if (wasRunning && (opts.seal ?? true) && this.producer.pendingCount > 0 && !this.fatal) this.sealSync();
     await this.jobChain;
-    await this.publishChain;
+    await this.publisher.idle();
     await this.writer.idle();
     await this.store.close();
     this.state = 'stopped';
@@ -387,11 +271,11 @@ export class OperatorService {
 
   /** The head block's state. */
   get head(): ChainState {
-    return this.committedState;
+    return this.committed.state;
   }
 
   get headHeader(): SignedHeader | null {
-    return this.committedHead;
+    return this.committed.head;
   }
 
   /** Calls `f` after every block is written and published (and once at start with the stored head). */
@@ -444,7 +328,7 @@ export class OperatorService {
   expire(why: string): void {
     if (this.expiredWhy !== null) return;
     this.expiredWhy = why;
-    this.log.info({ height: this.committedState.height, why }, 'chain expired: block production stops');
+    this.log.info({ height: this.committed.state.height, why }, 'chain expired: block production stops');
   }
 
   get expired(): boolean {
@@ -502,94 +386,18 @@ export class OperatorService {
   }
 
   /** Whether a failed request is one already accepted (a client retrying after an unknown outcome). */
-  private async duplicate(req: OperatorRequest, e: ChainError): Promise<SubmitResult | null> {
-    const tree = this.producer.tree;
-    const current = tree.get(req.start);
-    const result = (height: number | null): SubmitResult => ({
-      status: 'duplicate',
-      height: height ?? this.producer.state.height + 1,
-      contract: current ? contractJson(current) : null,
-    });
-    if (req.kind === 'create') {
-      const c = current?.contract;
-      const same =
-        e.code === 'OVERLAP' &&
-        c !== undefined &&
-        c.end === req.end &&
-        c.nonce === 0 &&
-        !c.child &&
-        bytesEqual(c.owner, req.owner) &&
-        bytesEqual(c.terms, req.terms);
-      return same ? result(null) : null;
-    }
-    if (req.kind === 'childRoot') {
-      const link = current?.contract.child;
-      const h = req.header.header;
-      const same =
-        e.code === 'CHILD_HEIGHT_NOT_INCREASING' &&
-        link !== undefined &&
-        link.height === h.height &&
-        bytesEqual(link.root, h.stateRoot);
-      return same ? result(null) : null;
-    }
-    if (!['STALE_NONCE', 'WRONG_CONTRACT', 'NOT_FOUND'].includes(e.code)) return null;
-    const auth = await this.authorisation(req.signed.action.contractHash);
-    if (!auth) return null;
-    const same = auth.action === toHex(req.signed.bytes) && auth.signature === toHex(req.signed.signature);
-    return same ? result(auth.height) : null;
+  private duplicate(req: OperatorRequest, e: ChainError): Promise<SubmitResult | null> {
+    return duplicateOf(req, e, this.producer.tree.get(req.start), this.producer.state.height + 1, (d) =>
+      this.authorisation(d),
+    );
   }
 
   /** Applies a request to the producer and records what it changed; throws ChainError and changes nothing. */
   private apply(req: OperatorRequest): Uint8Array {
-    const p = this.producer;
-    const op = req.kind === 'owner' ? req.signed.action.op : null;
-    const starts = op?.kind === 'split' ? [req.start, op.at] : [req.start];
-    const before = starts.map((s) => p.tree.get(s));
-    let tx: Uint8Array;
-    if (req.kind === 'create')
-      tx = p.create({ start: req.start, end: req.end, owner: req.owner, terms: req.terms });
-    else if (req.kind === 'owner') tx = p.owner(req.signed, req.start, req.childGenesis ?? undefined);
-    else tx = p.childRoot(req.header, req.start);
-
-    const a = this.accum;
-    starts.forEach((s, i) => {
-      const after = p.tree.get(s) ?? null;
-      a.dirty.set(s, after);
-      this.reindexOwner(before[i], after);
+    return applyRequest(this.producer, this.accum, req, {
+      changed: (before, after) => this.owners.update(before, after),
+      opened: (child) => this.children.set(toHex(child.chainId), child),
     });
-    if (req.kind === 'owner') {
-      const d = req.signed.action.contractHash;
-      a.auths.set(toHex(d), {
-        digest: d,
-        start: req.start,
-        action: req.signed.bytes,
-        signature: req.signed.signature,
-      });
-      if (req.childGenesis) {
-        const child = { chainId: req.childGenesis.chainId, start: req.start, genesis: req.childGenesis };
-        this.children.set(toHex(child.chainId), child);
-        a.children.push(child);
-      }
-    }
-    a.bytes += tx.length + 8;
-    return tx;
-  }
-
-  private reindexOwner(before: Leaf | undefined, after: Leaf | null): void {
-    const idx = this.ownerIndex;
-    if (!idx) return;
-    if (before) {
-      const k = toHex(before.contract.owner);
-      const set = idx.get(k);
-      set?.delete(before.contract.start);
-      if (set && set.size === 0) idx.delete(k);
-    }
-    if (after) {
-      const k = toHex(after.contract.owner);
-      let set = idx.get(k);
-      if (!set) idx.set(k, (set = new Set()));
-      set.add(after.contract.start);
-    }
   }
 
   // ---- blocks
@@ -606,7 +414,7 @@ export class OperatorService {
   private tick(): void {
     if (this.state !== 'running' || this.fatal) return;
     if (this.producer.pendingCount > 0 || this.emptyBlocks) this.sealSync();
-    else if (this.publishBehind) this.enqueuePublish();
+    else if (this.publisher.behind) this.enqueuePublish();
     if (++this.ticks % 10 === 0) void this.refreshStoreSize();
   }
 
@@ -638,19 +446,15 @@ export class OperatorService {
       () => undefined,
       () => undefined,
     );
-    const done = written.then((faulty) => {
-      const p = this.publishChain.then(() => this.publish(job, faulty));
-      this.publishChain = p.catch(() => undefined);
-      return p;
-    });
+    const done = written.then((outgoing) => this.publisher.queue(() => this.publish(job, outgoing)));
     // Callers that do not wait (the timer, a full block) must not leave a rejection unhandled: a failed write
     // has already stopped the service.
     done.catch(() => undefined);
     return { job, done };
   }
 
-  /** Writes the block and moves the committed view; returns the devnet's faulty blocks to publish with it. */
-  private async persist(job: Job): Promise<FaultyBlocks> {
+  /** Writes the block and moves the committed view; returns what the publishing policy sends at its height. */
+  private async persist(job: Job): Promise<() => readonly Outgoing[]> {
     if (this.fatal) throw this.fatal;
     const h = job.state.height;
     const a = job.accum;
@@ -673,32 +477,14 @@ export class OperatorService {
       this.fail(err);
       throw err;
     }
-    // Faulty blocks (devnet) are built on the committed state before it moves on.
-    // A fault fires once, at its height or the first one after it at which a peer is in the chain's mesh: fired
-    // into an empty mesh it would reach nobody, and catching up serves only the honest block.
-    // A restarted operator already past a fault's height does not fire it.
-    this.firstSealed ??= h;
-    const faults = this.faults.filter(
-      (f) =>
-        !this.firedFaults.has(f) &&
-        f.height >= this.firstSealed! &&
-        h >= f.height &&
-        (this.o.sink.meshPeers?.(this.chainId) ?? 1) > 0,
-    );
-    for (const f of faults) this.firedFaults.add(f);
-    const faulty: FaultyBlocks = { pre: [], post: [], instead: null };
-    for (const f of faults) {
-      if (f.kind === 'invalid')
-        faulty.pre.push(invalidBlock(this.genesis, this.o.key.secretKey, job.prev, this.committedTree));
-      else if (f.kind === 'equivocate')
-        faulty.post.push(alternativeBlock(this.genesis, this.o.key.secretKey, job.prev, job.block));
-      else faulty.instead = alternativeBlock(this.genesis, this.o.key.secretKey, job.prev, job.block);
-      this.log.warn({ fault: f.kind, height: h }, 'fault injection: publishing a faulty block');
-    }
-
-    applyChanges(this.committedTree, a.dirty);
-    this.committedHead = job.block.signed;
-    this.committedState = job.state;
+    // Asked before the committed view moves on: a policy may build blocks on the state before this one.
+    const outgoing = this.publishing.written({
+      height: h,
+      block: job.block,
+      prev: job.prev,
+      prevTree: this.committed.tree,
+    });
+    this.committed.advance(job.block.signed, job.state, a.dirty);
     this.sealing.shift();
     this.metrics?.blocksTotal.inc({ chain: this.label });
     this.metrics?.blockBuildSeconds.observe(
@@ -706,26 +492,17 @@ export class OperatorService {
       Number(process.hrtime.bigint() - job.t0) / 1e9,
     );
     this.log.debug({ height: h, txs: job.block.txs.length }, 'block written');
-    return faulty;
+    return outgoing;
   }
 
   /** Publishes a written block (after any the sink missed) and tells the listeners. */
-  private async publish(job: Job, faulty: FaultyBlocks): Promise<void> {
-    const h = job.state.height;
+  private async publish(job: Job, outgoing: () => readonly Outgoing[]): Promise<void> {
     // Blocks sealed while replaying the log at open are published by start().
     if (this.state === 'created') {
-      this.publishBehind = true;
+      this.publisher.behind = true;
       return;
     }
-    if (this.publishedHeight === h - 1) {
-      const list = [
-        ...faulty.pre.map((b) => ({ b, raw: true })),
-        { b: faulty.instead ?? job.block, raw: this.diverged },
-        ...faulty.post.map((b) => ({ b, raw: true })),
-      ];
-      if (faulty.instead) this.diverged = true;
-      await this.publishList(h, list);
-    } else await this.publishThrough(h);
+    await this.publisher.publishWritten(job.state.height, outgoing);
     this.notify({ signed: job.block.signed, state: job.state });
   }
 
@@ -740,44 +517,7 @@ export class OperatorService {
   }
 
   private enqueuePublish(): void {
-    this.publishChain = this.publishChain
-      .then(() => this.publishThrough(this.committedState.height))
-      .catch(() => undefined);
-  }
-
-  /** Publishes stored blocks the sink has not had yet, in order, up to `height`. */
-  private async publishThrough(height: number): Promise<void> {
-    while (this.publishedHeight < height && !this.fatal) {
-      const h = this.publishedHeight + 1;
-      const bytes = await this.store.block(h);
-      if (!bytes) throw new Error(`block ${h} missing from the store`);
-      if (!(await this.publishList(h, [{ b: { bytes }, raw: this.diverged }]))) return;
-    }
-  }
-
-  private async publishList(
-    height: number,
-    list: { b: Pick<Block, 'bytes'>; raw: boolean }[],
-  ): Promise<boolean> {
-    try {
-      for (const { b, raw } of list) {
-        const v = await withTimeout(
-          this.o.sink.publishBlock(this.chainId, b.bytes, { raw }),
-          PUBLISH_TIMEOUT_MS,
-          'the node did not take the block in time',
-        );
-        if (v && v.result === 'reject')
-          this.log.error({ height, code: v.code }, "the node's validator rejected this operator's block");
-      }
-    } catch (e) {
-      this.publishBehind = true;
-      this.log.warn({ height, err: (e as Error).message }, 'publishing the block failed; will retry');
-      return false;
-    }
-    this.publishedHeight = height;
-    this.publishBehind = false;
-    await this.store.putPublished(height).catch(() => undefined);
-    return true;
+    this.publisher.catchUp(() => this.committed.state.height);
   }
 
   private fail(e: Error): void {
@@ -801,44 +541,21 @@ export class OperatorService {
    * path of `point` in its committed tree (null before the first block).
    */
   lotteryLevel(point: bigint): { header: SignedHeader; path: Path } | null {
-    if (!this.committedHead) return null;
-    return { header: this.committedHead, path: this.committedTree.lookupPath(point) };
+    return this.committed.lotteryLevel(point);
   }
 
   /** The same at an earlier sealed height (the EVM contract's last committed one); null if out of reach. */
   async lotteryLevelAt(point: bigint, height: number): Promise<{ header: SignedHeader; path: Path } | null> {
-    if (height === this.committedState.height) return this.lotteryLevel(point);
+    if (height === this.committed.state.height) return this.lotteryLevel(point);
     // The head's contracts are copied before the first await: blocks sealed meanwhile do not reach the copy.
-    const view = await treeAt(this.committedTree.leaves(), this.committedState.height, height, (h) =>
+    const view = await treeAt(this.committed.tree.leaves(), this.committed.state.height, height, (h) =>
       this.store.block(h),
     );
     return view && { header: view.header, path: view.tree.lookupPath(point) };
   }
 
   contractView(start: bigint): ContractView {
-    const cur = this.producer.tree.get(start) ?? null;
-    const com = this.committedTree.get(start) ?? null;
-    if (!cur && !com) throw new ChainError('NOT_FOUND', `no contract starts at ${start}`);
-    let proof = null;
-    if (com && this.committedHead) {
-      const path = this.committedTree.memberPath(start);
-      checkPath(this.committedState.stateRoot, path);
-      proof = {
-        path: toHex(encodePath(path)),
-        height: this.committedState.height,
-        stateRoot: toHex(this.committedState.stateRoot),
-        headHash: toHex(this.committedState.headHash),
-        signedHeader: toHex(this.committedHead.bytes),
-      };
-    }
-    return {
-      chainId: toHex(this.chainId),
-      start: start.toString(),
-      contract: cur ? contractJson(cur) : null,
-      committed: com ? contractJson(com) : null,
-      proof,
-      pending: !(cur && com && bytesEqual(cur.digest, com.digest)),
-    };
+    return contractView(this.chainId, this.producer.tree, this.committed, start);
   }
 
   /** Current contracts of an owner, in start order, after `after`, at most `limit`. */
@@ -847,22 +564,7 @@ export class OperatorService {
     after: bigint | null,
     limit: number,
   ): { contracts: ContractJson[]; next: string | null } {
-    if (!this.ownerIndex) {
-      const idx = new Map<string, Set<bigint>>();
-      for (const leaf of this.producer.tree.leaves()) {
-        const k = toHex(leaf.contract.owner);
-        let set = idx.get(k);
-        if (!set) idx.set(k, (set = new Set()));
-        set.add(leaf.contract.start);
-      }
-      this.ownerIndex = idx;
-    }
-    const starts = [...(this.ownerIndex.get(toHex(owner)) ?? [])]
-      .filter((s) => after === null || s > after)
-      .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-    const page = starts.slice(0, limit);
-    const contracts = page.map((s) => contractJson(this.producer.tree.get(s)!));
-    return { contracts, next: starts.length > limit ? page[page.length - 1].toString() : null };
+    return this.owners.page(this.producer.tree, owner, after, limit);
   }
 
   /** The owner's signed action that superseded the contract state with this digest. */
@@ -886,7 +588,7 @@ export class OperatorService {
   }
 
   async block(height: number): Promise<Uint8Array | undefined> {
-    if (height < 1 || height > this.committedState.height) return undefined;
+    if (height < 1 || height > this.committed.state.height) return undefined;
     return this.store.block(height);
   }
 
@@ -907,28 +609,15 @@ export class OperatorService {
   }
 
   chainInfo(): ChainInfo {
-    const g = this.genesis.genesis;
-    const s = this.committedState;
-    return {
-      chainId: toHex(this.chainId),
-      genesis: toHex(this.genesis.bytes),
-      name: g.name,
-      operatorKey: toHex(g.operatorKey),
-      spaceStart: g.spaceStart.toString(),
-      spaceEnd: g.spaceEnd.toString(),
-      parentChain: isAnchor(g) ? null : toHex(g.parentChain),
-      parentContract: isAnchor(g) ? null : g.parentContract.toString(),
-      head: {
-        height: s.height,
-        hash: toHex(s.headHash),
-        stateRoot: toHex(s.stateRoot),
-        timeMs: s.timeMs,
-        signedHeader: this.committedHead ? toHex(this.committedHead.bytes) : null,
+    return chainInfo(
+      this.genesis,
+      this.committed,
+      {
+        pendingTxs: this.producer.pendingCount,
+        contracts: this.producer.tree.size,
+        expired: this.expiredWhy !== null,
       },
-      pendingTxs: this.producer.pendingCount,
-      expired: this.expiredWhy !== null,
-      contracts: this.producer.tree.size,
-      upstream: this.upstreamStatus ? this.upstreamStatus() : null,
-    };
+      this.upstreamStatus ? this.upstreamStatus() : null,
+    );
   }
 }

@@ -12,7 +12,7 @@
 import { toHex } from '../crypto/hash.js';
 import type { SignedHeader } from '../chain/header.js';
 import type { Logger } from '../runtime/logger.js';
-import { ApiError, apiRequest, backoff, sleep } from './client.js';
+import { ApiError, apiRequest, backoff, sleep } from '../runtime/http-client.js';
 import type { OperatorService } from './service.js';
 import type { UpstreamStatus } from './types.js';
 

@@ -42,6 +42,20 @@ export type Handler = (req: Request) => Promise<Reply> | Reply;
 /** Maps an error thrown by a handler to a status; errors with a `code` from the protocol are client errors. */
 export type ErrorMapper = (e: unknown) => HttpError | undefined;
 
+/**
+ * A handler that converts its own errors with `map`, so that the mappers other components registered on the API
+ * (`mapErrors`) never judge what it throws. HttpErrors pass as they are; what `map` leaves alone is rethrown.
+ */
+export function guarded(h: Handler, map: ErrorMapper = () => undefined): Handler {
+  return async (req) => {
+    try {
+      return await h(req);
+    } catch (e) {
+      throw (e instanceof HttpError ? e : map(e)) ?? e;
+    }
+  };
+}
+
 /** After refusing a body, how much more of it is read and dropped so that the refusal reaches the client. */
 const DISCARD_BYTES = 64 * 1024 * 1024;
 const DISCARD_MS = 10_000;

@@ -79,7 +79,7 @@ test('monitoring: every metric the dashboard queries is exported by a running va
   const op = await startChainNode(top.genesis, top.key);
   try {
     const node = await net.start({ ip: '127.0.0.36', ...follow });
-    // Node processes collect process metrics (src/cli/node-process.ts); this registry gets the same.
+    // Node processes collect process metrics (src/app/node.ts); this registry gets the same.
     collectDefaultMetrics({ register: net.registryOf(node) });
     // Exercise the labelled series so that each has a sample to show.
     top.producer.create({ start: 0n, end: 10n, owner: generateKeyPair().publicKey });

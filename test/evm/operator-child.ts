@@ -11,7 +11,7 @@ import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { HttpApi } from '../../src/runtime/http.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { prepareOperator, startOperator } from '../../src/operator/config.js';
+import { prepareOperator, startOperator } from '../../src/app/operator.js';
 
 const [dataDir, evmRpc, anchorAddress, evmKey, commitEvery] = process.argv.slice(2);
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'evm-operator');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { HttpApi } from '../../src/runtime/http.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { prepareOperator, startOperator } from '../../src/operator/config.js';
+import { prepareOperator, startOperator } from '../../src/app/operator.js';
 
 const dataDir = process.argv[2];
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'crash-child');

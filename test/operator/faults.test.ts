@@ -16,7 +16,7 @@ import { validateBlock } from '../../src/chain/validate.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair, verify } from '../../src/crypto/keys.js';
 import { ConfigError } from '../../src/runtime/config.js';
-import { prepareOperator } from '../../src/operator/config.js';
+import { prepareOperator } from '../../src/app/operator.js';
 import { parseFaults } from '../../src/operator/faults.js';
 import { Upstream } from '../../src/operator/upstream.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';

@@ -16,7 +16,8 @@ import {
   startOperator,
   type OperatorCliOptions,
   type RunningOperator,
-} from '../../src/operator/config.js';
+} from '../../src/app/operator.js';
+import { faultyPublishing, type Fault } from '../../src/operator/faults.js';
 import { OperatorService, type OperatorServiceOptions } from '../../src/operator/service.js';
 import { OperatorStore } from '../../src/operator/store.js';
 import type { BlockSink, PublishVerdict } from '../../src/operator/types.js';
@@ -140,13 +141,22 @@ export interface TestChainNode {
 export async function startChainNode(
   genesis: GenesisRecord,
   key: KeyPair,
-  extra: Partial<OperatorServiceOptions> & { dir?: string; sink?: MemorySink } = {},
+  extra: Partial<OperatorServiceOptions> & {
+    dir?: string;
+    sink?: MemorySink;
+    faults?: readonly Fault[];
+  } = {},
 ): Promise<TestChainNode> {
+  const { faults, ...options } = extra;
   const dir = extra.dir ?? (await tempDir());
   const sink = extra.sink ?? new MemorySink();
   sink.track(genesis);
   const registry = new Registry();
   const store = await OperatorStore.open(join(dir, 'db'));
+  // Fault injection is wrapped around the publishing as the app layer does it.
+  const publishing = faults?.length
+    ? faultyPublishing({ faults, genesis, secretKey: key.secretKey, sink, log: quiet })
+    : undefined;
   const svc = await OperatorService.open({
     genesis,
     key,
@@ -155,7 +165,8 @@ export async function startChainNode(
     log: quiet,
     registry,
     blockIntervalMs: 60_000,
-    ...extra,
+    publishing,
+    ...options,
   }).catch(async (e: unknown) => {
     await store.close();
     throw e;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeBlock } from '../../src/chain/block.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
-import { OperatorError } from '../../src/operator/service.js';
+import { OperatorError } from '../../src/operator/errors.js';
 import { OperatorStore } from '../../src/operator/store.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { MemorySink, removeDir, startChainNode, tempDir, waitFor } from './helpers.js';

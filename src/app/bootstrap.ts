@@ -21,9 +21,9 @@ import { signAction } from '../chain/tx.js';
 import { ConfigError } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Anchor, Registration } from '../anchor/types.js';
-import { ApiError, apiRequest, backoff, sleep } from './client.js';
-import type { OperatorStore } from './store.js';
-import type { ChainInfo, ContractView, SubmitResult } from './types.js';
+import { ApiError, apiRequest, backoff, sleep } from '../runtime/http-client.js';
+import type { OperatorStore } from '../operator/store.js';
+import type { ChainInfo, ContractView, SubmitResult } from '../operator/types.js';
 
 export interface GenesisSource {
   readonly store: OperatorStore;

@@ -1,6 +1,7 @@
 /**
- * A small JSON client for operator and anchor APIs (used by the upstream submitter, chain bootstrap, the devnet
- * anchor client and the `contract` command). Errors carry the server's `{error: {code, message}}`.
+ * A small JSON client for the node APIs (the upstream submitter, chain bootstrap, the devnet anchor client, the
+ * EVM settler, the `contract` command), with the retry helpers they share. Errors carry the server's
+ * `{error: {code, message}}`.
  */
 export class ApiError extends Error {
   override readonly name = 'ApiError';

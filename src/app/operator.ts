@@ -1,6 +1,9 @@
 /**
- * Operator and anchor commands' options and the factories that build a running operator from them. The runtime
- * (which owns the libp2p node, the HTTP server and the metrics registry) wires them up in two steps:
+ * The app layer's operator: from its resolved options (flags, environment, config file) it builds a running
+ * operator with what that chain needs around it: the store and key, the chain's genesis (registering with the
+ * anchor or reading the parent), the devnet anchor for an anchor chain, the upstream submitter of a nested chain,
+ * the EVM anchor and committer of a top-level chain on it, and any devnet fault injection. With the node process
+ * (node.ts: the libp2p node, the HTTP server, the metrics registry) it comes up in two steps (runOperatorProcess):
  *
  *   const prepared = await prepareOperator(opts, { log, signal });   // key, store, chain (may register/ask parent)
  *   ... start the node tracking prepared.genesis ...
@@ -11,96 +14,31 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { fromHex, toHex } from '../crypto/hash.js';
 import type { KeyPair } from '../crypto/keys.js';
 import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
-import { boolOption, ConfigError, intOption, listOption, option } from '../runtime/config.js';
+import { boolOption, ConfigError, intOption, listOption } from '../runtime/config.js';
 import { loadOrCreateKeyFile, readKeyFile } from '../runtime/keyfile.js';
-import type { Logger } from '../runtime/logger.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
 import { addAnchorRoutes, addRegistrationRoute } from '../anchor/api.js';
 import { HttpAnchor } from '../anchor/client.js';
 import { DevnetAnchor } from '../anchor/devnet.js';
-import { addOperatorRoutes } from './api.js';
+import { addOperatorRoutes, operatorHttpError } from '../operator/api.js';
+import { faultyPublishing, parseFaults, type Fault } from '../operator/faults.js';
+import { OperatorService } from '../operator/service.js';
+import { OperatorStore } from '../operator/store.js';
+import { loadOrCreateApiToken, TOKEN_FILE } from '../operator/token.js';
+import type { OperatorDeps } from '../operator/types.js';
+import { Upstream } from '../operator/upstream.js';
 import { ensureOpened, resolveGenesis } from './bootstrap.js';
-import { parseFaults, type Fault } from './faults.js';
-import { OperatorService } from './service.js';
-import { OperatorStore } from './store.js';
-import { loadOrCreateApiToken, TOKEN_FILE } from './token.js';
-import type { OperatorDeps } from './types.js';
-import { Upstream } from './upstream.js';
+import { settlerFor, startNodeProcess, type NodeProcessOptions } from './node.js';
 import { getAddress, isAddress, type Address } from 'viem';
 import { bytesEqual } from '../codec/canonical.js';
 import type { Anchor } from '../anchor/types.js';
 import { EvmCommitter } from '../evm/committer.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
+import { serviceSource } from '../evm/settle.js';
 import type { Journal } from '../evm/sender.js';
-
-/** Options shared by `operator` and `anchor`: key, block production, devnet fault injection. */
-function addProductionOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      option('--key <file>', 'operator key file (default: <data-dir>/operator-key.json, created if absent)'),
-    )
-    .addOption(option('--name <name>', 'name of a new chain (at most 64 bytes)'))
-    .addOption(
-      option('--block-interval-ms <ms>', 'seal a block this often when transactions are pending', 1000),
-    )
-    .addOption(
-      option(
-        '--max-pending <n>',
-        'seal as soon as this many transactions are pending (at most 20000)',
-        10000,
-      ),
-    )
-    .addOption(option('--devnet', 'allow devnet-only features (fault injection)'))
-    .addOption(
-      option(
-        '--fault <spec...>',
-        'devnet only: misbehave on purpose: equivocate@H, invalid@H, root-mismatch@H (needs --devnet)',
-      ),
-    );
-}
-
-/** Operator-specific options for `sortition-node operator`. */
-export function operatorOptions(cmd: Command): Command {
-  return addProductionOptions(cmd)
-    .addOption(
-      option(
-        '--chain-genesis <file>',
-        'genesis record of the chain to operate (hex, or JSON {"genesis": hex})',
-      ),
-    )
-    .addOption(
-      option(
-        '--parent-api <url>',
-        "the parent chain operator's API (or the anchor's, for a top-level chain)",
-      ),
-    )
-    .addOption(
-      option(
-        '--parent-contract <start>',
-        'nested chain: the contract of the parent this chain lives in (owned by --key)',
-      ),
-    )
-    .addOption(option('--amount <n>', 'top-level chain: the width of the anchor space to register for it'))
-    .addOption(option('--expiry <height>', 'anchor height at which a new chain settles (0: never)', 0))
-    .addOption(
-      option(
-        '--deposit <gwei>',
-        'EVM anchor: the deposit locked at registration, in gwei (default: --amount)',
-      ),
-    )
-    .addOption(
-      option('--safety-bps <n>', "EVM anchor: the deposit's safety share (slashable), in basis points", 5000),
-    )
-    .addOption(option('--commit-every <n>', 'EVM anchor: commit the head every n blocks', 1));
-}
-
-/** Options for `sortition-node anchor` (the devnet anchor chain's operator). */
-export function anchorOptions(cmd: Command): Command {
-  return addProductionOptions(cmd);
-}
 
 export interface OperatorCliOptions {
   readonly dataDir: string;
@@ -280,7 +218,15 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     registry: deps.registry,
     blockIntervalMs: p.blockIntervalMs,
     maxPending: p.maxPending,
-    faults: p.faults,
+    publishing: p.faults.length
+      ? faultyPublishing({
+          faults: p.faults,
+          genesis: p.genesis,
+          secretKey: p.key.secretKey,
+          sink: deps.sink,
+          log,
+        })
+      : undefined,
   }).catch(async (e: unknown) => {
     await p.store.close();
     throw e;
@@ -290,11 +236,12 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
   const anchor = isAnchor(p.genesis.genesis)
     ? new DevnetAnchor(service, log.child({ component: 'anchor' }))
     : null;
-  if (anchor) addAnchorRoutes(deps.api, anchor);
+  if (anchor) addAnchorRoutes(deps.api, anchor, operatorHttpError);
   else if (p.devnet)
     addRegistrationRoute(
       deps.api,
       new DevnetAnchor(service, log.child({ component: 'registrar' }), { registrarOnly: true }),
+      operatorHttpError,
     );
   const abort = new AbortController();
   let upstream: Upstream | null = null;
@@ -365,4 +312,46 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
       await committer?.stop();
     },
   };
+}
+
+export type OperatorProcessOptions = NodeProcessOptions & OperatorCliOptions;
+
+/**
+ * `sortition-node operator` and `sortition-node anchor`: a node process (validator, API, metrics) that also
+ * operates a chain. The chain is resolved first (key, store, registration with the anchor or the parent), then
+ * the node starts following it and its ancestors, then block production starts and publishes through the node.
+ */
+export async function runOperatorProcess(
+  o: OperatorProcessOptions,
+  name: 'operator' | 'anchor',
+): Promise<void> {
+  const log = createLogger(o.logLevel, name);
+  const abort = new AbortController();
+  const interrupted = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  const prepared = await prepareOperator(o, { log, signal: abort.signal, anchor: name === 'anchor' });
+  process.off('SIGINT', interrupted);
+  process.off('SIGTERM', interrupted);
+  // The anchor trusts itself; an operator trusts the anchor it was configured with.
+  const anchor = name === 'anchor' ? undefined : o.anchor;
+  const proc = await startNodeProcess({ ...o, anchor }, name, [prepared.genesis]);
+  const op = await startOperator(prepared, {
+    api: proc.api,
+    registry: proc.registry,
+    log: proc.log.child({ component: name }),
+    sink: proc.node,
+  });
+  proc.onStop(() => op.stop());
+  // An operator's automatic settlement: the proof of a point comes from its own tree.
+  const settler = op.evm
+    ? await settlerFor(o, op.evm, proc.log, {
+        source: serviceSource(op.service),
+        chains: () => [op.genesis.chainId],
+      })
+    : null;
+  if (o.settleKey && !settler)
+    throw new Error('--settle-key needs a top-level chain on the EVM anchor with --evm-key');
+  settler?.start();
+  if (settler) proc.onStop(() => settler.stop());
 }

@@ -1,23 +1,23 @@
 /**
- * What every node process shares (validator, operator, anchor): network and tracking options, the validator
- * component, the HTTP API with /metrics, logs, and a clean shutdown on SIGINT/SIGTERM.
+ * The app layer's node process, what every process shares (validator, operator, anchor): from the resolved
+ * network and tracking options (src/cli/network-options.ts) it wires the validator, the HTTP API with /metrics,
+ * the EVM anchor's watcher and automatic settler, logs, and a clean shutdown on SIGINT/SIGTERM.
  */
 import { bytesEqual } from '../codec/bytes.js';
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { fromHex, toHex } from '../crypto/hash.js';
 import { addValidatorRoutes } from '../node/api.js';
 import { ValidatorNode } from '../node/validator.js';
 import { decodePathBytes, WatchServiceError } from '../node/watches.js';
-import { boolOption, ConfigError, intOption, listOption, option } from '../runtime/config.js';
+import { boolOption, ConfigError, intOption, listOption } from '../runtime/config.js';
 import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { installNativeCrypto } from '../runtime/native-crypto.js';
 import { onShutdown } from '../runtime/shutdown.js';
 import { join } from 'node:path';
-import { getAddress, isAddress } from 'viem';
+import { getAddress, isAddress, type Address } from 'viem';
 import { addEvmAnchorRoute } from '../evm/api.js';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
@@ -25,109 +25,10 @@ import { AnchorWatcher } from '../evm/watcher.js';
 import { watchListSource } from '../evm/settle.js';
 import { EvmSettler, type SettlerOptions } from '../evm/settler.js';
 import { readKeyFile } from '../runtime/keyfile.js';
-import { evmAddress } from './settle.js';
 
-export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {}): Command {
-  if (opts.devnet) {
-    cmd.addOption(
-      option('--devnet', 'testnet mode: enables fault drills (partition); never on a real network'),
-    );
-  }
-  return cmd
-    .addOption(option('--listen <multiaddr...>', 'libp2p listen addresses', ['/ip4/127.0.0.1/tcp/0']))
-    .addOption(option('--announce <multiaddr...>', 'addresses to announce instead of the listen addresses'))
-    .addOption(option('--bootstrap <multiaddr...>', 'peers to dial (with /p2p/<peer-id>) and keep dialing'))
-    .addOption(
-      option(
-        '--track <chain...>',
-        'chain to follow with its ancestors: a chain id (hex) or an operator API URL to read it from',
-      ),
-    )
-    .addOption(
-      option(
-        '--anchor <chain>',
-        'trusted anchor: chain id (hex) or the anchor API URL; tracked chains must descend from it',
-      ),
-    )
-    .addOption(
-      option('--evm-rpc <url>', 'EVM anchor: JSON-RPC endpoint of the EVM chain (trusted; see README)'),
-    )
-    .addOption(option('--anchor-address <address>', 'EVM anchor: the SortitionAnchor contract address'))
-    .addOption(
-      option(
-        '--evm-key <key|file>',
-        'EVM anchor: 0x private key (or a file holding it) that pays for registration, commits and evidence',
-      ),
-    )
-    .addOption(
-      option('--confirmations <n>', 'EVM anchor: blocks on top of a commit before it counts (1: mined)', 1),
-    )
-    .addOption(option('--evm-poll-ms <ms>', 'EVM anchor: how often to read new commits', 1000))
-    .addOption(
-      option(
-        '--settle-key <file>',
-        'EVM anchor: settle expired chains automatically, claiming for this winner key file (a validator: ' +
-          'for contracts it watches; an operator: from its tree); needs --evm-key and --settle-payout',
-      ),
-    )
-    .addOption(option('--settle-payout <address>', 'EVM anchor: the address automatic claims pay out to'))
-    .addOption(
-      option(
-        '--genesis <file...>',
-        'genesis records known in advance (hex, or JSON with a "genesis" hex field)',
-      ),
-    )
-    .addOption(
-      option(
-        '--join <manifest>',
-        "a devnet's manifest (`devnet` writes <work-dir>/manifest.json): bootstrap from its nodes, trust its anchor",
-      ),
-    )
-    .addOption(
-      option(
-        '--watch <contract...>',
-        'contracts to keep current proofs of: an operator contract URL (http://host:port/v1/contracts/<start>), ' +
-          '<service>/<start> with --join, or <chain-id-hex>:<path-hex>; their chains are tracked',
-      ),
-    )
-    .addOption(option('--alert-url <url>', 'webhook for watch alerts (JSON POST, retried with backoff)'))
-    .addOption(option('--max-watches <n>', 'most contracts this node watches', 20000))
-    .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000))
-    .addOption(
-      option(
-        '--monitor-interval-ms <ms>',
-        'how often run warns of no peers or no tracked chain (head progress: every second interval)',
-        30_000,
-      ).hideHelp(),
-    )
-    .addOption(
-      option(
-        '--health-max-lag <blocks>',
-        'GET /v1/health answers 503 while a tracked chain is more than this many blocks behind peers',
-        5,
-      ),
-    )
-    .addOption(
-      option(
-        '--crypto <backend>',
-        'hashing and signature checks: libsodium (falls back to openssl where its addon does not load) or openssl',
-        'libsodium',
-      ).choices(['libsodium', 'openssl']),
-    )
-    .addOption(
-      option(
-        '--bench-accept-all',
-        'benchmark baseline: accept (relay, store) gossiped blocks without judging them',
-      ).hideHelp(),
-    )
-    .addOption(
-      option(
-        '--bench-signatures-only',
-        'benchmark baseline: accept gossiped blocks whose signatures verify, checking nothing else',
-      )
-        .conflicts('benchAcceptAll')
-        .hideHelp(),
-    );
+export function evmAddress(v: string, what: string): Address {
+  if (!isAddress(v)) throw new ConfigError(`${what} must be a 0x address, got ${v}`);
+  return getAddress(v);
 }
 
 export interface NodeProcessOptions {
