@@ -3,6 +3,9 @@
  * verification on its own, and a winner proof at 10^6 contracts (BENCH_EVM_CONTRACTS to change the size).
  * Figures are receipts' gasUsed (transaction totals, 21,000 base and calldata included) unless marked.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPublicClient, createTestClient, createWalletClient, http, toHex, type Hex } from 'viem';
 import { foundry } from 'viem/chains';
 import { Ed25519Probe } from '../src/gen/contracts.js';
@@ -20,6 +23,16 @@ import { signHeader } from '../src/chain/header.js';
 import { ProbabilityTree } from '../src/tree/tree.js';
 import { makeLeaf } from '../src/tree/contract.js';
 import { encodeLookupPath } from '../src/sortition/lottery.js';
+import { EvmAnchor } from '../src/evm/node-anchor.js';
+import { fileJournal } from '../src/evm/journal.js';
+import {
+  challengeChain,
+  claimChain,
+  timeoutChain,
+  withdrawCredits,
+  type LevelSource,
+} from '../src/evm/settle.js';
+import { createLogger } from '../src/runtime/logger.js';
 import { heading, jitteredLeaves, now, table } from './util.js';
 
 type FnName = Extract<(typeof ANCHOR_ABI)[number], { type: 'function' }>['name'];
@@ -189,9 +202,76 @@ export async function benchEvm(
     row('claim, 2 levels', await send(3, 'claim', [nid, 1n, lv1, payout, signPayout(ky.secretKey, anchorId, ng.chainId, payout)])); // prettier-ignore
     row('challenge (stale state, 2 levels)', await send(4, 'challenge', [nid, 2n, lv2]));
 
+    await nodeSettlement({ rpcUrl: anvil.rpcUrl, address, anchorId, send, mine: (n) => testClient.mine({ blocks: n }), pub, row, prev: nStart }); // prettier-ignore
+
     table(rows);
     console.log(`(tree of ${contracts} contracts built in ${buildS.toFixed(1)} s)`);
   } finally {
     await anvil.stop();
+  }
+}
+
+/**
+ * The settlement a node drives (src/evm/settle.ts through EvmAnchor and its TxSender), gas from the receipts: a
+ * stale claim (the first claim also fixes the beacon), `challengeChain` with the later committed state,
+ * `claimChain` by the new owner, `timeoutChain`, `withdrawCredits`. Proofs come from in-memory trees per height.
+ */
+async function nodeSettlement(b: {
+  rpcUrl: string;
+  address: Hex;
+  anchorId: Uint8Array;
+  send: (from: number, fn: FnName, args: readonly unknown[], value?: bigint) => Promise<bigint>;
+  mine: (blocks: number) => Promise<void>;
+  pub: { getBlockNumber(): Promise<bigint> };
+  row: (fn: string, gas: bigint, note?: string) => void;
+  prev: bigint;
+}): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-settle-'));
+  try {
+    const op = generateKeyPair();
+    const [seller, buyer] = [generateKeyPair(), generateKeyPair()];
+    const start = b.prev + 1000n;
+    const at = (owner: KeyPair, nonce: number) =>
+      ProbabilityTree.fromLeaves([makeLeaf({ start, end: start + 1000n, owner: owner.publicKey, nonce, terms: new Uint8Array(0) })]); // prettier-ignore
+    const trees = [new ProbabilityTree(), at(seller, 0), at(buyer, 1)];
+    const expiry = Number(await b.pub.getBlockNumber()) + 6;
+    const g = evmGenesis(b.anchorId, { operatorKey: op.publicKey, spaceStart: start, spaceEnd: start + 1000n, expiry, amountGwei: 10n ** 9n }); // prettier-ignore
+    await b.send(0, 'register', [toHex(g.bytes), anvilAccount(1).address, 2000, b.prev], 10n ** 18n);
+    for (const h of [1, 2]) {
+      const s = trees[h].summary();
+      const hd = signHeader({ chainId: g.chainId, height: h, prevHash: g.chainId, stateRoot: s.digest, stateMin: s.min, stateMax: s.max, txRoot: new Uint8Array(32), txCount: 0, timeMs: h, beaconSig: new Uint8Array(0) }, op.secretKey); // prettier-ignore
+      await b.send(1, 'commit', [toHex(g.chainId), toHex(hd.bytes)]);
+    }
+    await b.mine(7);
+    const anchor = await EvmAnchor.open({
+      rpcUrl: b.rpcUrl,
+      address: b.address,
+      key: toHex(anvilAccount(5).getHdKey().privateKey!),
+      journal: fileJournal(dir),
+      log: createLogger('silent', 'bench'),
+    });
+    const source: LevelSource = {
+      what: 'bench trees',
+      level: (_chain, point, height) => Promise.resolve(trees[height].lookupPath(point)),
+    };
+    const payout = anchor.evmAddress!;
+    const point = await anchor.winningPoint(g.chainId);
+    const stale = await anchor.settle('claim', [
+      toHex(g.chainId),
+      1n,
+      [toHex(encodeLookupPath(trees[1].lookupPath(point)))],
+      payout,
+      signPayout(seller.secretKey, anchor.anchorId, g.chainId, payout),
+    ]);
+    b.row('node: claim (the first, fixes the beacon)', stale.gasUsed, 'EvmAnchor.settle, a stale state');
+    const ch = await challengeChain(anchor, source, g.chainId);
+    b.row('node: challengeChain (later state)', BigInt(ch.gasUsed), ch.outcome);
+    const cl = await claimChain(anchor, source, { chainId: g.chainId, key: buyer, payout });
+    b.row('node: claimChain', BigInt(cl.gasUsed), 'proof checked before sending');
+    await b.mine(Number(BigInt(cl.deadline) - (await b.pub.getBlockNumber())) + 1);
+    b.row('node: timeoutChain', BigInt((await timeoutChain(anchor, g.chainId)).gasUsed));
+    b.row('node: withdrawCredits', BigInt((await withdrawCredits(anchor)).gasUsed));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -8,7 +8,13 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, intOption, listOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
-import { loadCompose, planServices, scaleValidators, type ServicePlan } from '../devnet/compose.js';
+import {
+  DEFAULT_SUBNET,
+  loadCompose,
+  planServices,
+  scaleValidators,
+  type ServicePlan,
+} from '../devnet/compose.js';
 import {
   chainOf,
   flagged,
@@ -48,13 +54,16 @@ interface DevnetCliOptions {
   validators?: string | number;
   duration?: string | number;
   profile?: string[] | string;
+  subnet: string;
   keep?: boolean;
   logLevel: string;
 }
 
 export function devnetCommand(): Command {
   return new Command('devnet')
-    .description('run the docker-compose.yml topology as local processes, each on its own 127.0.2.x address')
+    .description(
+      'run the docker-compose.yml topology as local processes, each on its own 127.0.2.x address (see --subnet)',
+    )
     .addOption(option('--compose <file>', 'compose file that defines the topology', 'docker-compose.yml'))
     .addOption(
       option(
@@ -81,6 +90,14 @@ export function devnetCommand(): Command {
       option('--duration <s>', 'stop after s seconds and check convergence (exit 0 only if it holds)'),
     )
     .addOption(option('--profile <name...>', 'compose profiles to enable'))
+    .addOption(
+      // Two devnets (or a devnet and the devnet tests) on one machine each take their own block.
+      option(
+        '--subnet <a.b.c>',
+        'loopback address block for the services: <a.b.c>.1, .2, ...',
+        DEFAULT_SUBNET,
+      ).env('SORTITION_DEVNET_SUBNET'),
+    )
     .addOption(option('--keep', 'keep the work dir from a previous run (continue its chains)'))
     .addOption(option('--log-level <level>', 'runner log level', 'info'))
     .action(async (o: DevnetCliOptions) => {
@@ -103,7 +120,7 @@ function planDevnet(o: DevnetCliOptions, workDir: string): DevnetPlan {
   let services = loadCompose(o.compose);
   if (o.validators !== undefined)
     services = scaleValidators(services, intOption(o.validators, 'validators', 1, 200));
-  const plans = planServices(services, { workDir, profiles: listOption(o.profile) });
+  const plans = planServices(services, { workDir, profiles: listOption(o.profile), subnet: o.subnet });
   const overrides: Record<string, Record<string, string>> = {};
   let faultTarget: string | null = null;
   let settleTarget: string | null = null;
@@ -248,10 +265,11 @@ async function settleVerdict(
   const key = (await readKeyFile(op.env.SORTITION_SETTLE_KEY!)).publicKey;
   const safetyBps = BigInt(op.env.SORTITION_SAFETY_BPS ?? '5000');
   const paid = await waitForSettled(validators, chain, SETTLE_WAIT_MS);
-  // The prize is the deposit less the operator's safety share (returned to it, not paid to the winner).
+  // The prize is the deposit less the operator's safety share (returned to it, not paid to the winner). The
+  // contract zeroes a settled chain's deposit, so the deposit is the one configured (gwei), not the one read.
+  const deposit = BigInt(op.env.SORTITION_DEPOSIT ?? '0') * 10n ** 9n;
   const ok = paid.every((c) => {
     if (!c?.settlement) return false;
-    const deposit = BigInt(c.depositWei);
     return (
       c.phase === 'settled' &&
       c.settlement.winnerKey === toHex(key) &&

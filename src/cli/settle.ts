@@ -4,6 +4,7 @@
  * from the operator's tree (`--api <operator>`) or from a validator's watch of the winning contract
  * (`--api <validator> --from-watch`, no operator needed). Transactions go through a crash-safe journal.
  *   settle claim     --api URL [--from-watch] --key FILE --payout 0x..   claim the prize, signed by the winner
+ *                    [--level-api URL...]  child chains' operators, for a point inside a child chain
  *   settle challenge --api URL [--from-watch] --chain ID                 defeat a claim with a later committed state
  *   settle timeout   --chain ID                                          pay out a claim whose window has passed
  *   settle withdraw                                                      draw the credits of the --evm-key account
@@ -11,7 +12,7 @@
 import { Command, Option } from 'commander';
 import { fromHex } from '../crypto/hash.js';
 import { readKeyFile } from '../runtime/keyfile.js';
-import { ConfigError, option } from '../runtime/config.js';
+import { ConfigError, listOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { apiRequest } from '../runtime/http-client.js';
 import { evmAddress } from '../app/node.js';
@@ -20,6 +21,7 @@ import { EvmAnchor } from '../evm/node-anchor.js';
 import {
   challengeChain,
   claimChain,
+  firstOf,
   operatorApiSource,
   timeoutChain,
   watchApiSource,
@@ -36,6 +38,7 @@ interface Common {
 
 interface SourceOpts {
   api: string;
+  levelApi?: string[] | string;
   fromWatch?: boolean;
   chain?: string;
 }
@@ -77,7 +80,13 @@ function sourceOptions(cmd: Command): Command {
         "take the proof from the validator's watch of the contract holding the point (GET /v1/watch)",
       ),
     )
-    .addOption(option('--chain <id>', 'the chain id (hex); with an operator API, default: its chain'));
+    .addOption(option('--chain <id>', 'the chain id (hex); with an operator API, default: its chain'))
+    .addOption(
+      option(
+        '--level-api <url...>',
+        'operator APIs of child chains the winning point lies in: each serves its level of a nested winner proof',
+      ),
+    );
 }
 
 async function sourceOf(o: SourceOpts): Promise<{ source: LevelSource; chainId: Uint8Array }> {
@@ -88,7 +97,9 @@ async function sourceOf(o: SourceOpts): Promise<{ source: LevelSource; chainId: 
   }
   const chainId = fromHex(chain, '--chain');
   if (chainId.length !== 32) throw new ConfigError('--chain must be 32 bytes of hex');
-  return { source: o.fromWatch ? watchApiSource(o.api) : operatorApiSource(o.api), chainId };
+  const first = o.fromWatch ? watchApiSource(o.api) : operatorApiSource(o.api);
+  const below = listOption(o.levelApi).map(operatorApiSource);
+  return { source: below.length ? firstOf([first, ...below]) : first, chainId };
 }
 
 export function settleCommand(out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Command {

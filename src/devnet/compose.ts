@@ -1,5 +1,5 @@
 /**
- * Reads docker-compose.yml and turns each service into a local process plan: its own 127.0.2.x address, its
+ * Reads docker-compose.yml and turns each service into a local process plan: its own 127.0.2.x address (or another block's), its
  * command and environment from the file, service names in the environment rewritten to those addresses, named
  * volumes to folders. The devnet runner is driven by this plan alone, so the file and the runner cannot drift.
  */
@@ -75,10 +75,23 @@ function roleOf(name: string, args: string[]): Role {
   }
 }
 
-/** 127.0.2.1, 127.0.2.2, ...: one address per service, away from the ranges tests and benchmarks use. */
-export function addressFor(index: number): string {
+/** The devnet's default address block: away from 127.0.0.1, which tests and benchmarks use. */
+export const DEFAULT_SUBNET = '127.0.2';
+
+/** A loopback /24 as its first three octets (`127.0.3`): devnets on different blocks never share an address. */
+export function checkSubnet(subnet: string): string {
+  const m = /^127\.(\d{1,3})\.(\d{1,3})$/.exec(subnet);
+  if (!m || Number(m[1]) > 255 || Number(m[2]) > 255 || (m[1] === '0' && m[2] === '0'))
+    throw new ComposeError(
+      `subnet ${subnet}: give three octets of a loopback block other than 127.0.0, e.g. 127.0.3`,
+    );
+  return subnet;
+}
+
+/** <subnet>.1, <subnet>.2, ...: one address per service. */
+export function addressFor(index: number, subnet = DEFAULT_SUBNET): string {
   if (index > 250) throw new ComposeError('at most 250 services');
-  return `127.0.2.${index + 1}`;
+  return `${subnet}.${index + 1}`;
 }
 
 function escape(s: string): string {
@@ -111,6 +124,8 @@ export interface PlanOptions {
   readonly workDir: string;
   /** Profiles to enable besides the default (services without a profile). */
   readonly profiles?: string[];
+  /** The address block services get (default 127.0.2): `127.0.3` gives 127.0.3.1, 127.0.3.2, ... */
+  readonly subnet?: string;
 }
 
 export function loadCompose(path: string): Record<string, RawService> {
@@ -138,7 +153,8 @@ export function planServices(services: Record<string, RawService>, opts: PlanOpt
     const p = services[n].profiles ?? [];
     return (p.length === 0 || p.some((x) => enabled.has(x))) && isNodeImage(services[n]);
   });
-  const addresses = new Map(names.map((n, i) => [n, addressFor(i)]));
+  const subnet = checkSubnet(opts.subnet ?? DEFAULT_SUBNET);
+  const addresses = new Map(names.map((n, i) => [n, addressFor(i, subnet)]));
   return names.map((name) => {
     const raw = services[name];
     const own = addresses.get(name)!;

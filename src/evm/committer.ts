@@ -13,8 +13,8 @@ import { sleep } from '../runtime/http-client.js';
 import type { OperatorService } from '../operator/service.js';
 import type { UpstreamStatus } from '../operator/types.js';
 import type { Logger } from '../runtime/logger.js';
-import type { EvmAnchor } from './node-anchor.js';
-import { AnchorRevert } from './sender.js';
+import { NO_EXPIRY, type EvmAnchor } from './node-anchor.js';
+import { AnchorRevert, EvmFundsError } from './sender.js';
 
 export interface CommitterOptions {
   readonly anchor: EvmAnchor;
@@ -22,6 +22,14 @@ export interface CommitterOptions {
   /** Commit when the head is this many blocks above the last commit. */
   readonly every: number;
   readonly log: Logger;
+  /** How often the EVM head is read while waiting for the chain's expiry. Default 1000 ms. */
+  readonly expiryPollMs?: number;
+}
+
+/** What the committer tells the operator: the chain expired (it stops sealing; see OperatorService.expire). */
+interface Expirable {
+  expire(why: string): void;
+  readonly expired: boolean;
 }
 
 export class EvmCommitter {
@@ -33,12 +41,14 @@ export class EvmCommitter {
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  private svc: Expirable | null = null;
   /** Commit transactions mined by this process (the restart test counts them). */
   sent = 0;
 
   constructor(private readonly o: CommitterOptions) {}
 
   attach(svc: OperatorService): this {
+    this.svc = svc;
     svc.onSealed((s) => this.submit(s.signed));
     svc.setUpstreamStatus(() => this.status());
     if (svc.headHeader) this.submit(svc.headHeader);
@@ -87,10 +97,34 @@ export class EvmCommitter {
     return height - this.committedHeight >= this.o.every ? h : null;
   }
 
+  /**
+   * The contract takes a commit only in a block below the chain's expiry: once the next block is at the expiry, no
+   * later header can ever be committed, and the operator is told to stop sealing (its tree then stays where the
+   * settlement proof is taken, at most the commits in flight above the contract's last committed height).
+   */
+  private async watchExpiry(expiry: bigint): Promise<void> {
+    const signal = this.abort.signal;
+    if (expiry >= BigInt(NO_EXPIRY)) return;
+    while (!signal.aborted && this.svc && !this.svc.expired) {
+      try {
+        const head = await this.o.anchor.head();
+        if (head + 1n >= expiry) {
+          this.svc.expire(`EVM block ${head}: no commit lands at or after the expiry block ${expiry}`);
+          return;
+        }
+      } catch {
+        // The RPC is down: the commits report it; the next poll tries again.
+      }
+      await sleep(this.o.expiryPollMs ?? 1000, signal).catch(() => undefined);
+    }
+  }
+
   private async run(): Promise<void> {
     const a = this.o.anchor;
     const resumed = await a.resumeCommit();
-    this.committedHeight = (await a.chain(this.o.chainId)).height;
+    const registered = await a.chain(this.o.chainId);
+    this.committedHeight = registered.height;
+    void this.watchExpiry(registered.expiry);
     if (resumed !== undefined)
       this.o.log.info(
         { resumed, committed: this.committedHeight },
@@ -120,6 +154,7 @@ export class EvmCommitter {
         if (e instanceof AnchorRevert) {
           // WrongPhase (expired) or a refusal that will not change for this header: do not send it again.
           this.skipThrough = height;
+          if (e.errorName === 'WrongPhase') this.svc?.expire('the anchor refuses commits: the chain expired');
           this.o.log.error(
             { height, chain: toHex(this.o.chainId), err: e.errorName },
             'the anchor refused the commit',
@@ -127,7 +162,8 @@ export class EvmCommitter {
           continue;
         }
         this.o.log.warn({ height, err: this.lastError }, 'committing to the EVM anchor failed; retrying');
-        await sleep(500, this.abort.signal).catch(() => undefined);
+        // An unfunded account waits for someone to fund it: no point asking the RPC twice a second.
+        await sleep(e instanceof EvmFundsError ? 10_000 : 500, this.abort.signal).catch(() => undefined);
       }
     }
   }

@@ -22,6 +22,7 @@ import {
   type Hex,
   type TransactionReceipt,
 } from 'viem';
+import { CodedError } from '../codec/errors.js';
 import { backoff, sleep } from '../runtime/http-client.js';
 import type { Logger } from '../runtime/logger.js';
 import { ANCHOR_ABI } from './anchor.js';
@@ -55,6 +56,31 @@ export class AnchorRevert extends Error {
     super(message);
   }
 }
+
+/**
+ * The sending account cannot pay for the transaction (gas at the current fees, plus any value): retrying cannot
+ * help until someone funds it, so the caller hears it at once instead of a sender looping on a refusal.
+ */
+export class EvmFundsError extends CodedError<'INSUFFICIENT_FUNDS'> {
+  override readonly name = 'EvmFundsError';
+  constructor(
+    readonly address: Address,
+    readonly balanceWei: bigint,
+    /** What the transaction needs at most (gas limit x max fee + value); null when the RPC refused to estimate. */
+    readonly neededWei: bigint | null,
+    label: string,
+  ) {
+    super(
+      'INSUFFICIENT_FUNDS',
+      `${label}: the EVM account ${address} holds ${balanceWei} wei` +
+        (neededWei === null ? '' : `, the transaction needs up to ${neededWei} wei`) +
+        `: send it ETH (or configure a funded --evm-key) and retry`,
+    );
+  }
+}
+
+/** How nodes word a sender that cannot pay (geth, anvil, reth, nethermind). */
+const NO_FUNDS = /insufficient funds|insufficient balance|not enough funds/i;
 
 /** The custom error name of a contract revert inside a viem error, or undefined if it is not a revert. */
 export function revertName(e: unknown): string | undefined {
@@ -103,7 +129,7 @@ export class TxSender {
       try {
         return await f();
       } catch (e) {
-        if (this.signal?.aborted || revertName(e) !== undefined) throw e;
+        if (this.signal?.aborted || revertName(e) !== undefined || NO_FUNDS.test(String(e))) throw e;
         if (attempt % 10 === 0)
           this.o.log.warn(
             { what, attempt, err: (e as Error).message.split('\n')[0] },
@@ -157,14 +183,32 @@ export class TxSender {
         return undefined;
       }
       // Not mined and its nonce still free: (re)broadcast the very same bytes; "already known" is fine.
-      await pub.sendRawTransaction({ serializedTransaction: entry.raw }).catch((e: unknown) => {
-        const m = (e as Error).message;
-        if (!/already known|known transaction|nonce too low|already imported/i.test(m))
-          this.o.log.debug({ err: m.split('\n')[0] }, 'rebroadcast refused');
-      });
+      const refused = await pub.sendRawTransaction({ serializedTransaction: entry.raw }).then(
+        () => null,
+        (e: unknown) => (e as Error).message,
+      );
+      // The journal keeps the transaction: once the account is funded, a restart sends the very same bytes.
+      if (refused !== null && NO_FUNDS.test(refused)) throw await this.unfunded(entry.label, null);
+      if (
+        refused !== null &&
+        !/already known|known transaction|nonce too low|already imported/i.test(refused)
+      )
+        this.o.log.debug({ err: refused.split('\n')[0] }, 'rebroadcast refused');
       this.waiting = entry.label;
       await sleep(Math.min(this.o.pollMs ?? 100, 50 * (attempt + 1)), this.signal);
     }
+  }
+
+  /** The typed refusal for an account that cannot pay, said once at error level with what to do. */
+  private async unfunded(label: string, needed: bigint | null, known?: bigint): Promise<EvmFundsError> {
+    const address = this.o.w.account.address;
+    const balance = known ?? (await this.o.w.pub.getBalance({ address }).catch(() => 0n));
+    const e = new EvmFundsError(address, balance, needed, label);
+    this.o.log.error(
+      { address, balanceWei: balance.toString(), neededWei: needed?.toString() ?? null, label },
+      `the EVM account cannot pay for its transaction: send ETH to ${address} or use a funded --evm-key`,
+    );
+    return e;
   }
 
   private async confirmed(receipt: TransactionReceipt): Promise<void> {
@@ -205,6 +249,7 @@ export class TxSender {
         } as never),
       );
     } catch (e) {
+      if (NO_FUNDS.test(String(e))) throw await this.unfunded(label, null);
       const r = revertOf(e);
       if (r) {
         const why = r.args.length ? `(${r.args.map(String).join(', ')})` : '';
@@ -216,6 +261,11 @@ export class TxSender {
       this.rpc('nonce', () => pub.getTransactionCount({ address: account.address, blockTag: 'pending' })),
       this.rpc('fees', () => pub.estimateFeesPerGas()),
     ]);
+    const gasLimit = (gas * 12n) / 10n;
+    const needed = gasLimit * fees.maxFeePerGas + (value ?? 0n);
+    const balance = await this.rpc('balance', () => pub.getBalance({ address: account.address }));
+    // Checked before anything is journaled: a transaction the account cannot pay would never leave the mempool.
+    if (balance < needed) throw await this.unfunded(label, needed, balance);
     const raw = await wallet.signTransaction({
       account,
       chain: wallet.chain,
@@ -223,7 +273,7 @@ export class TxSender {
       data,
       value,
       nonce,
-      gas: (gas * 12n) / 10n,
+      gas: gasLimit,
       maxFeePerGas: fees.maxFeePerGas,
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });

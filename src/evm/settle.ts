@@ -39,7 +39,7 @@ export type SettleErrorCode =
   | 'NOT_WINNER' // the key given does not own the point
   | 'SOURCE_HEIGHT' // the source's tree is not at the contract's committed height
   | 'NOT_WATCHED' // no watch of the validator holds the point
-  | 'NESTED' // the point lies in a non-empty child chain: its level is needed too
+  | 'NESTED' // the point lies in a non-empty child chain and no source serves that chain's level
   | 'BAD_PROOF' // the path does not prove the point against the committed root
   | 'NOTHING_OWED' // withdraw with no credit
   | 'REFUSED'; // any other contract refusal (its error name and reason in the message)
@@ -86,17 +86,20 @@ export function operatorApiSource(api: string): LevelSource {
   };
 }
 
-/** The operator's tree in process (what `svc.lotteryLevel` gives: its last sealed block). */
+/** The operator's tree in process, at the height asked (`svc.lotteryLevelAt`: its last block or one below). */
 export function serviceSource(svc: {
-  lotteryLevel(point: bigint): { header: { header: { height: number } }; path: Path } | null;
+  readonly chainId: Uint8Array;
+  readonly head: { readonly height: number };
+  lotteryLevelAt(point: bigint, height: number): Promise<{ path: Path } | null>;
 }): LevelSource {
   return {
     what: 'the operator',
-    level(_chainId, point, height) {
-      const l = svc.lotteryLevel(point);
-      const at = l?.header.header.height ?? 0;
-      if (!l || at !== height) fail('SOURCE_HEIGHT', heightMessage('the operator', at, height));
-      return Promise.resolve(l.path);
+    async level(chainId, point, height) {
+      if (!bytesEqual(chainId, svc.chainId))
+        fail('UNKNOWN_CHAIN', `the operator runs chain ${toHex(svc.chainId)}, not ${toHex(chainId)}`);
+      const l = height === 0 ? null : await svc.lotteryLevelAt(point, height);
+      if (!l) fail('SOURCE_HEIGHT', heightMessage('the operator', svc.head.height, height));
+      return l.path;
     },
   };
 }
@@ -156,33 +159,86 @@ function heightMessage(what: string, at: number, height: number): string {
     : `${what} is at height ${at}, the contract's committed height is ${height}: wait until it has caught up`;
 }
 
-/** What the contract will find for `path`: the winner's key, after checking the path against the committed root. */
+/** The most levels a winner proof may have (the contract's bound). */
+const MAX_LEVELS = 64;
+
+/**
+ * What the contract will find for the proof starting with `first`: the winner's key and every level, each
+ * checked before anything is sent. A point in a contract holding a non-empty child chain descends into that
+ * chain: its level is the point's lookup path in the child's tree at the child height committed in that contract
+ * (against the child root there), from whichever source serves that chain (section 11's levels).
+ */
 async function judge(
   anchor: EvmAnchor,
+  source: LevelSource,
   chainId: Uint8Array,
   point: bigint,
   height: number,
-  path: Path,
+  first: Path,
   chain: { start: bigint; end: bigint; operatorKey: Hex },
-): Promise<Uint8Array> {
-  const root = height === 0 ? EMPTY_ROOT : await anchor.rootAt(chainId, height);
-  if (!root) fail('BAD_PROOF', `the contract holds no commit at height ${height}`);
-  try {
-    const r = verifyLookup(root, path, point, chain.start, chain.end);
-    if (r.kind === 'gap') return fromHex(chain.operatorKey.slice(2), 'operatorKey');
+): Promise<{ winner: Uint8Array; levels: Path[] }> {
+  const committed = height === 0 ? EMPTY_ROOT : await anchor.rootAt(chainId, height);
+  if (!committed) fail('BAD_PROOF', `the contract holds no commit at height ${height}`);
+  const levels = [first];
+  let root: Uint8Array = committed;
+  let space = { start: chain.start, end: chain.end };
+  let operator = fromHex(chain.operatorKey.slice(2), 'operatorKey');
+  let where = `height ${height}`;
+  for (;;) {
+    const path = levels[levels.length - 1];
+    let r;
+    try {
+      r = verifyLookup(root, path, point, space.start, space.end);
+    } catch (e) {
+      if (e instanceof TreeError)
+        fail('BAD_PROOF', `the path does not prove point ${point} at ${where}: ${e.message}`);
+      throw e;
+    }
+    if (r.kind === 'gap') return { winner: operator, levels };
     const c = r.leaf.contract;
-    if (!c.child) return c.owner;
-    if (bytesEqual(c.child.root, EMPTY_ROOT)) return c.child.operator;
-    fail(
-      'NESTED',
-      `point ${point} lies in child chain ${toHex(c.child.chain)} (height ${c.child.height} committed in ` +
-        `contract ${c.start}); its winner is proven a level down, which this command does not build`,
-    );
-  } catch (e) {
-    if (e instanceof TreeError)
-      fail('BAD_PROOF', `the path does not prove point ${point} at height ${height}: ${e.message}`);
-    throw e;
+    if (!c.child) return { winner: c.owner, levels };
+    if (bytesEqual(c.child.root, EMPTY_ROOT)) return { winner: c.child.operator, levels };
+    if (levels.length === MAX_LEVELS)
+      fail('BAD_PROOF', `point ${point} is more than ${MAX_LEVELS} chains deep`);
+    const child = toHex(c.child.chain);
+    try {
+      levels.push(await source.level(c.child.chain, point, c.child.height));
+    } catch (e) {
+      if (!(e instanceof SettleError)) throw e;
+      fail(
+        'NESTED',
+        `point ${point} lies in child chain ${child} (height ${c.child.height} committed in contract ${c.start}): ` +
+          `its level comes from a source for that chain (--level-api <its operator's API>): ${e.message}`,
+      );
+    }
+    root = c.child.root;
+    space = { start: c.start, end: c.end };
+    operator = c.child.operator;
+    where = `child chain ${child} height ${c.child.height}`;
   }
+}
+
+/**
+ * The first of `sources` that serves a chain: an operator API serves its own chain only, so a claim whose point
+ * descends into child chains lists the top chain's source and one per child operator.
+ */
+export function firstOf(sources: readonly LevelSource[]): LevelSource {
+  return {
+    what: sources.map((x) => x.what).join(', '),
+    async level(chainId, point, height) {
+      let last: unknown = new SettleError('UNKNOWN_CHAIN', `no source serves chain ${toHex(chainId)}`);
+      for (const src of sources) {
+        try {
+          return await src.level(chainId, point, height);
+        } catch (e) {
+          if (!(e instanceof SettleError) || (e.code !== 'UNKNOWN_CHAIN' && e.code !== 'NOT_WATCHED'))
+            throw e;
+          last = e;
+        }
+      }
+      throw last;
+    },
+  };
 }
 
 function blocksLeft(until: bigint, head: bigint): string {
@@ -281,8 +337,15 @@ export async function claimChain(
 ): Promise<ClaimResult> {
   const { c } = await settling(anchor, o.chainId);
   const point = await anchor.winningPoint(o.chainId);
-  const path = await source.level(o.chainId, point, c.height);
-  const winner = await judge(anchor, o.chainId, point, c.height, path, c);
+  const { winner, levels } = await judge(
+    anchor,
+    source,
+    o.chainId,
+    point,
+    c.height,
+    await source.level(o.chainId, point, c.height),
+    c,
+  );
   if (!bytesEqual(winner, o.key.publicKey))
     fail(
       'NOT_WINNER',
@@ -291,7 +354,7 @@ export async function claimChain(
   const r = await send(anchor, o.chainId, 'claim', [
     viemHex(o.chainId),
     BigInt(c.height),
-    [viemHex(encodeLookupPath(path))],
+    levels.map((l) => viemHex(encodeLookupPath(l))),
     o.payout,
     signPayout(o.key.secretKey, anchor.anchorId, o.chainId, o.payout),
   ]);
@@ -329,12 +392,19 @@ export async function challengeChain(
       `the pending claim is at the last committed height ${pending.height}: a challenge needs a later committed state`,
     );
   const point = await anchor.winningPoint(chainId);
-  const path = await source.level(chainId, point, c.height);
-  await judge(anchor, chainId, point, c.height, path, c);
+  const { levels } = await judge(
+    anchor,
+    source,
+    chainId,
+    point,
+    c.height,
+    await source.level(chainId, point, c.height),
+    c,
+  );
   const r = await send(anchor, chainId, 'challenge', [
     viemHex(chainId),
     BigInt(c.height),
-    [viemHex(encodeLookupPath(path))],
+    levels.map((l) => viemHex(encodeLookupPath(l))),
   ]);
   const after = await anchor.chain(chainId);
   return {

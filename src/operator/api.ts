@@ -24,6 +24,7 @@ import { TreeError } from '../tree/errors.js';
 import { guarded, HttpError, type Handler, type HttpApi, type Reply } from '../runtime/http.js';
 import { badRequest, hexField, objectBody, u64Field } from '../runtime/json.js';
 import { OperatorError } from './errors.js';
+import { MAX_REWIND } from './history.js';
 import type { OperatorService } from './service.js';
 import { requireToken } from './token.js';
 import { encodeLookupPath } from '../sortition/lottery.js';
@@ -49,6 +50,7 @@ const OPERATOR_STATUS: Record<OperatorError['code'], number> = {
   NOT_RUNNING: 503,
   STORE_FAILED: 503,
   STORE_MISMATCH: 500,
+  EXPIRED: 409,
 };
 
 /** Maps the operator's and the protocol's errors to HTTP errors. */
@@ -165,23 +167,25 @@ export function addOperatorRoutes(api: HttpApi, svc: OperatorService, opts: Oper
     }),
   );
 
-  // The settlement lottery's first level: the last sealed block's header and the point's lookup path in its tree.
-  // The operator keeps only that tree, so `?height=` (the contract's committed height) must name that block.
+  // The settlement lottery's first level: a sealed block's header and the point's lookup path in its tree, by
+  // default the last block's; `?height=` (the contract's committed height) rebuilds an earlier block's tree.
   api.route(
     'GET',
     '/v1/lottery/:point',
-    guardedOperator((req) => {
+    guardedOperator(async (req) => {
       const point = u64Field(req.params.point, 'point');
       const want = req.query.get('height');
-      const level = svc.lotteryLevel(point);
-      if (!level) throw new HttpError(404, 'NOT_FOUND', 'no block sealed yet');
-      const height = level.header.header.height;
-      if (want !== null && heightParam(want) !== height)
+      const head = svc.lotteryLevel(point);
+      if (!head) throw new HttpError(404, 'NOT_FOUND', 'no block sealed yet');
+      const level = want === null ? head : await svc.lotteryLevelAt(point, heightParam(want));
+      if (!level)
         throw new HttpError(
           409,
           'HEIGHT_UNAVAILABLE',
-          `the operator holds the tree of its last block ${height} only, not of height ${want}`,
+          `the operator can rebuild the tree of heights ${Math.max(1, head.header.header.height - MAX_REWIND)} ` +
+            `to ${head.header.header.height} (its last block), not of height ${want}`,
         );
+      const height = level.header.header.height;
       return {
         json: {
           point: point.toString(),

@@ -34,6 +34,7 @@ import { ProbabilityTree } from '../tree/tree.js';
 import type { Path } from '../tree/path.js';
 import type { Logger } from '../runtime/logger.js';
 import { OperatorError } from './errors.js';
+import { treeAt } from './history.js';
 import { Accum, applyRequest, duplicateOf, type PendingAuth } from './intake.js';
 import { contractJson } from './json.js';
 import { LogWriter } from './log-writer.js';
@@ -129,6 +130,8 @@ export class OperatorService {
   private readonly now: () => number;
   private readonly log: Logger;
   private upstreamStatus: (() => UpstreamStatus) | null = null;
+  /** Why the chain is over (see expire()), null while it runs. */
+  private expiredWhy: string | null = null;
   /** Requests replayed from the log that no longer applied (never acknowledged ones only, see docs). */
   droppedOnReplay = 0;
 
@@ -321,8 +324,28 @@ export class OperatorService {
     return this.submit({ kind: 'childRoot', start: child.start, header }, []);
   }
 
+  /**
+   * The chain expired on its anchor: no commit of a later block can land there, so a block sealed now would hold
+   * transactions nobody can rely on, and would move the tree past the committed root settlement proves against.
+   * From now on nothing is sealed and every request is refused with EXPIRED.
+   */
+  expire(why: string): void {
+    if (this.expiredWhy !== null) return;
+    this.expiredWhy = why;
+    this.log.info({ height: this.committed.state.height, why }, 'chain expired: block production stops');
+  }
+
+  get expired(): boolean {
+    return this.expiredWhy !== null;
+  }
+
   private assertAccepting(): void {
     if (this.fatal) throw new OperatorError('STORE_FAILED', `the operator stopped: ${this.fatal.message}`);
+    if (this.expiredWhy !== null)
+      throw new OperatorError(
+        'EXPIRED',
+        `the chain has expired (${this.expiredWhy}): it takes no transactions`,
+      );
     if (this.state !== 'running') throw new OperatorError('NOT_RUNNING', `the operator is ${this.state}`);
   }
 
@@ -414,7 +437,7 @@ export class OperatorService {
 
   /** Seals in memory (synchronous, so no request can slip between) and queues the durable write. */
   private sealSync(force = false): { job: Job; done: Promise<void> } | null {
-    if (this.fatal || this.state === 'stopped') return null;
+    if (this.fatal || this.state === 'stopped' || this.expiredWhy !== null) return null;
     if (!force && this.producer.pendingCount === 0 && !this.emptyBlocks) return null;
     const t0 = process.hrtime.bigint();
     const prev = this.producer.state;
@@ -527,6 +550,16 @@ export class OperatorService {
     return this.committed.lotteryLevel(point);
   }
 
+  /** The same at an earlier sealed height (the EVM contract's last committed one); null if out of reach. */
+  async lotteryLevelAt(point: bigint, height: number): Promise<{ header: SignedHeader; path: Path } | null> {
+    if (height === this.committed.state.height) return this.lotteryLevel(point);
+    // The head's contracts are copied before the first await: blocks sealed meanwhile do not reach the copy.
+    const view = await treeAt(this.committed.tree.leaves(), this.committed.state.height, height, (h) =>
+      this.store.block(h),
+    );
+    return view && { header: view.header, path: view.tree.lookupPath(point) };
+  }
+
   contractView(start: bigint): ContractView {
     return contractView(this.chainId, this.producer.tree, this.committed, start);
   }
@@ -585,7 +618,11 @@ export class OperatorService {
     return chainInfo(
       this.genesis,
       this.committed,
-      { pendingTxs: this.producer.pendingCount, contracts: this.producer.tree.size },
+      {
+        pendingTxs: this.producer.pendingCount,
+        contracts: this.producer.tree.size,
+        expired: this.expiredWhy !== null,
+      },
       this.upstreamStatus ? this.upstreamStatus() : null,
     );
   }

@@ -107,6 +107,8 @@ export interface ChainInfo {
     readonly signedHeader: string | null;
   };
   readonly pendingTxs: number;
+  /** The chain expired on its anchor: it seals no more blocks and refuses requests (EXPIRED). */
+  readonly expired: boolean;
   readonly contracts: number;
   readonly upstream: UpstreamStatus | null;
 }

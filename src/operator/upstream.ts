@@ -29,6 +29,7 @@ export class Upstream {
   private latest: SignedHeader | null = null;
   private acceptedHeight = 0;
   private skipThrough = 0;
+  private parentExpired = false;
   private lastError: string | null = null;
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
@@ -109,6 +110,17 @@ export class Upstream {
         if (err.code === 'CHILD_HEIGHT_NOT_INCREASING') {
           this.skipThrough = height;
           this.o.log.warn({ height }, 'the parent already holds a later header of this chain');
+          continue;
+        }
+        if (err.code === 'EXPIRED') {
+          // The parent's chain is over: no header of this chain will be taken again. Said once, not per block.
+          if (!this.parentExpired)
+            this.o.log.warn(
+              { height, err: err.message },
+              'the parent chain expired: headers no longer go up',
+            );
+          this.parentExpired = true;
+          this.skipThrough = height;
           continue;
         }
         if (!err.retryable && err.code !== 'UNKNOWN_CHAIN') {

@@ -134,7 +134,7 @@ export class OwnerIndex {
 export function chainInfo(
   genesis: GenesisRecord,
   committed: CommittedView,
-  current: { pendingTxs: number; contracts: number },
+  current: { pendingTxs: number; contracts: number; expired: boolean },
   upstream: UpstreamStatus | null,
 ): ChainInfo {
   const g = genesis.genesis;
@@ -156,6 +156,7 @@ export function chainInfo(
       signedHeader: committed.head ? toHex(committed.head.bytes) : null,
     },
     pendingTxs: current.pendingTxs,
+    expired: current.expired,
     contracts: current.contracts,
     upstream,
   };

@@ -92,3 +92,15 @@ test('service names become addresses in URLs and multiaddrs, volumes become fold
     'only whole names',
   );
 });
+
+test('--subnet moves every service and every reference to it into another loopback block', () => {
+  const raw = loadCompose(COMPOSE);
+  const moved = planServices(raw, { workDir: '/tmp/w', subnet: '127.0.3' });
+  assert.ok(moved.every((p) => p.address.startsWith('127.0.3.')));
+  for (const p of moved)
+    for (const v of [...Object.values(p.env), ...p.args, p.healthUrl ?? ''])
+      assert.doesNotMatch(v, /127\.0\.2\./, `${p.name}: ${v} stays inside 127.0.3`);
+  assert.equal(moved.find((p) => p.role === 'evm')!.address, '127.0.3.1');
+  for (const bad of ['127.0.0', '10.0.3', '127.0.300', '127.0.3.1'])
+    assert.throws(() => planServices(raw, { workDir: '/tmp/w', subnet: bad }), { code: 'COMPOSE_INVALID' });
+});

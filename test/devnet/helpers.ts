@@ -23,7 +23,8 @@ export interface Up {
 /** Starts the compose topology as processes (fresh data), with per-service environment overrides. */
 export async function up(overrides: Record<string, Record<string, string>> = {}): Promise<Up> {
   const workDir = await mkdtemp(join(tmpdir(), 'devnet-'));
-  const plans = planServices(loadCompose(COMPOSE), { workDir });
+  // SORTITION_DEVNET_SUBNET moves the devnet off 127.0.2.x (another devnet running on this machine).
+  const plans = planServices(loadCompose(COMPOSE), { workDir, subnet: process.env.SORTITION_DEVNET_SUBNET });
   const devnet = new Devnet({
     plans,
     workDir,

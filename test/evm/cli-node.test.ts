@@ -5,71 +5,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { getAddress, toHex, type Hex } from 'viem';
+import { getAddress } from 'viem';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { toHex as hexOf } from '../../src/crypto/hash.js';
 import { waitFor } from '../helpers/net.js';
 import { newAnchor } from './anchor-helpers.js';
-import { useAnvil, type EvmEnv } from './helpers.js';
+import { devKey, startCli, stopCli, useAnvil } from './helpers.js';
 
 const env = useAnvil();
-const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js');
-const devKey = (e: EvmEnv, i: number): Hex => toHex(e.account(i).getHdKey().privateKey!);
-
-interface Proc {
-  readonly proc: ChildProcess;
-  readonly api: string;
-  readonly p2p: string;
-  readonly exited: Promise<unknown>;
-}
-
-/** Starts a CLI node and resolves with its API URL and p2p address, read from its JSON log. */
-async function startCli(args: string[]): Promise<Proc> {
-  const proc = spawn(process.execPath, [main, ...args, '--api-port', '0', '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  let api = '';
-  let p2p = '';
-  const lines = createInterface({ input: proc.stdout! });
-  await Promise.race([
-    new Promise<void>((resolve) =>
-      lines.on('line', (l) => {
-        let j: { msg?: string; api?: string; addrs?: string[] };
-        try {
-          j = JSON.parse(l) as typeof j;
-        } catch {
-          return;
-        }
-        if (process.env.TEST_LOG_LEVEL) process.stderr.write(`${l}\n`);
-        if (j.msg === 'network node started' && j.addrs) p2p = j.addrs[0];
-        if (j.msg === 'HTTP API listening' && j.api) api = j.api;
-        if (api && p2p) resolve();
-      }),
-    ),
-    exited.then((c) => Promise.reject(new Error(`node exited (${String(c)}) before serving`))),
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('node did not start in 30 s')), 30_000).unref(),
-    ),
-  ]);
-  lines.on('line', (l) => {
-    if (process.env.TEST_LOG_LEVEL) process.stderr.write(`${l}\n`);
-  });
-  return { proc, api, p2p, exited };
-}
-
-async function stopCli(p: Proc): Promise<void> {
-  p.proc.kill('SIGTERM');
-  await p.exited;
-}
 
 async function get<T>(url: string): Promise<T> {
-  const r = await fetch(url);
+  const r = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   assert.equal(r.status, 200, `${url}: ${r.status}`);
   return (await r.json()) as T;
 }

@@ -7,76 +7,29 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { toHex, type Hex } from 'viem';
+import { decodeGenesis } from '../../src/chain/genesis.js';
 import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
+import { leafFromBytes } from '../../src/tree/contract.js';
 import { fromHex, toHex as hexOf } from '../../src/crypto/hash.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { settleCommand } from '../../src/cli/settle.js';
 import { fileJournal } from '../../src/evm/journal.js';
 import { EvmAnchor } from '../../src/evm/node-anchor.js';
+import { act } from '../helpers/chains.js';
 import { waitFor } from '../helpers/net.js';
 import { newAnchor, type Anchor } from './anchor-helpers.js';
-import { useAnvil, type EvmEnv } from './helpers.js';
+import type { Address } from 'viem';
+import { devKey, startCli, stopCli, useAnvil, type CliProc } from './helpers.js';
 
 const env = useAnvil();
-const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js');
-const devKey = (e: EvmEnv, i: number): Hex => toHex(e.account(i).getHdKey().privateKey!);
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'settle-watch');
 
-interface Proc {
-  readonly proc: ChildProcess;
-  readonly api: string;
-  readonly p2p: string;
-  readonly exited: Promise<unknown>;
-}
-
-/** Starts a CLI node and resolves with its API URL and p2p address, read from its JSON log. */
-async function startCli(args: string[]): Promise<Proc> {
-  const proc = spawn(process.execPath, [main, ...args, '--api-port', '0', '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  let api = '';
-  let p2p = '';
-  const lines = createInterface({ input: proc.stdout! });
-  lines.on('line', (l) => {
-    if (process.env.TEST_LOG_LEVEL) process.stderr.write(`${l}\n`);
-  });
-  await Promise.race([
-    new Promise<void>((resolve) =>
-      lines.on('line', (l) => {
-        let j: { msg?: string; api?: string; addrs?: string[] };
-        try {
-          j = JSON.parse(l) as typeof j;
-        } catch {
-          return;
-        }
-        if (j.msg === 'network node started' && j.addrs) p2p = j.addrs[0];
-        if (j.msg === 'HTTP API listening' && j.api) api = j.api;
-        if (api && p2p) resolve();
-      }),
-    ),
-    exited.then((c) => Promise.reject(new Error(`node exited (${String(c)}) before serving`))),
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('node did not start in 30 s')), 30_000).unref(),
-    ),
-  ]);
-  return { proc, api, p2p, exited };
-}
-
-async function stopCli(p: Proc): Promise<void> {
-  if (p.proc.exitCode === null) p.proc.kill('SIGTERM');
-  await p.exited;
-}
-
 async function get<T>(url: string): Promise<T> {
-  const r = await fetch(url);
+  const r = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   assert.equal(r.status, 200, `${url}: ${r.status}`);
   return (await r.json()) as T;
 }
@@ -85,8 +38,8 @@ interface Topology {
   readonly anchor: Anchor;
   readonly evm: EvmAnchor;
   readonly dir: string;
-  readonly op: Proc;
-  readonly val: Proc;
+  readonly op: CliProc;
+  readonly val: CliProc;
   readonly chainId: Uint8Array;
   readonly holder: KeyPair;
   readonly holderFile: string;
@@ -215,6 +168,55 @@ test("a holder claims from a validator's watch, without the operator, and is pai
   );
 });
 
+/** Mines a block a poll until the chain is settled (the settler acts on new blocks), then checks the prize. */
+async function paidOut(top: Topology, payout: Address, who: string): Promise<void> {
+  await waitFor(
+    async () => {
+      if ((await top.evm.chain(top.chainId)).phase === 'settled') return true;
+      await env.test.mine({ blocks: 1 });
+      return false;
+    },
+    `${who} settled the chain`,
+    60_000,
+  );
+  assert.equal(await top.evm.owed(payout), 2_000_000n * 10n ** 9n, 'the prize credited to the payout');
+}
+
+/**
+ * The holder keeps changing its contract (a transfer to itself, a block each) until the operator refuses: what the
+ * devnet's child chain does to its parent. Resolves with the refusal's code and the last accepted block.
+ */
+async function churn(top: Topology): Promise<{ code: string; lastHeight: number }> {
+  const genesis = decodeGenesis(
+    fromHex((await get<{ genesis: string }>(`${top.op.api}/v1/chain`)).genesis, 'g'),
+  );
+  let lastHeight = 0;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    const view = await get<{ contract: { leaf: string } }>(`${top.op.api}/v1/contracts/0`);
+    const signed = act(genesis, leafFromBytes(fromHex(view.contract.leaf, 'leaf')), top.holder, {
+      kind: 'transfer',
+      newOwner: top.holder.publicKey,
+      terms: new Uint8Array(0),
+    });
+    const r = await fetch(`${top.op.api}/v1/contracts/0/actions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: hexOf(signed.bytes), signature: hexOf(signed.signature) }),
+    });
+    const j = (await r.json()) as { height?: number; error?: { code: string } };
+    if (j.error) return { code: j.error.code, lastHeight };
+    lastHeight = j.height!;
+    // The next transfer names the state this one made: wait until it is the committed one.
+    await waitFor(
+      async () =>
+        (await get<{ pending: boolean }>(`${top.op.api}/v1/contracts/0`)).pending === false ||
+        (await get<{ expired: boolean }>(`${top.op.api}/v1/chain`)).expired,
+      'the transfer sealed (or the chain expired with it pending)',
+    );
+  }
+  throw new Error('the operator still took transactions a minute on');
+}
+
 test('a validator with --settle-key settles a chain past expiry with no manual command', async (t) => {
   const payout = env.account(2).address;
   const top = await topology(t, (holderFile) => [
@@ -226,16 +228,7 @@ test('a validator with --settle-key settles a chain past expiry with no manual c
     payout,
   ]);
   await mineTo(top.expiry + 1);
-  await waitFor(
-    async () => {
-      if ((await top.evm.chain(top.chainId)).phase === 'settled') return true;
-      await env.test.mine({ blocks: 1 });
-      return false;
-    },
-    'the validator settled the chain',
-    60_000,
-  );
-  assert.equal(await top.evm.owed(payout), 2_000_000n * 10n ** 9n, 'the prize credited to the payout');
+  await paidOut(top, payout, 'the validator');
 });
 
 test('an operator with --settle-key settles its chain from its own tree', async (t) => {
@@ -249,14 +242,38 @@ test('an operator with --settle-key settles its chain from its own tree', async 
     '50',
   ]);
   await mineTo(top.expiry + 1);
-  await waitFor(
-    async () => {
-      if ((await top.evm.chain(top.chainId)).phase === 'settled') return true;
-      await env.test.mine({ blocks: 1 });
-      return false;
-    },
-    'the operator settled its chain',
-    60_000,
+  await paidOut(top, payout, 'the operator');
+});
+
+test('an operator busy across its expiry stops sealing there and still settles from its own tree', async (t) => {
+  const payout = env.account(1).address;
+  const top = await topology(t, undefined, (holderFile) => [
+    '--settle-key',
+    holderFile,
+    '--settle-payout',
+    payout,
+    '--evm-poll-ms',
+    '50',
+  ]);
+  // Blocks keep coming while the EVM chain moves past the expiry (every commit mines a block too).
+  const busy = churn(top);
+  const mining = (async () => {
+    await waitFor(
+      async () => (await get<{ head: { height: number } }>(`${top.op.api}/v1/chain`)).head.height >= 3,
+      'a few blocks of transfers',
+    );
+    await mineTo(top.expiry + 1);
+  })();
+  const refused = await busy;
+  await mining;
+  assert.equal(refused.code, 'EXPIRED', 'the expired chain refuses transactions');
+  const sealed = (await get<{ head: { height: number } }>(`${top.op.api}/v1/chain`)).head.height;
+  await paidOut(top, payout, 'the operator');
+  const c = await top.evm.chain(top.chainId);
+  assert.ok(c.height <= sealed && sealed <= refused.lastHeight, 'nothing sealed after the refusal');
+  assert.equal(
+    (await get<{ head: { height: number } }>(`${top.op.api}/v1/chain`)).head.height,
+    sealed,
+    'no block after the expiry',
   );
-  assert.equal(await top.evm.owed(payout), 2_000_000n * 10n ** 9n, 'the prize credited to the payout');
 });

@@ -15,7 +15,9 @@ import { toHex as hexOf } from '../../src/crypto/hash.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
 import { settleCommand } from '../../src/cli/settle.js';
 import { operatorApiSource, settleChain, type SettleError } from '../../src/evm/settle.js';
-import { ANCHOR_ABI } from '../../src/evm/anchor.js';
+import { ANCHOR_ABI, signPayout } from '../../src/evm/anchor.js';
+import { encodeLookupPath } from '../../src/sortition/lottery.js';
+import { act } from '../helpers/chains.js';
 import { anchorView } from '../../src/evm/api.js';
 import { fileJournal } from '../../src/evm/journal.js';
 import { EvmAnchor } from '../../src/evm/node-anchor.js';
@@ -164,4 +166,184 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
   const after = await env.pub.getBalance({ address: payout });
   assert.ok(after > before + deposit / 2n - 10n ** 15n, 'the payout address received the prize');
   log.info({ claimGas: claim.gasUsed, withdrawGas: w.gasUsed }, 'settlement gas');
+});
+
+test('a stale claim is defeated by `settle challenge` with the later committed state; the new owner is paid', async (t) => {
+  const anchor = await newAnchor(env, 5n);
+  const dir = await mkdtemp(join(tmpdir(), 'evm-challenge-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const expiry = Number(await env.pub.getBlockNumber()) + 14;
+  const op = await startCliOperator({
+    dataDir: join(dir, 'op'),
+    evmRpc: env.anvil.rpcUrl,
+    anchorAddress: anchor.address,
+    evmKey: devKey(env, 8),
+    amount: 1000,
+    deposit: 4_000_000,
+    expiry,
+  });
+  t.after(() => op.stop());
+  const svc = op.op.service;
+  const chainId = svc.chainId;
+  const evm = await EvmAnchor.open({
+    rpcUrl: env.anvil.rpcUrl,
+    address: anchor.address,
+    key: devKey(env, 9),
+    journal: fileJournal(join(dir, 'stale')),
+    log,
+  });
+  const committedAt = (h: number) =>
+    waitFor(async () => (await evm.chain(chainId)).height >= h, `height ${h} committed`);
+  // Height 1: the whole space is the seller's; height 2: sold on to the buyer (an owner-signed transfer).
+  const [seller, buyer] = [generateKeyPair(), generateKeyPair()];
+  await svc.create({ start: 0n, end: 1000n, owner: seller.publicKey });
+  await svc.sealNow();
+  await committedAt(1);
+  await svc.ownerAction({
+    kind: 'owner',
+    start: 0n,
+    signed: act(svc.genesis, svc.currentContract(0n)!, seller, {
+      kind: 'transfer',
+      newOwner: buyer.publicKey,
+      terms: new Uint8Array(0),
+    }),
+    childGenesis: null,
+  });
+  await svc.sealNow();
+  await committedAt(2);
+  await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
+
+  // The seller claims with the state of height 1, in which it still held the point (committed, so it verifies).
+  const point = await evm.winningPoint(chainId);
+  const old = (await svc.lotteryLevelAt(point, 1))!;
+  const sellerPayout = env.account(6).address;
+  await evm.settle('claim', [
+    toHex(chainId),
+    1n,
+    [toHex(encodeLookupPath(old.path))],
+    sellerPayout,
+    signPayout(seller.secretKey, evm.anchorId, chainId, sellerPayout),
+  ]);
+  assert.equal((await evm.claimOf(chainId))?.winnerKey, toHex(seller.publicKey));
+
+  // Anyone challenges from the operator's tree at the last committed height: the contract there is superseded.
+  const buyerFile = join(dir, 'buyer.json');
+  await writeKeyFile(buyerFile, buyer);
+  const cli = async (...args: string[]): Promise<Record<string, string>> => {
+    const out: string[] = [];
+    await settleCommand((l) => out.push(l)).parseAsync(
+      [
+        ...args,
+        ...['--evm-rpc', env.anvil.rpcUrl, '--anchor-address', anchor.address],
+        ...['--evm-key', devKey(env, 7), '--journal-dir', join(dir, 'cli')],
+      ],
+      { from: 'user' },
+    );
+    return JSON.parse(out[0]) as Record<string, string>;
+  };
+  const challenged = await cli('challenge', '--api', op.url);
+  assert.deepEqual([challenged.outcome, challenged.height], ['claim-removed', 2]);
+  assert.equal(await evm.claimOf(chainId), null, 'the stale claim is gone');
+  const defeated = await env.pub.getContractEvents({
+    address: anchor.address,
+    abi: ANCHOR_ABI,
+    eventName: 'ClaimDefeated',
+    fromBlock: 0n,
+  });
+  assert.equal(defeated.length, 1);
+
+  // The buyer claims at height 2 and, after the window, is paid; the seller's payout gets nothing.
+  const buyerPayout = env.account(5).address;
+  const claim = await cli('claim', '--api', op.url, '--key', buyerFile, '--payout', buyerPayout);
+  assert.deepEqual([claim.winnerKey, claim.height], [hexOf(buyer.publicKey), 2]);
+  await env.test.mine({ blocks: Number(claim.deadline) - Number(await env.pub.getBlockNumber()) + 1 });
+  await cli('timeout', '--chain', hexOf(chainId));
+  assert.equal((await evm.chain(chainId)).phase, 'settled');
+  assert.equal(
+    await evm.owed(buyerPayout),
+    2_000_000n * 10n ** 9n,
+    "the prize goes to the challenger's winner",
+  );
+  assert.equal(await evm.owed(sellerPayout), 0n);
+});
+
+test('a point inside a child chain: the claim carries the child level from its operator (--level-api)', async (t) => {
+  const anchor = await newAnchor(env, 5n);
+  const dir = await mkdtemp(join(tmpdir(), 'evm-nested-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const expiry = Number(await env.pub.getBlockNumber()) + 20;
+  const top = await startCliOperator({
+    dataDir: join(dir, 'top'),
+    evmRpc: env.anvil.rpcUrl,
+    anchorAddress: anchor.address,
+    evmKey: devKey(env, 8),
+    amount: 1000,
+    deposit: 4_000_000,
+    expiry,
+  });
+  t.after(() => top.stop());
+  const g = top.op.genesis.genesis;
+  // The top chain's whole space is one contract holding a child chain, whose whole space the holder owns.
+  const childKeyFile = join(dir, 'child-key.json');
+  const childKey = await writeKeyFile(childKeyFile);
+  await top.op.service.create({ start: g.spaceStart, end: g.spaceEnd, owner: childKey.publicKey });
+  const child = await startCliOperator({
+    dataDir: join(dir, 'child'),
+    key: childKeyFile,
+    parentApi: top.url,
+    parentContract: g.spaceStart.toString(),
+    name: 'child',
+  });
+  t.after(() => child.stop());
+  const holder = generateKeyPair();
+  await child.op.service.create({ start: g.spaceStart, end: g.spaceEnd, owner: holder.publicKey });
+  const evm = await EvmAnchor.open({
+    rpcUrl: env.anvil.rpcUrl,
+    address: anchor.address,
+    key: devKey(env, 9),
+    journal: fileJournal(join(dir, 'reader')),
+    log,
+  });
+  const chainId = top.op.genesis.chainId;
+  // The child's sale is in a child block, whose header is in a top block, whose header is in the contract.
+  await waitFor(async () => {
+    const link = top.op.service.contractView(g.spaceStart).committed?.child;
+    return (
+      (link?.height ?? 0) >= 1 &&
+      !top.op.service.pendingCount &&
+      (await evm.chain(chainId)).height === top.op.service.head.height
+    );
+  }, "the child's root committed in the top chain, and that in the contract");
+  await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
+
+  const holderFile = join(dir, 'holder.json');
+  await writeKeyFile(holderFile, holder);
+  const payout = env.account(4).address;
+  const cli = async (...args: string[]): Promise<Record<string, string>> => {
+    const out: string[] = [];
+    await settleCommand((l) => out.push(l)).parseAsync(
+      [
+        ...args,
+        ...['--evm-rpc', env.anvil.rpcUrl, '--anchor-address', anchor.address],
+        ...['--evm-key', devKey(env, 9), '--journal-dir', join(dir, 'cli')],
+      ],
+      { from: 'user' },
+    );
+    return JSON.parse(out[0]) as Record<string, string>;
+  };
+  const claimArgs = ['claim', '--api', top.url, '--key', holderFile, '--payout', payout];
+  await assert.rejects(
+    cli(...claimArgs),
+    (e: SettleError) => e.code === 'NESTED' && /--level-api/.test(e.message),
+    "without the child's operator: says which source is missing",
+  );
+  const claim = await cli(...claimArgs, '--level-api', child.url);
+  assert.equal(claim.winnerKey, hexOf(holder.publicKey), 'the holder in the child chain wins');
+  await env.test.mine({ blocks: Number(claim.deadline) - Number(await env.pub.getBlockNumber()) + 1 });
+  await cli('timeout', '--chain', hexOf(chainId));
+  assert.equal(
+    await evm.owed(payout),
+    2_000_000n * 10n ** 9n,
+    'the prize goes to the holder in the child chain',
+  );
 });

@@ -21,7 +21,8 @@ import {
 import { bytesToHex, hexToBytes } from '../../src/sortition/bytes.js';
 import { chiSquare, CHI2_CRITICAL_P001 } from './stats.js';
 import { PUBKEYS } from './fixtures.js';
-import { codeOf } from './helpers.js';
+import { codeOf } from '../helpers/errors.js';
+import { SortitionError } from '../../src/sortition/errors.js';
 
 /** rusk consensus/tests/sortition.rs generate_provisioners: secret keys 1..=4 (index 0 is skipped). */
 const SECRET_KEYS = [
@@ -129,31 +130,31 @@ test('each credit subtracts min(unit, stake) and extraction stops when the total
 test('invalid input is refused with a code', () => {
   const p = referenceProvisioners();
   assert.equal(
-    codeOf(() => committee(fill(0), 1n, 1, 4, [])),
+    codeOf(SortitionError, () => committee(fill(0), 1n, 1, 4, [])),
     'EMPTY_POOL',
   );
   assert.equal(
-    codeOf(() => committee(fill(0), 1n, 1, 4, [{ pubkey: p[0].pubkey, stake: 0n }])),
+    codeOf(SortitionError, () => committee(fill(0), 1n, 1, 4, [{ pubkey: p[0].pubkey, stake: 0n }])),
     'EMPTY_POOL',
   );
   assert.equal(
-    codeOf(() => committee(fill(0), 1n, 1, 4, [p[0], { pubkey: p[0].pubkey, stake: 5n }])),
+    codeOf(SortitionError, () => committee(fill(0), 1n, 1, 4, [p[0], { pubkey: p[0].pubkey, stake: 5n }])),
     'DUPLICATE_MEMBER',
   );
   assert.equal(
-    codeOf(() => committee(fill(0), 1n, 256, 4, p)),
+    codeOf(SortitionError, () => committee(fill(0), 1n, 256, 4, p)),
     'INVALID_ARGUMENT',
   );
   assert.equal(
-    codeOf(() => committee(fill(0), 1n << 64n, 1, 4, p)),
+    codeOf(SortitionError, () => committee(fill(0), 1n << 64n, 1, 4, p)),
     'INVALID_ARGUMENT',
   );
   assert.equal(
-    codeOf(() => committee(fill(0), 1n, 1, 4, p, 0n)),
+    codeOf(SortitionError, () => committee(fill(0), 1n, 1, 4, p, 0n)),
     'INVALID_ARGUMENT',
   );
   assert.equal(
-    codeOf(() =>
+    codeOf(SortitionError, () =>
       committee(fill(0), 1n, 1, 4, [
         { pubkey: fill(1, 2), stake: (1n << 64n) - 1n },
         { pubkey: fill(2, 2), stake: 1n },

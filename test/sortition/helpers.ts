@@ -6,18 +6,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SortitionError } from '../../src/sortition/errors.js';
-
-/** The SortitionError code `f` throws, or null when it returns; any other error is rethrown. */
-export function codeOf(f: () => unknown): string | null {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    if (e instanceof SortitionError) return e.code;
-    throw e;
-  }
-}
 
 const drawModule = pathToFileURL(fileURLToPath(new URL('../../src/cli/draw.js', import.meta.url))).href;
 

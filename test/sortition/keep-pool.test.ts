@@ -11,7 +11,8 @@ import { SortitionPool } from '../../src/sortition/keep-pool.js';
 import { hexToBytes } from '../../src/sortition/bytes.js';
 import { ABC, BIG, EVM_POOL_ADDRESS, SEED2, TEST_SEED, opAddress } from './keep-vectors.js';
 import { chiSquare, CHI2_CRITICAL_P001 } from './stats.js';
-import { codeOf } from './helpers.js';
+import { codeOf } from '../helpers/errors.js';
+import { SortitionError } from '../../src/sortition/errors.js';
 
 const seed = hexToBytes(TEST_SEED);
 const seed2 = hexToBytes(SEED2);
@@ -68,17 +69,17 @@ test('lock / unlock: membership changes only unlocked, selection only locked', (
   pool.insertOperator(bob, 22000n);
   pool.insertOperator(carol, 24000n);
   assert.equal(
-    codeOf(() => pool.selectGroup(3, seed)),
+    codeOf(SortitionError, () => pool.selectGroup(3, seed)),
     'POOL_UNLOCKED',
   );
   pool.lock();
   assert.equal(pool.selectGroup(3, seed).length, 3);
   assert.equal(
-    codeOf(() => pool.insertOperator(opAddress(4), 20000n)),
+    codeOf(SortitionError, () => pool.insertOperator(opAddress(4), 20000n)),
     'POOL_LOCKED',
   );
   assert.equal(
-    codeOf(() => pool.updateOperatorStatus(alice, 10000n)),
+    codeOf(SortitionError, () => pool.updateOperatorStatus(alice, 10000n)),
     'POOL_LOCKED',
   );
   pool.unlock();
@@ -90,7 +91,7 @@ test('eligibility: weight = stake / poolWeightDivisor must be positive; weight 0
   const pool = new SortitionPool({ poolAddress: EVM_POOL_ADDRESS, poolWeightDivisor: 2000n });
   const alice = opAddress(1);
   assert.equal(
-    codeOf(() => pool.insertOperator(alice, 1999n)),
+    codeOf(SortitionError, () => pool.insertOperator(alice, 1999n)),
     'NOT_ELIGIBLE',
   );
   pool.insertOperator(alice, 2000n);
@@ -112,7 +113,7 @@ test('minimum stake (v1): stakes below the minimum give no weight', () => {
   assert.equal(pool.getWeight(4999n), 0n);
   assert.equal(pool.getWeight(5000n), 5n);
   assert.equal(
-    codeOf(() => pool.insertOperator(opAddress(1), 4999n)),
+    codeOf(SortitionError, () => pool.insertOperator(opAddress(1), 4999n)),
     'NOT_ELIGIBLE',
   );
 });
@@ -121,7 +122,7 @@ test('empty pool and fewer operators than the group size', () => {
   const pool = new SortitionPool({ poolAddress: EVM_POOL_ADDRESS });
   pool.lock();
   assert.equal(
-    codeOf(() => pool.selectGroup(3, seed)),
+    codeOf(SortitionError, () => pool.selectGroup(3, seed)),
     'EMPTY_POOL',
   );
   pool.unlock();
@@ -129,11 +130,11 @@ test('empty pool and fewer operators than the group size', () => {
   pool.lock();
   assert.deepEqual(pool.selectGroup(5, seed), [1, 1, 1, 1, 1]);
   assert.equal(
-    codeOf(() => pool.selectSetGroup(2, seed)),
+    codeOf(SortitionError, () => pool.selectSetGroup(2, seed)),
     'NOT_ENOUGH_ELIGIBLE',
   );
   assert.equal(
-    codeOf(() => pool.selectGroup(3, seed.subarray(0, 31))),
+    codeOf(SortitionError, () => pool.selectGroup(3, seed.subarray(0, 31))),
     'INVALID_ARGUMENT',
   );
 });
@@ -214,7 +215,7 @@ test('eligibility delay: operators are skipped until blockNumber > joinBlock + i
   const later = pool.selectGroup(50, seed2, { blockNumber: 206n });
   assert.ok(later.filter((id) => id === 2).length > 40);
   assert.equal(
-    codeOf(() => pool.selectGroup(1, seed2, { blockNumber: 100n })),
+    codeOf(SortitionError, () => pool.selectGroup(1, seed2, { blockNumber: 100n })),
     'NOT_ENOUGH_ELIGIBLE',
   );
 });

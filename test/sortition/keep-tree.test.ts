@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { SortitionTree } from '../../src/sortition/keep-tree.js';
 import { WeightedTree } from '../../src/sortition/weighted-tree.js';
 import { opAddress } from './keep-vectors.js';
-import { codeOf } from './helpers.js';
+import { codeOf } from '../helpers/errors.js';
+import { SortitionError } from '../../src/sortition/errors.js';
 
 const alice = opAddress(0xa11ce);
 const bob = opAddress(0xb0b);
@@ -46,7 +47,7 @@ test('insertOperator: weights 0xfff0 + 0x10000001 -> root 0x1000fff1; double ins
   t.insertOperator(bob, 0x10000001);
   assert.equal(hexlify(t.root()), '0x1000fff1');
   assert.equal(
-    codeOf(() => t.insertOperator(alice, 0x10000001)),
+    codeOf(SortitionError, () => t.insertOperator(alice, 0x10000001)),
     'ALREADY_REGISTERED',
   );
 });
@@ -64,7 +65,7 @@ test('removeOperator: unknown reverts; removal clears root and position but keep
   const t = new SortitionTree();
   t.insertOperator(alice, 0x1234);
   assert.equal(
-    codeOf(() => t.removeOperator(bob)),
+    codeOf(SortitionError, () => t.removeOperator(bob)),
     'NOT_REGISTERED',
   );
   t.removeOperator(alice);
@@ -116,7 +117,7 @@ test('leaf selection: weights 451 and 1984, index 450 -> alice, 451 -> bob', () 
   assert.deepEqual(p2, { position: 1, firstIndex: 451 });
   assert.equal(t.leafAt(p2.position)?.operator, bob);
   assert.equal(
-    codeOf(() => t.pickWeightedLeaf(451 + 1984)),
+    codeOf(SortitionError, () => t.pickWeightedLeaf(451 + 1984)),
     'INVALID_ARGUMENT',
   );
 });
@@ -138,12 +139,12 @@ test('packed leaves carry operator, creation block and id', () => {
 test('weights are u32 and the total must stay below 2^32', () => {
   const t = new SortitionTree();
   assert.equal(
-    codeOf(() => t.insertOperator(alice, 2 ** 32)),
+    codeOf(SortitionError, () => t.insertOperator(alice, 2 ** 32)),
     'INVALID_ARGUMENT',
   );
   t.insertOperator(alice, 0xffff_fff0);
   assert.equal(
-    codeOf(() => t.insertOperator(bob, 0x10)),
+    codeOf(SortitionError, () => t.insertOperator(bob, 0x10)),
     'WEIGHT_OVERFLOW',
   );
   assert.equal(t.isOperatorRegistered(bob), false);
@@ -157,7 +158,7 @@ test('pool capacity: 2^21 - 1 fresh leaves, then freed ones, most recent first',
   for (let i = 0; i < n; i++) t.insertOperator(opAddress(i + 1), 1);
   assert.equal(t.operatorsInPool(), n);
   assert.equal(
-    codeOf(() => t.insertOperator(opAddress(n + 1), 1)),
+    codeOf(SortitionError, () => t.insertOperator(opAddress(n + 1), 1)),
     'POOL_FULL',
   );
   t.removeOperator(opAddress(11));

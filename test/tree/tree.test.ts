@@ -19,6 +19,7 @@ import { leaf } from '../helpers/contracts.js';
 const same = (a: Uint8Array, b: Uint8Array) =>
   assert.equal(Buffer.from(a).toString('hex'), Buffer.from(b).toString('hex'));
 import type { Leaf } from '../../src/tree/contract.js';
+import { codeOf } from '../helpers/errors.js';
 
 const U64 = 1n << 64n;
 
@@ -26,16 +27,6 @@ const U64 = 1n << 64n;
 function wire<T extends Parameters<typeof pathToProto>[0]>(p: T) {
   const bytes = sortition.v1.Path.encode(pathToProto(p)).finish();
   return pathFromProto(sortition.v1.Path.decode(bytes));
-}
-
-function codeOf(f: () => unknown): string | null {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    if (e instanceof TreeError) return e.code;
-    throw e;
-  }
 }
 
 type Op =
@@ -92,11 +83,11 @@ test('random operations: full tree and stateless verifier agree, intervals never
           const path = wire(tree.keyPath(op.start));
           if (overlaps) {
             assert.equal(
-              codeOf(() => verifyInsert(root, path, l)),
+              codeOf(TreeError, () => verifyInsert(root, path, l)),
               'OVERLAP',
             );
             assert.equal(
-              codeOf(() => tree.insert(l)),
+              codeOf(TreeError, () => tree.insert(l)),
               'OVERLAP',
             );
             continue;
@@ -211,11 +202,11 @@ test('free-gap proofs: a free interval verifies, an allocated one does not', () 
   const t = ProbabilityTree.fromLeaves([leaf(0n, 100n), leaf(200n, 300n), leaf(1000n, 1001n)]);
   verifyFree(t.root, t.lookupPath(100n), 100n, 200n);
   assert.equal(
-    codeOf(() => verifyFree(t.root, t.lookupPath(150n), 150n, 201n)),
+    codeOf(TreeError, () => verifyFree(t.root, t.lookupPath(150n), 150n, 201n)),
     'OVERLAP',
   );
   assert.equal(
-    codeOf(() => verifyFree(t.root, t.lookupPath(50n), 50n, 60n)),
+    codeOf(TreeError, () => verifyFree(t.root, t.lookupPath(50n), 50n, 60n)),
     'OVERLAP',
   );
   // Edge rules: a point equal to a start is inside, equal to an end is outside.
@@ -232,36 +223,37 @@ test('forged and misdirected paths are rejected', () => {
   // Any change to a sibling digest, a bound, a step or the leaf breaks the root.
   const sib = p.siblings.map((s, i) => (i === 2 ? Uint8Array.from(s, (b, j) => (j === 0 ? b ^ 1 : b)) : s));
   assert.equal(
-    codeOf(() => verifyRemove(t.root, { ...p, siblings: sib })),
+    codeOf(TreeError, () => verifyRemove(t.root, { ...p, siblings: sib })),
     'PROOF_MISMATCH',
   );
   for (let i = 0; i < p.steps.length; i++) {
     const shift = (v: bigint, j: number) => (j === i ? v + 1n : v);
     assert.equal(
-      codeOf(() => verifyRemove(t.root, { ...p, siblingMin: p.siblingMin.map(shift) })),
+      codeOf(TreeError, () => verifyRemove(t.root, { ...p, siblingMin: p.siblingMin.map(shift) })),
       'PROOF_MISMATCH',
     );
     assert.equal(
-      codeOf(() => verifyRemove(t.root, { ...p, siblingMax: p.siblingMax.map(shift) })),
+      codeOf(TreeError, () => verifyRemove(t.root, { ...p, siblingMax: p.siblingMax.map(shift) })),
       'PROOF_MISMATCH',
     );
   }
   assert.equal(
-    codeOf(() => verifyRemove(t.root, { ...p, leaf: leaf(7000n, 7010n, 99) })),
+    codeOf(TreeError, () => verifyRemove(t.root, { ...p, leaf: leaf(7000n, 7010n, 99) })),
     'PROOF_MISMATCH',
   );
   // A lookup path that does not lead to the point's neighbourhood cannot claim a gap.
   assert.equal(
-    codeOf(() => verifyLookup(t.root, t.lookupPath(0n), 20500n, 0n, U64)),
+    codeOf(TreeError, () => verifyLookup(t.root, t.lookupPath(0n), 20500n, 0n, U64)),
     'PROOF_INVALID',
   );
   // An insertion path that does not follow the new key's bits would misplace the leaf.
   assert.equal(
-    codeOf(() => verifyInsert(t.root, t.keyPath(0n), leaf(40500n, 40600n))),
+    codeOf(TreeError, () => verifyInsert(t.root, t.keyPath(0n), leaf(40500n, 40600n))),
     'PROOF_INVALID',
   );
   // Paths over the depth bound, with lengths that disagree, or with non-increasing crit bits do not decode.
-  const bad = (m: Partial<sortition.v1.IPath>) => codeOf(() => pathFromProto({ ...pathToProto(p), ...m }));
+  const bad = (m: Partial<sortition.v1.IPath>) =>
+    codeOf(TreeError, () => pathFromProto({ ...pathToProto(p), ...m }));
   assert.equal(bad({ steps: new Uint8Array(65) }), 'PROOF_INVALID');
   assert.equal(bad({ siblings: p.siblings.slice(1) as Uint8Array[] }), 'PROOF_INVALID');
   assert.equal(bad({ steps: Uint8Array.from(p.steps).reverse() }), 'PROOF_INVALID');
