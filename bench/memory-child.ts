@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { decodeGenesis } from '../src/chain/genesis.js';
 import { decodeSignedHeader } from '../src/chain/header.js';
 import { toHex } from '../src/crypto/hash.js';
-import { Tracker } from '../src/node/tracker.js';
+import { Tracker } from '../src/light/tracker.js';
 import { installNativeCrypto } from '../src/runtime/native-crypto.js';
 
 export interface MemoryChildReport {

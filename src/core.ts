@@ -1,6 +1,6 @@
 /**
  * The pure protocol core, what a wallet embeds: wire formats, hashing, keys, the probability-space tree and its
- * stateless verifier, chain validation and evidence, watched paths, and the sortition draws. No I/O, no networking,
+ * stateless verifier, chain validation and evidence, watched paths, the light validator (Tracker), and the sortition draws. No I/O, no networking,
  * no Node-only API (test/core/browser.test.ts runs it without Buffer). An explicit list: what is here is public;
  * the layers' internals (digest layout, crit-bit helpers, transition steps) stay behind it.
  */
@@ -83,6 +83,8 @@ export {
   provesOperatorFault,
 } from './chain/index.js';
 export { WatchedPath, WatchError, followBlock, followTx } from './light/watch.js';
+// The light validator: per chain an O(1) state, equivocation windows, anchoring and the evidence it found.
+export { Tracker } from './light/tracker.js';
 // The draws (settlement lottery with winner proofs, Dusk committees, Keep pools): already an explicit list.
 export * from './sortition/index.js';
 // Types carry no code: every public type of the core's modules.
@@ -93,3 +95,4 @@ export type * from './crypto/keys.js';
 export type * from './tree/index.js';
 export type * from './chain/index.js';
 export type * from './light/watch.js';
+export type * from './light/tracker.js';

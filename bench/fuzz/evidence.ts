@@ -29,7 +29,7 @@ import type { Leaf } from '../../src/tree/contract.js';
 import { EMPTY_ROOT } from '../../src/tree/node.js';
 import { pathFromProto, type Path } from '../../src/tree/path.js';
 import { ProbabilityTree } from '../../src/tree/tree.js';
-import { Tracker } from '../../src/node/tracker.js';
+import { Tracker } from '../../src/light/tracker.js';
 import type { Tally } from './judge.js';
 import { randomKey, SignedRecord, type FuzzKey } from './keys.js';
 import { honestHeader, honestTxs, pathsEqual } from './oracle.js';

@@ -17,7 +17,7 @@ import { decodeAction, decodeTx, encodeAction, encodeTx } from '../../src/chain/
 import { validateBlock } from '../../src/chain/validate.js';
 import { decodeContract, encodeContract } from '../../src/tree/contract.js';
 import { pathFromProto } from '../../src/tree/path.js';
-import { Tracker } from '../../src/node/tracker.js';
+import { Tracker } from '../../src/light/tracker.js';
 import {
   blocksByRangeCodec,
   evidenceCodec,

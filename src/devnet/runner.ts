@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../runtime/logger.js';
-import type { ChainStatus } from '../node/tracker.js';
+import type { ChainStatus } from '../light/tracker.js';
 import type { ServicePlan } from './compose.js';
 import { TOKEN_FILE } from '../operator/token.js';
 

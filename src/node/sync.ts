@@ -14,7 +14,7 @@ import type { ReqRespService } from '../p2p/reqresp/reqresp.js';
 import type { Status } from '../p2p/reqresp/messages.js';
 import type { Logger } from '../runtime/logger.js';
 import { chainLabel, type NodeMetrics } from './metrics.js';
-import type { Verdict } from './tracker.js';
+import type { Verdict } from '../light/tracker.js';
 
 export interface SyncDeps {
   readonly reqresp: ReqRespService;

@@ -29,7 +29,7 @@ import { Alerter } from './alerts.js';
 import { chainLabel, createNodeMetrics, threadCpuSeconds, type NodeMetrics } from './metrics.js';
 import { NodeStore, type ChainMeta } from './store.js';
 import { Syncer, type SyncerSizes } from './sync.js';
-import { Tracker, type Verdict } from './tracker.js';
+import { Tracker, type Verdict } from '../light/tracker.js';
 import { WatchService } from './watches.js';
 
 export interface ValidatorOptions {

@@ -22,7 +22,7 @@ import { followBlock, WatchedPath, type WatchOp, type WatchStatus } from '../lig
 import type { Logger } from '../runtime/logger.js';
 import type { Alerter } from './alerts.js';
 import type { NodeStore } from './store.js';
-import type { Tracker } from './tracker.js';
+import type { Tracker } from '../light/tracker.js';
 
 /** How far back (in blocks) a presented path may be and still be brought forward. */
 export const WATCH_REPLAY_WINDOW = 1024;

@@ -6,6 +6,7 @@ import {
   makeEquivocation,
   makeGenesis,
   toHex,
+  Tracker,
   validateBlock,
   verifyEvidence,
 } from '../../src/core.js';
@@ -37,4 +38,18 @@ const ev = verifyEvidence(makeEquivocation(x.signed, y.signed), (id) =>
   toHex(id) === toHex(genesis.chainId) ? genesis : undefined,
 );
 if (ev.kind !== 'equivocation') throw new Error(`evidence is ${ev.kind}`);
-console.log(`ok height ${r.state.height} root ${toHex(r.state.stateRoot).slice(0, 16)} evidence ${ev.kind}`);
+// The light validator over the same two blocks: it takes the first and turns the second into evidence.
+const t = new Tracker();
+t.track(genesis);
+const first = t.onBlock(genesis.chainId, x.bytes);
+if (first.verdict.result !== 'accept') throw new Error(`tracker: first block ${first.verdict.result}`);
+const second = t.onBlock(genesis.chainId, y.bytes);
+if (
+  second.verdict.code !== 'EQUIVOCATION' ||
+  second.evidence.length !== 1 ||
+  !t.view(genesis.chainId)?.faulty
+)
+  throw new Error(`tracker: second block ${second.verdict.result} ${second.verdict.code}`);
+console.log(
+  `ok height ${r.state.height} root ${toHex(r.state.stateRoot).slice(0, 16)} evidence ${ev.kind} tracker ${t.status()[0]?.height}`,
+);

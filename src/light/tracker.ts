@@ -4,8 +4,7 @@
  * is anchored. `onBlock` and `onEvidence` return verdicts and effects (evidence found, records learned, what to
  * persist); the runtime does the gossip, storage and logging.
  */
-import { bytesEqual } from '../codec/canonical.js';
-import { toHex } from '../crypto/hash.js';
+import { bytesEqual, toHex } from '../codec/bytes.js';
 import { decodeBlock, type Block } from '../chain/block.js';
 import { ChainError, isOperatorFault, type ChainErrorCode } from '../chain/errors.js';
 import {

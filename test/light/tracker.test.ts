@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tracker } from '../../src/node/tracker.js';
+import { Tracker } from '../../src/light/tracker.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { encodeTx } from '../../src/chain/tx.js';
 import { makeLeaf } from '../../src/tree/contract.js';
