@@ -6,10 +6,11 @@
  * the chain expired.
  */
 import { bytesEqual } from '../codec/canonical.js';
-import { decodeBlock } from '../chain/block.js';
+import { decodeBlock, type Block } from '../chain/block.js';
 import type { SignedHeader } from '../chain/header.js';
-import { decodeTx } from '../chain/tx.js';
+import { decodeTx, decodeTxV2 } from '../chain/tx.js';
 import type { Leaf } from '../tree/contract.js';
+import { decodeMultiproof } from '../tree/multiproof.js';
 import { ProbabilityTree } from '../tree/tree.js';
 
 /** How many blocks below the head a view may be rebuilt: each costs its transactions, the copy costs the tree. */
@@ -17,7 +18,9 @@ export const MAX_REWIND = 1024;
 
 /** Undoes one block's transactions on `tree` (the state after the block), last first. */
 export function undoBlock(tree: ProbabilityTree, blockBytes: Uint8Array): void {
-  const { txs } = decodeBlock(blockBytes);
+  const block = decodeBlock(blockBytes);
+  if (block.version === 2) return undoMultiproofBlock(tree, block);
+  const { txs } = block;
   for (let i = txs.length - 1; i >= 0; i--) {
     const tx = decodeTx(txs[i]);
     if (tx.kind === 'create') {
@@ -36,6 +39,29 @@ export function undoBlock(tree: ProbabilityTree, blockBytes: Uint8Array): void {
       if (op.kind === 'split') tree.remove(op.at);
     }
     tree.replace(before);
+  }
+}
+
+/**
+ * A version 2 block's transactions carry no paths; its multiproof holds, as full leaves, the pre-block state of
+ * every contract the block acts on. So the block undoes as a whole: every contract it touched or created goes, and
+ * the multiproof's leaves come back (a leaf it only revealed is unchanged, and replacing it is a no-op).
+ */
+function undoMultiproofBlock(tree: ProbabilityTree, block: Block): void {
+  const touched: bigint[] = [];
+  for (const bytes of block.txs) {
+    const tx = decodeTxV2(bytes);
+    if (tx.kind === 'create') touched.push(tx.leaf.contract.start);
+    else {
+      touched.push(tx.start);
+      if (tx.kind === 'owner' && tx.signed.action.op.kind === 'split') touched.push(tx.signed.action.op.at);
+    }
+  }
+  for (const start of touched) if (tree.get(start)) tree.remove(start);
+  const before = block.proof && block.proof.length > 0 ? decodeMultiproof(block.proof).leaves : [];
+  for (const leaf of before) {
+    if (tree.get(leaf.contract.start)) tree.replace(leaf);
+    else tree.insert(leaf);
   }
 }
 
