@@ -84,7 +84,7 @@ function benchBlock(
   return { block: producer.seal(2).block, state, paths, starts };
 }
 
-/** CPU time (user + system) of one call, averaged over repeated calls. */
+/** CPU time (user + system) of one call, averaged over repeated calls for at least `minMs`. */
 function cpuMsPer(f: () => void, minMs = 600): number {
   f();
   let runs = 0;
@@ -96,6 +96,18 @@ function cpuMsPer(f: () => void, minMs = 600): number {
   }
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / 1000 / runs;
+}
+
+/**
+ * CPU per call of several functions measured alike: each is warmed up first (the JIT would otherwise bill the
+ * first one measured for compiling code the others share), then they take turns in short slices, so drift in the
+ * machine's load falls on all of them; each figure is the median of its slices.
+ */
+function cpuMsPerEach(fs: readonly (() => void)[], slices = 9, sliceMs = 80): number[] {
+  for (const f of fs) for (let i = 0; i < 20; i++) f();
+  const per: number[][] = fs.map(() => []);
+  for (let s = 0; s < slices; s++) fs.forEach((f, i) => per[i].push(cpuMsPer(f, sliceMs)));
+  return per.map((xs) => xs.sort((a, b) => a - b)[xs.length >> 1]);
 }
 
 /**
@@ -113,14 +125,24 @@ export function benchMultiproof(n = 100_000): void {
   const backend = installNativeCrypto('libsodium').backend;
   for (const count of [16, 256]) {
     const fig: Record<BlockVersion, { bytes: number; hashes: number; cpu: number }> = {} as never;
-    for (const version of [1, 2] as const) {
-      const { block, state } = benchBlock(tree, width, genesis, op, owner, count, version);
+    const blocks = ([1, 2] as const).map((version) => ({
+      version,
+      ...benchBlock(tree, width, genesis, op, owner, count, version),
+    }));
+    const cpus = cpuMsPerEach(
+      blocks.map(
+        ({ block, state }) =>
+          () =>
+            validateBlock(state, block.bytes),
+      ),
+    );
+    for (const [i, { version, block, state }] of blocks.entries()) {
       resetCryptoStats();
       const r = validateBlock(state, block.bytes);
       if (!r.ok) throw new Error(`bench block v${version} invalid: ${r.error.code} ${r.error.message}`);
       const hashes = cryptoStats.nodeHashes;
       const all = cryptoStats.hashes;
-      const cpu = cpuMsPer(() => validateBlock(state, block.bytes));
+      const cpu = cpus[i];
       fig[version] = { bytes: block.bytes.length, hashes, cpu };
       rows.push({
         txs: count,
