@@ -10,6 +10,7 @@ import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { fromHex, toHex } from '../crypto/hash.js';
 import { addValidatorRoutes } from '../node/api.js';
 import { ValidatorNode } from '../node/validator.js';
+import { baselineJudge } from './baseline.js';
 import { decodePathBytes, WatchServiceError } from '../node/watches.js';
 import { boolOption, ConfigError, intOption, listOption } from '../runtime/config.js';
 import { HttpApi } from '../runtime/http.js';
@@ -358,7 +359,11 @@ export async function startNodeProcess(
     log,
     syncIntervalMs: intOption(o.syncIntervalMs, 'sync-interval-ms', 100),
     progressBar: process.stderr.isTTY === true,
-    baseline: o.benchAcceptAll ? 'accept-all' : o.benchSignaturesOnly ? 'signatures-only' : undefined,
+    judge: o.benchAcceptAll
+      ? baselineJudge('accept-all')
+      : o.benchSignaturesOnly
+        ? baselineJudge('signatures-only')
+        : undefined,
     alertUrl: o.alertUrl,
     maxWatches: intOption(o.maxWatches ?? 20000, 'max-watches', 0),
   });

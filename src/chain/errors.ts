@@ -1,47 +1,12 @@
 /**
- * Every way a block, transaction or piece of evidence can fail, by name. The codes are the protocol's: the API
- * returns them, metrics label by them, docs/protocol.md lists what each means.
+ * Every way a block or transaction can fail, by name. The codes are the protocol's (src/codec/verdict.ts lists them
+ * with the other verdict codes): the API returns them, metrics label by them, docs/protocol.md lists what each means.
  */
 import { DecodeError, type DecodeErrorCode } from '../codec/errors.js';
 import { TreeError, type TreeErrorCode } from '../tree/errors.js';
+import { CHAIN_ERROR_CODES, reject, type Verdict } from '../codec/verdict.js';
 
-export const CHAIN_ERROR_CODES = [
-  // decoding and size
-  'DECODE_MALFORMED',
-  'DECODE_NONCANONICAL',
-  'DECODE_OVERSIZE',
-  'TOO_MANY_TXS',
-  // header
-  'WRONG_CHAIN',
-  'BAD_SIGNATURE',
-  'OLD_HEIGHT',
-  'HEIGHT_GAP',
-  'WRONG_PARENT',
-  'TIME_REGRESSION',
-  'BAD_BEACON',
-  'TX_COUNT_MISMATCH',
-  'TX_ROOT_MISMATCH',
-  'STATE_ROOT_MISMATCH',
-  'STATE_BOUNDS_MISMATCH',
-  // transactions
-  'PROOF_INVALID',
-  'PROOF_MISMATCH',
-  'OVERLAP',
-  'NOT_FOUND',
-  'OUT_OF_SPACE',
-  'BAD_CONTRACT',
-  'BAD_OWNER_SIGNATURE',
-  'STALE_NONCE',
-  'WRONG_CONTRACT',
-  'SPLIT_OUT_OF_RANGE',
-  'CONTRACT_IS_CHAIN',
-  'NOT_A_CHAIN',
-  'BAD_GENESIS',
-  'CHILD_WRONG_CHAIN',
-  'CHILD_BAD_SIGNATURE',
-  'CHILD_HEIGHT_NOT_INCREASING',
-  'CHILD_OUT_OF_BOUNDS',
-] as const;
+export { CHAIN_ERROR_CODES };
 
 export type ChainErrorCode = (typeof CHAIN_ERROR_CODES)[number];
 
@@ -68,6 +33,11 @@ export class ChainError extends Error {
         : new ChainError(e.code, e.message, txIndex);
     if (e instanceof DecodeError || e instanceof TreeError) return new ChainError(e.code, e.message, txIndex);
     throw e;
+  }
+
+  /** The verdict this failure makes: every rule broken is a reject. */
+  verdict(): Verdict {
+    return reject(this.code);
   }
 }
 

@@ -8,6 +8,7 @@ import { sortition } from '../gen/proto.js';
 import { bytesEqual, bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
 import { CodedError, DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
+import type { EVIDENCE_ERROR_CODES } from '../codec/verdict.js';
 import { TreeError } from '../tree/errors.js';
 import { taggedHash, toHex } from '../crypto/hash.js';
 import { pathFromProto, pathToProto, type Path } from '../tree/path.js';
@@ -35,7 +36,7 @@ export interface VerifiedEvidence {
   readonly bytes: Uint8Array;
 }
 
-export type EvidenceErrorCode = 'EVIDENCE_MALFORMED' | 'EVIDENCE_UNKNOWN_CHAIN' | 'EVIDENCE_NOT_PROVEN';
+export type EvidenceErrorCode = (typeof EVIDENCE_ERROR_CODES)[number];
 
 export class EvidenceError extends CodedError<EvidenceErrorCode> {
   override readonly name = 'EvidenceError';

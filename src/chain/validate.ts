@@ -4,6 +4,7 @@
  * flood of junk costs a validator as little as possible.
  */
 import { bytesEqual } from '../codec/canonical.js';
+import { ACCEPT, type Verdict } from '../codec/verdict.js';
 import { LIMITS } from '../codec/limits.js';
 import { taggedHash } from '../crypto/hash.js';
 import { verify } from '../crypto/keys.js';
@@ -25,9 +26,20 @@ import { decodeTx, decodeTxV2, type Tx } from './tx.js';
 import { decodeMultiproof, PartialTree } from '../tree/multiproof.js';
 import { txRoot } from './txroot.js';
 
+/**
+ * A block's verdict, with what the caller needs next: the next state when valid; when not, the ChainError behind the
+ * reject (its transaction index decides whether the operator is at fault, see isOperatorFault). The rules throw
+ * ChainError among themselves; this is the one place it becomes a verdict.
+ */
 export type ValidationResult =
-  | { readonly ok: true; readonly state: ChainState; readonly block: Block; readonly txs: readonly Tx[] }
-  | { readonly ok: false; readonly error: ChainError; readonly block?: Block };
+  | {
+      readonly ok: true;
+      readonly verdict: Verdict;
+      readonly state: ChainState;
+      readonly block: Block;
+      readonly txs: readonly Tx[];
+    }
+  | { readonly ok: false; readonly verdict: Verdict; readonly error: ChainError; readonly block?: Block };
 
 /** The header checks that link a signed header to the state before it; throws ChainError. */
 export function checkLink(state: ChainState, block: Block): void {
@@ -180,9 +192,9 @@ export function validateDecodedBlock(state: ChainState, block: Block): Validatio
   try {
     checkLink(state, block);
     const { state: next, txs } = checkTransition(state, block);
-    return { ok: true, state: next, block, txs };
+    return { ok: true, verdict: ACCEPT, state: next, block, txs };
   } catch (e) {
-    return { ok: false, error: ChainError.from(e), block };
+    return failed(ChainError.from(e), block);
   }
 }
 
@@ -191,7 +203,13 @@ export function validateBlock(state: ChainState, bytes: Uint8Array): ValidationR
   try {
     block = decodeBlock(bytes);
   } catch (e) {
-    return { ok: false, error: ChainError.from(e) };
+    return failed(ChainError.from(e));
   }
   return validateDecodedBlock(state, block);
+}
+
+function failed(error: ChainError, block?: Block): ValidationResult {
+  return block === undefined
+    ? { ok: false, verdict: error.verdict(), error }
+    : { ok: false, verdict: error.verdict(), error, block };
 }

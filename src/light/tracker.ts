@@ -6,7 +6,8 @@
  */
 import { bytesEqual, toHex } from '../codec/bytes.js';
 import { decodeBlock, type Block } from '../chain/block.js';
-import { ChainError, isOperatorFault, type ChainErrorCode } from '../chain/errors.js';
+import { ChainError, isOperatorFault } from '../chain/errors.js';
+import { ACCEPT, ignore, reject, type Verdict } from '../codec/verdict.js';
 import {
   EvidenceError,
   makeChildRootMismatch,
@@ -19,17 +20,11 @@ import {
 import { isAnchor, type GenesisRecord } from '../chain/genesis.js';
 import { checkHeaderSignature, type SignedHeader } from '../chain/header.js';
 import { genesisState, stateAfter, type ChainState } from '../chain/state.js';
-import { checkChildSignature, checkOwnerSignature } from '../chain/transition.js';
-import { decodeTx, type Tx } from '../chain/tx.js';
-import { checkBeaconSignature, checkTxSignaturesV2, validateDecodedBlock } from '../chain/validate.js';
+import type { Tx } from '../chain/tx.js';
+import { validateDecodedBlock } from '../chain/validate.js';
 
-export type VerdictResult = 'accept' | 'ignore' | 'reject';
-
-export interface Verdict {
-  readonly result: VerdictResult;
-  /** Why, for ignore and reject: a protocol error code or one of the node's own (DUPLICATE, UNTRACKED, ...). */
-  readonly code?: string;
-}
+// The verdict type lives in the lowest layer, where gossip can read it too; the light validator makes them.
+export type { Verdict, VerdictCode, VerdictResult } from '../codec/verdict.js';
 
 export interface AcceptedBlock {
   readonly chainId: Uint8Array;
@@ -102,33 +97,13 @@ export interface TrackerOptions {
 const hex = toHex;
 
 /** The outcome of a block that was not applied: its verdict and whatever evidence judging it produced. */
-function notApplied(
-  result: VerdictResult,
-  code: string,
+export function notApplied(
+  verdict: Verdict,
   evidence: VerifiedEvidence[] = [],
   extra: Partial<BlockOutcome> = {},
 ): BlockOutcome {
-  return { verdict: { result, code }, evidence, discovered: [], anchored: [], ...extra };
+  return { verdict, evidence, discovered: [], anchored: [], ...extra };
 }
-
-/** trustBlock's signature checks: those checkLink and checkTransition make, and no other check. */
-function checkSignaturesOnly(state: ChainState, block: Block): void {
-  checkHeaderSignature(state.genesis, block.signed);
-  if (isAnchor(state.genesis.genesis)) checkBeaconSignature(state, block.signed.header);
-  if (block.proof !== null) return checkTxSignaturesV2(state.genesis, block);
-  block.txs.forEach((bytes, i) => {
-    try {
-      const tx = decodeTx(bytes);
-      if (tx.kind === 'owner') checkOwnerSignature(tx.path.leaf?.contract.owner ?? NO_KEY, tx.signed);
-      else if (tx.kind === 'childRoot')
-        checkChildSignature(tx.path.leaf?.contract.child?.operator ?? NO_KEY, tx.child);
-    } catch (e) {
-      throw ChainError.from(e, i);
-    }
-  });
-}
-
-const NO_KEY = new Uint8Array(0);
 
 export class Tracker {
   private readonly chains = new Map<string, ChainView>();
@@ -261,34 +236,17 @@ export class Tracker {
   }
 
   /**
-   * The propagation benchmark's baselines (ValidatorOptions.baseline): take the next block of a tracked chain as
-   * its head without judging it, so that the node does everything it does with an accepted block except judge
-   * it. With `signatures`, the block must first pass every signature check a validator has to make (the header's,
-   * the beacon's, each owner's and each committed child header's, against the keys the block itself carries) and
-   * nothing else: no proof, root or rule is checked. That is the least work any validator can do per block, so it
-   * bounds what judging could ever cost less. Never used on a network: both believe what they are not shown.
+   * Takes the next block of a tracked chain as its head without judging it, for the benchmark baselines only
+   * (src/light/baseline.ts checks what they check first). Never used on a network: it believes what it is not shown.
    */
-  trustBlock(chainId: Uint8Array, bytes: Uint8Array, opts: { signatures?: boolean } = {}): BlockOutcome {
+  takeUnjudged(chainId: Uint8Array, block: Block): BlockOutcome {
     const v = this.chains.get(hex(chainId));
-    if (!v) return notApplied('ignore', 'UNTRACKED');
-    let block: Block;
-    try {
-      block = decodeBlock(bytes);
-    } catch (e) {
-      return notApplied('reject', ChainError.from(e).code);
-    }
+    if (!v) return notApplied(ignore('UNTRACKED'));
     const sh = block.signed;
-    if (sh.header.height <= v.state.height) return notApplied('ignore', 'DUPLICATE');
-    if (opts.signatures) {
-      try {
-        checkSignaturesOnly(v.state, block);
-      } catch (e) {
-        return notApplied('reject', ChainError.from(e).code);
-      }
-    }
+    if (sh.header.height <= v.state.height) return notApplied(ignore('DUPLICATE'));
     this.advance(v, sh, stateAfter(v.genesis, sh));
     return {
-      verdict: { result: 'accept' },
+      verdict: ACCEPT,
       accepted: { chainId: v.genesis.chainId, block, state: v.state },
       evidence: [],
       discovered: [],
@@ -309,52 +267,51 @@ export class Tracker {
   /** Judges a block for a chain (from gossip, sync or the local operator) and applies it if valid. */
   onBlock(chainId: Uint8Array, bytes: Uint8Array): BlockOutcome {
     const found: VerifiedEvidence[] = [];
-    const none = (result: VerdictResult, code: string, extra: Partial<BlockOutcome> = {}): BlockOutcome =>
-      notApplied(result, code, found, extra);
+    const none = (verdict: Verdict, extra: Partial<BlockOutcome> = {}): BlockOutcome =>
+      notApplied(verdict, found, extra);
     const v = this.chains.get(hex(chainId));
-    if (!v) return none('ignore', 'UNTRACKED');
+    if (!v) return none(ignore('UNTRACKED'));
     let block: Block;
     try {
       block = decodeBlock(bytes);
     } catch (e) {
-      return none('reject', ChainError.from(e).code);
+      return none(ChainError.from(e).verdict());
     }
     const sh = block.signed;
     const h = sh.header.height;
-    if (!bytesEqual(sh.header.chainId, chainId)) return none('reject', 'WRONG_CHAIN');
+    if (!bytesEqual(sh.header.chainId, chainId)) return none(reject('WRONG_CHAIN'));
 
     if (h <= v.state.height) {
       const known = v.recent.get(h);
-      if (!known) return none('ignore', 'OLD_HEIGHT');
-      if (bytesEqual(known.hash, sh.hash)) return none('ignore', 'DUPLICATE');
+      if (!known) return none(ignore('OLD_HEIGHT'));
+      if (bytesEqual(known.hash, sh.hash)) return none(ignore('DUPLICATE'));
       try {
         checkHeaderSignature(v.genesis, sh);
       } catch (e) {
-        return none('reject', ChainError.from(e).code);
+        return none(ChainError.from(e).verdict());
       }
       this.record(found, this.mustProve(makeEquivocation(known, sh)));
-      return none('reject', 'EQUIVOCATION');
+      return none(reject('EQUIVOCATION'));
     }
     if (h > v.state.height + 1) {
       try {
         checkHeaderSignature(v.genesis, sh);
       } catch (e) {
-        return none('reject', ChainError.from(e).code);
+        return none(ChainError.from(e).verdict());
       }
       const seen = v.ahead.get(h);
       if (seen && !bytesEqual(seen.hash, sh.hash)) {
         this.record(found, this.mustProve(makeEquivocation(seen, sh)));
-        return none('reject', 'EQUIVOCATION');
+        return none(reject('EQUIVOCATION'));
       }
       if (!seen && v.ahead.size < (this.opts.maxAhead ?? 64)) v.ahead.set(h, sh);
-      return none('ignore', 'HEIGHT_GAP', { behind: true, aheadHeight: h });
+      return none(ignore('HEIGHT_GAP'), { behind: true, aheadHeight: h });
     }
 
     const r = validateDecodedBlock(v.state, block);
     if (!r.ok) {
-      const code: ChainErrorCode = r.error.code;
       if (isOperatorFault(r.error)) this.record(found, this.mustProve(makeInvalidTransition(v.head, block)));
-      return none('reject', code);
+      return none(r.verdict);
     }
     // A valid block is still the head even when another header was signed at its height: the chain is faulty
     // either way, and the node keeps following the history it can check.
@@ -366,7 +323,7 @@ export class Tracker {
     const anchored: Uint8Array[] = [];
     this.afterAccept(v, block, r.txs, found, discovered, anchored);
     return {
-      verdict: { result: 'accept' },
+      verdict: r.verdict,
       accepted: { chainId: v.genesis.chainId, block, state: r.state, txs: r.txs },
       evidence: found,
       discovered,
@@ -428,15 +385,13 @@ export class Tracker {
     } catch (e) {
       if (e instanceof EvidenceError) {
         // Without the genesis records the node cannot judge: neither relay nor punish.
-        const result = e.code === 'EVIDENCE_UNKNOWN_CHAIN' ? 'ignore' : 'reject';
-        return { verdict: { result, code: e.code }, isNew: false };
+        return { verdict: (e.code === 'EVIDENCE_UNKNOWN_CHAIN' ? ignore : reject)(e.code), isNew: false };
       }
       throw e;
     }
     const found: VerifiedEvidence[] = [];
     this.record(found, ev);
-    if (found.length === 0)
-      return { verdict: { result: 'ignore', code: 'DUPLICATE' }, evidence: ev, isNew: false };
-    return { verdict: { result: 'accept' }, evidence: ev, isNew: true };
+    if (found.length === 0) return { verdict: ignore('DUPLICATE'), evidence: ev, isNew: false };
+    return { verdict: ACCEPT, evidence: ev, isNew: true };
   }
 }

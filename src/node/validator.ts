@@ -2,35 +2,38 @@
  * The light validator runtime: one libp2p node, gossip on the block topics of every tracked chain and its
  * ancestors plus the evidence topic, request/response (status, blocks by range, evidence, genesis), backfill,
  * the validator's store, and the tracker that judges everything. Operators run the same component and publish
- * their blocks through it.
+ * their blocks through it. This file wires the rooms: ingest.ts judges and persists, ancestry.ts decides which
+ * chains are followed, serve.ts answers requests, sync.ts backfills.
  */
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { PeerId } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Registry } from 'prom-client';
-import { bytesEqual } from '../codec/canonical.js';
-import { toHex } from '../crypto/hash.js';
-import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
+import { toHex } from '../codec/bytes.js';
+import { ACCEPT, reject } from '../codec/verdict.js';
+import type { GenesisRecord } from '../chain/genesis.js';
 import { decodeBlock } from '../chain/block.js';
 import type { SignedHeader } from '../chain/header.js';
 import type { VerifiedEvidence } from '../chain/evidence.js';
 import { verifyEvidence } from '../chain/evidence.js';
-import { GossipValidationError } from '../p2p/errors.js';
-import { routableAddress } from '../p2p/addresses.js';
 import { GossipService } from '../p2p/gossip.js';
 import { loadOrCreatePrivateKey } from '../p2p/identity.js';
 import { createNetworkNode, type NetworkNode, type NetworkNodeOptions } from '../p2p/libp2p.js';
 import { ReqRespService } from '../p2p/reqresp/reqresp.js';
-import type { Status } from '../p2p/reqresp/messages.js';
 import { blocksTopic, EVIDENCE_TOPIC } from '../p2p/topics.js';
 import type { Logger } from '../runtime/logger.js';
 import { Alerter } from './alerts.js';
-import { chainLabel, createNodeMetrics, threadCpuSeconds, type NodeMetrics } from './metrics.js';
-import { NodeStore, type ChainMeta } from './store.js';
+import { AncestryResolver } from './ancestry.js';
+import { Ingest, metaOf, type BlockJudge, type BlockSource } from './ingest.js';
+import { createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { ourStatus, serveHandlers } from './serve.js';
+import { NodeStore } from './store.js';
 import { Syncer, type SyncerSizes } from './sync.js';
 import { Tracker, type Verdict } from '../light/tracker.js';
 import { WatchService } from './watches.js';
+
+export type { BlockJudge, BlockSource } from './ingest.js';
 
 export interface ValidatorOptions {
   readonly dataDir: string;
@@ -62,21 +65,16 @@ export interface ValidatorOptions {
   /** Extra network options (tests tune scoring and timing). */
   readonly network?: Partial<NetworkNodeOptions>;
   /**
-   * Benchmark baselines only: gossiped blocks are accepted (relayed, stored, logged) after decoding and judged
-   * by nothing ('accept-all'), or by their signatures alone ('signatures-only'); see Tracker.trustBlock. The
-   * propagation benchmark compares both with full validation.
+   * What judges each block (default: full validation, judgeBlock). The propagation benchmark injects its baselines
+   * here (src/app/baseline.ts), so the production path holds no branch for them.
    */
-  readonly baseline?: BenchBaseline;
+  readonly judge?: BlockJudge;
   /** Peer exchange dials peers learned from others while the node has fewer connections than this. */
   readonly targetPeers?: number;
   /** Webhook for watch alerts (JSON POST); alerts are logged and counted without one. */
   readonly alertUrl?: string;
   readonly maxWatches?: number;
 }
-
-export type BlockSource = 'gossip' | 'sync' | 'local';
-
-export type BenchBaseline = 'accept-all' | 'signatures-only';
 
 /** The answer of GET /v1/health. */
 export interface NodeHealth {
@@ -95,32 +93,41 @@ export class ValidatorNode {
   /** Watched contracts: paths kept current from every accepted block. */
   readonly watches: WatchService;
   private readonly store: NodeStore;
+  private readonly intake: Ingest;
+  private readonly ancestry: AncestryResolver;
   private network!: NetworkNode;
   private gossip!: GossipService;
   private reqresp!: ReqRespService;
   private syncer!: Syncer;
-  private readonly wanted: Uint8Array[];
   private resolveTimer: NodeJS.Timeout | null = null;
-  private resolving = false;
   private started = false;
-  /** Serialises block ingestion. */
-  private queue: Promise<unknown> = Promise.resolve();
-  /**
-   * Block writes, in the order blocks were applied. The gossip verdict does not wait for them, so relaying never
-   * waits on the disk; a block lost to a crash before its write is fetched again by backfill.
-   */
-  private writes: Promise<unknown> = Promise.resolve();
   private readonly evidenceListeners: ((ev: VerifiedEvidence) => void)[] = [];
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => this.syncer.forget(evt.detail);
 
   constructor(private readonly opts: ValidatorOptions) {
     this.metrics = createNodeMetrics(opts.registry);
     this.store = new NodeStore(join(opts.dataDir, 'validator-db'));
-    this.wanted = [...opts.track];
     this.alerts = new Alerter({
       url: opts.alertUrl,
       log: opts.log.child({ component: 'alerts' }),
       registry: opts.registry,
+    });
+    this.intake = new Ingest({
+      tracker: this.tracker,
+      store: this.store,
+      metrics: this.metrics,
+      log: opts.log,
+      judge: opts.judge,
+      onAccepted: (id, height, txBytes, txs) => this.watches.onBlock(id, height, txBytes, txs),
+      onEvidence: (ev) => {
+        this.watches.onEvidence(ev);
+        for (const f of this.evidenceListeners) f(ev);
+      },
+      publishEvidence: (bytes) => this.gossip.publish(EVIDENCE_TOPIC, bytes),
+      behind: (id, from, height) => {
+        if (from && height !== undefined) this.syncer.noteHead(from, id, height);
+        else this.syncer.request();
+      },
     });
     this.watches = new WatchService({
       store: this.store,
@@ -129,9 +136,27 @@ export class ValidatorNode {
       log: opts.log.child({ component: 'watch' }),
       registry: opts.registry,
       blocks: (id, start, count) => this.storedBlocks(id, start, count),
-      serialize: (f) => this.serialized(f),
-      write: (f) => this.write(f),
+      serialize: (f) => this.intake.serialized(f),
+      write: (f) => this.intake.write(f),
       maxWatches: opts.maxWatches,
+    });
+    this.ancestry = new AncestryResolver({
+      tracker: this.tracker,
+      store: this.store,
+      log: opts.log,
+      track: opts.track,
+      anchorId: opts.anchorId,
+      externalAnchor: opts.externalAnchor,
+      peers: () => this.network.getConnectedPeers(),
+      requestGenesis: (peer, id) => this.reqresp.genesis(peer, { chainIds: [id] }, { timeoutMs: 5000 }),
+      onTracked: async (g) => {
+        await this.store.putGenesis(g);
+        await this.store.putMeta(g.chainId, metaOf(this.tracker, g.chainId)!);
+        this.gossip.subscribe(blocksTopic(g.chainId));
+        this.intake.observe(g.chainId);
+        this.opts.log.info({ chain: toHex(g.chainId), chainName: g.genesis.name }, 'tracking chain');
+        this.syncer.request();
+      },
     });
   }
 
@@ -196,7 +221,7 @@ export class ValidatorNode {
       if (this.tracker.isTracked(g.chainId)) continue;
       this.tracker.track(g);
       await this.store.putGenesis(g);
-      await this.store.putMeta(g.chainId, this.metaOf(g.chainId)!);
+      await this.store.putMeta(g.chainId, metaOf(this.tracker, g.chainId)!);
     }
     const privateKey = await loadOrCreatePrivateKey(this.opts.dataDir);
     this.network = await createNetworkNode({
@@ -218,30 +243,27 @@ export class ValidatorNode {
       libp2p: this.network.libp2p,
       registry: this.opts.registry,
       logger: log.child({ component: 'reqresp' }),
-      handlers: {
-        status: async (peerStatus, peer) => {
-          if (this.syncer.observe(peer, peerStatus)) this.syncer.request();
-          return { ...this.ourStatus(), peers: await this.peerAddresses(peer.toString()) };
+      handlers: serveHandlers({
+        tracker: this.tracker,
+        network: () => this.network,
+        blocks: (id, start, count) => this.storedBlocks(id, start, count),
+        observe: (peer, status) => {
+          if (this.syncer.observe(peer, status)) this.syncer.request();
         },
-        blocksByRange: (req) => this.serveBlocks(req.chainId, Number(req.startHeight), req.count),
-        evidence: (req) => this.serveEvidence(req.chainId, req.ids, req.maxCount),
-        genesis: (req) =>
-          req.chainIds.map((id) => this.tracker.genesisOf(id)?.bytes).filter((b): b is Uint8Array => !!b),
-      },
+      }),
     });
-    this.gossip.registerValidator('blocks', async (msg) => {
-      if (msg.topic.kind !== 'blocks') throw GossipValidationError.reject('WRONG_TOPIC');
-      toGossip(await this.ingest(msg.topic.chainId, msg.data, 'gossip', msg.from));
-    });
-    this.gossip.registerValidator('evidence', async (msg) =>
-      toGossip(await this.ingestEvidence(msg.data, 'gossip')),
+    this.gossip.registerValidator('blocks', async (msg) =>
+      msg.topic.kind === 'blocks'
+        ? this.ingest(msg.topic.chainId, msg.data, 'gossip', msg.from)
+        : reject('WRONG_TOPIC'),
     );
+    this.gossip.registerValidator('evidence', (msg) => this.ingestEvidence(msg.data, 'gossip'));
     this.syncer = new Syncer({
       reqresp: this.reqresp,
       peers: () => this.network.getConnectedPeers(),
       tracked: () => this.tracker.trackedIds(),
       height: (id) => this.tracker.state(id)?.height ?? 0,
-      ourStatus: () => this.ourStatus(),
+      ourStatus: () => ourStatus(this.tracker),
       ingest: (id, b) => this.ingest(id, b, 'sync'),
       ingestEvidence: (e) => this.ingestEvidence(e, 'sync'),
       evidenceIntervalMs: 5000,
@@ -274,8 +296,7 @@ export class ValidatorNode {
     if (this.resolveTimer) clearInterval(this.resolveTimer);
     await this.syncer.stop();
     this.network.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect);
-    await this.queue.catch(() => undefined);
-    await this.writes;
+    await this.intake.drain();
     await this.watches
       .checkpoint()
       .catch((e: unknown) => this.opts.log.error({ err: e }, 'watch checkpoint failed'));
@@ -299,7 +320,7 @@ export class ValidatorNode {
       const recent = await this.store.recentHeaders(g.chainId, meta.height, 1024);
       const head = recent.length ? recent[recent.length - 1] : null;
       this.tracker.track(g, { head, recent, anchoredHeight: meta.anchoredHeight, faulty: meta.faulty });
-      this.observeChain(g.chainId);
+      this.intake.observe(g.chainId);
     }
     for (const e of await this.store.evidence()) {
       try {
@@ -310,231 +331,19 @@ export class ValidatorNode {
     }
   }
 
-  /**
-   * Resolves the ancestry of every chain the node was asked to track: genesis records from config, the store,
-   * parents' open-child transactions, or peers (checked by hash), up to the trusted anchor. Chains whose
-   * ancestry is complete are tracked, subscribed and synced, ancestors first.
-   */
+  /** Tracks, subscribes and syncs every wanted chain whose ancestry is complete (src/node/ancestry.ts). */
   private async resolveAncestry(): Promise<void> {
-    if (this.resolving || !this.started) return;
-    this.resolving = true;
-    try {
-      for (const id of this.wanted) {
-        const missing = this.missingAncestor(id);
-        if (missing) {
-          await this.fetchGenesis(missing);
-          continue;
-        }
-        const external = this.externalAnchorId();
-        const chain = this.tracker.ancestry(id, external)!;
-        const root = chain[chain.length - 1];
-        const a = this.opts.anchorId;
-        if (
-          a &&
-          !bytesEqual(root.chainId, a) &&
-          !(external && bytesEqual(root.genesis.parentChain, external))
-        ) {
-          this.opts.log.error(
-            { chain: toHex(id), anchor: toHex(root.chainId) },
-            'chain does not descend from the trusted anchor: not tracked',
-          );
-          continue;
-        }
-        for (const g of [...chain].reverse()) await this.startTracking(g);
-      }
-    } finally {
-      this.resolving = false;
-    }
-  }
-
-  private missingAncestor(id: Uint8Array): Uint8Array | null {
-    let cur: Uint8Array = id;
-    for (let i = 0; i < 64; i++) {
-      const g = this.tracker.genesisOf(cur);
-      if (!g) return cur;
-      if (isAnchor(g.genesis)) return null;
-      // A top-level chain of an anchor without a genesis record (the EVM contract): its ancestry is complete.
-      const external = this.externalAnchorId();
-      if (external && bytesEqual(g.genesis.parentChain, external)) return null;
-      cur = g.genesis.parentChain;
-    }
-    return null;
-  }
-
-  private async fetchGenesis(id: Uint8Array): Promise<void> {
-    for (const peer of this.network.getConnectedPeers()) {
-      try {
-        const items = await this.reqresp.genesis(peer, { chainIds: [id] }, { timeoutMs: 5000 });
-        for (const bytes of items) {
-          const rec = decodeGenesis(bytes);
-          if (!bytesEqual(rec.chainId, id)) continue;
-          this.tracker.learn(rec);
-          await this.store.putGenesis(rec);
-          return;
-        }
-      } catch (e) {
-        this.opts.log.debug({ peer: peer.toString(), err: (e as Error).message }, 'genesis request failed');
-      }
-    }
-  }
-
-  private async startTracking(g: GenesisRecord): Promise<void> {
-    if (this.tracker.isTracked(g.chainId)) return;
-    this.tracker.track(g);
-    await this.store.putGenesis(g);
-    await this.store.putMeta(g.chainId, this.metaOf(g.chainId)!);
-    this.gossip.subscribe(blocksTopic(g.chainId));
-    this.observeChain(g.chainId);
-    this.opts.log.info({ chain: toHex(g.chainId), chainName: g.genesis.name }, 'tracking chain');
-    this.syncer.request();
-  }
-
-  /** What the store keeps of a tracked chain, read off the tracker (undefined for an untracked chain). */
-  private metaOf(chainId: Uint8Array): ChainMeta | undefined {
-    const v = this.tracker.view(chainId);
-    const s = this.tracker.state(chainId);
-    return v && s ? { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty } : undefined;
-  }
-
-  private observeChain(chainId: Uint8Array): void {
-    const label = chainLabel(toHex(chainId));
-    const v = this.tracker.view(chainId);
-    this.metrics.height.set({ chain: label }, this.tracker.state(chainId)?.height ?? 0);
-    this.metrics.anchoredHeight.set({ chain: label }, v?.anchoredHeight ?? 0);
-    this.metrics.faulty.set({ chain: label }, v?.faulty ? 1 : 0);
-  }
-
-  /** A routable listen address of each connected peer other than the asking one, for peer exchange. */
-  private async peerAddresses(except: string): Promise<string[]> {
-    const out: string[] = [];
-    for (const p of this.network.getConnectedPeers()) {
-      const id = p.toString();
-      if (id === except) continue;
-      const known = await this.network.libp2p.peerStore.get(p).catch(() => null);
-      const remote = this.network.libp2p.getConnections(p)[0]?.remoteAddr.toString();
-      const addr = routableAddress(known?.addresses.map((a) => a.multiaddr.toString()) ?? [], remote);
-      if (addr) out.push(`${addr}/p2p/${id}`);
-      if (out.length >= 16) break;
-    }
-    return out;
-  }
-
-  private ourStatus(): Status {
-    return {
-      heads: this.tracker.trackedIds().map((id) => {
-        const s = this.tracker.state(id)!;
-        return { chainId: id, height: BigInt(s.height), headHash: s.height ? s.headHash : new Uint8Array(0) };
-      }),
-    };
-  }
-
-  private async *serveBlocks(chainId: Uint8Array, start: number, count: number): AsyncGenerator<Uint8Array> {
-    await this.writes;
-    yield* await this.store.blocks(chainId, start, Math.min(count, 64));
-  }
-
-  private serveEvidence(chainId: Uint8Array, ids: Uint8Array[], max: number): Uint8Array[] {
-    const all = this.tracker.evidence().filter((e) => bytesEqual(e.chainId, chainId));
-    const pick = ids.length ? all.filter((e) => ids.some((id) => bytesEqual(id, e.id))) : all;
-    return pick.slice(0, Math.max(max, ids.length)).map((e) => e.bytes);
-  }
-
-  /** Queues a store write behind the earlier ones. */
-  private write(f: () => Promise<void>): void {
-    this.writes = this.writes
-      .then(f)
-      .catch((e: unknown) => this.opts.log.error({ err: e }, 'store write failed'));
+    if (this.started) await this.ancestry.resolve();
   }
 
   /** Judges one block and applies what follows: persistence, evidence, discovered chains, sync. */
   ingest(chainId: Uint8Array, bytes: Uint8Array, source: BlockSource, from?: PeerId): Promise<Verdict> {
-    const seen = performance.now();
-    return this.serialized(() => this.ingestNow(chainId, bytes, source, from, seen));
-  }
-
-  /** Runs `f` in the block ingestion order, so no block is applied while it runs. */
-  private serialized<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(f);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async ingestNow(
-    chainId: Uint8Array,
-    bytes: Uint8Array,
-    source: BlockSource,
-    from: PeerId | undefined,
-    seen: number,
-  ): Promise<Verdict> {
-    const start = performance.now();
-    const cpu0 = threadCpuSeconds();
-    const { baseline } = this.opts;
-    const out =
-      baseline && source === 'gossip'
-        ? this.tracker.trustBlock(chainId, bytes, { signatures: baseline === 'signatures-only' })
-        : this.tracker.onBlock(chainId, bytes);
-    const done = performance.now();
-    this.metrics.judgeCpuSeconds.observe({ source }, threadCpuSeconds() - cpu0);
-    this.metrics.validationSeconds.observe({ source }, (done - start) / 1000);
-    this.metrics.queueWaitSeconds.observe({ source }, (start - seen) / 1000);
-    this.metrics.delaySeconds.observe({ source }, (done - seen) / 1000);
-    const label = chainLabel(toHex(chainId));
-    this.metrics.blocks.inc({
-      chain: label,
-      result: out.verdict.result,
-      code: out.verdict.code ?? 'ok',
-      source,
-    });
-    if (out.accepted) {
-      const meta = this.metaOf(chainId)!;
-      const signed = out.accepted.block.signed;
-      this.write(() => this.store.putBlock(chainId, meta.height, bytes, signed, meta));
-      // Gossip, backfill and local blocks all pass here: watched paths follow every accepted block.
-      this.watches.onBlock(chainId, meta.height, out.accepted.block.txs, out.accepted.txs);
-      this.opts.log.debug({ chain: label, height: meta.height, source }, 'block accepted');
-    } else if (out.verdict.result === 'reject') {
-      this.opts.log.info({ chain: label, code: out.verdict.code, source }, 'block rejected');
-    }
-    for (const g of out.discovered) await this.store.putGenesis(g);
-    for (const id of out.anchored) {
-      const meta = this.metaOf(id)!;
-      this.write(() => this.store.putMeta(id, meta));
-      this.observeChain(id);
-    }
-    for (const ev of out.evidence) await this.onNewEvidence(ev, 'found');
-    this.observeChain(chainId);
-    if (out.behind) {
-      if (from && out.aheadHeight !== undefined) this.syncer.noteHead(from, chainId, out.aheadHeight);
-      else this.syncer.request();
-    }
-    return out.verdict;
+    return this.intake.block(chainId, bytes, source, from);
   }
 
   /** Judges evidence from gossip or the API; new valid evidence is stored, logged and relayed. */
-  async ingestEvidence(bytes: Uint8Array, source: 'gossip' | 'api' | 'sync'): Promise<Verdict> {
-    const r = this.tracker.onEvidence(bytes);
-    if (r.isNew && r.evidence) await this.onNewEvidence(r.evidence, source);
-    return r.verdict;
-  }
-
-  private async onNewEvidence(
-    ev: VerifiedEvidence,
-    source: 'found' | 'gossip' | 'api' | 'sync',
-  ): Promise<void> {
-    await this.store.putEvidence(ev.id, ev.bytes);
-    const meta = this.metaOf(ev.chainId);
-    if (meta) this.write(() => this.store.putMeta(ev.chainId, meta));
-    this.metrics.evidence.inc({ kind: ev.kind, source });
-    this.observeChain(ev.chainId);
-    this.opts.log.warn(
-      { kind: ev.kind, chain: toHex(ev.chainId), height: ev.height, id: toHex(ev.id), source },
-      'double-spend evidence',
-    );
-    // Evidence found here or handed in is published once; gossip relays what arrived by gossip.
-    if (source === 'found' || source === 'api')
-      await this.gossip.publish(EVIDENCE_TOPIC, ev.bytes).catch(() => 0);
-    this.watches.onEvidence(ev);
-    for (const f of this.evidenceListeners) f(ev);
+  ingestEvidence(bytes: Uint8Array, source: 'gossip' | 'api' | 'sync'): Promise<Verdict> {
+    return this.intake.evidence(bytes, source);
   }
 
   /**
@@ -542,7 +351,7 @@ export class ValidatorNode {
    * operator can never gossip what its own validator rejects; `raw` skips that (fault injection only).
    */
   async publishBlock(chainId: Uint8Array, bytes: Uint8Array, opts: { raw?: boolean } = {}): Promise<Verdict> {
-    let verdict: Verdict = { result: 'accept' };
+    let verdict: Verdict = ACCEPT;
     if (!opts.raw) {
       verdict = await this.ingest(chainId, bytes, 'local');
       if (verdict.result !== 'accept') return verdict;
@@ -557,7 +366,7 @@ export class ValidatorNode {
       this.tracker.learn(g);
       await this.store.putGenesis(g);
     }
-    if (!this.wanted.some((w) => bytesEqual(w, chainId))) this.wanted.push(chainId);
+    this.ancestry.want(chainId);
     await this.resolveAncestry();
   }
 
@@ -573,16 +382,9 @@ export class ValidatorNode {
     await this.network.dial(multiaddr(addr));
   }
 
-  private externalAnchorId(): Uint8Array | undefined {
-    return this.opts.externalAnchor ? this.opts.anchorId : undefined;
-  }
-
   /** An external anchor (the EVM contract) confirmed the chain's header at `height`: persisted and exported. */
   markAnchored(chainId: Uint8Array, height: number): void {
-    if (!this.tracker.markAnchored(chainId, height)) return;
-    const meta = this.metaOf(chainId)!;
-    this.write(() => this.store.putMeta(chainId, meta));
-    this.observeChain(chainId);
+    if (this.tracker.markAnchored(chainId, height)) this.intake.saveMeta(chainId);
   }
 
   /** The signed header of the block this node accepted at `height`, if it holds that block. */
@@ -597,13 +399,7 @@ export class ValidatorNode {
   }
 
   async storedBlocks(chainId: Uint8Array, start: number, count: number): Promise<Uint8Array[]> {
-    await this.writes;
+    await this.intake.written();
     return this.store.blocks(chainId, start, count);
   }
-}
-
-function toGossip(v: Verdict): void {
-  if (v.result === 'accept') return;
-  const code = v.code ?? 'unknown';
-  throw v.result === 'ignore' ? GossipValidationError.ignore(code) : GossipValidationError.reject(code);
 }

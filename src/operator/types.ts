@@ -4,14 +4,12 @@
  * probability space and other 64-bit values as decimal strings.
  */
 import type { Registry } from 'prom-client';
+import type { Verdict } from '../codec/verdict.js';
 import type { HttpApi } from '../runtime/http.js';
 import type { Logger } from '../runtime/logger.js';
 
-/** What the node answers when a block is published; anything but `reject` means it was taken. */
-export interface PublishVerdict {
-  readonly result: string;
-  readonly code?: string;
-}
+/** What the node answers when a block is published (its one Verdict); anything but `reject` means it was taken. */
+export type PublishVerdict = Verdict;
 
 /**
  * Where sealed blocks go: the validator runtime validates them locally, stores them, serves them over

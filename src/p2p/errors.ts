@@ -1,48 +1,10 @@
 // Typed errors of the network layer. Each carries a stable string `code` that metrics and logs use as a label.
-
-/** What gossip validation decided about a message that it does not accept. */
-export type GossipAction = 'reject' | 'ignore';
-
-/**
- * Thrown by a gossip validator for a message it does not accept.
- *
- * - `reject`: the message is invalid (bad signature, bad proof, malformed). It is dropped and its sender's
- *   gossipsub score is penalised, so a peer that keeps sending invalid messages is pruned, graylisted and
- *   finally disconnected.
- * - `ignore`: the message may be fine but is not relayed now (duplicate, from the future, unknown parent). No
- *   penalty.
- *
- * `code` is a short snake_case reason (`bad_signature`, `future_block`, ...), used as a metric label: keep the
- * set of codes small and fixed, never put data in it.
- */
-export class GossipValidationError extends Error {
-  override readonly name = 'GossipValidationError';
-  readonly action: GossipAction;
-  readonly code: string;
-
-  constructor(action: GossipAction, code: string, message?: string, options?: { cause?: unknown }) {
-    super(message ?? `${action}: ${code}`, options);
-    this.action = action;
-    this.code = code;
-  }
-
-  static reject(code: string, message?: string): GossipValidationError {
-    return new GossipValidationError('reject', code, message);
-  }
-
-  static ignore(code: string, message?: string): GossipValidationError {
-    return new GossipValidationError('ignore', code, message);
-  }
-}
-
-export function isGossipValidationError(err: unknown): err is GossipValidationError {
-  return err instanceof GossipValidationError;
-}
+// Gossip validation throws none: a validator returns a Verdict (src/codec/verdict.ts).
 
 /** A gossip topic name (or topic object) that is not one of ours. */
 export class TopicParseError extends Error {
   override readonly name = 'TopicParseError';
-  readonly code = 'bad_topic';
+  readonly code = 'BAD_TOPIC';
   readonly topic: string;
 
   constructor(topic: string, reason: string) {

@@ -1,17 +1,17 @@
 // Gossip over @libp2p/gossipsub with typed topics and asynchronous validation.
 //
 // Every message that arrives on a subscribed topic goes through exactly one validator, registered per topic
-// kind. The validator resolves to accept, or throws GossipValidationError('reject' | 'ignore', code). The
-// outcome is mapped to gossipsub's TopicValidatorResult in one place (outcomeOf), reported with
-// reportMessageValidationResult (asyncValidation: gossipsub only relays after an Accept, and a Reject costs
-// the sender score), counted in gossip_messages_total{topic_kind,result,code}, and accepted messages are
-// handed to the message handler. A validator that throws anything else has a bug, which says nothing about the
-// message: it is ignored (as Lodestar and gossipsub do), never rejected, so it cannot cost an honest relayer its
-// score; it is logged at error with its stack and counted in gossip_validation_errors_total{topic_kind}.
+// kind. The validator returns a Verdict (src/codec/verdict.ts), which is mapped to gossipsub's
+// TopicValidatorResult in one place (acceptanceOf), reported with reportMessageValidationResult
+// (asyncValidation: gossipsub only relays after an Accept, and a Reject costs the sender score), counted in
+// gossip_messages_total{topic_kind,result,code}, and accepted messages are handed to the message handler. A
+// validator that throws has a bug, which says nothing about the message: it is ignored with code INTERNAL (as
+// Lodestar and gossipsub do), never rejected, so it cannot cost an honest relayer its score; it is logged at error
+// with its stack and counted in gossip_validation_errors_total{topic_kind}.
 import { TopicValidatorResult, type GossipsubMessage } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { Registry } from 'prom-client';
-import { GossipValidationError } from './errors.js';
+import { codeLabel, ignore, reject, type Verdict } from '../codec/verdict.js';
 import type { NetworkNode, P2pLogger } from './libp2p.js';
 import { createGossipMetrics, type GossipMetrics } from './metrics.js';
 import {
@@ -33,29 +33,22 @@ export interface GossipMessage {
   msgId: string;
 }
 
-/** Resolves to accept; throws GossipValidationError to reject or ignore. Any other throw ignores ('internal'). */
-export type GossipValidator = (msg: GossipMessage) => Promise<void>;
+/** Judges a message. Throwing is a bug of the validator: the message is ignored (INTERNAL), never rejected. */
+export type GossipValidator = (msg: GossipMessage) => Promise<Verdict>;
 
 /** Receives accepted messages (after they were reported for relaying). Errors are logged, not propagated. */
 export type GossipMessageHandler = (msg: GossipMessage) => void | Promise<void>;
 
-export type GossipResult = 'accept' | 'ignore' | 'reject';
-
-export interface GossipOutcome {
-  result: GossipResult;
-  code: string;
-  acceptance: TopicValidatorResult;
-}
-
-/** The one mapping from a validator's outcome to gossipsub's verdict. `err` undefined means accepted. */
-export function outcomeOf(err: unknown): GossipOutcome {
-  if (err === undefined) return { result: 'accept', code: 'ok', acceptance: TopicValidatorResult.Accept };
-  if (err instanceof GossipValidationError) {
-    return err.action === 'ignore'
-      ? { result: 'ignore', code: err.code, acceptance: TopicValidatorResult.Ignore }
-      : { result: 'reject', code: err.code, acceptance: TopicValidatorResult.Reject };
+/** The one mapping from a verdict to gossipsub's. */
+export function acceptanceOf(v: Verdict): TopicValidatorResult {
+  switch (v.result) {
+    case 'accept':
+      return TopicValidatorResult.Accept;
+    case 'ignore':
+      return TopicValidatorResult.Ignore;
+    case 'reject':
+      return TopicValidatorResult.Reject;
   }
-  return { result: 'ignore', code: 'internal', acceptance: TopicValidatorResult.Ignore };
 }
 
 export interface GossipServiceOptions {
@@ -64,9 +57,9 @@ export interface GossipServiceOptions {
   metrics?: GossipMetrics;
   registry?: Registry;
   onMessage?: GossipMessageHandler;
-  /** A validator that has not settled after this long is treated as ignore / 'timeout' (default 12 s). */
+  /** A validator that has not settled after this long is treated as ignore / TIMEOUT (default 12 s). */
   validationTimeoutMs?: number;
-  /** Messages validated at once; beyond it messages are ignored with code 'overloaded' (default 512). */
+  /** Messages validated at once; beyond it messages are ignored with code OVERLOADED (default 512). */
   maxConcurrentValidations?: number;
   logger?: P2pLogger;
 }
@@ -190,7 +183,7 @@ export class GossipService {
 
   readonly #topicFilter = (topicName: string): boolean => {
     if (this.#subscriptions.has(topicName) || tryParseTopic(topicName) !== undefined) return true;
-    this.metrics.messages.inc({ topic_kind: 'unknown', result: 'reject', code: 'bad_topic' });
+    this.metrics.messages.inc({ topic_kind: 'unknown', result: 'reject', code: 'BAD_TOPIC' });
     return false;
   };
 
@@ -216,11 +209,7 @@ export class GossipService {
     try {
       topic = this.#subscriptions.get(msg.topic) ?? parseTopic(msg.topic);
     } catch {
-      this.#report(msgId, source, 'unknown', {
-        result: 'reject',
-        code: 'bad_topic',
-        acceptance: TopicValidatorResult.Reject,
-      });
+      this.#report(msgId, source, 'unknown', reject('BAD_TOPIC'));
       return;
     }
     const message: GossipMessage = {
@@ -232,43 +221,31 @@ export class GossipService {
     };
     const validator = this.#validators.get(topic.kind);
     if (validator === undefined) {
-      this.#report(msgId, source, topic.kind, {
-        result: 'ignore',
-        code: 'no_validator',
-        acceptance: TopicValidatorResult.Ignore,
-      });
+      this.#report(msgId, source, topic.kind, ignore('NO_VALIDATOR'));
       return;
     }
     if (this.#inflight >= this.#maxConcurrent) {
-      this.#report(msgId, source, topic.kind, {
-        result: 'ignore',
-        code: 'overloaded',
-        acceptance: TopicValidatorResult.Ignore,
-      });
+      this.#report(msgId, source, topic.kind, ignore('OVERLOADED'));
       return;
     }
     this.#inflight++;
     const end = this.metrics.validationSeconds.startTimer({ topic_kind: topic.kind });
-    let outcome: GossipOutcome;
+    let verdict: Verdict;
     try {
-      await this.#validateWithTimeout(validator, message);
-      outcome = outcomeOf(undefined);
+      verdict = await this.#validateWithTimeout(validator, message);
     } catch (err) {
-      if (err instanceof ValidationTimeout) {
-        outcome = { result: 'ignore', code: 'timeout', acceptance: TopicValidatorResult.Ignore };
-      } else {
-        outcome = outcomeOf(err);
-        if (!(err instanceof GossipValidationError)) {
-          this.metrics.validationErrors.inc({ topic_kind: topic.kind });
-          this.#log.error({ err, topic: msg.topic, from: source }, 'gossip validator threw');
-        }
+      if (err instanceof ValidationTimeout) verdict = ignore('TIMEOUT');
+      else {
+        verdict = ignore('INTERNAL', String(err));
+        this.metrics.validationErrors.inc({ topic_kind: topic.kind });
+        this.#log.error({ err, topic: msg.topic, from: source }, 'gossip validator threw');
       }
     } finally {
       this.#inflight--;
       end();
     }
-    this.#report(msgId, source, topic.kind, outcome);
-    if (outcome.result !== 'accept' || !this.#started) return;
+    this.#report(msgId, source, topic.kind, verdict);
+    if (verdict.result !== 'accept' || !this.#started) return;
     const handler = this.#handler;
     if (handler === undefined) return;
     try {
@@ -278,23 +255,23 @@ export class GossipService {
     }
   }
 
-  async #validateWithTimeout(validator: GossipValidator, message: GossipMessage): Promise<void> {
+  async #validateWithTimeout(validator: GossipValidator, message: GossipMessage): Promise<Verdict> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ValidationTimeout()), this.#validationTimeoutMs);
     });
     try {
-      await Promise.race([validator(message), timeout]);
+      return await Promise.race([validator(message), timeout]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  #report(msgId: string, source: string, kind: string, outcome: GossipOutcome): void {
-    this.metrics.messages.inc({ topic_kind: kind, result: outcome.result, code: outcome.code });
+  #report(msgId: string, source: string, kind: string, verdict: Verdict): void {
+    this.metrics.messages.inc({ topic_kind: kind, result: verdict.result, code: codeLabel(verdict) });
     if (!this.#started || !this.#node.isStarted) return;
     try {
-      this.#node.gossipsub.reportMessageValidationResult(msgId, source, outcome.acceptance);
+      this.#node.gossipsub.reportMessageValidationResult(msgId, source, acceptanceOf(verdict));
     } catch (err) {
       this.#log.debug({ err: String(err) }, 'reportMessageValidationResult failed');
     }

@@ -1,13 +1,5 @@
 // Network layer: libp2p node, persistent identity, typed gossip topics, gossip validation and req/resp.
-export {
-  GossipValidationError,
-  isGossipValidationError,
-  TopicParseError,
-  ReqRespError,
-  isReqRespError,
-  type GossipAction,
-  type ReqRespErrorCode,
-} from './errors.js';
+export { TopicParseError, ReqRespError, isReqRespError, type ReqRespErrorCode } from './errors.js';
 export {
   TOPIC_PREFIX,
   CHAIN_ID_LENGTH,
@@ -57,13 +49,11 @@ export {
 } from './scoring.js';
 export {
   GossipService,
-  outcomeOf,
+  acceptanceOf,
   type GossipServiceOptions,
   type GossipMessage,
   type GossipValidator,
   type GossipMessageHandler,
-  type GossipResult,
-  type GossipOutcome,
 } from './gossip.js';
 export {
   createGossipMetrics,

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { ValidatorNode } from '../../src/node/validator.js';
+import { ValidatorNode, type BlockJudge } from '../../src/node/validator.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import type { GenesisRecord } from '../../src/chain/genesis.js';
 
@@ -31,6 +31,8 @@ export interface TestNet {
     /** The anchor has no genesis record (the EVM contract). */
     externalAnchor?: boolean;
     alertUrl?: string;
+    /** What judges blocks (default: full validation). */
+    judge?: BlockJudge;
   }): Promise<ValidatorNode>;
   stop(node: ValidatorNode): Promise<void>;
   dataDirOf(node: ValidatorNode): string;
@@ -61,6 +63,7 @@ export async function testNet(): Promise<TestNet> {
         log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', `node-${o.ip}`),
         syncIntervalMs: 1000,
         alertUrl: o.alertUrl,
+        judge: o.judge,
       });
       await node.start();
       nodes.push(node);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tracker } from '../../src/light/tracker.js';
+import { trustBlock } from '../../src/light/baseline.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { encodeTx } from '../../src/chain/tx.js';
 import { makeLeaf } from '../../src/tree/contract.js';
@@ -197,14 +198,17 @@ test("the benchmark's accept-everything validator takes any decodable next block
   // Signed by a stranger: full validation rejects it, the baseline relays and stores it like any block.
   const forged = craft(top, genesisState(top.genesis), [], {}, generateKeyPair().secretKey);
   assert.equal(judged.onBlock(top.genesis.chainId, forged).verdict.code, 'BAD_SIGNATURE');
-  const out = trusting.trustBlock(top.genesis.chainId, forged);
+  const out = trustBlock(trusting, top.genesis.chainId, forged);
   assert.deepEqual(out.verdict, { result: 'accept' });
   assert.equal(out.accepted?.state.height, 1);
   assert.equal(trusting.status()[0].headHash, Buffer.from(decodeBlock(forged).signed.hash).toString('hex'));
   // What it cannot decode or does not track it still refuses; an old height is a duplicate.
-  assert.equal(trusting.trustBlock(top.genesis.chainId, Uint8Array.from([1, 2, 3])).verdict.result, 'reject');
-  assert.equal(trusting.trustBlock(anchor.genesis.chainId, forged).verdict.code, 'UNTRACKED');
-  assert.deepEqual(trusting.trustBlock(top.genesis.chainId, forged).verdict, {
+  assert.equal(
+    trustBlock(trusting, top.genesis.chainId, Uint8Array.from([1, 2, 3])).verdict.result,
+    'reject',
+  );
+  assert.equal(trustBlock(trusting, anchor.genesis.chainId, forged).verdict.code, 'UNTRACKED');
+  assert.deepEqual(trustBlock(trusting, top.genesis.chainId, forged).verdict, {
     result: 'ignore',
     code: 'DUPLICATE',
   });
@@ -218,7 +222,9 @@ test("the benchmark's signatures-only validator checks every signature and nothi
   t.track(top.genesis);
   top.producer.create({ start: 0n, end: 100n, owner: alice.publicKey });
   const b1 = top.producer.seal(1).block.bytes;
-  assert.deepEqual(t.trustBlock(top.genesis.chainId, b1, { signatures: true }).verdict, { result: 'accept' });
+  assert.deepEqual(trustBlock(t, top.genesis.chainId, b1, { signatures: true }).verdict, {
+    result: 'accept',
+  });
   const s1 = t.state(top.genesis.chainId)!;
   const leaf = top.producer.tree.get(0n)!;
   const transferBy = (signer: ReturnType<typeof generateKeyPair>) =>
@@ -235,10 +241,13 @@ test("the benchmark's signatures-only validator checks every signature and nothi
     });
   // A header signed by a stranger, and a transfer signed by someone who does not own the contract: rejected.
   const forged = craft(top, s1, [], {}, generateKeyPair().secretKey);
-  assert.equal(t.trustBlock(top.genesis.chainId, forged, { signatures: true }).verdict.code, 'BAD_SIGNATURE');
+  assert.equal(
+    trustBlock(t, top.genesis.chainId, forged, { signatures: true }).verdict.code,
+    'BAD_SIGNATURE',
+  );
   const stolen = craft(top, s1, [transferBy(generateKeyPair())]);
   assert.equal(
-    t.trustBlock(top.genesis.chainId, stolen, { signatures: true }).verdict.code,
+    trustBlock(t, top.genesis.chainId, stolen, { signatures: true }).verdict.code,
     'BAD_OWNER_SIGNATURE',
   );
   assert.equal(t.state(top.genesis.chainId)!.height, 1);
@@ -249,7 +258,7 @@ test("the benchmark's signatures-only validator checks every signature and nothi
   judged.track(top.genesis);
   assert.equal(judged.onBlock(top.genesis.chainId, b1).verdict.result, 'accept');
   assert.equal(judged.onBlock(top.genesis.chainId, wrongRoot).verdict.code, 'STATE_ROOT_MISMATCH');
-  assert.deepEqual(t.trustBlock(top.genesis.chainId, wrongRoot, { signatures: true }).verdict, {
+  assert.deepEqual(trustBlock(t, top.genesis.chainId, wrongRoot, { signatures: true }).verdict, {
     result: 'accept',
   });
   assert.equal(t.state(top.genesis.chainId)!.height, 2);

@@ -110,7 +110,7 @@ test('HTTP API: status, proof checks against the verified root, evidence, metric
     const metrics = await fetch(base + '/metrics').then((r) => r.text());
     assert.match(
       metrics,
-      /sortition_blocks_total\{chain="[0-9a-f]{16}",result="accept",code="ok",source="local"\} 2/,
+      /sortition_blocks_total\{chain="[0-9a-f]{16}",result="accept",code="OK",source="local"\} 2/,
     );
     assert.match(metrics, /sortition_evidence_total\{kind="equivocation",source="found"\} 1/);
     assert.match(metrics, /sortition_block_validation_seconds_bucket/);

@@ -11,6 +11,8 @@ import { genesisState } from '../../src/chain/state.js';
 import { anchorChain, childChain, SPACE, type TestChain } from '../helpers/chains.js';
 import { craft } from '../helpers/craft.js';
 import { blocksCounted, testNet, waitFor, type TestNet } from '../helpers/net.js';
+import { metricValue } from '../../src/p2p/metrics.js';
+import type { Counter } from 'prom-client';
 import type { ValidatorNode } from '../../src/node/validator.js';
 
 const hex = toHex;
@@ -194,6 +196,38 @@ test('a peer flooding garbage is penalised and cut off while honest blocks keep 
   } finally {
     await gossip.stop().catch(() => undefined);
     await attacker.stop().catch(() => undefined);
+    await net.close();
+  }
+});
+
+test('a block whose judging throws (a bug of ours) is ignored as INTERNAL: not relayed, and its sender keeps its standing', async () => {
+  const net = await testNet();
+  try {
+    const c = chains();
+    const base = { genesis: c.genesis, track: c.track, anchorId: c.anchorId };
+    const o = await net.start({ ip: '127.0.0.31', ...base });
+    const buggy = await net.start({
+      ip: '127.0.0.32',
+      bootstrap: [o],
+      ...base,
+      judge: () => {
+        throw new Error('judge bug');
+      },
+    });
+    const id = c.top.genesis.chainId;
+    for (const n of [o, buggy]) await waitFor(() => n.meshPeers(id) >= 1, 'block topic mesh');
+    const messages = net.registryOf(buggy).getSingleMetric('gossip_messages_total') as Counter<string>;
+    for (let i = 0; i < 3; i++) await produce(c.top, o);
+    await waitFor(
+      async () => (await metricValue(messages, { result: 'ignore', code: 'INTERNAL' })) === 3,
+      'three blocks ignored as INTERNAL',
+    );
+    assert.equal(await metricValue(messages, { result: 'reject' }), 0);
+    assert.equal(height(buggy, id), 0);
+    // No reject, so gossipsub holds nothing against the sender (test/p2p/gossip.test.ts watches the score itself).
+    assert.ok(buggy.meshPeers(id) >= 1, 'the sender is still a mesh peer');
+    assert.ok(buggy.connectedPeers().length >= 1);
+  } finally {
     await net.close();
   }
 });

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { GossipValidationError } from '../../src/p2p/errors.js';
+import { ACCEPT, ignore, reject, type Verdict } from '../../src/codec/verdict.js';
 import { GossipService, type GossipMessage } from '../../src/p2p/gossip.js';
 import { silentLogger, type NetworkNode, type P2pLogger } from '../../src/p2p/libp2p.js';
 import { metricValue } from '../../src/p2p/metrics.js';
@@ -12,10 +12,10 @@ const VALID = 1;
 const INVALID = 0xff;
 
 /** Accepts messages whose first byte is VALID, rejects INVALID, ignores anything else. */
-async function validator(msg: GossipMessage): Promise<void> {
-  if (msg.data[0] === VALID) return;
-  if (msg.data[0] === INVALID) throw GossipValidationError.reject('bad_block');
-  throw GossipValidationError.ignore('unknown');
+async function validator(msg: GossipMessage): Promise<Verdict> {
+  if (msg.data[0] === VALID) return ACCEPT;
+  if (msg.data[0] === INVALID) return reject('BAD_SIGNATURE');
+  return ignore('UNTRACKED');
 }
 
 interface Peer {
@@ -102,11 +102,11 @@ describe('gossip over three nodes in a line (A - B - C)', { timeout: 60_000 }, (
   });
 
   it('a message rejected at B never reaches C and counts at B', async () => {
-    const before = await metricValue(b.gossip.metrics.messages, { result: 'reject', code: 'bad_block' });
+    const before = await metricValue(b.gossip.metrics.messages, { result: 'reject', code: 'BAD_SIGNATURE' });
     await a.gossip.publish(topic, new Uint8Array([INVALID, 9]));
     await waitUntil(
       async () =>
-        (await metricValue(b.gossip.metrics.messages, { result: 'reject', code: 'bad_block' })) ===
+        (await metricValue(b.gossip.metrics.messages, { result: 'reject', code: 'BAD_SIGNATURE' })) ===
         before + 1,
       { timeoutMs: 10_000 },
     );
@@ -155,7 +155,7 @@ describe('gossip validation outcomes', { timeout: 60_000 }, () => {
     await stopAll(nodes);
   });
 
-  it('a validator that throws anything else ignores (code internal): our bug costs the relaying peer nothing', async () => {
+  it('a validator that throws anything else ignores (code INTERNAL): our bug costs the relaying peer nothing', async () => {
     receiver.gossip.registerValidator('evidence', async () => {
       throw new Error('bug');
     });
@@ -168,7 +168,7 @@ describe('gossip validation outcomes', { timeout: 60_000 }, () => {
         (await metricValue(receiver.gossip.metrics.messages, {
           topic_kind: 'evidence',
           result: 'ignore',
-          code: 'internal',
+          code: 'INTERNAL',
         })) === 3,
       { timeoutMs: 10_000 },
     );
@@ -194,7 +194,7 @@ describe('gossip validation outcomes', { timeout: 60_000 }, () => {
     await sender.gossip.publish(blocks, new Uint8Array([7, 7]));
     await waitUntil(
       async () =>
-        (await metricValue(receiver.gossip.metrics.messages, { result: 'ignore', code: 'unknown' })) === 1,
+        (await metricValue(receiver.gossip.metrics.messages, { result: 'ignore', code: 'UNTRACKED' })) === 1,
       { timeoutMs: 10_000 },
     );
     assert.equal(receiver.received.length, 0);
@@ -212,7 +212,7 @@ describe('gossip validation outcomes', { timeout: 60_000 }, () => {
         (await metricValue(receiver.gossip.metrics.messages, {
           topic_kind: 'unknown',
           result: 'reject',
-          code: 'bad_topic',
+          code: 'BAD_TOPIC',
         })) === 1,
       { timeoutMs: 10_000 },
     );

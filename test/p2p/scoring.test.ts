@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { GossipValidationError } from '../../src/p2p/errors.js';
+import { ACCEPT, reject, type Verdict } from '../../src/codec/verdict.js';
 import { GossipService, type GossipMessage } from '../../src/p2p/gossip.js';
 import { waitFor } from '../helpers/net.js';
 import type { NetworkNode } from '../../src/p2p/libp2p.js';
@@ -11,8 +11,8 @@ import { metricValue } from '../../src/p2p/metrics.js';
 import { blocksTopic } from '../../src/p2p/topics.js';
 import { addrOf, chainId, startNode, stopAll } from './helpers.js';
 
-async function validator(msg: GossipMessage): Promise<void> {
-  if (msg.data[0] !== 1) throw GossipValidationError.reject('bad_block');
+async function validator(msg: GossipMessage): Promise<Verdict> {
+  return msg.data[0] === 1 ? ACCEPT : reject('BAD_SIGNATURE');
 }
 
 describe('score-based pruning and disconnection of a misbehaving peer', { timeout: 60_000 }, () => {
@@ -79,7 +79,7 @@ describe('score-based pruning and disconnection of a misbehaving peer', { timeou
       assert.ok(b.getScore(m.peerId) < -800, `score ${b.getScore(m.peerId)}`);
       assert.deepEqual(banned, [m.peerId.toString()]);
       assert.ok(!gb.getMeshPeers(topic).includes(m.peerId.toString()));
-      assert.ok((await metricValue(gb.metrics.messages, { result: 'reject', code: 'bad_block' })) >= 3);
+      assert.ok((await metricValue(gb.metrics.messages, { result: 'reject', code: 'BAD_SIGNATURE' })) >= 3);
       // Honest messages published after the ban still reach C through B.
       const mark = seq;
       await waitFor(() => receivedAtC.some((s) => s === ((mark + 3) & 0xff)), 'honest flow', 10_000);

@@ -51,7 +51,7 @@ describe('gossip topics', () => {
     for (const name of bad) {
       assert.throws(
         () => parseTopic(name),
-        (err: unknown) => err instanceof TopicParseError && err.code === 'bad_topic' && err.topic === name,
+        (err: unknown) => err instanceof TopicParseError && err.code === 'BAD_TOPIC' && err.topic === name,
         name,
       );
       assert.equal(tryParseTopic(name), undefined);

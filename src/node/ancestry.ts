@@ -1,0 +1,114 @@
+/**
+ * Which chains the node follows: every chain it was asked to track, once the genesis records from it up to the
+ * trusted anchor are known (from config, the store, parents' open-child transactions, or peers, checked by hash).
+ * Ancestors start being tracked before their descendants.
+ */
+import type { PeerId } from '@libp2p/interface';
+import { bytesEqual, toHex } from '../codec/bytes.js';
+import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js';
+import type { Tracker } from '../light/tracker.js';
+import type { Logger } from '../runtime/logger.js';
+import type { NodeStore } from './store.js';
+
+export interface AncestryOptions {
+  readonly tracker: Tracker;
+  readonly store: NodeStore;
+  readonly log: Logger;
+  /** Chains to follow, with their ancestors. */
+  readonly track: readonly Uint8Array[];
+  /** The trusted anchor's chain id; every tracked chain must descend from it. */
+  readonly anchorId?: Uint8Array;
+  /** The anchor has no genesis record (the EVM contract): a chain naming it as parent is top-level. */
+  readonly externalAnchor?: boolean;
+  readonly peers: () => PeerId[];
+  /** Asks a peer for genesis records by chain id (encoded). */
+  readonly requestGenesis: (peer: PeerId, chainId: Uint8Array) => Promise<Uint8Array[]>;
+  /** A chain the tracker now follows: persist, subscribe, sync. */
+  readonly onTracked: (g: GenesisRecord) => Promise<void>;
+}
+
+export class AncestryResolver {
+  private readonly wanted: Uint8Array[];
+  private resolving = false;
+
+  constructor(private readonly o: AncestryOptions) {
+    this.wanted = [...o.track];
+  }
+
+  /** The anchor's id when it has no genesis record (the EVM contract), else undefined. */
+  get externalAnchorId(): Uint8Array | undefined {
+    return this.o.externalAnchor ? this.o.anchorId : undefined;
+  }
+
+  /** Adds a chain to follow (resolved on the next `resolve`). */
+  want(chainId: Uint8Array): void {
+    if (!this.wanted.some((w) => bytesEqual(w, chainId))) this.wanted.push(chainId);
+  }
+
+  /** One pass: fetches a missing record per wanted chain, or starts tracking a chain whose ancestry is complete. */
+  async resolve(): Promise<void> {
+    if (this.resolving) return;
+    this.resolving = true;
+    try {
+      for (const id of this.wanted) {
+        const missing = this.missingAncestor(id);
+        if (missing) {
+          await this.fetchGenesis(missing);
+          continue;
+        }
+        const external = this.externalAnchorId;
+        const chain = this.o.tracker.ancestry(id, external)!;
+        const root = chain[chain.length - 1];
+        const a = this.o.anchorId;
+        if (
+          a &&
+          !bytesEqual(root.chainId, a) &&
+          !(external && bytesEqual(root.genesis.parentChain, external))
+        ) {
+          this.o.log.error(
+            { chain: toHex(id), anchor: toHex(root.chainId) },
+            'chain does not descend from the trusted anchor: not tracked',
+          );
+          continue;
+        }
+        for (const g of [...chain].reverse()) {
+          if (this.o.tracker.isTracked(g.chainId)) continue;
+          this.o.tracker.track(g);
+          await this.o.onTracked(g);
+        }
+      }
+    } finally {
+      this.resolving = false;
+    }
+  }
+
+  private missingAncestor(id: Uint8Array): Uint8Array | null {
+    let cur: Uint8Array = id;
+    for (let i = 0; i < 64; i++) {
+      const g = this.o.tracker.genesisOf(cur);
+      if (!g) return cur;
+      if (isAnchor(g.genesis)) return null;
+      // A top-level chain of an anchor without a genesis record (the EVM contract): its ancestry is complete.
+      const external = this.externalAnchorId;
+      if (external && bytesEqual(g.genesis.parentChain, external)) return null;
+      cur = g.genesis.parentChain;
+    }
+    return null;
+  }
+
+  private async fetchGenesis(id: Uint8Array): Promise<void> {
+    for (const peer of this.o.peers()) {
+      try {
+        for (const bytes of await this.o.requestGenesis(peer, id)) {
+          const rec = decodeGenesis(bytes);
+          if (!bytesEqual(rec.chainId, id)) continue;
+          this.o.tracker.learn(rec);
+          await this.o.store.putGenesis(rec);
+          return;
+        }
+      } catch (e) {
+        this.o.log.debug({ peer: peer.toString(), err: (e as Error).message }, 'genesis request failed');
+      }
+    }
+  }
+}
