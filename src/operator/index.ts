@@ -36,18 +36,6 @@ export {
   type BlockWrite,
   type LogEntry,
 } from './store.js';
-export { loadOrCreateApiToken, requireToken, TOKEN_FILE } from './token.js';
-export type {
-  PublishVerdict,
-  BlockSink,
-  OperatorDeps,
-  ChildLinkJson,
-  ContractJson,
-  ProofJson,
-  ContractView,
-  SubmitResult,
-  ChainInfo,
-  UpstreamStatus,
-  AuthorisationJson,
-} from './types.js';
+export { loadOrCreateApiToken, requireToken } from './token.js';
+export type { PublishVerdict, BlockSink, OperatorDeps } from './types.js';
 export { Upstream, type UpstreamOptions } from './upstream.js';
