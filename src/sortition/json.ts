@@ -3,7 +3,7 @@
 // Every rejection is a DrawInputError naming the offending field and what to change.
 
 import { SortitionError } from './errors.js';
-import { bytesToHex, hexToBytes } from './bytes.js';
+import { fromHex, toHex } from '../codec/bytes.js';
 import { committee, DUSK_UNIT, type Provisioner } from './dusk-committee.js';
 import { U64_MAX } from './dusk-hash.js';
 import { MAX_OPERATORS, POOL_CAPACITY, SLOT_MAX } from './keep-constants.js';
@@ -74,7 +74,7 @@ function hexField(value: unknown, field: string, exactLength?: number): Uint8Arr
   if (typeof value !== 'string') throw new DrawInputError('INPUT_BAD_HEX', field, 'expected a hex string');
   let bytes: Uint8Array;
   try {
-    bytes = hexToBytes(value);
+    bytes = fromHex(value);
   } catch {
     throw new DrawInputError(
       'INPUT_BAD_HEX',
@@ -167,7 +167,7 @@ export function runCommitteeJson(input: unknown): CommitteeJsonOutput {
     onlyKeys(p, ['pubkey', 'stake'], f);
     const pubkey = hexField(required(p, 'pubkey', `${f}.pubkey`), `${f}.pubkey`);
     const stake = bigintField(required(p, 'stake', `${f}.stake`), `${f}.stake`, U64_MAX);
-    const key = bytesToHex(pubkey);
+    const key = toHex(pubkey);
     if (seen.has(key)) {
       throw new DrawInputError(
         'INPUT_DUPLICATE',
@@ -195,8 +195,8 @@ export function runCommitteeJson(input: unknown): CommitteeJsonOutput {
   }
   const result = committee(seed, round, step, credits, provisioners, unit);
   const out: CommitteeJsonOutput = {
-    members: result.members.map((m) => ({ pubkey: bytesToHex(m.pubkey), credits: m.credits })),
-    sequence: result.sequence.map((k) => bytesToHex(k)),
+    members: result.members.map((m) => ({ pubkey: toHex(m.pubkey), credits: m.credits })),
+    sequence: result.sequence.map((k) => toHex(k)),
   };
   // Each credit takes up to `unit` from the stake drawn; once all stake is taken, extraction stops early.
   if (result.sequence.length < credits) {
@@ -245,7 +245,7 @@ export function runGroupJson(input: unknown): GroupJsonOutput {
       `has ${list.length} entries; a Keep pool holds at most ${MAX_OPERATORS} (2^21 - 1)`,
     );
   }
-  const pool = new SortitionPool({ poolAddress: '0x' + bytesToHex(poolAddress) });
+  const pool = new SortitionPool({ poolAddress: '0x' + toHex(poolAddress) });
   const ids = new Set<number>();
   let total = 0;
   list.forEach((item, i) => {
