@@ -2,6 +2,7 @@
 // committee or the Keep group selection. Pure (no I/O) so tests and other front-ends can call it directly.
 // Every rejection is a DrawInputError naming the offending field and what to change.
 
+import { CodedError } from '../codec/errors.js';
 import { SortitionError } from './errors.js';
 import { fromHex, toHex } from '../codec/bytes.js';
 import { committee, DUSK_UNIT, type Provisioner } from './dusk-committee.js';
@@ -22,15 +23,15 @@ export type DrawInputErrorCode =
   | 'INPUT_DUPLICATE'
   | 'INPUT_UNSATISFIABLE';
 
-export class DrawInputError extends Error {
+export class DrawInputError extends CodedError<DrawInputErrorCode> {
   override readonly name = 'DrawInputError';
   constructor(
-    readonly code: DrawInputErrorCode,
+    code: DrawInputErrorCode,
     /** JSON path of the offending field, e.g. `provisioners[3].stake`. */
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
+    super(code, `${field}: ${message}`);
   }
 }
 
