@@ -70,6 +70,7 @@ export {
   type GossipMetrics,
   type ReqRespMetrics,
 } from './metrics.js';
+// Request/response, without its length-prefixed framing helpers (reqresp/frames.ts).
 export {
   PROTOCOLS,
   PROTOCOL_STATUS,
@@ -83,10 +84,6 @@ export {
   DEFAULT_REQRESP_LIMITS,
   DEFAULT_RATE_LIMITS,
   RateLimiter,
-  streamSource,
-  streamSink,
-  writeFrames,
-  readFrames,
   type ProtocolName,
   type ChainHead,
   type Status,
