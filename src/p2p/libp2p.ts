@@ -18,10 +18,10 @@ import { NetworkNode } from './network-node.js';
 import { resolveNetworkOptions, type NetworkNodeOptions } from './options.js';
 import type { NetworkServices } from './services.js';
 
-// The names importers have always taken from here.
+// What the validator and the gossip service take from here along with createNetworkNode: the node it returns,
+// its options and the logger they share.
 export { NetworkNode } from './network-node.js';
 export { silentLogger, type NetworkNodeOptions, type P2pLogger } from './options.js';
-export type { NetworkLibp2p } from './services.js';
 
 /**
  * libp2p's in-memory datastore (the peer store lives in it), keeping each value in a buffer of its own. Peer
