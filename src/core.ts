@@ -131,7 +131,6 @@ export type {
   Summary,
   LookupResult,
   MultiproofParts,
-  PartialState,
 } from './tree/index.js';
 export type {
   BlockVersion,
@@ -149,7 +148,6 @@ export type {
   ProducerOptions,
   SealedBlock,
   ChainState,
-  PathReaders,
   OwnerOp,
   OwnerAction,
   SignedAction,
