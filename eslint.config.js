@@ -57,10 +57,13 @@ const layerRules = LAYERS.map(([layer, banned]) => ({
 
 /**
  * The rooms above the core and the layers that compose them (issue 16): node, operator and anchor are siblings
- * and never import each other; evm builds on anchor (it implements the Anchor interface and throws AnchorError)
- * and plugs into an operator and a validator through their types only; none of them reaches the app layer, the
- * devnet runner or the CLI. Only src/app and src/cli compose (the devnet runner starts processes). A rule of its
- * own (the typescript-eslint one, for `allowTypeImports`), so it adds to the layer rules above.
+ * and never import each other; evm builds on anchor (it implements the Anchor interface and throws AnchorError),
+ * and plugs into an operator and a validator through interfaces of its own (EvmCommitter's CommittedChain,
+ * EvmWatcher's AnchoredValidator); none of them reaches the app layer, the devnet runner or the CLI. src/api holds the
+ * operator API's JSON bodies and token file name, which the operator serves and its clients read, so it imports
+ * none of the rooms. Only src/app and src/cli compose; the devnet runner starts processes and talks to them over
+ * HTTP, so it imports no room either. A rule of its own (the typescript-eslint one, for `allowTypeImports`), so
+ * it adds to the layer rules above.
  */
 const COMPOSERS = ['app', 'cli', 'devnet'];
 const ROOMS = [
@@ -68,9 +71,11 @@ const ROOMS = [
   ['node', ['operator', 'anchor', 'evm', ...COMPOSERS], []],
   ['operator', ['node', 'anchor', 'evm', ...COMPOSERS], []],
   ['anchor', ['node', 'operator', 'evm', ...COMPOSERS], []],
-  ['evm', COMPOSERS, ['node', 'operator']],
-  ['runtime', ['app'], []],
+  ['evm', ['node', 'operator', ...COMPOSERS], []],
+  ['api', ['p2p', 'node', 'operator', 'anchor', 'evm', ...COMPOSERS], []],
+  ['runtime', ['api', 'app'], []],
   ['app', ['cli', 'devnet'], []],
+  ['devnet', ['node', 'operator', 'anchor', 'evm', 'app', 'cli'], []],
 ];
 const roomGroup = (folders) => folders.flatMap((b) => [`../${b}/*`, `../../${b}/*`, `../${b}`, `../../${b}`]);
 const roomRules = ROOMS.map(([room, banned, typesOnly]) => ({

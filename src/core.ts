@@ -85,14 +85,105 @@ export {
 export { WatchedPath, WatchError, followBlock, followTx } from './light/watch.js';
 // The light validator: per chain an O(1) state, equivocation windows, anchoring and the evidence it found.
 export { Tracker } from './light/tracker.js';
-// The draws (settlement lottery with winner proofs, Dusk committees, Keep pools): already an explicit list.
-export * from './sortition/index.js';
-// Types carry no code: every public type of the core's modules.
-export type * from './codec/canonical.js';
-export type * from './codec/u64.js';
-export type * from './crypto/hash.js';
-export type * from './crypto/keys.js';
-export type * from './tree/index.js';
-export type * from './chain/index.js';
-export type * from './light/watch.js';
-export type * from './light/tracker.js';
+// The draws: Dusk committees, Keep pools, and the settlement lottery with its winner proofs. The CLI's JSON
+// drivers and the pools' random-walk helpers stay in src/sortition.
+export {
+  SortitionError,
+  sortitionHash,
+  sortitionScore,
+  committee,
+  generator,
+  extractCredits,
+  CommitteeExtractor,
+  sortProvisioners,
+  DUSK_UNIT,
+  WeightedTree,
+  SortitionTree,
+  SortitionPool,
+  POOL_CAPACITY,
+  MAX_OPERATORS,
+  winningPoint,
+  settlementBeacon,
+  buildPointProof,
+  buildWinnerProof,
+  verifyPointProof,
+  verifyWinner,
+  trustRoots,
+  encodeLookupPath,
+  decodeLookupPath,
+  winnerProofToJson,
+  winnerProofFromJson,
+  winnerToJson,
+  LotteryError,
+  MAX_LOTTERY_LEVELS,
+} from './sortition/index.js';
+// Types carry no code: the types of the public values above.
+export type { MessageType } from './codec/canonical.js';
+export type { U64Like } from './codec/u64.js';
+export type { TagName, Sha256 } from './crypto/hash.js';
+export type { KeyPair, SignatureVerifier, SignatureEncodingVerdict } from './crypto/keys.js';
+export type {
+  ChildLink,
+  Contract,
+  Leaf,
+  TreeErrorCode,
+  Path,
+  Summary,
+  LookupResult,
+  MultiproofParts,
+} from './tree/index.js';
+export type {
+  BlockVersion,
+  Block,
+  ChainErrorCode,
+  EvidenceKind,
+  VerifiedEvidence,
+  EvidenceErrorCode,
+  GenesisLookup,
+  Genesis,
+  GenesisRecord,
+  Header,
+  SignedHeader,
+  NewContract,
+  ProducerOptions,
+  SealedBlock,
+  ChainState,
+  OwnerOp,
+  OwnerAction,
+  SignedAction,
+  Tx,
+  TxV2,
+  ValidationResult,
+} from './chain/index.js';
+export type { WatchStatus, WatchOp, WatchEnd, WatchSet } from './light/watch.js';
+export type {
+  VerdictResult,
+  Verdict,
+  AcceptedBlock,
+  BlockOutcome,
+  ChainStatus,
+  TrackerOptions,
+} from './light/tracker.js';
+export type {
+  SortitionErrorCode,
+  Provisioner,
+  Committee,
+  CommitteeMember,
+  CommitteeOptions,
+  ExtractionWalk,
+  ExtractionParams,
+  LeafData,
+  PickedLeaf,
+  PoolConfig,
+  SelectionContext,
+  LotteryErrorCode,
+  LotteryChain,
+  LotteryTrust,
+  LotteryWinner,
+  WinnerLevel,
+  WinnerProof,
+  WinnerResult,
+  WinnerLevelJson,
+  WinnerProofJson,
+  WinnerJson,
+} from './sortition/index.js';

@@ -23,7 +23,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { Anchor, Registration } from '../anchor/types.js';
 import { ApiError, apiRequest, backoff, sleep } from '../runtime/http-client.js';
 import type { OperatorStore } from '../operator/store.js';
-import type { ChainInfo, ContractView, SubmitResult } from '../operator/types.js';
+import type { ChainInfo, ContractView, SubmitResult } from '../api/operator.js';
 
 export interface GenesisSource {
   readonly store: OperatorStore;

@@ -13,7 +13,7 @@ import { decodeGenesis } from '../chain/genesis.js';
 import { signAction, type OwnerOp } from '../chain/tx.js';
 import { readKeyFile } from '../runtime/keyfile.js';
 import { ApiError, apiRequest } from '../runtime/http-client.js';
-import type { ContractView } from '../operator/types.js';
+import type { ContractView } from '../api/operator.js';
 
 interface ClientOpts {
   api: string;

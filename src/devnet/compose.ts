@@ -3,6 +3,7 @@
  * command and environment from the file, service names in the environment rewritten to those addresses, named
  * volumes to folders. The devnet runner is driven by this plan alone, so the file and the runner cannot drift.
  */
+import { CodedError } from '../codec/errors.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -28,9 +29,11 @@ export interface ServicePlan {
   readonly labels: Record<string, string>;
 }
 
-export class ComposeError extends Error {
+export class ComposeError extends CodedError<'COMPOSE_INVALID'> {
   override readonly name = 'ComposeError';
-  readonly code = 'COMPOSE_INVALID';
+  constructor(message: string, options?: ErrorOptions) {
+    super('COMPOSE_INVALID', message, options);
+  }
 }
 
 export interface RawService {

@@ -7,7 +7,7 @@ import { fromHex, toHex } from '../crypto/hash.js';
 import { generateKeyPair, type KeyPair } from '../crypto/keys.js';
 import { encodeAction, signAction } from '../chain/tx.js';
 import { ApiError, apiRequest, sleep } from '../runtime/http-client.js';
-import type { ContractView } from '../operator/types.js';
+import type { ContractView } from '../api/operator.js';
 import type { Logger } from '../runtime/logger.js';
 
 export interface LoadOptions {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../runtime/logger.js';
 import type { ChainStatus } from '../light/tracker.js';
 import type { ServicePlan } from './compose.js';
-import { TOKEN_FILE } from '../operator/token.js';
+import { TOKEN_FILE } from '../api/operator.js';
 
 export interface NodeStatus {
   readonly peerId: string;

@@ -10,8 +10,7 @@
 import type { SignedHeader } from '../chain/header.js';
 import { toHex } from '../crypto/hash.js';
 import { sleep } from '../runtime/http-client.js';
-import type { OperatorService } from '../operator/service.js';
-import type { UpstreamStatus } from '../operator/types.js';
+import type { UpstreamStatus } from '../api/operator.js';
 import type { Logger } from '../runtime/logger.js';
 import { NO_EXPIRY, type EvmAnchor } from './node-anchor.js';
 import { AnchorRevert, EvmFundsError } from './sender.js';
@@ -32,6 +31,15 @@ interface Expirable {
   readonly expired: boolean;
 }
 
+/** The operator of the top-level chain as the committer sees it; an OperatorService is one (src/app wires them). */
+export interface CommittedChain extends Expirable {
+  /** The newest sealed header, if any block was sealed. */
+  readonly headHeader: SignedHeader | null;
+  onSealed(f: (sealed: { readonly signed: SignedHeader }) => void): void;
+  /** Where the operator's API reads its upstream status (`GET /v1/chain`) from. */
+  setUpstreamStatus(f: () => UpstreamStatus): void;
+}
+
 export class EvmCommitter {
   private latest: SignedHeader | null = null;
   private committedHeight = 0;
@@ -47,7 +55,7 @@ export class EvmCommitter {
 
   constructor(private readonly o: CommitterOptions) {}
 
-  attach(svc: OperatorService): this {
+  attach(svc: CommittedChain): this {
     this.svc = svc;
     svc.onSealed((s) => this.submit(s.signed));
     svc.setUpstreamStatus(() => this.status());

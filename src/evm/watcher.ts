@@ -19,15 +19,28 @@ import { bytesEqual } from '../codec/canonical.js';
 import { toHex } from '../crypto/hash.js';
 import type { GenesisRecord } from '../chain/genesis.js';
 import type { VerifiedEvidence } from '../chain/evidence.js';
-import type { ValidatorNode } from '../node/validator.js';
+import type { SignedHeader } from '../chain/header.js';
+import type { Tracker } from '../light/tracker.js';
 import { sleep } from '../runtime/http-client.js';
 import type { Logger } from '../runtime/logger.js';
 import { ANCHOR_ABI } from './anchor.js';
 import type { EvmAnchor } from './node-anchor.js';
 
+/** The validator as the watcher sees it; a ValidatorNode is one (src/app wires them). */
+export interface AnchoredValidator {
+  /** Which chains it tracks, and how far. */
+  readonly tracker: Pick<Tracker, 'trackedIds' | 'genesisOf' | 'state'>;
+  /** Evidence the validator verified, to be submitted to the anchor. */
+  onEvidence(f: (ev: VerifiedEvidence) => void): void;
+  /** The stored header of a chain at a height, if the validator has it. */
+  headerAt(chainId: Uint8Array, height: number): Promise<SignedHeader | undefined>;
+  /** The anchor holds this header: the chain is final up to it. */
+  markAnchored(chainId: Uint8Array, height: number): void;
+}
+
 export interface WatcherOptions {
   readonly anchor: EvmAnchor;
-  readonly node: ValidatorNode;
+  readonly node: AnchoredValidator;
   readonly log: Logger;
   readonly pollMs?: number;
   readonly registry?: Registry;

@@ -10,6 +10,7 @@
  * whose new inner node sits on the watched path adds a level to it, a removal whose deleted parent sits there
  * deletes one.
  */
+import { CodedError } from '../codec/errors.js';
 import type { Leaf } from '../tree/contract.js';
 import { makeLeaf } from '../tree/contract.js';
 import { bitAt, critBit, EMPTY_ROOT, nodeDigest, STEP_CRIT_MASK, STEP_RIGHT } from '../tree/node.js';
@@ -30,9 +31,11 @@ export interface WatchEnd {
 }
 
 /** Raised when a transaction's path and a watched path cannot be paths of one tree (a broken precondition). */
-export class WatchError extends Error {
+export class WatchError extends CodedError<'WATCH_INCONSISTENT'> {
   override readonly name = 'WatchError';
-  readonly code = 'WATCH_INCONSISTENT';
+  constructor(message: string, options?: ErrorOptions) {
+    super('WATCH_INCONSISTENT', message, options);
+  }
 }
 
 function leafSummary(leaf: Leaf): Summary {

@@ -28,7 +28,7 @@ import { MAX_REWIND } from './history.js';
 import type { OperatorService } from './service.js';
 import { requireToken } from './token.js';
 import { encodeLookupPath } from '../sortition/lottery.js';
-import type { SubmitResult } from './types.js';
+import type { SubmitResult } from '../api/operator.js';
 
 /** Codes that say the request conflicts with the current state (it may have been valid earlier). */
 const CONFLICTS: ReadonlySet<ChainErrorCode> = new Set<ChainErrorCode>([

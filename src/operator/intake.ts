@@ -10,7 +10,7 @@ import type { Leaf } from '../tree/contract.js';
 import { contractJson } from './json.js';
 import type { OperatorRequest } from './requests.js';
 import type { StoredChild } from './store.js';
-import type { AuthorisationJson, SubmitResult } from './types.js';
+import type { AuthorisationJson, SubmitResult } from '../api/operator.js';
 
 /** An owner's signed action kept until its block is written (the proof that the old state is superseded). */
 export interface PendingAuth {

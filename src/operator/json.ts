@@ -4,7 +4,7 @@ import { encode } from '../codec/canonical.js';
 import { toHex } from '../crypto/hash.js';
 import type { Leaf } from '../tree/contract.js';
 import { pathToProto, type Path } from '../tree/path.js';
-import type { ContractJson } from './types.js';
+import type { ContractJson } from '../api/operator.js';
 
 export function contractJson(leaf: Leaf): ContractJson {
   const c = leaf.contract;

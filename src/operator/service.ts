@@ -42,15 +42,15 @@ import { operatorMetrics, type OperatorMetrics } from './metrics.js';
 import { BlockPublisher, honestPublishing, type Outgoing, type PublishPolicy } from './publish.js';
 import { decodeRequest, encodeRequest, type OperatorRequest } from './requests.js';
 import type { AuxWrite, OperatorStore } from './store.js';
+import type { BlockSink } from './types.js';
 import type {
   AuthorisationJson,
-  BlockSink,
   ChainInfo,
   ContractJson,
   ContractView,
   SubmitResult,
   UpstreamStatus,
-} from './types.js';
+} from '../api/operator.js';
 import { chainInfo, CommittedView, contractView, OwnerIndex } from './views.js';
 
 export interface OperatorServiceOptions {

@@ -6,9 +6,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingHttpHeaders } from 'node:http';
+import { TOKEN_FILE } from '../api/operator.js';
 import { HttpError } from '../runtime/http.js';
-
-export const TOKEN_FILE = 'api-token';
 
 export async function loadOrCreateApiToken(dataDir: string): Promise<string> {
   const path = join(dataDir, TOKEN_FILE);

@@ -1,7 +1,6 @@
 /**
  * The operator's seams: what it needs from the process it runs in (a place to publish blocks, an HTTP API, a
- * metrics registry, a logger) and the shapes its API speaks. Bytes travel as lowercase hex, positions in the
- * probability space and other 64-bit values as decimal strings.
+ * metrics registry, a logger). The shapes its API speaks are in src/api/operator.ts.
  */
 import type { Registry } from 'prom-client';
 import type { Verdict } from '../codec/verdict.js';
@@ -31,102 +30,4 @@ export interface OperatorDeps {
   readonly registry: Registry;
   readonly log: Logger;
   readonly sink: BlockSink;
-}
-
-export interface ChildLinkJson {
-  readonly chain: string;
-  readonly operator: string;
-  readonly height: number;
-  readonly root: string;
-}
-
-export interface ContractJson {
-  readonly start: string;
-  readonly end: string;
-  readonly owner: string;
-  readonly nonce: number;
-  readonly terms: string;
-  readonly child: ChildLinkJson | null;
-  /** The encoded Contract (the tree leaf) and its digest, which an owner action names. */
-  readonly leaf: string;
-  readonly digest: string;
-}
-
-export interface ProofJson {
-  /** Encoded Path (proto `Path`) of the committed contract. */
-  readonly path: string;
-  readonly height: number;
-  readonly stateRoot: string;
-  readonly headHash: string;
-  /** The encoded SignedHeader the path is against. */
-  readonly signedHeader: string;
-}
-
-/** `GET /v1/contracts/:start`. */
-export interface ContractView {
-  readonly chainId: string;
-  readonly start: string;
-  /** Including acknowledged changes not yet in a block: what the owner's next action must name. */
-  readonly contract: ContractJson | null;
-  /** The contract in the state of the head block (null: not in it). */
-  readonly committed: ContractJson | null;
-  /** Membership of `committed` in the head block's state. */
-  readonly proof: ProofJson | null;
-  /** Whether acknowledged, unsealed changes touch this contract. */
-  readonly pending: boolean;
-}
-
-/** The answer to an accepted (or repeated) request. */
-export interface SubmitResult {
-  /** `accepted`: new, durable in the request log; `duplicate`: the same request was already accepted. */
-  readonly status: 'accepted' | 'duplicate';
-  /** Hash of the transaction (tag `tx`); absent for duplicates. */
-  readonly tx?: string;
-  /** The height of the block that will carry it (or did). */
-  readonly height: number;
-  /** The contract after the request (for child-root commits: the contract holding the child chain). */
-  readonly contract: ContractJson | null;
-}
-
-export interface ChainInfo {
-  readonly chainId: string;
-  readonly genesis: string;
-  readonly name: string;
-  readonly operatorKey: string;
-  readonly spaceStart: string;
-  readonly spaceEnd: string;
-  readonly parentChain: string | null;
-  readonly parentContract: string | null;
-  readonly head: {
-    readonly height: number;
-    readonly hash: string;
-    readonly stateRoot: string;
-    readonly timeMs: number;
-    readonly signedHeader: string | null;
-  };
-  readonly pendingTxs: number;
-  /** The chain expired on its anchor: it seals no more blocks and refuses requests (EXPIRED). */
-  readonly expired: boolean;
-  readonly contracts: number;
-  readonly upstream: UpstreamStatus | null;
-}
-
-export interface UpstreamStatus {
-  readonly url: string;
-  /** Highest height submitted to the parent and acknowledged by it. */
-  readonly acceptedHeight: number;
-  /** Highest sealed height handed to the submitter. */
-  readonly latestHeight: number;
-  readonly lastError: string | null;
-}
-
-/** The owner's signature that superseded a contract state: the proof that the old state is no longer valid. */
-export interface AuthorisationJson {
-  /** Digest of the superseded contract state. */
-  readonly digest: string;
-  readonly start: string;
-  readonly action: string;
-  readonly signature: string;
-  /** Block that carried it; null while pending. */
-  readonly height: number | null;
 }

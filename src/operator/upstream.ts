@@ -14,7 +14,7 @@ import type { SignedHeader } from '../chain/header.js';
 import type { Logger } from '../runtime/logger.js';
 import { ApiError, apiRequest, backoff, sleep } from '../runtime/http-client.js';
 import type { OperatorService } from './service.js';
-import type { UpstreamStatus } from './types.js';
+import type { UpstreamStatus } from '../api/operator.js';
 
 export interface UpstreamOptions {
   /** Base URL of the parent operator's (or the anchor's) API. */

@@ -14,7 +14,7 @@ import type { Path } from '../tree/path.js';
 import type { ProbabilityTree } from '../tree/tree.js';
 import { checkPath } from '../tree/verify.js';
 import { contractJson, encodePath } from './json.js';
-import type { ChainInfo, ContractJson, ContractView, UpstreamStatus } from './types.js';
+import type { ChainInfo, ContractJson, ContractView, UpstreamStatus } from '../api/operator.js';
 
 /** Applies one block's contract changes to a tree: removals, then replacements, then insertions. */
 function applyChanges(tree: ProbabilityTree, changes: ReadonlyMap<bigint, Leaf | null>): void {

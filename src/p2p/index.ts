@@ -20,11 +20,11 @@ export {
   DEFAULT_KEY_FILE,
   type NodeIdentity,
 } from './identity.js';
+export { createNetworkNode } from './libp2p.js';
+export { NetworkNode } from './network-node.js';
+export { BanList } from './banlist.js';
+export { gossipMessageId } from './message-id.js';
 export {
-  createNetworkNode,
-  NetworkNode,
-  BanList,
-  gossipMessageId,
   silentLogger,
   DEFAULT_MAX_MESSAGE_SIZE,
   type NetworkNodeOptions,
@@ -32,11 +32,9 @@ export {
   type ScoringOptions,
   type ConnectionOptions,
   type RedialOptions,
-  type GossipRouter,
-  type NetworkServices,
-  type NetworkLibp2p,
   type P2pLogger,
-} from './libp2p.js';
+} from './options.js';
+export type { GossipRouter, NetworkServices, NetworkLibp2p } from './services.js';
 export {
   DEFAULT_SCORE_THRESHOLDS,
   DEFAULT_DISCONNECT_THRESHOLD,
@@ -62,4 +60,31 @@ export {
   type GossipMetrics,
   type ReqRespMetrics,
 } from './metrics.js';
-export * from './reqresp/index.js';
+// Request/response, without its length-prefixed framing helpers (reqresp/frames.ts).
+export {
+  PROTOCOLS,
+  PROTOCOL_STATUS,
+  PROTOCOL_BLOCKS_BY_RANGE,
+  PROTOCOL_EVIDENCE,
+  PROTOCOL_GENESIS,
+  MAX_GENESIS_IDS,
+  PROTOCOL_NAMES,
+  MAX_STATUS_HEADS,
+  ReqRespService,
+  DEFAULT_REQRESP_LIMITS,
+  DEFAULT_RATE_LIMITS,
+  RateLimiter,
+  type ProtocolName,
+  type ChainHead,
+  type Status,
+  type BlocksByRangeRequest,
+  type EvidenceRequest,
+  type GenesisRequest,
+  type ReqRespServiceOptions,
+  type ReqRespHandlers,
+  type ReqRespLimits,
+  type RequestOptions,
+  type PeerTarget,
+  type ItemSource,
+  type RateLimit,
+} from './reqresp/index.js';

@@ -3,13 +3,16 @@
  * once on the commander command (with their SORTITION_* variable); `--config FILE` (YAML or JSON, keys in
  * camelCase or kebab-case as the flag) fills whatever neither a flag nor the environment set.
  */
+import { CodedError } from '../codec/errors.js';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import YAML from 'yaml';
 
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<'CONFIG_INVALID'> {
   override readonly name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID';
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONFIG_INVALID', message, options);
+  }
 }
 
 function envName(long: string): string {

@@ -3,15 +3,17 @@
  * EVM settler, the `contract` command), with the retry helpers they share. Errors carry the server's
  * `{error: {code, message}}`.
  */
-export class ApiError extends Error {
+import { CodedError } from '../codec/errors.js';
+
+export class ApiError extends CodedError {
   override readonly name = 'ApiError';
   constructor(
     /** HTTP status; 0 when the server could not be reached or did not answer in time. */
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 
   /** Worth retrying later: the server was unreachable, overloaded or not ready. */

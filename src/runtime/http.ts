@@ -3,6 +3,7 @@
  * one place that turns typed errors into status codes and `{error: {code, message}}` bodies. It is exposed to
  * anyone, so every request gets an answer of that shape, malformed ones included, and none can end the process.
  */
+import { CodedError } from '../codec/errors.js';
 import {
   createServer,
   STATUS_CODES,
@@ -14,14 +15,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.js';
 
-export class HttpError extends Error {
+export class HttpError extends CodedError {
   override readonly name = 'HttpError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

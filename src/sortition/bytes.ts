@@ -1,7 +1,8 @@
 // Byte helpers for the sortition library, on the codec's (no Buffer, so the library runs unchanged in a browser
-// wallet): hex with the library's error code, byte order comparison, little-endian integers.
+// wallet): the codec's hex parser with the library's error code, big- and little-endian integers. Hex out and
+// byte order are the codec's own (src/codec/bytes.ts).
 
-import { compareBytes, fromHex, toHex } from '../codec/bytes.js';
+import { fromHex } from '../codec/bytes.js';
 import { SortitionError } from './errors.js';
 
 /** Parses hex with an optional 0x prefix. Throws INVALID_ARGUMENT on odd length or non-hex characters. */
@@ -12,12 +13,6 @@ export function hexToBytes(hex: string): Uint8Array {
     throw new SortitionError('INVALID_ARGUMENT', `not an even-length hex string: ${JSON.stringify(hex)}`);
   }
 }
-
-/** Lowercase hex without prefix. */
-export const bytesToHex = toHex;
-
-/** Lexicographic byte order, the order of Rust's `Ord for [u8; N]` that the Dusk provisioner map uses. */
-export { compareBytes };
 
 /** Big-endian unsigned integer, as `BigInt::from_bytes_be` and Solidity's `uint256(bytes32)` read bytes. */
 export function bytesToBigIntBE(bytes: Uint8Array): bigint {

@@ -11,7 +11,7 @@
 // all-zero or empty set is an error rather than an empty committee or a division-by-zero panic.
 
 import { SortitionError } from './errors.js';
-import { compareBytes } from './bytes.js';
+import { compareBytes } from '../codec/bytes.js';
 import { sortitionHash, sortitionScore, U32_MAX, U64_MAX } from './dusk-hash.js';
 import { WeightedTree } from './weighted-tree.js';
 

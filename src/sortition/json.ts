@@ -2,8 +2,9 @@
 // committee or the Keep group selection. Pure (no I/O) so tests and other front-ends can call it directly.
 // Every rejection is a DrawInputError naming the offending field and what to change.
 
+import { CodedError } from '../codec/errors.js';
 import { SortitionError } from './errors.js';
-import { bytesToHex, hexToBytes } from './bytes.js';
+import { fromHex, toHex } from '../codec/bytes.js';
 import { committee, DUSK_UNIT, type Provisioner } from './dusk-committee.js';
 import { U64_MAX } from './dusk-hash.js';
 import { MAX_OPERATORS, POOL_CAPACITY, SLOT_MAX } from './keep-constants.js';
@@ -22,15 +23,15 @@ export type DrawInputErrorCode =
   | 'INPUT_DUPLICATE'
   | 'INPUT_UNSATISFIABLE';
 
-export class DrawInputError extends Error {
+export class DrawInputError extends CodedError<DrawInputErrorCode> {
   override readonly name = 'DrawInputError';
   constructor(
-    readonly code: DrawInputErrorCode,
+    code: DrawInputErrorCode,
     /** JSON path of the offending field, e.g. `provisioners[3].stake`. */
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
+    super(code, `${field}: ${message}`);
   }
 }
 
@@ -74,7 +75,7 @@ function hexField(value: unknown, field: string, exactLength?: number): Uint8Arr
   if (typeof value !== 'string') throw new DrawInputError('INPUT_BAD_HEX', field, 'expected a hex string');
   let bytes: Uint8Array;
   try {
-    bytes = hexToBytes(value);
+    bytes = fromHex(value);
   } catch {
     throw new DrawInputError(
       'INPUT_BAD_HEX',
@@ -167,7 +168,7 @@ export function runCommitteeJson(input: unknown): CommitteeJsonOutput {
     onlyKeys(p, ['pubkey', 'stake'], f);
     const pubkey = hexField(required(p, 'pubkey', `${f}.pubkey`), `${f}.pubkey`);
     const stake = bigintField(required(p, 'stake', `${f}.stake`), `${f}.stake`, U64_MAX);
-    const key = bytesToHex(pubkey);
+    const key = toHex(pubkey);
     if (seen.has(key)) {
       throw new DrawInputError(
         'INPUT_DUPLICATE',
@@ -195,8 +196,8 @@ export function runCommitteeJson(input: unknown): CommitteeJsonOutput {
   }
   const result = committee(seed, round, step, credits, provisioners, unit);
   const out: CommitteeJsonOutput = {
-    members: result.members.map((m) => ({ pubkey: bytesToHex(m.pubkey), credits: m.credits })),
-    sequence: result.sequence.map((k) => bytesToHex(k)),
+    members: result.members.map((m) => ({ pubkey: toHex(m.pubkey), credits: m.credits })),
+    sequence: result.sequence.map((k) => toHex(k)),
   };
   // Each credit takes up to `unit` from the stake drawn; once all stake is taken, extraction stops early.
   if (result.sequence.length < credits) {
@@ -245,7 +246,7 @@ export function runGroupJson(input: unknown): GroupJsonOutput {
       `has ${list.length} entries; a Keep pool holds at most ${MAX_OPERATORS} (2^21 - 1)`,
     );
   }
-  const pool = new SortitionPool({ poolAddress: '0x' + bytesToHex(poolAddress) });
+  const pool = new SortitionPool({ poolAddress: '0x' + toHex(poolAddress) });
   const ids = new Set<number>();
   let total = 0;
   list.forEach((item, i) => {

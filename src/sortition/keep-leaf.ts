@@ -2,7 +2,8 @@
 // Reference: keep-network/sortition-pools contracts/Leaf.sol (v2); vectors in test/leafTest.js.
 
 import { SortitionError } from './errors.js';
-import { bytesToHex, hexToBytes } from './bytes.js';
+import { toHex } from '../codec/bytes.js';
+import { hexToBytes } from './bytes.js';
 import { BLOCKHEIGHT_WIDTH, ID_MAX, SLOT_WIDTH } from './keep-constants.js';
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -22,7 +23,7 @@ export function normalizeAddress(address: string): string {
   }
   if (bytes.length !== 20)
     throw new SortitionError('INVALID_ARGUMENT', `address must be 20 bytes: ${address}`);
-  return '0x' + bytesToHex(bytes);
+  return '0x' + toHex(bytes);
 }
 
 export function makeLeaf(operator: string, creationBlock: bigint, id: number): bigint {

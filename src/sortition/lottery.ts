@@ -25,7 +25,8 @@ import { pathFromProto, pathToProto, type Path } from '../tree/path.js';
 import type { ProbabilityTree } from '../tree/tree.js';
 import { verifyLookup, type LookupResult } from '../tree/verify.js';
 import { TreeError } from '../tree/errors.js';
-import { bigIntToBytesBE, bytesToBigIntBE, bytesToHex, hexToBytes } from './bytes.js';
+import { toHex } from '../codec/bytes.js';
+import { bigIntToBytesBE, bytesToBigIntBE, hexToBytes } from './bytes.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
@@ -151,8 +152,8 @@ export type LotteryTrust = (chainId: Uint8Array) => Uint8Array | undefined;
 /** A LotteryTrust from (chain id, root) pairs. */
 export function trustRoots(entries: Iterable<readonly [Uint8Array, Uint8Array]>): LotteryTrust {
   const m = new Map<string, Uint8Array>();
-  for (const [id, root] of entries) m.set(bytesToHex(id), root);
-  return (chainId) => m.get(bytesToHex(chainId));
+  for (const [id, root] of entries) m.set(toHex(id), root);
+  return (chainId) => m.get(toHex(chainId));
 }
 
 function checkSigned(rec: GenesisRecord, sh: SignedHeader, what: string): void {
@@ -172,7 +173,7 @@ function isEmptyChild(link: ChildLink): boolean {
 }
 
 function chainHex(id: Uint8Array): string {
-  return bytesToHex(id).slice(0, 16);
+  return toHex(id).slice(0, 16);
 }
 
 /**
@@ -183,7 +184,7 @@ function chainHex(id: Uint8Array): string {
 export function buildPointProof(point: bigint, chains: readonly LotteryChain[]): WinnerLevel[] {
   if (chains.length === 0) fail('LOTTERY_INVALID_ARGUMENT', 'give at least the settling chain');
   const byId = new Map<string, LotteryChain>();
-  for (const c of chains) byId.set(bytesToHex(c.genesis.chainId), c);
+  for (const c of chains) byId.set(toHex(c.genesis.chainId), c);
   const { spaceStart, spaceEnd } = chains[0].genesis.genesis;
   if (point < spaceStart || point >= spaceEnd)
     fail('LOTTERY_INVALID_ARGUMENT', `point ${point} outside the chain's space [${spaceStart}, ${spaceEnd})`);
@@ -202,7 +203,7 @@ export function buildPointProof(point: bigint, chains: readonly LotteryChain[]):
     const found = cur.tree.lookup(point, g.spaceStart, g.spaceEnd);
     const link = found.kind === 'leaf' ? found.leaf.contract.child : undefined;
     if (!link) return levels;
-    const next = byId.get(bytesToHex(link.chain));
+    const next = byId.get(toHex(link.chain));
     const atCommit =
       next !== undefined &&
       next.header.header.height === link.height &&
@@ -381,12 +382,12 @@ export interface WinnerProofJson {
 export function winnerProofToJson(proof: WinnerProof, beacon: Uint8Array): WinnerProofJson {
   checkBeacon(beacon);
   return {
-    beacon: bytesToHex(beacon),
+    beacon: toHex(beacon),
     round: proof.round,
     levels: proof.levels.map((l) => ({
-      genesis: bytesToHex(l.genesis.bytes),
-      header: bytesToHex(l.header.bytes),
-      path: bytesToHex(encodeLookupPath(l.path)),
+      genesis: toHex(l.genesis.bytes),
+      header: toHex(l.header.bytes),
+      path: toHex(encodeLookupPath(l.path)),
     })),
   };
 }
@@ -480,20 +481,20 @@ export function winnerToJson(w: LotteryWinner): WinnerJson {
     const c = w.contract;
     return {
       kind: 'contract',
-      chainId: bytesToHex(w.chainId),
+      chainId: toHex(w.chainId),
       contract: {
         start: c.start.toString(),
         end: c.end.toString(),
-        owner: bytesToHex(c.owner),
+        owner: toHex(c.owner),
         nonce: c.nonce,
-        terms: bytesToHex(c.terms),
+        terms: toHex(c.terms),
       },
     };
   }
   return {
     kind: 'operator',
-    chainId: bytesToHex(w.chainId),
-    operatorKey: bytesToHex(w.operatorKey),
+    chainId: toHex(w.chainId),
+    operatorKey: toHex(w.operatorKey),
     gap: { start: w.gap.start.toString(), end: w.gap.end.toString() },
   };
 }

@@ -6,7 +6,7 @@ import { toHex } from '../../src/crypto/hash.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
 import { contractCommand, ContractCliError } from '../../src/cli/contract.js';
 import { ApiError } from '../../src/runtime/http-client.js';
-import type { ContractView, SubmitResult } from '../../src/operator/types.js';
+import type { ContractView, SubmitResult } from '../../src/api/operator.js';
 import { anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { removeDir, startChainNode } from './helpers.js';
 

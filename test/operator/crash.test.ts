@@ -10,7 +10,7 @@ import { generateKeyPair } from '../../src/crypto/keys.js';
 import { makeLeaf } from '../../src/tree/contract.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
 import { OperatorStore } from '../../src/operator/store.js';
-import type { ContractView } from '../../src/operator/types.js';
+import type { ContractView } from '../../src/api/operator.js';
 import { anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { removeDir, tempDir, validateStore } from './helpers.js';
 

@@ -10,7 +10,7 @@ import { fromHex, taggedHash, toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair, verify } from '../../src/crypto/keys.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
 import { OperatorStore } from '../../src/operator/store.js';
-import type { ChainInfo, ContractView } from '../../src/operator/types.js';
+import type { ChainInfo, ContractView } from '../../src/api/operator.js';
 import {
   http,
   removeDir,

@@ -10,7 +10,7 @@ import { leafFromBytes } from '../../src/tree/contract.js';
 import { pathFromProto } from '../../src/tree/path.js';
 import { checkPath } from '../../src/tree/verify.js';
 import { OperatorStore } from '../../src/operator/store.js';
-import type { ContractView, SubmitResult } from '../../src/operator/types.js';
+import type { ContractView, SubmitResult } from '../../src/api/operator.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { http, removeDir, startChainNode, validateStore, waitFor, type TestChainNode } from './helpers.js';
 import { join } from 'node:path';

@@ -2,7 +2,10 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { pino } from 'pino';
-import { BanList, createNetworkNode, gossipMessageId, type NetworkNode } from '../../src/p2p/libp2p.js';
+import { BanList } from '../../src/p2p/banlist.js';
+import { createNetworkNode } from '../../src/p2p/libp2p.js';
+import { gossipMessageId } from '../../src/p2p/message-id.js';
+import type { NetworkNode } from '../../src/p2p/network-node.js';
 import { addrOf, startNode, stopAll, waitUntil } from './helpers.js';
 
 describe('network node', { timeout: 60_000 }, () => {

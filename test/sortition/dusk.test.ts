@@ -18,7 +18,8 @@ import {
   DUSK_UNIT,
   type Provisioner,
 } from '../../src/sortition/dusk-committee.js';
-import { bytesToHex, hexToBytes } from '../../src/sortition/bytes.js';
+import { toHex } from '../../src/codec/bytes.js';
+import { hexToBytes } from '../../src/sortition/bytes.js';
 import { chiSquare, CHI2_CRITICAL_P001 } from './stats.js';
 import { PUBKEYS } from './fixtures.js';
 import { codeOf } from '../helpers/errors.js';
@@ -40,9 +41,9 @@ const fill = (b: number, n = 48) => new Uint8Array(n).fill(b);
 
 test('public keys of the reference provisioners derive from their secret keys', () => {
   SECRET_KEYS.forEach((sk, i) => {
-    const scalar = BigInt('0x' + bytesToHex(hexToBytes(sk).reverse()));
+    const scalar = BigInt('0x' + toHex(hexToBytes(sk).reverse()));
     const pk = bls12_381.G2.Point.BASE.multiply(scalar).toBytes(true);
-    assert.equal(bytesToHex(pk), PUBKEYS[i]);
+    assert.equal(toHex(pk), PUBKEYS[i]);
   });
 });
 
@@ -74,7 +75,7 @@ test('test_deterministic_sortition_1: default seed, round 1, step 1, 64 credits 
     assert.equal(c.sequence.length, 64);
     // get_occurrences() lists BTreeMap values, i.e. members in public-key byte order.
     assert.deepEqual(
-      c.members.map((m) => bytesToHex(m.pubkey)),
+      c.members.map((m) => toHex(m.pubkey)),
       [...PUBKEYS].sort(),
     );
   }
@@ -88,14 +89,14 @@ test('test_deterministic_sortition_2: seed [3; 48], round 7777, step 8, 45 credi
   );
   // The sequence is the per-credit record the occurrences are counted from.
   for (const m of c.members) {
-    assert.equal(c.sequence.filter((k) => bytesToHex(k) === bytesToHex(m.pubkey)).length, m.credits);
+    assert.equal(c.sequence.filter((k) => toHex(k) === toHex(m.pubkey)).length, m.credits);
   }
 });
 
 test('provisioner input order does not matter: members are walked in public-key order', () => {
   const a = committee(fill(3), 7777n, 8, 45, referenceProvisioners());
   const b = committee(fill(3), 7777n, 8, 45, referenceProvisioners().reverse());
-  assert.deepEqual(a.sequence.map(bytesToHex), b.sequence.map(bytesToHex));
+  assert.deepEqual(a.sequence.map(toHex), b.sequence.map(toHex));
 });
 
 test('generator is the one-credit committee', () => {
@@ -103,7 +104,7 @@ test('generator is the one-credit committee', () => {
   for (let round = 0n; round < 20n; round++) {
     const g = generator(fill(9), round, 0, p);
     const c = committee(fill(9), round, 0, 1, p);
-    assert.equal(bytesToHex(g), bytesToHex(c.sequence[0]));
+    assert.equal(toHex(g), toHex(c.sequence[0]));
     assert.deepEqual(c.members, [{ pubkey: g, credits: 1 }]);
   }
 });

@@ -13,7 +13,8 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { Registry } from 'prom-client';
 import { ReqRespError, type ReqRespErrorCode } from '../errors.js';
-import { silentLogger, type NetworkLibp2p, type P2pLogger } from '../libp2p.js';
+import { silentLogger, type P2pLogger } from '../options.js';
+import type { NetworkLibp2p } from '../services.js';
 import { createReqRespMetrics, type ReqRespMetrics } from '../metrics.js';
 import { isFrameTooLarge, isUnexpectedEof, readFrames, streamSource, writeFrames } from './frames.js';
 import {
