@@ -4,6 +4,9 @@
  * run on inputs of the same count and size), and proof sizes. The pure (noble) path is the one measured against
  * the raw primitives; the same validation is then timed with each native backend a node process installs.
  */
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { sortition } from '../src/gen/proto.js';
 import { generateKeyPair, sign, verify } from '../src/crypto/keys.js';
@@ -18,11 +21,16 @@ import { installNativeCrypto } from '../src/runtime/native-crypto.js';
 
 import { pathToProto } from '../src/tree/path.js';
 import { ProbabilityTree } from '../src/tree/tree.js';
+import type { JudgeChildReport } from './judge-child.js';
 import { benchGenesis, heading, jitteredLeaves, now, table, timeIt } from './util.js';
 
-const SPACE_END = 1n << 62n;
+const JUDGE_CHILD = join(dirname(fileURLToPath(import.meta.url)), 'judge-child.js');
 
-function buildTree(n: number, owner: Uint8Array): { tree: ProbabilityTree; width: bigint } {
+export const SPACE_END = 1n << 62n;
+/** The tree the v1/v2 comparison's blocks act on. */
+export const MULTIPROOF_CONTRACTS = 100_000;
+
+export function buildTree(n: number, owner: Uint8Array): { tree: ProbabilityTree; width: bigint } {
   const { leaves, width } = jitteredLeaves(n, owner, SPACE_END);
   return { tree: ProbabilityTree.fromLeaves(leaves), width };
 }
@@ -33,7 +41,7 @@ type Keys = ReturnType<typeof generateKeyPair>;
  * The bench block: `count` transactions over `tree` (1/2 transfers, 1/4 splits, 1/4 creates), written in
  * `version`, by a producer over a copy of the tree (the tree itself is left as it was).
  */
-function benchBlock(
+export function benchBlock(
   tree: ProbabilityTree,
   width: bigint,
   genesis: GenesisRecord,
@@ -85,7 +93,7 @@ function benchBlock(
 }
 
 /** CPU time (user + system) of one call, averaged over repeated calls for at least `minMs`. */
-function cpuMsPer(f: () => void, minMs = 600): number {
+export function cpuMsPer(f: () => void, minMs = 600): number {
   f();
   let runs = 0;
   const c0 = process.cpuUsage();
@@ -99,22 +107,30 @@ function cpuMsPer(f: () => void, minMs = 600): number {
 }
 
 /**
- * CPU per call of several functions measured alike: each is warmed up first (the JIT would otherwise bill the
- * first one measured for compiling code the others share), then they take turns in short slices, so drift in the
- * machine's load falls on all of them; each figure is the median of its slices.
+ * CPU per judged block of each version, each judged alone in its own process (bench/judge-child.ts) as a node
+ * would; the versions take turns over `rounds`, so drift in the machine's load falls on both, and each figure is
+ * the median of its runs.
  */
-function cpuMsPerEach(fs: readonly (() => void)[], slices = 9, sliceMs = 80): number[] {
-  for (const f of fs) for (let i = 0; i < 20; i++) f();
-  const per: number[][] = fs.map(() => []);
-  for (let s = 0; s < slices; s++) fs.forEach((f, i) => per[i].push(cpuMsPer(f, sliceMs)));
-  return per.map((xs) => xs.sort((a, b) => a - b)[xs.length >> 1]);
+function judgeCpuMs(txs: number, rounds = 3): Record<BlockVersion, number> {
+  const runs: Record<BlockVersion, number[]> = { 1: [], 2: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const version of [1, 2] as const) {
+      const out = execFileSync(process.execPath, [JUDGE_CHILD, String(version), String(txs)], {
+        encoding: 'utf8',
+      });
+      runs[version].push((JSON.parse(out) as JudgeChildReport).cpuMs);
+    }
+  }
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1];
+  return { 1: median(runs[1]), 2: median(runs[2]) };
 }
 
 /**
  * Version 1 (a path per transaction) against version 2 (one multiproof per block, docs/protocol.md §14) on the
- * same blocks: bytes, tree hashes while judging, and CPU per judged block with the node backend (libsodium).
+ * same blocks: bytes and tree hashes while judging; CPU per judged block (libsodium) on blocks of the same shape, each
+ * version judged in a process of its own.
  */
-export function benchMultiproof(n = 100_000): void {
+export function benchMultiproof(n = MULTIPROOF_CONTRACTS): void {
   heading(`core: block version 1 (paths) vs version 2 (multiproof), ${n} contracts`);
   const op = generateKeyPair();
   const owner = generateKeyPair();
@@ -125,24 +141,15 @@ export function benchMultiproof(n = 100_000): void {
   const backend = installNativeCrypto('libsodium').backend;
   for (const count of [16, 256]) {
     const fig: Record<BlockVersion, { bytes: number; hashes: number; cpu: number }> = {} as never;
-    const blocks = ([1, 2] as const).map((version) => ({
-      version,
-      ...benchBlock(tree, width, genesis, op, owner, count, version),
-    }));
-    const cpus = cpuMsPerEach(
-      blocks.map(
-        ({ block, state }) =>
-          () =>
-            validateBlock(state, block.bytes),
-      ),
-    );
-    for (const [i, { version, block, state }] of blocks.entries()) {
+    const cpus = judgeCpuMs(count);
+    for (const version of [1, 2] as const) {
+      const { block, state } = benchBlock(tree, width, genesis, op, owner, count, version);
       resetCryptoStats();
       const r = validateBlock(state, block.bytes);
       if (!r.ok) throw new Error(`bench block v${version} invalid: ${r.error.code} ${r.error.message}`);
       const hashes = cryptoStats.nodeHashes;
       const all = cryptoStats.hashes;
-      const cpu = cpus[i];
+      const cpu = cpus[version];
       fig[version] = { bytes: block.bytes.length, hashes, cpu };
       rows.push({
         txs: count,

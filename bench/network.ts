@@ -589,7 +589,7 @@ export async function benchNetwork(
         'tx/block': txs(run.config),
         mode: run.config.mode,
         'p50 /baseline': run.p50 / baseline.p50,
-        // The headline: the judging thread's CPU per block, which holds on any machine; latency ratios beside it.
+        // The headline: the CPU of judging a block, which holds on any machine; latency ratios beside it.
         'judge CPU ms': run.judgeCpuMs,
         'delay ms': run.delayMs,
         'p99 /baseline': run.p99 / baseline.p99,

@@ -2,7 +2,7 @@
  * Every way a block or transaction can fail, by name. The codes are the protocol's (src/codec/verdict.ts lists them
  * with the other verdict codes): the API returns them, metrics label by them, docs/protocol.md lists what each means.
  */
-import { DecodeError, type DecodeErrorCode } from '../codec/errors.js';
+import { CodedError, DecodeError, type DecodeErrorCode } from '../codec/errors.js';
 import { TreeError, type TreeErrorCode } from '../tree/errors.js';
 import { CHAIN_ERROR_CODES, reject, type Verdict } from '../codec/verdict.js';
 
@@ -14,15 +14,15 @@ export type ChainErrorCode = (typeof CHAIN_ERROR_CODES)[number];
 const _subsets: readonly ChainErrorCode[] = [] as (DecodeErrorCode | TreeErrorCode)[];
 void _subsets;
 
-export class ChainError extends Error {
+export class ChainError extends CodedError<ChainErrorCode> {
   override readonly name = 'ChainError';
   constructor(
-    readonly code: ChainErrorCode,
+    code: ChainErrorCode,
     message: string,
     /** Index of the failing transaction in its block, when a transaction failed. */
     readonly txIndex?: number,
   ) {
-    super(txIndex === undefined ? message : `tx ${txIndex}: ${message}`);
+    super(code, txIndex === undefined ? message : `tx ${txIndex}: ${message}`);
   }
 
   /** Converts the lower layers' typed errors; anything else is a bug and is rethrown. */

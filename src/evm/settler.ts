@@ -3,7 +3,9 @@
  * claims its prize for the configured winner key (from the operator's tree or the validator's watches) and calls
  * timeout when the challenge window has passed. One step per chain per poll, in turn, so the single settlement
  * journal never has two transactions in flight; restart-safe through that journal and the contract's state
- * (settle.ts `settleStep`).
+ * (settle.ts `settleStep`). When the payout is the settler's own EVM account, the prize is also drawn from the
+ * contract into it (the contract credits, a holder pulls): after a chain settled, so an operator's commits, which
+ * share the account, have stopped at its expiry.
  */
 import type { Address } from 'viem';
 import { toHex } from '../crypto/hash.js';
@@ -11,7 +13,7 @@ import type { KeyPair } from '../crypto/keys.js';
 import { sleep } from '../runtime/http-client.js';
 import type { Logger } from '../runtime/logger.js';
 import type { EvmAnchor } from './node-anchor.js';
-import { settleStep, type LevelSource, type SettleStep } from './settle.js';
+import { settleStep, withdrawCredits, type LevelSource, type SettleStep } from './settle.js';
 
 export interface SettlerOptions {
   readonly anchor: EvmAnchor;
@@ -35,6 +37,7 @@ export class EvmSettler {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private readonly state = new Map<string, SettlerChainStatus>();
+  private withdrawnWei = 0n;
 
   constructor(private readonly o: SettlerOptions) {}
 
@@ -50,6 +53,22 @@ export class EvmSettler {
 
   status(): SettlerChainStatus[] {
     return [...this.state.values()];
+  }
+
+  /** Wei this settler drew from the contract into its own account. */
+  get withdrawn(): bigint {
+    return this.withdrawnWei;
+  }
+
+  /** Draws what the contract owes the settler's account once a chain settled, if that account is the payout. */
+  private async withdrawOwn(): Promise<void> {
+    const own = this.o.anchor.evmAddress;
+    if (!own || own.toLowerCase() !== this.o.payout.toLowerCase()) return;
+    if (![...this.state.values()].some((s) => s.status === 'settled')) return;
+    if ((await this.o.anchor.owed(own)) === 0n) return;
+    const r = await withdrawCredits(this.o.anchor);
+    this.withdrawnWei += BigInt(r.amountWei);
+    this.o.log.info({ to: r.to, amountWei: r.amountWei, gasUsed: r.gasUsed }, 'withdrew the prize');
   }
 
   private async run(): Promise<void> {
@@ -82,6 +101,15 @@ export class EvmSettler {
           const detail = (e as Error).message.split('\n')[0];
           if (prev?.detail !== detail) this.o.log.warn({ chain: id, err: detail }, 'settlement step failed');
           this.state.set(id, { chainId: id, status: 'error', detail });
+        }
+      }
+      if (!failed && !signal.aborted) {
+        try {
+          await this.withdrawOwn();
+        } catch (e) {
+          if (signal.aborted) break;
+          failed = true;
+          this.o.log.warn({ err: (e as Error).message.split('\n')[0] }, 'withdrawing the prize failed');
         }
       }
       errors = failed ? errors + 1 : 0;

@@ -10,7 +10,7 @@ import type { VerifiedEvidence } from '../chain/evidence.js';
 import type { Tx } from '../chain/tx.js';
 import type { BlockOutcome, Tracker, Verdict } from '../light/tracker.js';
 import type { Logger } from '../runtime/logger.js';
-import { chainLabel, threadCpuSeconds, type NodeMetrics } from './metrics.js';
+import { chainLabel, judgeCpuSeconds, type NodeMetrics } from './metrics.js';
 import type { ChainMeta, NodeStore } from './store.js';
 
 export type BlockSource = 'gossip' | 'sync' | 'local';
@@ -132,10 +132,10 @@ export class Ingest {
   ): Promise<Verdict> {
     const { tracker, store, metrics, log } = this.o;
     const start = performance.now();
-    const cpu0 = threadCpuSeconds();
+    const cpu0 = judgeCpuSeconds();
     const out = this.judge(tracker, chainId, bytes, source);
     const done = performance.now();
-    metrics.judgeCpuSeconds.observe({ source }, threadCpuSeconds() - cpu0);
+    metrics.judgeCpuSeconds.observe({ source }, judgeCpuSeconds() - cpu0);
     metrics.validationSeconds.observe({ source }, (done - start) / 1000);
     metrics.queueWaitSeconds.observe({ source }, (start - seen) / 1000);
     metrics.delaySeconds.observe({ source }, (done - seen) / 1000);

@@ -17,9 +17,14 @@ export interface NodeMetrics {
 
 export const chainLabel = (hex: string): string => hex.slice(0, 16);
 
-/** CPU seconds (user + system) of the calling thread: Node >= 23.9 measures the thread, older Node the process. */
-export function threadCpuSeconds(): number {
-  const u = typeof process.threadCpuUsage === 'function' ? process.threadCpuUsage() : process.cpuUsage();
+/**
+ * CPU seconds (user + system) of the process. Judging is synchronous on the main thread, so around it this is that
+ * thread plus the collector threads its garbage wakes. Not `process.threadCpuUsage`: Linux bills a thread's time
+ * (getrusage RUSAGE_THREAD) in scheduler ticks, so a sub-millisecond judgement reads 0 or a whole tick, and only
+ * the mean over many blocks would be right, not the histogram.
+ */
+export function judgeCpuSeconds(): number {
+  const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
 
@@ -78,7 +83,7 @@ export function createNodeMetrics(registry: Registry): NodeMetrics {
     // On shared cores wall time measures waiting for a core; the judging thread's CPU time is what a block costs.
     judgeCpuSeconds: new Histogram({
       name: 'sortition_block_judge_cpu_seconds',
-      help: 'CPU time of the judging thread for one block (user + system)',
+      help: 'CPU time (user + system) of judging one block: the main thread and the collector threads it wakes',
       labelNames: ['source'],
       buckets: [0.0002, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256],
       registers,

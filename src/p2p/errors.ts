@@ -1,14 +1,15 @@
 // Typed errors of the network layer. Each carries a stable string `code` that metrics and logs use as a label.
 // Gossip validation throws none: a validator returns a Verdict (src/codec/verdict.ts).
+import { CodedError } from '../codec/errors.js';
 
 /** A gossip topic name (or topic object) that is not one of ours. */
-export class TopicParseError extends Error {
+export class TopicParseError extends CodedError<'BAD_TOPIC'> {
   override readonly name = 'TopicParseError';
-  readonly code = 'BAD_TOPIC';
   readonly topic: string;
 
   constructor(topic: string, reason: string) {
     super(
+      'BAD_TOPIC',
       `invalid topic ${JSON.stringify(topic.length > 200 ? topic.slice(0, 200) + '...' : topic)}: ${reason}`,
     );
     this.topic = topic;
@@ -47,9 +48,8 @@ export type ReqRespErrorCode =
   | 'rate_limited'
   | 'resource_unavailable';
 
-export class ReqRespError extends Error {
+export class ReqRespError extends CodedError<ReqRespErrorCode> {
   override readonly name = 'ReqRespError';
-  readonly code: ReqRespErrorCode;
   /** The protocol id, when known. */
   readonly protocol: string | undefined;
   /** The remote peer id (string form), when known. */
@@ -60,8 +60,7 @@ export class ReqRespError extends Error {
     message?: string,
     options?: { protocol?: string; peer?: string; cause?: unknown },
   ) {
-    super(message ?? code, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message ?? code, options?.cause === undefined ? undefined : { cause: options.cause });
     this.protocol = options?.protocol;
     this.peer = options?.peer;
   }

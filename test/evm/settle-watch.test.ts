@@ -19,6 +19,7 @@ import { createLogger } from '../../src/runtime/logger.js';
 import { settleCommand } from '../../src/cli/settle.js';
 import { fileJournal } from '../../src/evm/journal.js';
 import { EvmAnchor } from '../../src/evm/node-anchor.js';
+import { SortitionAnchor } from '../../src/gen/contracts.js';
 import { act } from '../helpers/chains.js';
 import { waitFor } from '../helpers/net.js';
 import { newAnchor, type Anchor } from './anchor-helpers.js';
@@ -168,6 +169,9 @@ test("a holder claims from a validator's watch, without the operator, and is pai
   );
 });
 
+/** The prize of the topology's chain: its 4,000,000 gwei deposit minus the safety share. */
+const PRIZE = 2_000_000n * 10n ** 9n;
+
 /** Mines a block a poll until the chain is settled (the settler acts on new blocks), then checks the prize. */
 async function paidOut(top: Topology, payout: Address, who: string): Promise<void> {
   await waitFor(
@@ -179,7 +183,7 @@ async function paidOut(top: Topology, payout: Address, who: string): Promise<voi
     `${who} settled the chain`,
     60_000,
   );
-  assert.equal(await top.evm.owed(payout), 2_000_000n * 10n ** 9n, 'the prize credited to the payout');
+  assert.equal(await top.evm.owed(payout), PRIZE, 'the prize credited to the payout');
 }
 
 /**
@@ -229,6 +233,45 @@ test('a validator with --settle-key settles a chain past expiry with no manual c
   ]);
   await mineTo(top.expiry + 1);
   await paidOut(top, payout, 'the validator');
+});
+
+test('a settler paid to its own EVM account draws the prize into it once the chain settled', async (t) => {
+  const own = env.account(6).address;
+  const before = await env.pub.getBalance({ address: own });
+  const top = await topology(t, (holderFile) => [
+    '--evm-key',
+    devKey(env, 6),
+    '--settle-key',
+    holderFile,
+    '--settle-payout',
+    own,
+  ]);
+  const from = await env.pub.getBlockNumber();
+  await mineTo(top.expiry + 1);
+  const withdrawn = async () =>
+    env.pub.getContractEvents({
+      address: top.anchor.address,
+      abi: SortitionAnchor.abi,
+      eventName: 'Withdrawn',
+      args: { to: own },
+      fromBlock: from,
+    });
+  await waitFor(
+    async () => {
+      if ((await withdrawn()).length > 0) return true;
+      await env.test.mine({ blocks: 1 });
+      return false;
+    },
+    'the settler withdrew the prize',
+    60_000,
+  );
+  const events = await withdrawn();
+  assert.equal(events.length, 1, 'one withdrawal');
+  assert.deepEqual((events[0] as unknown as { args: { amount: bigint } }).args.amount, PRIZE);
+  assert.equal(await top.evm.owed(own), 0n, 'nothing left owed');
+  const after = await env.pub.getBalance({ address: own });
+  // The account paid gas for the claim, the timeout and the withdrawal (well under 0.001 ether on anvil).
+  assert.ok(after > before + PRIZE - 10n ** 15n, `the prize reached the account: ${after - before} wei`);
 });
 
 test('an operator with --settle-key settles its chain from its own tree', async (t) => {
