@@ -167,7 +167,7 @@ function corpus(rng: Rng): WireKind[] {
           heads: [{ chainId: id, height: (1n << 64n) - 1n, headHash: id }],
           peers: ['/ip4/127.0.0.1/tcp/1/p2p/x'],
         }),
-        statusCodec.encodeError('rate_limited', 'slow down'),
+        statusCodec.encodeError('RATE_LIMITED', 'slow down'),
       ],
       judge: (b) => canon(statusCodec.encodeResponse(statusCodec.decodeResponse(b, P, P))),
     },
@@ -180,7 +180,7 @@ function corpus(rng: Rng): WireKind[] {
       name: 'blocks-by-range response',
       seeds: [
         blocksByRangeCodec.encodeResponse(blocks[0]),
-        blocksByRangeCodec.encodeError('resource_unavailable', 'gone'),
+        blocksByRangeCodec.encodeError('RESOURCE_UNAVAILABLE', 'gone'),
       ],
       judge: (b) => canon(blocksByRangeCodec.encodeResponse(blocksByRangeCodec.decodeResponse(b, P, P))),
     },
@@ -196,7 +196,7 @@ function corpus(rng: Rng): WireKind[] {
       name: 'evidence response',
       seeds: [
         evidenceCodec.encodeResponse(ew.genuine[0].bytes),
-        evidenceCodec.encodeError('invalid_request', 'no'),
+        evidenceCodec.encodeError('INVALID_REQUEST', 'no'),
       ],
       judge: (b) => canon(evidenceCodec.encodeResponse(evidenceCodec.decodeResponse(b, P, P))),
     },
@@ -207,7 +207,7 @@ function corpus(rng: Rng): WireKind[] {
     },
     {
       name: 'genesis response',
-      seeds: [genesisCodec.encodeResponse(w.genesis.bytes), genesisCodec.encodeError('server_error', 'x')],
+      seeds: [genesisCodec.encodeResponse(w.genesis.bytes), genesisCodec.encodeError('SERVER_ERROR', 'x')],
       judge: (b) => canon(genesisCodec.encodeResponse(genesisCodec.decodeResponse(b, P, P))),
     },
   ];

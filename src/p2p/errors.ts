@@ -20,33 +20,33 @@ export class TopicParseError extends CodedError<'BAD_TOPIC'> {
  * Why a request/response exchange failed.
  *
  * Raised on the requesting side:
- * - `timeout`: no complete answer within the request timeout (includes dialling).
- * - `dial_failed`: could not connect or open a stream to the peer.
- * - `unsupported_protocol`: the peer does not serve this protocol.
- * - `stream_closed`: the stream was reset or closed before the response ended.
- * - `frame_too_large`: a response frame exceeded the frame size limit.
- * - `too_many_items`: more response items than requested or allowed.
- * - `response_too_large`: the response exceeded the total byte limit.
- * - `invalid_response`: a response frame did not decode (or was not canonical), or was missing.
- * - `aborted`: the caller's signal aborted the request, or the service stopped.
+ * - `TIMEOUT`: no complete answer within the request timeout (includes dialling).
+ * - `DIAL_FAILED`: could not connect or open a stream to the peer.
+ * - `UNSUPPORTED_PROTOCOL`: the peer does not serve this protocol.
+ * - `STREAM_CLOSED`: the stream was reset or closed before the response ended.
+ * - `FRAME_TOO_LARGE`: a response frame exceeded the frame size limit.
+ * - `TOO_MANY_ITEMS`: more response items than requested or allowed.
+ * - `RESPONSE_TOO_LARGE`: the response exceeded the total byte limit.
+ * - `INVALID_RESPONSE`: a response frame did not decode (or was not canonical), or was missing.
+ * - `ABORTED`: the caller's signal aborted the request, or the service stopped.
  *
  * Sent by the responder (in a response frame's `error`) and raised as such on the requesting side:
- * - `invalid_request`, `server_error`, `rate_limited`, `resource_unavailable`.
+ * - `INVALID_REQUEST`, `SERVER_ERROR`, `RATE_LIMITED`, `RESOURCE_UNAVAILABLE`.
  */
 export type ReqRespErrorCode =
-  | 'timeout'
-  | 'dial_failed'
-  | 'unsupported_protocol'
-  | 'stream_closed'
-  | 'frame_too_large'
-  | 'too_many_items'
-  | 'response_too_large'
-  | 'invalid_response'
-  | 'aborted'
-  | 'invalid_request'
-  | 'server_error'
-  | 'rate_limited'
-  | 'resource_unavailable';
+  | 'TIMEOUT'
+  | 'DIAL_FAILED'
+  | 'UNSUPPORTED_PROTOCOL'
+  | 'STREAM_CLOSED'
+  | 'FRAME_TOO_LARGE'
+  | 'TOO_MANY_ITEMS'
+  | 'RESPONSE_TOO_LARGE'
+  | 'INVALID_RESPONSE'
+  | 'ABORTED'
+  | 'INVALID_REQUEST'
+  | 'SERVER_ERROR'
+  | 'RATE_LIMITED'
+  | 'RESOURCE_UNAVAILABLE';
 
 export class ReqRespError extends CodedError<ReqRespErrorCode> {
   override readonly name = 'ReqRespError';

@@ -47,7 +47,7 @@ export function createGossipMetrics(registry: Registry): GossipMetrics {
 }
 
 export interface ReqRespMetrics {
-  /** reqresp_requests_total{protocol, direction, result}: direction inbound | outbound; result ok or an error code. */
+  /** reqresp_requests_total{protocol, direction, result}: direction inbound | outbound; result OK or an error code. */
   requests: Counter<'protocol' | 'direction' | 'result'>;
   /** reqresp_rate_limited_total{protocol}: inbound requests refused by the per-peer rate limit. */
   rateLimited: Counter<'protocol'>;

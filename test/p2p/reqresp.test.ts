@@ -66,7 +66,7 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
             for (let h = 500n; h < 500n + BigInt(req.count); h++) yield block(h, 2 * 1024 * 1024);
             return;
           }
-          if (req.startHeight > 1000n) throw new ReqRespError('resource_unavailable', 'no such blocks');
+          if (req.startHeight > 1000n) throw new ReqRespError('RESOURCE_UNAVAILABLE', 'no such blocks');
           // Yields more than asked: the responder must cut the answer to `count`.
           for (let h = req.startHeight; h < req.startHeight + BigInt(req.count) + 5n; h++) yield block(h);
         },
@@ -130,14 +130,14 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
   it('a responder error comes back typed', async () => {
     await expectReqRespError(
       client.blocksByRange(serverAddr, { chainId: CHAIN, startHeight: 5000n, count: 1 }),
-      'resource_unavailable',
+      'RESOURCE_UNAVAILABLE',
     );
   });
 
   it('an oversize response frame is rejected by the requester', async () => {
     await expectReqRespError(
       client.blocksByRange(serverAddr, { chainId: CHAIN, startHeight: 999n, count: 1 }),
-      'frame_too_large',
+      'FRAME_TOO_LARGE',
     );
   });
 
@@ -145,19 +145,19 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
     const ids = Array.from({ length: 64 }, (_, i) => new Uint8Array(32).fill(i));
     await expectReqRespError(
       client.evidence(serverAddr, { chainId: CHAIN, ids, maxCount: 0 }),
-      'invalid_request',
+      'INVALID_REQUEST',
     );
     assert.equal(
       await metricValue(server.metrics.requests, {
         protocol: 'evidence',
         direction: 'inbound',
-        result: 'invalid_request',
+        result: 'INVALID_REQUEST',
       }),
       1,
     );
   });
 
-  it('a request frame that is never completed is answered invalid_request when the read times out', async () => {
+  it('a request frame that is never completed is answered INVALID_REQUEST when the read times out', async () => {
     const stream = await nodes[1].libp2p.dialProtocol(serverAddr, PROTOCOLS.evidence);
     const source = streamSource(stream);
     // A length prefix announcing 100 bytes, then 10 of them, and the stream left open.
@@ -173,13 +173,13 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
         return e;
       }
     })();
-    assert.ok(isReqRespError(err, 'invalid_request'), String(err));
+    assert.ok(isReqRespError(err, 'INVALID_REQUEST'), String(err));
     assert.ok(Date.now() - started >= 400, 'answered only once the read timed out');
     assert.equal(
       await metricValue(server.metrics.requests, {
         protocol: 'evidence',
         direction: 'inbound',
-        result: 'invalid_request',
+        result: 'INVALID_REQUEST',
       }),
       2,
     );
@@ -211,7 +211,7 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
     assert.deepEqual(await honest, [2, 2, 2, 2]);
     assert.equal(results.length, 32);
     assert.ok(results.filter((r) => r === 'ok').length <= 4, results.join(','));
-    assert.ok(results.filter((r) => r === 'rate_limited').length >= 28, results.join(','));
+    assert.ok(results.filter((r) => r === 'RATE_LIMITED').length >= 28, results.join(','));
     assert.ok((await metricValue(server.metrics.rateLimited, { protocol: 'status' })) >= 28);
     // The honest peer's own status bucket is untouched by the flood.
     assert.deepEqual(await client.status(serverAddr, { heads: [] }), SERVER_STATUS);
@@ -226,7 +226,7 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
     const started = Date.now();
     await expectReqRespError(
       client.status(multiaddr(addrOf(silent)), { heads: [] }, { timeoutMs: 700 }),
-      'timeout',
+      'TIMEOUT',
     );
     const took = Date.now() - started;
     assert.ok(took >= 600 && took < 5_000, `took ${took} ms`);
@@ -235,7 +235,7 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
 
   it('a protocol the peer does not serve fails typed', async () => {
     const bare = await startNode('127.0.0.25', {}, nodes);
-    await expectReqRespError(client.status(multiaddr(addrOf(bare)), { heads: [] }), 'unsupported_protocol');
+    await expectReqRespError(client.status(multiaddr(addrOf(bare)), { heads: [] }), 'UNSUPPORTED_PROTOCOL');
   });
 
   it('an unreachable peer fails typed', async () => {
@@ -243,6 +243,6 @@ describe('req/resp between real nodes', { timeout: 60_000 }, () => {
     const addr = multiaddr(addrOf(gone));
     await gone.stop();
     const err = await client.status(addr, { heads: [] }, { timeoutMs: 3_000 }).catch((e: unknown) => e);
-    assert.ok(isReqRespError(err) && (err.code === 'dial_failed' || err.code === 'timeout'), String(err));
+    assert.ok(isReqRespError(err) && (err.code === 'DIAL_FAILED' || err.code === 'TIMEOUT'), String(err));
   });
 });

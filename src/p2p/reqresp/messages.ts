@@ -94,10 +94,10 @@ export { DecodeError };
 // Error frames
 
 const CODE_TO_PB: Partial<Record<ReqRespErrorCode, sortition.v1.ReqRespErrorCode>> = {
-  invalid_request: pb.ReqRespErrorCode.REQRESP_ERROR_INVALID_REQUEST,
-  server_error: pb.ReqRespErrorCode.REQRESP_ERROR_SERVER_ERROR,
-  rate_limited: pb.ReqRespErrorCode.REQRESP_ERROR_RATE_LIMITED,
-  resource_unavailable: pb.ReqRespErrorCode.REQRESP_ERROR_RESOURCE_UNAVAILABLE,
+  INVALID_REQUEST: pb.ReqRespErrorCode.REQRESP_ERROR_INVALID_REQUEST,
+  SERVER_ERROR: pb.ReqRespErrorCode.REQRESP_ERROR_SERVER_ERROR,
+  RATE_LIMITED: pb.ReqRespErrorCode.REQRESP_ERROR_RATE_LIMITED,
+  RESOURCE_UNAVAILABLE: pb.ReqRespErrorCode.REQRESP_ERROR_RESOURCE_UNAVAILABLE,
 };
 
 /** Codes a responder sends; any other failure is reported as server_error. */
@@ -121,7 +121,7 @@ function errorFromPb(
   peer: string,
 ): ReqRespError {
   const entry = Object.entries(CODE_TO_PB).find(([, v]) => v === err.code);
-  const code = (entry?.[0] as ReqRespErrorCode | undefined) ?? 'server_error';
+  const code = (entry?.[0] as ReqRespErrorCode | undefined) ?? 'SERVER_ERROR';
   return new ReqRespError(code, `peer answered ${code}: ${err.message ?? ''}`, { protocol, peer });
 }
 

@@ -6,7 +6,7 @@
 // - requester: whole exchange within `requestTimeoutMs` (dial included), each response frame at most
 //   `maxResponseFrameBytes`, at most min(asked, maxResponseItems) items and `maxResponseBytes` in total;
 // - responder: a request frame of at most `maxRequestBytes`, read within `requestReadTimeoutMs`, the whole
-//   answer within `respondTimeoutMs`, a token bucket per peer and protocol (over it: a `rate_limited` error
+//   answer within `respondTimeoutMs`, a token bucket per peer and protocol (over it: a `RATE_LIMITED` error
 //   frame, counted in reqresp_rate_limited_total), answers truncated to the same item / byte limits.
 // The data comes from handlers passed in by the runtime; a protocol without a handler is not served.
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
@@ -38,8 +38,8 @@ import { RateLimiter, type RateLimit } from './rate-limiter.js';
 export type ItemSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /**
- * Responders, provided by the runtime. A handler may throw ReqRespError('resource_unavailable' |
- * 'invalid_request', message) to answer with that code; any other throw answers 'server_error'. `signal`
+ * Responders, provided by the runtime. A handler may throw ReqRespError('RESOURCE_UNAVAILABLE' |
+ * 'INVALID_REQUEST', message) to answer with that code; any other throw answers 'SERVER_ERROR'. `signal`
  * aborts when the exchange times out or the requester goes away.
  */
 export interface ReqRespHandlers {
@@ -207,11 +207,11 @@ export class ReqRespService {
     let result: Status | undefined;
     await this.#request(peer, 'status', statusCodec.encodeRequest(ours), opts, (frame, peerStr) => {
       if (result !== undefined)
-        throw new ReqRespError('invalid_response', 'more than one status frame', { protocol, peer: peerStr });
+        throw new ReqRespError('INVALID_RESPONSE', 'more than one status frame', { protocol, peer: peerStr });
       result = statusCodec.decodeResponse(frame, protocol, peerStr);
     });
     if (result === undefined)
-      throw new ReqRespError('invalid_response', 'empty status response', { protocol });
+      throw new ReqRespError('INVALID_RESPONSE', 'empty status response', { protocol });
     return result;
   }
 
@@ -275,14 +275,14 @@ export class ReqRespService {
     await this.#request(peer, name, request, opts, (frame, peerStr) => {
       total += frame.length;
       if (total > this.limits.maxResponseBytes) {
-        throw new ReqRespError('response_too_large', `response over ${this.limits.maxResponseBytes} bytes`, {
+        throw new ReqRespError('RESPONSE_TOO_LARGE', `response over ${this.limits.maxResponseBytes} bytes`, {
           protocol,
           peer: peerStr,
         });
       }
       const item = decode(frame, peerStr);
       if (items.length >= maxItems) {
-        throw new ReqRespError('too_many_items', `more than ${maxItems} items`, { protocol, peer: peerStr });
+        throw new ReqRespError('TOO_MANY_ITEMS', `more than ${maxItems} items`, { protocol, peer: peerStr });
       }
       items.push(item);
     });
@@ -298,7 +298,7 @@ export class ReqRespService {
     onFrame: (frame: Uint8Array, peer: string) => void,
   ): Promise<void> {
     const protocol = PROTOCOLS[name];
-    if (!this.#started) throw new ReqRespError('aborted', 'reqresp service is not started', { protocol });
+    if (!this.#started) throw new ReqRespError('ABORTED', 'reqresp service is not started', { protocol });
     const timeoutMs = opts.timeoutMs ?? this.limits.requestTimeoutMs;
     const timeout = new AbortController();
     const timer = setTimeout(
@@ -311,7 +311,7 @@ export class ReqRespService {
     const end = this.metrics.requestSeconds.startTimer({ protocol: name, direction: 'outbound' });
     const peerStr = peerOfTarget(target);
     let stream: Stream | undefined;
-    let result = 'ok';
+    let result = 'OK';
     try {
       try {
         stream = await this.#libp2p.dialProtocol(target, protocol, { signal });
@@ -332,7 +332,7 @@ export class ReqRespService {
             onFrame(frame.subarray(), peerStr);
           } catch (err) {
             if (err instanceof DecodeError) {
-              throw new ReqRespError('invalid_response', err.message, {
+              throw new ReqRespError('INVALID_RESPONSE', err.message, {
                 protocol,
                 peer: peerStr,
                 cause: err,
@@ -369,11 +369,11 @@ export class ReqRespService {
     if (err instanceof ReqRespError) return err;
     const reason: unknown = signal.aborted ? signal.reason : undefined;
     if (reason instanceof Timeout)
-      return new ReqRespError('timeout', reason.message, { protocol, peer, cause: err });
-    if (signal.aborted) return new ReqRespError('aborted', 'request aborted', { protocol, peer, cause: err });
+      return new ReqRespError('TIMEOUT', reason.message, { protocol, peer, cause: err });
+    if (signal.aborted) return new ReqRespError('ABORTED', 'request aborted', { protocol, peer, cause: err });
     if (isFrameTooLarge(err)) {
       return new ReqRespError(
-        'frame_too_large',
+        'FRAME_TOO_LARGE',
         `response frame over ${this.limits.maxResponseFrameBytes} bytes`,
         { protocol, peer, cause: err },
       );
@@ -381,25 +381,25 @@ export class ReqRespService {
     const name = (err as { name?: unknown } | null)?.name;
     if (phase === 'dial') {
       if (name === 'UnsupportedProtocolError') {
-        return new ReqRespError('unsupported_protocol', `peer does not serve ${protocol}`, {
+        return new ReqRespError('UNSUPPORTED_PROTOCOL', `peer does not serve ${protocol}`, {
           protocol,
           peer,
           cause: err,
         });
       }
-      return new ReqRespError('dial_failed', (err as Error)?.message ?? 'dial failed', {
+      return new ReqRespError('DIAL_FAILED', (err as Error)?.message ?? 'dial failed', {
         protocol,
         peer,
         cause: err,
       });
     }
     if (isUnexpectedEof(err))
-      return new ReqRespError('stream_closed', 'response ended inside a frame', {
+      return new ReqRespError('STREAM_CLOSED', 'response ended inside a frame', {
         protocol,
         peer,
         cause: err,
       });
-    return new ReqRespError('stream_closed', (err as Error)?.message ?? 'stream failed', {
+    return new ReqRespError('STREAM_CLOSED', (err as Error)?.message ?? 'stream failed', {
       protocol,
       peer,
       cause: err,
@@ -428,11 +428,11 @@ export class ReqRespService {
     const onAbort = (): void =>
       stream.abort(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
-    let result = 'ok';
+    let result = 'OK';
     try {
       if (!this.#limiter.tryConsume(protocol, peerStr)) {
         this.metrics.rateLimited.inc({ protocol: def.name });
-        throw new ReqRespError('rate_limited', 'rate limit exceeded', { protocol, peer: peerStr });
+        throw new ReqRespError('RATE_LIMITED', 'rate limit exceeded', { protocol, peer: peerStr });
       }
       const req = await this.#readRequest(def, stream, signal);
       await writeFrames(stream, def.respond(req, peer, signal), {
@@ -447,21 +447,21 @@ export class ReqRespService {
         code = err.code;
         message = err.message;
       } else if (isFrameTooLarge(err)) {
-        code = 'server_error';
+        code = 'SERVER_ERROR';
         message = 'response item too large';
       } else {
-        code = 'server_error';
+        code = 'SERVER_ERROR';
         message = 'internal error';
       }
       const gone = stream.status !== 'open' || stream.writeStatus !== 'writable';
       result = signal.aborted
         ? timeout.signal.aborted
-          ? 'timeout'
-          : 'aborted'
+          ? 'TIMEOUT'
+          : 'ABORTED'
         : gone
-          ? 'stream_closed'
+          ? 'STREAM_CLOSED'
           : code;
-      if (code === 'server_error' && !signal.aborted && !gone) {
+      if (code === 'SERVER_ERROR' && !signal.aborted && !gone) {
         this.#log.warn({ protocol, peer: peerStr, err: String(err) }, 'reqresp responder failed');
       }
       if (!signal.aborted && !gone) {
@@ -493,21 +493,21 @@ export class ReqRespService {
     let frame: Uint8Array;
     try {
       const first = await frames.next();
-      if (first.done === true) throw new ReqRespError('invalid_request', 'no request frame', { protocol });
+      if (first.done === true) throw new ReqRespError('INVALID_REQUEST', 'no request frame', { protocol });
       frame = first.value.subarray();
     } catch (err) {
       if (err instanceof ReqRespError) throw err;
       if (isFrameTooLarge(err)) {
-        throw new ReqRespError('invalid_request', `request frame over ${this.limits.maxRequestBytes} bytes`, {
+        throw new ReqRespError('INVALID_REQUEST', `request frame over ${this.limits.maxRequestBytes} bytes`, {
           protocol,
         });
       }
       if (isUnexpectedEof(err))
-        throw new ReqRespError('invalid_request', 'truncated request frame', { protocol });
+        throw new ReqRespError('INVALID_REQUEST', 'truncated request frame', { protocol });
       // The requester's fault (it sent too little, or nothing), not ours.
       if (readTimer.aborted && !signal.aborted) {
         throw new ReqRespError(
-          'invalid_request',
+          'INVALID_REQUEST',
           `no complete request frame within ${this.limits.requestReadTimeoutMs} ms`,
           { protocol },
         );
@@ -519,7 +519,7 @@ export class ReqRespService {
     try {
       return def.decodeRequest(frame);
     } catch (err) {
-      throw new ReqRespError('invalid_request', (err as Error).message, { protocol });
+      throw new ReqRespError('INVALID_REQUEST', (err as Error).message, { protocol });
     }
   }
 
