@@ -390,8 +390,8 @@ export async function startNodeProcess(
   const settler =
     evm && name !== 'operator'
       ? await settlerFor(o, evm, log, {
-          source: watchListSource((id) =>
-            node.watches.list({ chainId: toHex(id), status: 'current', limit: 100_000 }),
+          source: watchListSource((id, height) =>
+            node.watches.list({ chainId: toHex(id), status: 'current', limit: 100_000, height }),
           ),
           chains: () =>
             [

@@ -128,7 +128,10 @@ function fromWatches(watches: readonly WatchJson[], what: string, point: bigint,
   );
 }
 
-/** A validator's watches through its API (`GET /v1/watch?chainId=&status=current`): no operator needed. */
+/**
+ * A validator's watches through its API (`GET /v1/watch?chainId=&status=current&height=`, the watches as they were
+ * at the committed height): no operator needed.
+ */
 export function watchApiSource(api: string): LevelSource {
   return {
     what: `validator ${api}`,
@@ -136,19 +139,21 @@ export function watchApiSource(api: string): LevelSource {
       const list = await apiRequest<WatchJson[]>(
         api,
         'GET',
-        `/v1/watch?chainId=${toHex(chainId)}&status=current&limit=10000`,
+        `/v1/watch?chainId=${toHex(chainId)}&status=current&limit=10000&height=${height}`,
       );
       return fromWatches(list, `validator ${api}`, point, height);
     },
   };
 }
 
-/** The watches of a validator in process. */
-export function watchListSource(list: (chainId: Uint8Array) => readonly WatchJson[]): LevelSource {
+/** The watches of a validator in process, as they were at the height asked. */
+export function watchListSource(
+  list: (chainId: Uint8Array, height: number) => readonly WatchJson[],
+): LevelSource {
   return {
     what: 'the validator',
     level: (chainId, point, height) =>
-      Promise.resolve(fromWatches(list(chainId), 'the validator', point, height)),
+      Promise.resolve(fromWatches(list(chainId, height), 'the validator', point, height)),
   };
 }
 

@@ -4,7 +4,7 @@
  *   POST   /v1/watch {chainId, path}   watch the contract a membership path proves (path: hex of the encoded Path,
  *                                      as the operator's GET /v1/contracts/:start gives `proof.path`; that whole
  *                                      answer is accepted too); 201 new, 200 already watched
- *   GET    /v1/watch                   [{id, chainId, start, status, height, path, end}] (?chainId=&status=&after=&limit=)
+ *   GET    /v1/watch                   [{id, chainId, start, status, height, path, end}] (?chainId=&status=&after=&limit=&height=)
  *   GET    /v1/watch/:id               one watch, with `verified`: its path matches this node's root
  *   DELETE /v1/watch/:id               stop watching
  *
@@ -45,6 +45,14 @@ function limitOf(q: URLSearchParams): number {
   return Number(v);
 }
 
+/** `?height=`: the watches as they were at that height (a lottery claim proves against a committed root). */
+function heightOf(q: URLSearchParams): number | undefined {
+  const v = q.get('height');
+  if (v === null) return undefined;
+  if (!/^[0-9]{1,15}$/.test(v)) bad('height must be a non-negative integer');
+  return Number(v);
+}
+
 export function addWatchRoutes(api: HttpApi, node: ValidatorNode): void {
   api.mapErrors(watchErrors);
   api.route('POST', '/v1/watch', async (req) => {
@@ -64,6 +72,7 @@ export function addWatchRoutes(api: HttpApi, node: ValidatorNode): void {
         status,
         after: q.get('after') ?? undefined,
         limit: limitOf(q),
+        height: heightOf(q),
       }),
     };
   });

@@ -26,6 +26,14 @@ import type { Tracker } from '../light/tracker.js';
 
 /** How far back (in blocks) a presented path may be and still be brought forward. */
 export const WATCH_REPLAY_WINDOW = 1024;
+/**
+ * How many of a current watch's recent paths are kept, one per height, from the chain's anchored height up. A
+ * lottery is claimed against the root of the anchor's last committed height, which trails the head by the commits in
+ * flight (or refused) at expiry, so a holder's proof must be the path as it was there. A kept path shares its
+ * digests and bounds with the live one and costs its arrays only (about 0.7 KiB at depth 17): usually a few per
+ * watch, this many when anchoring stalls, so 20,000 watches hold at most about 220 MiB.
+ */
+export const WATCH_RECENT_PATHS = 16;
 const PATH_BYTES = 8192;
 
 export interface WatchEndInfo {
@@ -61,6 +69,8 @@ interface Entry {
   w: WatchedPath;
   height: number;
   end: WatchEndInfo | null;
+  /** Height -> the path as it was at that height, ascending, while the watch was current (WATCH_RECENT_PATHS). */
+  readonly recent: Map<number, Path>;
 }
 
 /** A presented path brought to the head: where it was proven, and what became of the contract since. */
@@ -141,6 +151,23 @@ export class WatchService {
     };
   }
 
+  /** Keeps a current watch's path at its height; drops those below the anchored height, and the oldest past the cap. */
+  private remember(e: Entry, anchored = 0): void {
+    if (e.w.status !== 'current') return;
+    e.recent.set(e.height, e.w.toPath());
+    for (const h of e.recent.keys()) {
+      if (h >= anchored && e.recent.size <= WATCH_RECENT_PATHS) break;
+      e.recent.delete(h);
+    }
+  }
+
+  /** The watch's path as it was at `height`, if it was current then and the path is still kept. */
+  private pathAt(e: Entry, height: number): Path | null {
+    // An ended watch keeps the last path under which the contract was the holder's, at its height.
+    if (height === e.height) return e.w.toPath();
+    return height < e.height ? (e.recent.get(height) ?? null) : null;
+  }
+
   private index(e: Entry): void {
     this.entries.set(e.id, e);
     const k = toHex(e.chainId);
@@ -163,7 +190,7 @@ export class WatchService {
       try {
         const chainId = fromHex(r.chainId, 'chain id');
         const w = WatchedPath.from(decodePathBytes(fromHex(r.path, 'path')));
-        const e: Entry = { id: r.id, chainId, w, height: r.height, end: r.end };
+        const e: Entry = { id: r.id, chainId, w, height: r.height, end: r.end, recent: new Map() };
         if (r.status !== 'current' && r.end)
           w.finish({ status: r.status, txIndex: r.end.txIndex, op: r.end.op });
         const head = this.d.tracker.state(chainId)?.height ?? r.height;
@@ -172,6 +199,7 @@ export class WatchService {
           e.height = f.height;
           e.end = f.end;
         }
+        this.remember(e);
         this.index(e);
       } catch (err) {
         this.d.log.error({ watch: r.id, err: (err as Error).message }, 'stored watch cannot be restored');
@@ -210,8 +238,12 @@ export class WatchService {
         'watched paths could not follow a block',
       );
     }
-    for (const e of this.entries.values())
-      if (e.w.status === 'current' && bytesEqual(e.chainId, chainId)) e.height = height;
+    const anchored = this.d.tracker.view(chainId)?.anchoredHeight ?? 0;
+    for (const e of this.entries.values()) {
+      if (e.w.status !== 'current' || !bytesEqual(e.chainId, chainId)) continue;
+      e.height = height;
+      this.remember(e, anchored);
+    }
     const changed: WatchRecord[] = [];
     for (const w of ended) {
       set.delete(w.start);
@@ -326,7 +358,8 @@ export class WatchService {
           'WATCH_LIMIT',
           `this node watches ${this.entries.size} contracts, its limit`,
         );
-      const e: Entry = { id, chainId, w: f.w, height: f.height, end: f.end };
+      const e: Entry = { id, chainId, w: f.w, height: f.height, end: f.end, recent: new Map() };
+      this.remember(e);
       if (old) this.unindex(old);
       this.index(e);
       const rec = this.record(e);
@@ -357,15 +390,29 @@ export class WatchService {
     return !!s && s.height === e.height && bytesEqual(pathRoot(e.w.toPath()).digest, s.stateRoot);
   }
 
-  list(filter: { chainId?: string; status?: string; after?: string; limit: number }): WatchRecord[] {
+  /**
+   * Watches in id order. With `height`, each watch whose path at that height is kept is shown as it was there:
+   * status current, that height and that path (`end` still tells of a later change); the others as they are now.
+   */
+  list(filter: {
+    chainId?: string;
+    status?: string;
+    after?: string;
+    limit: number;
+    height?: number;
+  }): WatchRecord[] {
     const out: WatchRecord[] = [];
     const ids = [...this.entries.keys()].sort();
     for (const id of ids) {
       if (filter.after !== undefined && id <= filter.after) continue;
       const e = this.entries.get(id)!;
       if (filter.chainId && toHex(e.chainId) !== filter.chainId) continue;
-      if (filter.status && e.w.status !== filter.status) continue;
-      out.push(this.record(e));
+      const then = filter.height === undefined ? null : this.pathAt(e, filter.height);
+      const rec: WatchRecord = then
+        ? { ...this.record(e), status: 'current', height: filter.height!, path: toHex(encodePathBytes(then)) }
+        : this.record(e);
+      if (filter.status && rec.status !== filter.status) continue;
+      out.push(rec);
       if (out.length >= filter.limit) break;
     }
     return out;

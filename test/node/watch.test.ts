@@ -17,6 +17,10 @@ import type { ValidatorNode } from '../../src/node/validator.js';
 import { act, anchorChain, childChain, SPACE } from '../helpers/chains.js';
 import { craft } from '../helpers/craft.js';
 import { testNet, waitFor } from '../helpers/net.js';
+import { decodePathBytes } from '../../src/node/watches.js';
+import { pathRoot } from '../../src/tree/verify.js';
+import { fromHex } from '../../src/crypto/hash.js';
+import { watchApiSource } from '../../src/evm/settle.js';
 
 const hexPath = (p: Path) => toHex(sortition.v1.Path.encode(pathToProto(p)).finish());
 
@@ -56,7 +60,7 @@ async function serve(node: ValidatorNode, registry: Registry) {
     const r = await fetch(base + p, { method, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
   };
-  return { api, call };
+  return { api, call, base };
 }
 
 test('watched contracts: kept current from blocks, checked, superseded with an alert, restored after a restart, followed through backfill', async () => {
@@ -193,6 +197,88 @@ test('watched contracts: kept current from blocks, checked, superseded with an a
     for (const a of apis) await a.stop().catch(() => undefined);
     await net.close();
     await hook.close();
+  }
+});
+
+test('a watch as it was at an earlier height: the path a lottery claim proves against a committed root', async () => {
+  const net = await testNet();
+  const apis: HttpApi[] = [];
+  try {
+    const anchor = anchorChain();
+    const top = childChain(anchor.genesis, 0n, SPACE, 'top');
+    const chain = top.genesis.chainId;
+    const id = toHex(chain);
+    const node = await net.start({
+      ip: '127.0.0.43',
+      genesis: [anchor.genesis, top.genesis],
+      track: [chain],
+      anchorId: anchor.genesis.chainId,
+    });
+    const { api, call, base } = await serve(node, net.registryOf(node));
+    apis.push(api);
+    const alice = generateKeyPair();
+    const p = top.producer;
+    const roots = new Map<number, string>();
+    const publish = async () => {
+      const { block } = p.seal(1);
+      assert.equal((await node.publishBlock(chain, block.bytes)).result, 'accept');
+      roots.set(block.signed.header.height, toHex(block.signed.header.stateRoot));
+    };
+    p.create({ start: 1000n, end: 2000n, owner: alice.publicKey });
+    await publish();
+    const w = await call('POST', '/v1/watch', { chainId: id, path: hexPath(p.tree.memberPath(1000n)) });
+    const wid = w.body.id as string;
+    // Other contracts change the root at every height; the watched contract stays the same.
+    for (let h = 2; h <= 4; h++) {
+      p.create({ start: BigInt(h) * 10_000n, end: BigInt(h) * 10_000n + 10n, owner: alice.publicKey });
+      await publish();
+    }
+    type Rec = { id: string; status: string; height: number; path: string };
+    const at = async (q: string): Promise<Rec> => {
+      const r = await call('GET', `/v1/watch?chainId=${id}${q}`);
+      assert.equal(r.status, 200);
+      return (r.body as unknown as Rec[]).find((x) => x.id === wid)!;
+    };
+    const rootOf = (r: Rec) => toHex(pathRoot(decodePathBytes(fromHex(r.path, 'path'))).digest);
+    for (let h = 1; h <= 4; h++) {
+      const r = await at(`&height=${h}`);
+      assert.deepEqual([r.status, r.height], ['current', h]);
+      assert.equal(rootOf(r), roots.get(h), `the path at ${h} proves against the root of ${h}`);
+    }
+    assert.equal((await at('')).height, 4);
+    assert.equal((await at('&height=9')).height, 4, 'a height not reached: the watch as it is');
+    assert.equal((await call('GET', `/v1/watch?height=x`)).status, 400);
+
+    // A claim from the watch proves against the root of the height asked, not the head's.
+    const claimAt2 = await watchApiSource(base).level(chain, 1500n, 2);
+    assert.equal(toHex(pathRoot(claimAt2).digest), roots.get(2));
+
+    // Heights below the anchored one are forgotten (nothing can be committed there any more).
+    node.markAnchored(chain, 3);
+    p.create({ start: 90_000n, end: 90_010n, owner: alice.publicKey });
+    await publish();
+    assert.equal((await at('&height=2')).height, 5, 'below the anchored height: not kept');
+    assert.equal(rootOf(await at('&height=3')), roots.get(3));
+
+    // Transferred away at 6: as it was at 5 and 3 the contract was still the holder's, and is listed so.
+    p.owner(
+      act(top.genesis, p.tree.get(1000n)!, alice, {
+        kind: 'transfer',
+        newOwner: generateKeyPair().publicKey,
+        terms: new Uint8Array(0),
+      }),
+      1000n,
+    );
+    await publish();
+    assert.deepEqual([(await at('')).status, (await at('')).height], ['superseded', 5]);
+    for (const h of [3, 5]) {
+      const r = await at(`&height=${h}&status=current`);
+      assert.deepEqual([r.status, r.height], ['current', h]);
+      assert.equal(rootOf(r), roots.get(h));
+    }
+  } finally {
+    for (const a of apis) await a.stop().catch(() => undefined);
+    await net.close();
   }
 });
 
