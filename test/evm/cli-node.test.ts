@@ -14,6 +14,7 @@ import { toHex as hexOf } from '../../src/crypto/hash.js';
 import { waitFor } from '../helpers/net.js';
 import { newAnchor } from './anchor-helpers.js';
 import { devKey, startCli, stopCli, useAnvil } from './helpers.js';
+import { defer } from '../helpers/cleanup.js';
 
 const env = useAnvil();
 
@@ -42,7 +43,7 @@ interface StatusJson {
 test('operator and validator processes on anvil: registration, commits, anchored height, GET /v1/anchor', async (t) => {
   const anchor = await newAnchor(env);
   const dir = await mkdtemp(join(tmpdir(), 'evm-cli-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   const evm = [
     '--evm-rpc',
     env.anvil.rpcUrl,
@@ -65,7 +66,7 @@ test('operator and validator processes on anvil: registration, commits, anchored
     '--block-interval-ms',
     '50',
   ]);
-  t.after(() => stopCli(op));
+  defer(t, () => stopCli(op));
   const val = await startCli([
     'run',
     '--data-dir',
@@ -78,7 +79,7 @@ test('operator and validator processes on anvil: registration, commits, anchored
     '--evm-poll-ms',
     '50',
   ]);
-  t.after(() => stopCli(val));
+  defer(t, () => stopCli(val));
 
   const info = await get<{ chainId: string }>(`${op.api}/v1/chain`);
   const token = (await readFile(join(dir, 'op', 'api-token'), 'utf8')).trim();

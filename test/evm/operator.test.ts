@@ -14,6 +14,7 @@ import { toHex, type Address, type Hex } from 'viem';
 import { ANCHOR_ABI } from '../../src/evm/anchor.js';
 import { useAnvil, type EvmEnv } from './helpers.js';
 import { newAnchor } from './anchor-helpers.js';
+import { defer } from '../helpers/cleanup.js';
 
 const env = useAnvil();
 const script = join(import.meta.dirname, 'operator-child.js');
@@ -108,11 +109,11 @@ async function onChainHeight(address: Address, chainId: Hex): Promise<number> {
 test('an operator registers with its deposit and commits its head every N blocks', async (t) => {
   const anchor = await newAnchor(env);
   const dir = await mkdtemp(join(tmpdir(), 'evm-op-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   const from = env.account(1).address;
   const nonce0 = await env.pub.getTransactionCount({ address: from });
   const c = await spawnOperator(dir, anchor.address, devKey(env, 1), 2);
-  t.after(() => kill9(c));
+  defer(t, () => kill9(c));
   const chainId = `0x${c.first.chainId}` as Hex;
   const chain = await env.pub.readContract({
     address: anchor.address,
@@ -138,8 +139,8 @@ test('an operator registers with its deposit and commits its head every N blocks
 test('SIGKILL while a commit is pending: after the restart it is mined once, never sent twice or lost', async (t) => {
   const anchor = await newAnchor(env);
   const dir = await mkdtemp(join(tmpdir(), 'evm-op-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  t.after(() => env.test.setAutomine(true));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
+  defer(t, () => env.test.setAutomine(true));
   const key = devKey(env, 2);
   const from = env.account(2).address;
   const nonce0 = await env.pub.getTransactionCount({ address: from });
@@ -177,7 +178,7 @@ test('SIGKILL while a commit is pending: after the restart it is mined once, nev
     'the mempool lost the commit',
   );
   c = await spawnOperator(dir, anchor.address, key, 1);
-  t.after(() => kill9(c));
+  defer(t, () => kill9(c));
   await awaitingReceipt(c, 3);
   await inMempool();
   await env.test.mine({ blocks: 1 });

@@ -25,6 +25,7 @@ import { waitFor } from '../helpers/net.js';
 import { newAnchor, type Anchor } from './anchor-helpers.js';
 import type { Address } from 'viem';
 import { devKey, startCli, stopCli, useAnvil, type CliProc } from './helpers.js';
+import { defer } from '../helpers/cleanup.js';
 
 const env = useAnvil();
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'settle-watch');
@@ -52,13 +53,13 @@ interface Topology {
  * contract, both as processes, with the validator's watch current at the contract's committed height.
  */
 async function topology(
-  t: { after(f: () => Promise<unknown>): void },
+  t: { after(f: () => Promise<void>): void },
   validatorArgs: (holderFile: string) => string[] = () => [],
   operatorArgs: (holderFile: string) => string[] = () => [],
 ) {
   const anchor = await newAnchor(env, 5n);
   const dir = await mkdtemp(join(tmpdir(), 'evm-settle-watch-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   const holder = generateKeyPair();
   const holderFile = join(dir, 'holder.json');
   await writeKeyFile(holderFile, holder);
@@ -83,7 +84,7 @@ async function topology(
     '50',
     ...operatorArgs(holderFile),
   ]);
-  t.after(() => stopCli(op));
+  defer(t, () => stopCli(op));
   // The operator's routes come up after the node's.
   await waitFor(async () => (await fetch(`${op.api}/v1/chain`)).status === 200, 'the operator API');
   const info = await get<{ chainId: string }>(`${op.api}/v1/chain`);
@@ -120,7 +121,7 @@ async function topology(
     '50',
     ...validatorArgs(holderFile),
   ]);
-  t.after(() => stopCli(val));
+  defer(t, () => stopCli(val));
   await waitFor(async () => {
     const committed = (await evm.chain(chainId)).height;
     const ws = await get<{ status: string; height: number }[]>(`${val.api}/v1/watch`);

@@ -26,6 +26,7 @@ import { startCliOperator } from '../operator/helpers.js';
 import { waitFor } from '../helpers/net.js';
 import { newAnchor } from './anchor-helpers.js';
 import { useAnvil, type EvmEnv } from './helpers.js';
+import { defer } from '../helpers/cleanup.js';
 
 const env = useAnvil();
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'settle');
@@ -34,7 +35,7 @@ const devKey = (e: EvmEnv, i: number): Hex => toHex(e.account(i).getHdKey().priv
 test('a chain past its expiry settles on chain: claim from the operator’s tree, window, timeout, payout', async (t) => {
   const anchor = await newAnchor(env, 5n);
   const dir = await mkdtemp(join(tmpdir(), 'evm-settle-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   const expiry = Number(await env.pub.getBlockNumber()) + 12;
   const op = await startCliOperator({
     dataDir: join(dir, 'op'),
@@ -45,7 +46,7 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
     deposit: 4_000_000,
     expiry,
   });
-  t.after(() => op.stop());
+  defer(t, () => op.stop());
   const svc = op.op.service;
   const chainId = svc.chainId;
   const holder = generateKeyPair();
@@ -171,7 +172,7 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
 test('a stale claim is defeated by `settle challenge` with the later committed state; the new owner is paid', async (t) => {
   const anchor = await newAnchor(env, 5n);
   const dir = await mkdtemp(join(tmpdir(), 'evm-challenge-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   const expiry = Number(await env.pub.getBlockNumber()) + 14;
   const op = await startCliOperator({
     dataDir: join(dir, 'op'),
@@ -182,7 +183,7 @@ test('a stale claim is defeated by `settle challenge` with the later committed s
     deposit: 4_000_000,
     expiry,
   });
-  t.after(() => op.stop());
+  defer(t, () => op.stop());
   const svc = op.op.service;
   const chainId = svc.chainId;
   const evm = await EvmAnchor.open({
@@ -270,7 +271,7 @@ test('a stale claim is defeated by `settle challenge` with the later committed s
 test('a point inside a child chain: the claim carries the child level from its operator (--level-api)', async (t) => {
   const anchor = await newAnchor(env, 5n);
   const dir = await mkdtemp(join(tmpdir(), 'evm-nested-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   const expiry = Number(await env.pub.getBlockNumber()) + 20;
   const top = await startCliOperator({
     dataDir: join(dir, 'top'),
@@ -281,7 +282,7 @@ test('a point inside a child chain: the claim carries the child level from its o
     deposit: 4_000_000,
     expiry,
   });
-  t.after(() => top.stop());
+  defer(t, () => top.stop());
   const g = top.op.genesis.genesis;
   // The top chain's whole space is one contract holding a child chain, whose whole space the holder owns.
   const childKeyFile = join(dir, 'child-key.json');
@@ -294,7 +295,7 @@ test('a point inside a child chain: the claim carries the child level from its o
     parentContract: g.spaceStart.toString(),
     name: 'child',
   });
-  t.after(() => child.stop());
+  defer(t, () => child.stop());
   const holder = generateKeyPair();
   await child.op.service.create({ start: g.spaceStart, end: g.spaceEnd, owner: holder.publicKey });
   const evm = await EvmAnchor.open({

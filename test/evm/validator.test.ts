@@ -26,6 +26,7 @@ import { createLogger } from '../../src/runtime/logger.js';
 import { testNet, waitFor } from '../helpers/net.js';
 import { newAnchor } from './anchor-helpers.js';
 import { useAnvil, type EvmEnv } from './helpers.js';
+import { defer } from '../helpers/cleanup.js';
 
 const env = useAnvil();
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'evm-watch');
@@ -34,9 +35,9 @@ const devKey = (e: EvmEnv, i: number): Hex => toHex(e.account(i).getHdKey().priv
 test('validators anchor gossiped blocks on contract commits; mismatch and equivocation slash on chain once', async (t) => {
   const anchor = await newAnchor(env);
   const dir = await mkdtemp(join(tmpdir(), 'evm-watch-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   const net = await testNet();
-  t.after(() => net.close());
+  defer(t, () => net.close());
 
   // Two top-level chains registered by their operators (EVM account 5 commits for both).
   const chains = [0n, 1000n].map((start) => {
@@ -78,7 +79,7 @@ test('validators anchor gossiped blocks on contract commits; mismatch and equivo
     log,
   });
   const watcher = new AnchorWatcher({ anchor: evm, node, log, pollMs: 20 });
-  t.after(() => watcher.stop());
+  defer(t, () => watcher.stop());
   watcher.start();
 
   // Chain A: three blocks by gossip; the operator commits height 2.
@@ -218,9 +219,9 @@ async function rpcProxy(
 test('the EVM RPC goes away and comes back: gossip is still validated, anchoring is stale, then catches up', async (t) => {
   const anchor = await newAnchor(env);
   const net = await testNet();
-  t.after(() => net.close());
+  defer(t, () => net.close());
   const proxy = await rpcProxy(env.anvil.rpcUrl);
-  t.after(() => proxy.down().catch(() => undefined));
+  defer(t, () => proxy.down().catch(() => undefined));
   const key = generateKeyPair();
   const genesis = evmGenesis(anchor.id, {
     operatorKey: key.publicKey,
@@ -247,7 +248,7 @@ test('the EVM RPC goes away and comes back: gossip is still validated, anchoring
   const registry = new Registry();
   const evm = await EvmAnchor.open({ rpcUrl: proxy.url, address: anchor.address, log });
   const watcher = new AnchorWatcher({ anchor: evm, node, log, pollMs: 20, registry });
-  t.after(() => watcher.stop());
+  defer(t, () => watcher.stop());
   watcher.start();
   const stale = async () =>
     (await registry.getSingleMetric('sortition_evm_anchor_stale')!.get()).values[0]?.value;
