@@ -37,7 +37,6 @@ export class EvmSettler {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private readonly state = new Map<string, SettlerChainStatus>();
-  private withdrawnWei = 0n;
 
   constructor(private readonly o: SettlerOptions) {}
 
@@ -55,11 +54,6 @@ export class EvmSettler {
     return [...this.state.values()];
   }
 
-  /** Wei this settler drew from the contract into its own account. */
-  get withdrawn(): bigint {
-    return this.withdrawnWei;
-  }
-
   /** Draws what the contract owes the settler's account once a chain settled, if that account is the payout. */
   private async withdrawOwn(): Promise<void> {
     const own = this.o.anchor.evmAddress;
@@ -67,7 +61,6 @@ export class EvmSettler {
     if (![...this.state.values()].some((s) => s.status === 'settled')) return;
     if ((await this.o.anchor.owed(own)) === 0n) return;
     const r = await withdrawCredits(this.o.anchor);
-    this.withdrawnWei += BigInt(r.amountWei);
     this.o.log.info({ to: r.to, amountWei: r.amountWei, gasUsed: r.gasUsed }, 'withdrew the prize');
   }
 
