@@ -139,14 +139,15 @@ export class WatchService {
     return this.entries.size;
   }
 
-  private record(e: Entry): WatchRecord {
+  /** The watch as it is, or (`then`) as it was at an earlier height, when the contract was the holder's. */
+  private record(e: Entry, then?: { height: number; path: Path }): WatchRecord {
     return {
       id: e.id,
       chainId: toHex(e.chainId),
       start: e.w.start.toString(),
-      status: e.w.status,
-      height: e.height,
-      path: toHex(encodePathBytes(e.w.toPath())),
+      status: then ? 'current' : e.w.status,
+      height: then ? then.height : e.height,
+      path: toHex(encodePathBytes(then ? then.path : e.w.toPath())),
       end: e.end,
     };
   }
@@ -407,10 +408,8 @@ export class WatchService {
       if (filter.after !== undefined && id <= filter.after) continue;
       const e = this.entries.get(id)!;
       if (filter.chainId && toHex(e.chainId) !== filter.chainId) continue;
-      const then = filter.height === undefined ? null : this.pathAt(e, filter.height);
-      const rec: WatchRecord = then
-        ? { ...this.record(e), status: 'current', height: filter.height!, path: toHex(encodePathBytes(then)) }
-        : this.record(e);
+      const path = filter.height === undefined ? null : this.pathAt(e, filter.height);
+      const rec = this.record(e, path ? { height: filter.height!, path } : undefined);
       if (filter.status && rec.status !== filter.status) continue;
       out.push(rec);
       if (out.length >= filter.limit) break;
