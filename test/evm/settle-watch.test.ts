@@ -222,16 +222,14 @@ async function churn(top: Topology): Promise<{ code: string; lastHeight: number 
   throw new Error('the operator still took transactions a minute on');
 }
 
+/** A validator that settles on its own: EVM account 6 sends, the holder's key claims, `payout` is paid. */
+function validatorSettler(payout: Address): (holderFile: string) => string[] {
+  return (holderFile) => ['--evm-key', devKey(env, 6), '--settle-key', holderFile, '--settle-payout', payout];
+}
+
 test('a validator with --settle-key settles a chain past expiry with no manual command', async (t) => {
   const payout = env.account(2).address;
-  const top = await topology(t, (holderFile) => [
-    '--evm-key',
-    devKey(env, 6),
-    '--settle-key',
-    holderFile,
-    '--settle-payout',
-    payout,
-  ]);
+  const top = await topology(t, validatorSettler(payout));
   await mineTo(top.expiry + 1);
   await paidOut(top, payout, 'the validator');
 });
@@ -239,14 +237,7 @@ test('a validator with --settle-key settles a chain past expiry with no manual c
 test('a settler paid to its own EVM account draws the prize into it once the chain settled', async (t) => {
   const own = env.account(6).address;
   const before = await env.pub.getBalance({ address: own });
-  const top = await topology(t, (holderFile) => [
-    '--evm-key',
-    devKey(env, 6),
-    '--settle-key',
-    holderFile,
-    '--settle-payout',
-    own,
-  ]);
+  const top = await topology(t, validatorSettler(own));
   const from = await env.pub.getBlockNumber();
   await mineTo(top.expiry + 1);
   const withdrawn = async () =>
