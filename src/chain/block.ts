@@ -6,6 +6,7 @@ import { sortition } from '../gen/proto.js';
 import { bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
+import { lengthTag, StrictReader } from '../codec/wire.js';
 import { signedHeaderFromParts, type SignedHeader } from './header.js';
 
 const Pb = sortition.v1.Block;
@@ -38,21 +39,78 @@ export function encodeBlock(
   );
 }
 
-export function decodeBlock(bytes: Uint8Array): Block {
+/** What a block's envelope holds, before the header inside it is decoded. */
+export interface BlockEnvelope {
+  /** The embedded SignedHeader's own bytes, for evidence that quotes the header alone. */
+  readonly signedBytes: Uint8Array;
+  readonly header: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly txs: Uint8Array[];
+  /** 0 when absent (version 1). */
+  readonly version: number;
+  readonly proof: Uint8Array;
+}
+
+const NO_BYTES: Uint8Array = new Uint8Array(0);
+const TAG = { header: lengthTag(1), txs: lengthTag(2), version: 3 << 3, proof: lengthTag(4) } as const;
+const SIGNED_TAG = { header: lengthTag(1), signature: lengthTag(2) } as const;
+
+/**
+ * The envelope of a block in canonical form, read by hand (src/codec/wire.ts); null for anything else, which
+ * `envelopeByProtobuf` then judges. A canonical block costs no copy and no re-encoding; whatever is not one gets
+ * exactly the verdict (and error code) it always had. test/codec/wire.test.ts holds the two readers to the same parts.
+ */
+export function canonicalEnvelope(bytes: Uint8Array): BlockEnvelope | null {
+  if (bytes.length > LIMITS.blockBytes) return null;
+  try {
+    const r = new StrictReader(bytes, 'block');
+    let signedBytes = NO_BYTES;
+    let header = NO_BYTES;
+    let signature = NO_BYTES;
+    if (r.next(TAG.header)) {
+      signedBytes = r.bytes();
+      const h = new StrictReader(signedBytes, 'signed header');
+      if (h.next(SIGNED_TAG.header)) header = h.bytes(true);
+      if (h.next(SIGNED_TAG.signature)) signature = h.bytes(true);
+      h.end();
+    }
+    const txs: Uint8Array[] = [];
+    while (r.next(TAG.txs)) txs.push(r.bytes());
+    const version = r.next(TAG.version) ? r.uint32() : 0;
+    const proof = r.next(TAG.proof) ? r.bytes(true) : NO_BYTES;
+    r.end();
+    return { signedBytes, header, signature, txs, version, proof };
+  } catch (e) {
+    if (e instanceof DecodeError) return null;
+    throw e;
+  }
+}
+
+/** The envelope by protobufjs, decoded and checked canonical by re-encoding; throws DecodeError. */
+export function envelopeByProtobuf(bytes: Uint8Array): BlockEnvelope {
   const m = decodeCanonical(Pb, bytes, LIMITS.blockBytes, 'block');
   const sh = m.header ?? SignedPb.create();
-  const version = m.version ?? 0;
-  const proof = bytesOf(m.proof);
+  return {
+    signedBytes: encode(SignedPb, SignedPb.create({ header: sh.header, signature: sh.signature })),
+    header: bytesOf(sh.header),
+    signature: bytesOf(sh.signature),
+    txs: m.txs ?? [],
+    version: m.version ?? 0,
+    proof: bytesOf(m.proof),
+  };
+}
+
+export function decodeBlock(bytes: Uint8Array): Block {
+  const e = canonicalEnvelope(bytes) ?? envelopeByProtobuf(bytes);
+  const { version, proof } = e;
   // Before version 2 both fields were unknown, hence DECODE_NONCANONICAL, and a version 1 block keeps that verdict.
   if (version !== 0 && version !== 2)
     throw new DecodeError('DECODE_NONCANONICAL', `block: unknown version ${version}`);
   if (version === 0 && proof.length !== 0)
     throw new DecodeError('DECODE_NONCANONICAL', 'block: a version 1 block carries no multiproof');
-  // The embedded SignedHeader's own bytes, for evidence that quotes the header alone.
-  const shBytes = encode(SignedPb, SignedPb.create({ header: sh.header, signature: sh.signature }));
   return {
-    signed: signedHeaderFromParts(sh, shBytes),
-    txs: m.txs ?? [],
+    signed: signedHeaderFromParts({ header: e.header, signature: e.signature }, e.signedBytes),
+    txs: e.txs,
     bytes,
     version: version === 2 ? 2 : 1,
     proof: version === 2 ? proof : null,

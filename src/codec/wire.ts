@@ -1,0 +1,113 @@
+/**
+ * A strict reader of the protobuf wire format (https://protobuf.dev/programming-guides/encoding/) for the few hot
+ * messages decoded by hand instead of through protobufjs. It accepts exactly the bytes protobufjs's encoder writes
+ * for a message with fields 1-15 declared in number order: each present field once (a repeated one as one run),
+ * one-byte tags, minimal varint lengths, nothing trailing. That is the rule `decodeCanonical` (canonical.ts)
+ * enforces by re-encoding, without building a copy to compare: on a block's multiproof the re-encoding cost as much
+ * as the decode. test/codec/wire.test.ts holds the two to the same verdict on every input it tries.
+ */
+import { DecodeError } from './errors.js';
+
+/** Wire type 2 (length-delimited) tag of field `n` (1-15), as its one byte. */
+export function lengthTag(n: number): number {
+  return (n << 3) | 2;
+}
+
+export class StrictReader {
+  private pos = 0;
+  private readonly view: DataView;
+
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly what: string,
+  ) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Whether the next field has this one-byte tag; consumes it if so. */
+  next(tag: number): boolean {
+    if (this.pos < this.buf.length && this.buf[this.pos] === tag) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * A length-delimited field's payload, as a view of the input. `nonEmpty`: a singular scalar whose empty value
+   * the encoder leaves out, so an empty one present is not canonical.
+   * @throws DecodeError DECODE_MALFORMED past the end, DECODE_NONCANONICAL for a non-minimal length
+   */
+  bytes(nonEmpty = false): Uint8Array {
+    const len = this.length();
+    if (nonEmpty && len === 0) this.noncanonical('an empty field that the encoding leaves out');
+    const start = this.pos;
+    this.pos += len;
+    return this.buf.subarray(start, this.pos);
+  }
+
+  /**
+   * A packed repeated fixed64 field's values (little-endian). Present only when it has values.
+   * @throws DecodeError as `bytes`, and DECODE_MALFORMED when the payload is not whole 8-byte values
+   */
+  fixed64s(): bigint[] {
+    const len = this.length();
+    if (len === 0) this.noncanonical('an empty packed field that the encoding leaves out');
+    if (len % 8 !== 0) this.malformed(`packed fixed64 payload of ${len} bytes`);
+    const out = new Array<bigint>(len / 8);
+    for (let i = 0; i < out.length; i++) out[i] = this.view.getBigUint64(this.pos + 8 * i, true);
+    this.pos += len;
+    return out;
+  }
+
+  /**
+   * A uint32 varint field's value: minimal and, as a singular scalar the encoder leaves out at zero, never zero.
+   * @throws DecodeError DECODE_MALFORMED past the end or over 32 bits, DECODE_NONCANONICAL otherwise
+   */
+  uint32(): number {
+    const v = this.varint('a value');
+    if (v === 0) this.noncanonical('a zero field that the encoding leaves out');
+    return v;
+  }
+
+  /** @throws DecodeError DECODE_NONCANONICAL when anything is left: an unknown, repeated or misplaced field */
+  end(): void {
+    if (this.pos !== this.buf.length)
+      this.noncanonical(
+        `byte ${this.pos} starts no field in its place (unknown, repeated or out of order) or trails the message`,
+      );
+  }
+
+  /** A varint length: minimal, at most 32 bits, within the input. */
+  private length(): number {
+    const v = this.varint('a length');
+    if (v > this.buf.length - this.pos) this.malformed(`a length of ${v} runs past the end`);
+    return v;
+  }
+
+  /** A minimal varint of at most 32 bits. */
+  private varint(what: string): number {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.buf.length) this.malformed(`${what} runs past the end`);
+      const b = this.buf[this.pos++];
+      if (shift === 28 && b > 0x0f) this.malformed(`${what} over 32 bits`);
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) {
+        if (b === 0 && shift > 0) this.noncanonical(`${what} with a non-minimal varint`);
+        break;
+      }
+      shift += 7;
+    }
+    return v;
+  }
+
+  private malformed(msg: string): never {
+    throw new DecodeError('DECODE_MALFORMED', `${this.what}: ${msg}`);
+  }
+
+  private noncanonical(msg: string): never {
+    throw new DecodeError('DECODE_NONCANONICAL', `${this.what}: ${msg}`);
+  }
+}

@@ -1,0 +1,249 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sortition } from '../../src/gen/proto.js';
+import { bytesOf, decodeCanonical } from '../../src/codec/canonical.js';
+import { CodedError } from '../../src/codec/errors.js';
+import { toBig } from '../../src/codec/u64.js';
+import { leafFromBytes } from '../../src/tree/contract.js';
+import { decodeMultiproof, encodeMultiproof, type MultiproofParts } from '../../src/tree/multiproof.js';
+import { ProbabilityTree } from '../../src/tree/tree.js';
+import { Rng } from '../../bench/fuzz/prng.js';
+import { leaf } from '../helpers/contracts.js';
+import { canonicalEnvelope, envelopeByProtobuf, type BlockEnvelope } from '../../src/chain/block.js';
+
+const Pb = sortition.v1.Multiproof;
+
+/** The rule the hand reader replaced: decode with protobufjs, then insist the re-encoding is the same bytes. */
+function reference(bytes: Uint8Array): MultiproofParts | string {
+  try {
+    const m = decodeCanonical(Pb, bytes, 32 * 1024 * 1024, 'multiproof');
+    const stubs = m.stubs ?? [];
+    if (stubs.some((d) => d.length !== 32)) return 'stub length';
+    return {
+      structure: bytesOf(m.structure),
+      crits: bytesOf(m.crits),
+      stubs,
+      stubMin: (m.stubMin ?? []).map(toBig),
+      stubMax: (m.stubMax ?? []).map(toBig),
+      leaves: (m.leaves ?? []).map(leafFromBytes),
+    };
+  } catch (e) {
+    if (e instanceof CodedError) return e.code;
+    throw e;
+  }
+}
+
+function candidate(bytes: Uint8Array): MultiproofParts | string {
+  try {
+    return decodeMultiproof(bytes);
+  } catch (e) {
+    if (e instanceof CodedError) return e.code;
+    throw e;
+  }
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+function same(a: MultiproofParts, b: MultiproofParts): boolean {
+  const list = (x: readonly Uint8Array[]) => x.map(hex).join(',');
+  return (
+    hex(a.structure) === hex(b.structure) &&
+    hex(a.crits) === hex(b.crits) &&
+    list(a.stubs) === list(b.stubs) &&
+    a.stubMin.join(',') === b.stubMin.join(',') &&
+    a.stubMax.join(',') === b.stubMax.join(',') &&
+    list(a.leaves.map((l) => l.bytes)) === list(b.leaves.map((l) => l.bytes))
+  );
+}
+
+function varint(v: number, pad = 0): number[] {
+  const out: number[] = [];
+  do {
+    out.push((v & 0x7f) | (v > 0x7f || pad > 0 ? 0x80 : 0));
+    v = Math.floor(v / 128);
+  } while (v > 0);
+  for (let i = 0; i < pad; i++) out.push(i === pad - 1 ? 0 : 0x80);
+  return out;
+}
+
+/** A field sequence of the shape an encoder might write, but with any field, wire type, order or length form. */
+function rawFields(rng: Rng, leaves: readonly Uint8Array[]): Uint8Array {
+  const out: number[] = [];
+  const n = rng.int(8);
+  let field = 1;
+  for (let i = 0; i < n; i++) {
+    field = rng.chance(0.75) ? Math.min(7, field + rng.int(2)) : 1 + rng.int(7);
+    const wire = rng.chance(0.85) ? 2 : rng.pick([0, 1, 5]);
+    out.push(...varint((field << 3) | wire, rng.chance(0.05) ? 1 : 0));
+    if (wire === 0) out.push(...varint(rng.chance(0.3) ? 0 : rng.int(300)));
+    else if (wire === 1) for (let k = 0; k < 8; k++) out.push(rng.int(256));
+    else if (wire === 5) for (let k = 0; k < 4; k++) out.push(rng.int(256));
+    else {
+      let payload: number[];
+      if (field === 6 && leaves.length && rng.chance(0.7)) payload = [...rng.pick(leaves)];
+      else if ((field === 4 || field === 5) && rng.chance(0.7))
+        payload = Array.from(rng.bytes(8 * rng.int(3)));
+      else if (field === 3 && rng.chance(0.7)) payload = Array.from(rng.bytes(32));
+      else payload = Array.from(rng.bytes(rng.int(4)));
+      out.push(...varint(payload.length, rng.chance(0.05) ? 1 : 0), ...payload);
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+/**
+ * A block's fields in number order, each present or not, and now and then one defect an encoder never writes: a
+ * zero or empty value present, a non-minimal length, a field repeated or moved.
+ */
+function nearCanonicalBlock(rng: Rng): Uint8Array {
+  const field = (tag: number, payload: number[]): number[] => {
+    const pad = rng.chance(0.03) ? 1 : 0;
+    return [tag, ...varint(payload.length, pad), ...payload];
+  };
+  const nonEmpty = (n: number) => (rng.chance(0.05) ? [] : Array.from(rng.bytes(1 + rng.int(n))));
+  const parts: number[][] = [];
+  if (rng.chance(0.9)) {
+    const inner: number[][] = [];
+    if (rng.chance(0.9)) inner.push(field(0x0a, nonEmpty(40)));
+    if (rng.chance(0.9)) inner.push(field(0x12, nonEmpty(64)));
+    if (rng.chance(0.05)) inner.reverse();
+    parts.push(field(0x0a, inner.flat()));
+  }
+  for (let k = rng.int(4); k > 0; k--) parts.push(field(0x12, Array.from(rng.bytes(rng.int(20)))));
+  if (rng.chance(0.5))
+    parts.push([0x18, ...varint(rng.chance(0.1) ? 0 : rng.pick([1, 2, 2, 200]), rng.chance(0.03) ? 1 : 0)]);
+  if (rng.chance(0.5)) parts.push(field(0x22, nonEmpty(30)));
+  if (rng.chance(0.05) && parts.length) parts.push(rng.pick(parts));
+  if (rng.chance(0.05) && parts.length > 1) parts.unshift(parts.pop() as number[]);
+  return Uint8Array.from(parts.flat());
+}
+
+function mutate(rng: Rng, b: Uint8Array): Uint8Array {
+  const a = Array.from(b);
+  const at = a.length ? rng.int(a.length) : 0;
+  switch (rng.int(5)) {
+    case 0:
+      if (a.length) a[at] ^= 1 << rng.int(8);
+      break;
+    case 1:
+      a.splice(at, 1 + rng.int(3));
+      break;
+    case 2:
+      a.splice(at, 0, ...rng.bytes(1 + rng.int(3)));
+      break;
+    case 3:
+      a.length = at;
+      break;
+    default: {
+      // A copy of a slice elsewhere: repeated, duplicated or misplaced fields.
+      const from = rng.int(Math.max(1, a.length));
+      a.splice(at, 0, ...a.slice(from, from + 1 + rng.int(40)));
+    }
+  }
+  return Uint8Array.from(a);
+}
+
+test('the hand multiproof decoder gives the verdict and parts of the protobufjs decode-and-re-encode rule', () => {
+  const rng = new Rng(20261204);
+  const leafBytes: Uint8Array[] = [];
+  const honest: Uint8Array[] = [];
+  for (let t = 0; t < 30; t++) {
+    const tree = new ProbabilityTree();
+    const n = 1 + rng.int(40);
+    while (tree.size < n) {
+      const s = rng.u64() >> 1n;
+      try {
+        tree.insert(leaf(s, s + 1n + BigInt(rng.int(1000)), 1 + rng.int(3)));
+      } catch {
+        // overlaps an earlier one: draw again
+      }
+    }
+    const all = [...tree.leaves()];
+    for (const l of all) leafBytes.push(l.bytes);
+    const starts = all.filter(() => rng.chance(0.3)).map((l) => l.contract.start);
+    honest.push(encodeMultiproof(tree.multiproof(starts)));
+  }
+  honest.push(new Uint8Array(0));
+  const verdicts = new Map<string, number>();
+  const check = (bytes: Uint8Array) => {
+    const want = reference(bytes);
+    const got = candidate(bytes);
+    const key = typeof want === 'string' ? want : 'OK';
+    verdicts.set(key, (verdicts.get(key) ?? 0) + 1);
+    if (typeof want === 'string') {
+      // The reference reached the stub rule after a canonical decode; both are PROOF_INVALID to the validator.
+      assert.equal(typeof got, 'string', `accepted what the reference refuses (${want}): ${hex(bytes)}`);
+    } else {
+      assert.notEqual(
+        typeof got,
+        'string',
+        `refused (${String(got)}) what the reference accepts: ${hex(bytes)}`,
+      );
+      assert.ok(same(want, got as MultiproofParts), `parts differ: ${hex(bytes)}`);
+    }
+  };
+  for (const h of honest) check(h);
+  for (let i = 0; i < 20_000; i++) {
+    if (i % 2 === 0) check(mutate(rng, rng.pick(honest)));
+    else check(rawFields(rng, leafBytes));
+  }
+  // The campaign reached every kind of verdict, so the agreement above is not only on refusals.
+  assert.ok((verdicts.get('OK') ?? 0) > 500, `accepted inputs: ${verdicts.get('OK') ?? 0}`);
+  for (const code of ['DECODE_MALFORMED', 'DECODE_NONCANONICAL'])
+    assert.ok((verdicts.get(code) ?? 0) > 100, `${code}: ${verdicts.get(code) ?? 0}`);
+});
+
+test('the hand block envelope reader accepts exactly the canonical blocks, with the parts protobufjs gives', () => {
+  const rng = new Rng(20261205);
+  const BlockPb = sortition.v1.Block;
+  const SignedPb = sortition.v1.SignedHeader;
+  const honest: Uint8Array[] = [];
+  for (let i = 0; i < 40; i++) {
+    const sh = rng.chance(0.9)
+      ? SignedPb.encode({
+          header: rng.chance(0.9) ? rng.bytes(1 + rng.int(90)) : new Uint8Array(0),
+          signature: rng.chance(0.9) ? rng.bytes(64) : new Uint8Array(0),
+        }).finish()
+      : null;
+    const v2 = rng.chance(0.5);
+    honest.push(
+      BlockPb.encode(
+        BlockPb.create({
+          ...(sh ? { header: SignedPb.decode(sh) } : {}),
+          txs: Array.from({ length: rng.int(5) }, () => rng.bytes(rng.int(40))),
+          version: v2 ? 2 : rng.chance(0.2) ? rng.int(5) : 0,
+          proof: v2 ? rng.bytes(rng.int(50)) : new Uint8Array(0),
+        }),
+      ).finish(),
+    );
+  }
+  honest.push(new Uint8Array(0));
+  let accepted = 0;
+  const check = (bytes: Uint8Array) => {
+    const fast = canonicalEnvelope(bytes);
+    let slow: BlockEnvelope | null = null;
+    try {
+      slow = envelopeByProtobuf(bytes);
+    } catch (e) {
+      if (!(e instanceof CodedError)) throw e;
+    }
+    if (slow === null) {
+      assert.equal(fast, null, `the hand reader accepts what protobufjs refuses: ${hex(bytes)}`);
+      return;
+    }
+    accepted++;
+    assert.notEqual(fast, null, `the hand reader refuses a canonical block: ${hex(bytes)}`);
+    const f = fast as BlockEnvelope;
+    for (const k of ['signedBytes', 'header', 'signature', 'proof'] as const)
+      assert.equal(hex(f[k]), hex(slow[k]), `${k} differs: ${hex(bytes)}`);
+    assert.deepEqual(f.txs.map(hex), slow.txs.map(hex), `txs differ: ${hex(bytes)}`);
+    assert.equal(f.version, slow.version, `version differs: ${hex(bytes)}`);
+  };
+  for (const h of honest) check(h);
+  for (let i = 0; i < 20_000; i++) {
+    if (i % 3 === 0) check(mutate(rng, rng.pick(honest)));
+    else if (i % 3 === 1) check(nearCanonicalBlock(rng));
+    else check(rawFields(rng, []));
+  }
+  assert.ok(accepted > 2000, `canonical blocks among the inputs: ${accepted}`);
+});
