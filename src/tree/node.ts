@@ -50,8 +50,13 @@ export function critBit(a: bigint, b: bigint): number {
   return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(Number(x & 0xffffffffn));
 }
 
+/** The single-bit mask of each crit bit: one BigInt operation per test instead of a shift, a mask and a conversion. */
+const BIT_MASKS: readonly bigint[] = Array.from({ length: 64 }, (_, i) => 1n << BigInt(63 - i));
+
+/** Bit `crit` (0 = most significant) of a 64-bit key; 0 past the last bit (critBit of equal keys is 64). */
 export function bitAt(key: bigint, crit: number): 0 | 1 {
-  return ((key >> BigInt(63 - crit)) & 1n) === 1n ? 1 : 0;
+  const m = BIT_MASKS[crit];
+  return m === undefined || (key & m) === 0n ? 0 : 1;
 }
 
 /** A path step byte: bits 0-5 the crit bit, bit 7 set when the path continues into the right child. */
