@@ -22,13 +22,23 @@ export function toBig(v: U64Like): bigint {
  */
 export function toLong(v: bigint | number, what = 'value'): Long {
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v) || v < 0)
-      throw new DecodeError('DECODE_MALFORMED', `${what} ${v} is not an integer in [0, 2^53 - 1]`);
+    checkSafe(v, what);
     return Long.fromNumber(v, true);
   }
+  checkU64(v, what);
+  return new Long(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0, true);
+}
+
+/** What `toLong` refuses in a number: anything but an integer in [0, 2^53 - 1]. */
+export function checkSafe(v: number, what = 'value'): void {
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new DecodeError('DECODE_MALFORMED', `${what} ${v} is not an integer in [0, 2^53 - 1]`);
+}
+
+/** What `toLong` refuses in a bigint: anything outside [0, 2^64 - 1]. */
+export function checkU64(v: bigint, what = 'value'): void {
   if (v < 0n || v > U64_MAX)
     throw new DecodeError('DECODE_MALFORMED', `${what} ${v} does not fit in 64 unsigned bits`);
-  return new Long(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0, true);
 }
 
 /**

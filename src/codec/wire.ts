@@ -70,6 +70,41 @@ export class StrictReader {
     return v;
   }
 
+  /**
+   * A singular fixed64 field's value (little-endian), never zero (the encoder leaves a zero out).
+   * @throws DecodeError DECODE_MALFORMED past the end, DECODE_NONCANONICAL for a zero
+   */
+  fixed64(): bigint {
+    if (this.buf.length - this.pos < 8) this.malformed('a fixed64 runs past the end');
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    if (v === 0n) this.noncanonical('a zero field that the encoding leaves out');
+    return v;
+  }
+
+  /**
+   * A singular uint64 varint field's value, never zero, read as a number when at most 2^53 - 1; null for a
+   * larger one, which the caller judges the general way (the protocol's counts stop at 2^53 - 1).
+   * @throws DecodeError DECODE_MALFORMED past the end, DECODE_NONCANONICAL for a zero or a non-minimal varint
+   */
+  safeUint(): number | null {
+    let v = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (this.pos >= this.buf.length) this.malformed('a value runs past the end');
+      if (i === 8) return null; // 8 groups carry 56 bits: past 2^53 - 1 or non-minimal, either way not ours
+      const b = this.buf[this.pos++];
+      v += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        if (b === 0 && i > 0) this.noncanonical('a value with a non-minimal varint');
+        break;
+      }
+      scale *= 128;
+    }
+    if (v === 0) this.noncanonical('a zero field that the encoding leaves out');
+    return v > Number.MAX_SAFE_INTEGER ? null : v;
+  }
+
   /** @throws DecodeError DECODE_NONCANONICAL when anything is left: an unknown, repeated or misplaced field */
   end(): void {
     if (this.pos !== this.buf.length)
@@ -109,5 +144,63 @@ export class StrictReader {
 
   private noncanonical(msg: string): never {
     throw new DecodeError('DECODE_NONCANONICAL', `${this.what}: ${msg}`);
+  }
+}
+
+/** The bytes a varint of `v` (a safe non-negative integer) takes. */
+export function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Writes a message of known size field by field, as protobufjs's encoder would; the caller leaves out the fields
+ * the encoder leaves out and sizes the buffer with `varintSize`.
+ */
+export class StrictWriter {
+  readonly buf: Uint8Array;
+  private pos = 0;
+  private readonly view: DataView;
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  fixed64(tag: number, v: bigint): void {
+    this.buf[this.pos++] = tag;
+    this.view.setBigUint64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  uint(tag: number, v: number): void {
+    this.buf[this.pos++] = tag;
+    this.varint(v);
+  }
+
+  bytes(tag: number, b: Uint8Array): void {
+    this.buf[this.pos++] = tag;
+    this.varint(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** The message, checked to fill the buffer exactly. */
+  finish(): Uint8Array {
+    if (this.pos !== this.buf.length)
+      throw new Error(`wire writer: wrote ${this.pos} of ${this.buf.length} bytes`);
+    return this.buf;
+  }
+
+  private varint(v: number): void {
+    while (v >= 128) {
+      this.buf[this.pos++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.pos++] = v;
   }
 }

@@ -4,14 +4,16 @@
  * peer and one rebuilt locally after a transfer hash alike.
  */
 import { sortition } from '../gen/proto.js';
-import { bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
+import { bytesOf, decodeCanonical } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
-import { toBig, toLong, toSafeNumber } from '../codec/u64.js';
+import { checkSafe, checkU64, toBig, toSafeNumber } from '../codec/u64.js';
+import { lengthTag, StrictReader, StrictWriter, varintSize } from '../codec/wire.js';
 import { taggedHash, HASH_BYTES } from '../crypto/hash.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
 
 const Pb = sortition.v1.Contract;
+const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 export interface ChildLink {
   /** The child chain's id (hash of its genesis record). */
@@ -56,43 +58,125 @@ function checkShape(c: Contract): void {
   }
 }
 
+const TAG = {
+  start: 0x09,
+  end: 0x11,
+  owner: lengthTag(3),
+  nonce: 4 << 3,
+  terms: lengthTag(5),
+  childChain: lengthTag(6),
+  childOperator: lengthTag(7),
+  childHeight: 8 << 3,
+  childRoot: lengthTag(9),
+} as const;
+
+const bytesSize = (b: Uint8Array): number => (b.length ? 1 + varintSize(b.length) + b.length : 0);
+const uintSize = (v: number): number => (v ? 1 + varintSize(v) : 0);
+
+/**
+ * The canonical encoding, written by hand (src/codec/wire.ts): every changed leaf of every block is encoded, and
+ * through protobufjs that cost more than hashing it. test/codec/wire.test.ts holds it to protobufjs's bytes.
+ * @throws DecodeError DECODE_MALFORMED for a contract of the wrong shape or a value its field cannot carry
+ */
 export function encodeContract(c: Contract): Uint8Array {
   checkShape(c);
-  const m: sortition.v1.IContract = {
-    start: toLong(c.start),
-    end: toLong(c.end),
-    owner: c.owner,
-    nonce: toLong(c.nonce, 'contract: nonce'),
-    terms: c.terms,
-  };
-  if (c.child) {
-    m.childChain = c.child.chain;
-    m.childOperator = c.child.operator;
-    m.childHeight = toLong(c.child.height, 'contract: child height');
-    m.childRoot = c.child.root;
+  checkU64(c.start);
+  checkU64(c.end);
+  checkSafe(c.nonce, 'contract: nonce');
+  const k = c.child;
+  if (k) checkSafe(k.height, 'contract: child height');
+  const size =
+    (c.start ? 9 : 0) +
+    (c.end ? 9 : 0) +
+    bytesSize(c.owner) +
+    uintSize(c.nonce) +
+    bytesSize(c.terms) +
+    (k ? bytesSize(k.chain) + bytesSize(k.operator) + uintSize(k.height) + bytesSize(k.root) : 0);
+  const w = new StrictWriter(size);
+  if (c.start) w.fixed64(TAG.start, c.start);
+  if (c.end) w.fixed64(TAG.end, c.end);
+  if (c.owner.length) w.bytes(TAG.owner, c.owner);
+  if (c.nonce) w.uint(TAG.nonce, c.nonce);
+  if (c.terms.length) w.bytes(TAG.terms, c.terms);
+  if (k) {
+    if (k.chain.length) w.bytes(TAG.childChain, k.chain);
+    if (k.operator.length) w.bytes(TAG.childOperator, k.operator);
+    if (k.height) w.uint(TAG.childHeight, k.height);
+    if (k.root.length) w.bytes(TAG.childRoot, k.root);
   }
-  return encode(Pb, Pb.create(m));
+  return w.finish();
+}
+
+/** The contract a canonical encoding holds, read by hand; null for anything else (then judged the general way). */
+function canonicalContract(bytes: Uint8Array): Contract | null {
+  try {
+    const r = new StrictReader(bytes, 'contract');
+    const start = r.next(TAG.start) ? r.fixed64() : 0n;
+    const end = r.next(TAG.end) ? r.fixed64() : 0n;
+    const owner = r.next(TAG.owner) ? r.bytes(true) : NO_BYTES;
+    const nonce = r.next(TAG.nonce) ? r.safeUint() : 0;
+    const terms = r.next(TAG.terms) ? r.bytes(true) : NO_BYTES;
+    const chain = r.next(TAG.childChain) ? r.bytes(true) : NO_BYTES;
+    const operator = r.next(TAG.childOperator) ? r.bytes(true) : NO_BYTES;
+    const height = r.next(TAG.childHeight) ? r.safeUint() : 0;
+    const root = r.next(TAG.childRoot) ? r.bytes(true) : NO_BYTES;
+    r.end();
+    if (nonce === null || height === null) return null;
+    return contractOf(start, end, owner, nonce, terms, chain, operator, height, root);
+  } catch (e) {
+    if (e instanceof DecodeError) return null;
+    throw e;
+  }
+}
+
+/** The rules after the wire ones, alike for both readers; counts already checked to be at most 2^53 - 1. */
+function contractOf(
+  start: bigint,
+  end: bigint,
+  owner: Uint8Array,
+  nonce: number,
+  terms: Uint8Array,
+  chain: Uint8Array,
+  operator: Uint8Array,
+  height: number,
+  root: Uint8Array,
+): Contract {
+  const hasChild = chain.length > 0 || operator.length > 0 || root.length > 0;
+  const c: Contract = {
+    start,
+    end,
+    owner,
+    nonce,
+    terms,
+    child: hasChild ? { chain, operator, height, root } : undefined,
+  };
+  if (!hasChild && height !== 0) malformed('child height without a child chain');
+  checkShape(c);
+  return c;
 }
 
 export function decodeContract(bytes: Uint8Array): Contract {
+  const fast = bytes.length <= LIMITS.contractBytes ? canonicalContract(bytes) : null;
+  if (fast) return fast;
   const m = decodeCanonical(Pb, bytes, LIMITS.contractBytes, 'contract');
   const chain = bytesOf(m.childChain);
   const operator = bytesOf(m.childOperator);
   const root = bytesOf(m.childRoot);
   const hasChild = chain.length > 0 || operator.length > 0 || root.length > 0;
-  const c: Contract = {
-    start: toBig(m.start),
-    end: toBig(m.end),
-    owner: bytesOf(m.owner),
-    nonce: toSafeNumber(m.nonce, 'contract: nonce'),
-    terms: bytesOf(m.terms),
-    child: hasChild
-      ? { chain, operator, height: toSafeNumber(m.childHeight, 'contract: child height'), root }
-      : undefined,
-  };
+  const nonce = toSafeNumber(m.nonce, 'contract: nonce');
   if (!hasChild && toBig(m.childHeight) !== 0n) malformed('child height without a child chain');
-  checkShape(c);
-  return c;
+  const height = hasChild ? toSafeNumber(m.childHeight, 'contract: child height') : 0;
+  return contractOf(
+    toBig(m.start),
+    toBig(m.end),
+    bytesOf(m.owner),
+    nonce,
+    bytesOf(m.terms),
+    chain,
+    operator,
+    height,
+    root,
+  );
 }
 
 export function leafDigest(bytes: Uint8Array): Uint8Array {

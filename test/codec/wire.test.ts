@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { sortition } from '../../src/gen/proto.js';
 import { bytesOf, decodeCanonical } from '../../src/codec/canonical.js';
 import { CodedError } from '../../src/codec/errors.js';
-import { toBig } from '../../src/codec/u64.js';
-import { leafFromBytes } from '../../src/tree/contract.js';
+import { toBig, toLong, toSafeNumber } from '../../src/codec/u64.js';
+import { decodeContract, encodeContract, leafFromBytes, type Contract } from '../../src/tree/contract.js';
 import { decodeMultiproof, encodeMultiproof, type MultiproofParts } from '../../src/tree/multiproof.js';
 import { ProbabilityTree } from '../../src/tree/tree.js';
 import { Rng } from '../../bench/fuzz/prng.js';
@@ -246,4 +246,147 @@ test('the hand block envelope reader accepts exactly the canonical blocks, with 
     else check(rawFields(rng, []));
   }
   assert.ok(accepted > 2000, `canonical blocks among the inputs: ${accepted}`);
+});
+
+/** decodeContract before the hand reader: protobufjs's decode, the re-encoding rule, then the contract's rules. */
+function referenceContract(bytes: Uint8Array): string {
+  try {
+    const m = decodeCanonical(sortition.v1.Contract, bytes, 512, 'contract');
+    const chain = bytesOf(m.childChain);
+    const operator = bytesOf(m.childOperator);
+    const root = bytesOf(m.childRoot);
+    const hasChild = chain.length > 0 || operator.length > 0 || root.length > 0;
+    const c = {
+      start: toBig(m.start),
+      end: toBig(m.end),
+      owner: bytesOf(m.owner),
+      nonce: toSafeNumber(m.nonce, 'contract: nonce'),
+      terms: bytesOf(m.terms),
+      child: hasChild
+        ? { chain, operator, height: toSafeNumber(m.childHeight, 'contract: child height'), root }
+        : undefined,
+    };
+    if (!hasChild && toBig(m.childHeight) !== 0n) return 'DECODE_MALFORMED';
+    // The shape rules are one function both readers call; re-encoding the result runs them.
+    return contractKey(decodeContract(encodeContract(c)));
+  } catch (e) {
+    if (e instanceof CodedError) return e.code;
+    throw e;
+  }
+}
+
+function contractKey(c: Contract): string {
+  const k = c.child;
+  return [
+    c.start,
+    c.end,
+    hex(c.owner),
+    c.nonce,
+    hex(c.terms),
+    k ? [hex(k.chain), hex(k.operator), k.height, hex(k.root)] : '-',
+  ].join('|');
+}
+
+function randomContract(rng: Rng): Contract {
+  const start = rng.pick([0n, 1n, rng.u64() >> 1n, (1n << 64n) - 2n]);
+  const end = start + 1n + (rng.chance(0.5) ? 0n : BigInt(rng.int(1 << 30)));
+  return {
+    start,
+    end: end >= 1n << 64n ? (1n << 64n) - 1n : end,
+    owner: rng.bytes(32),
+    nonce: rng.pick([0, 1, 127, 128, 300, 2 ** 31, Number.MAX_SAFE_INTEGER, rng.int(1 << 20)]),
+    terms: rng.chance(0.5) ? new Uint8Array(0) : rng.bytes(32),
+    child: rng.chance(0.3)
+      ? {
+          chain: rng.bytes(32),
+          operator: rng.bytes(32),
+          height: rng.pick([0, 1, 200, 2 ** 40]),
+          root: rng.bytes(32),
+        }
+      : undefined,
+  };
+}
+
+/** A contract's fields in order, each present or not, with now and then a defect an encoder never writes. */
+function nearCanonicalContract(rng: Rng): Uint8Array {
+  const parts: number[][] = [];
+  const defect = () => rng.chance(0.04);
+  const fixed = (tag: number) => {
+    const b = defect() ? new Uint8Array(8) : rng.bytes(8);
+    parts.push([tag, ...b]);
+  };
+  const uint = (tag: number) => {
+    const v = defect() ? 0 : rng.pick([1, 127, 128, 2 ** 35, Number.MAX_SAFE_INTEGER, rng.int(1000) + 1]);
+    const big = defect() ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f] : null;
+    parts.push([tag, ...(big ?? varint(v, defect() ? 1 : 0))]);
+  };
+  const bytes = (tag: number, n: number) => {
+    const b = defect() ? [] : Array.from(rng.bytes(defect() ? n - 1 : n));
+    parts.push([tag, ...varint(b.length, defect() ? 1 : 0), ...b]);
+  };
+  if (rng.chance(0.9)) fixed(0x09);
+  if (rng.chance(0.9)) fixed(0x11);
+  if (rng.chance(0.95)) bytes(0x1a, 32);
+  if (rng.chance(0.5)) uint(0x20);
+  if (rng.chance(0.3)) bytes(0x2a, 32);
+  if (rng.chance(0.3)) {
+    if (rng.chance(0.95)) bytes(0x32, 32);
+    if (rng.chance(0.95)) bytes(0x3a, 32);
+    if (rng.chance(0.7)) uint(0x40);
+    if (rng.chance(0.95)) bytes(0x4a, 32);
+  } else if (rng.chance(0.05)) uint(0x40);
+  if (defect() && parts.length) parts.push(rng.pick(parts));
+  if (defect() && parts.length > 1) parts.unshift(parts.pop() as number[]);
+  return Uint8Array.from(parts.flat());
+}
+
+test('contracts: the hand encoder writes protobufjs bytes; the hand reader gives the verdict of the general one', () => {
+  const rng = new Rng(20261206);
+  const Pb = sortition.v1.Contract;
+  const honest: Uint8Array[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const c = randomContract(rng);
+    const want = Pb.encode(
+      Pb.create({
+        start: toLong(c.start),
+        end: toLong(c.end),
+        owner: c.owner,
+        nonce: toLong(c.nonce),
+        terms: c.terms,
+        ...(c.child
+          ? {
+              childChain: c.child.chain,
+              childOperator: c.child.operator,
+              childHeight: toLong(c.child.height),
+              childRoot: c.child.root,
+            }
+          : {}),
+      }),
+    ).finish();
+    const got = encodeContract(c);
+    assert.equal(hex(got), hex(want), `encoding of ${contractKey(c)}`);
+    honest.push(got);
+  }
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 30_000; i++) {
+    const bytes =
+      i % 3 === 2
+        ? rawFields(rng, [])
+        : i % 3 === 1
+          ? nearCanonicalContract(rng)
+          : mutate(rng, rng.pick(honest));
+    const want = referenceContract(bytes);
+    let got: string;
+    try {
+      got = contractKey(decodeContract(bytes));
+    } catch (e) {
+      if (!(e instanceof CodedError)) throw e;
+      got = e.code;
+    }
+    assert.equal(got, want, `verdict on ${hex(bytes)}`);
+    const key = want.startsWith('DECODE') ? want : 'OK';
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  for (const k of ['OK', 'DECODE_MALFORMED', 'DECODE_NONCANONICAL'])
+    assert.ok((seen.get(k) ?? 0) > 300, `${k}: ${seen.get(k) ?? 0} of the inputs`);
 });
