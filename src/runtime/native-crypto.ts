@@ -56,13 +56,24 @@ function requireSodium(): Sodium {
   return s;
 }
 
-/** SHA-256 by libsodium; throws when sodium-native does not load. */
+/**
+ * Inputs from this size up are hashed by OpenSSL: it uses the CPU's SHA extensions where libsodium's portable code
+ * does not, which pays once its larger call overhead is spread over enough bytes (measured on the reference
+ * machine: 114 B 0.41 us libsodium / 0.78 us OpenSSL; 11 KB, a 16-transaction block's multiproof, 23.7 / 6.1 us).
+ */
+export const OPENSSL_FROM_BYTES = 512;
+
+/**
+ * SHA-256 by libsodium, and by OpenSSL from OPENSSL_FROM_BYTES up (the same digest either way); throws when
+ * sodium-native does not load.
+ */
 export function sodiumSha256(): Sha256 {
   const s = requireSodium();
   // V8 keeps a fresh 32-byte array inside its heap and must move it out before an addon may write to it, which
   // cost as much as the hash itself; the addon writes into one off-heap array instead, copied out in JS.
   const digest = new Uint8Array(new ArrayBuffer(32));
   return (data) => {
+    if (data.length >= OPENSSL_FROM_BYTES) return opensslSha256(data);
     s.crypto_hash_sha256(digest, data);
     const out = new Uint8Array(32);
     out.set(digest);

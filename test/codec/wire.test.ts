@@ -9,6 +9,7 @@ import { decodeMultiproof, encodeMultiproof, type MultiproofParts } from '../../
 import { ProbabilityTree } from '../../src/tree/tree.js';
 import { Rng } from '../../bench/fuzz/prng.js';
 import { leaf } from '../helpers/contracts.js';
+import { canonicalTxV2Parts, txV2PartsByProtobuf } from '../../src/chain/tx.js';
 import { canonicalEnvelope, envelopeByProtobuf, type BlockEnvelope } from '../../src/chain/block.js';
 
 const Pb = sortition.v1.Multiproof;
@@ -389,4 +390,64 @@ test('contracts: the hand encoder writes protobufjs bytes; the hand reader gives
   }
   for (const k of ['OK', 'DECODE_MALFORMED', 'DECODE_NONCANONICAL'])
     assert.ok((seen.get(k) ?? 0) > 300, `${k}: ${seen.get(k) ?? 0} of the inputs`);
+});
+
+/** A version 2 transaction's envelope: one kind, its fields in order, now and then a defect or a path. */
+function nearCanonicalTx(rng: Rng): Uint8Array {
+  const defect = () => rng.chance(0.04);
+  const field = (tag: number, payload: number[]) => [
+    tag,
+    ...varint(payload.length, defect() ? 1 : 0),
+    ...payload,
+  ];
+  const bytes = (tag: number, n: number) => field(tag, defect() ? [] : Array.from(rng.bytes(n)));
+  const fixed = (tag: number) => [tag, ...(defect() ? new Uint8Array(8) : rng.bytes(8))];
+  const inner: number[][] = [];
+  const kind = rng.pick([1, 2, 3]);
+  if (kind === 1) {
+    if (rng.chance(0.95)) inner.push(bytes(0x0a, 60));
+    if (defect()) inner.push(bytes(0x12, 3)); // a path
+  } else if (kind === 2) {
+    if (rng.chance(0.95)) inner.push(bytes(0x0a, 80));
+    if (rng.chance(0.95)) inner.push(bytes(0x12, 64));
+    if (defect()) inner.push(bytes(0x1a, 3)); // a path
+    if (rng.chance(0.1)) inner.push(bytes(0x2a, 40));
+    if (rng.chance(0.9)) inner.push(fixed(0x31));
+  } else {
+    if (rng.chance(0.95)) inner.push(bytes(0x0a, 100));
+    if (defect()) inner.push(bytes(0x12, 3)); // a path
+    if (rng.chance(0.9)) inner.push(fixed(0x19));
+  }
+  if (defect() && inner.length) inner.push(rng.pick(inner));
+  if (defect() && inner.length > 1) inner.unshift(inner.pop() as number[]);
+  const outer = [field(kind === 1 ? 0x0a : kind === 2 ? 0x12 : 0x1a, inner.flat())];
+  if (defect()) outer.push(field(0x12, []));
+  return Uint8Array.from(outer.flat());
+}
+
+test('version 2 transactions: the hand envelope reader accepts exactly what protobufjs accepts, with its parts', () => {
+  const rng = new Rng(20261207);
+  const honest: Uint8Array[] = [];
+  for (let i = 0; i < 300; i++) honest.push(nearCanonicalTx(rng));
+  let accepted = 0;
+  for (let i = 0; i < 30_000; i++) {
+    const bytes =
+      i % 3 === 0 ? nearCanonicalTx(rng) : i % 3 === 1 ? mutate(rng, rng.pick(honest)) : rawFields(rng, []);
+    const fast = canonicalTxV2Parts(bytes);
+    let slow: ReturnType<typeof txV2PartsByProtobuf> | null = null;
+    try {
+      slow = txV2PartsByProtobuf(bytes);
+    } catch (e) {
+      if (!(e instanceof CodedError)) throw e;
+    }
+    const show = (p: typeof slow) =>
+      p === null
+        ? 'refused'
+        : Object.entries(p)
+            .map(([k, v]) => `${k}=${v instanceof Uint8Array ? hex(v) : String(v)}`)
+            .join(' ');
+    assert.equal(show(fast), show(slow), `parts of ${hex(bytes)}`);
+    if (slow) accepted++;
+  }
+  assert.ok(accepted > 3000, `accepted: ${accepted}`);
 });
