@@ -8,7 +8,7 @@ import { bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
 import { lengthTag, StrictReader } from '../codec/wire.js';
-import { toBig, toLong, toSafeNumber } from '../codec/u64.js';
+import { toBig, toLong, toSafeNumber, type U64Like } from '../codec/u64.js';
 import { HASH_BYTES, taggedHash } from '../crypto/hash.js';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, sign } from '../crypto/keys.js';
 import { leafFromBytes, type Leaf } from '../tree/contract.js';
@@ -108,8 +108,80 @@ export function encodeAction(a: OwnerAction): Uint8Array {
   return encode(ActionPb, ActionPb.create(m));
 }
 
+/** An owner action's fields as either reader gives them, before the action's own rules. */
+interface ActionFields {
+  readonly chainId?: Uint8Array | null;
+  readonly contractHash?: Uint8Array | null;
+  readonly nonce?: U64Like;
+  readonly transfer?: { readonly newOwner?: Uint8Array | null; readonly terms?: Uint8Array | null } | null;
+  readonly split?: {
+    readonly at?: U64Like;
+    readonly rightOwner?: Uint8Array | null;
+    readonly rightTerms?: Uint8Array | null;
+  } | null;
+  readonly close?: object | null;
+  readonly openChild?: { readonly chainId?: Uint8Array | null } | null;
+}
+
+const ACTION = {
+  chainId: lengthTag(1),
+  contractHash: lengthTag(2),
+  nonce: 3 << 3,
+  transfer: lengthTag(4),
+  split: lengthTag(5),
+  close: lengthTag(6),
+  openChild: lengthTag(7),
+  transferOwner: lengthTag(1),
+  transferTerms: lengthTag(2),
+  splitAt: (1 << 3) | 1,
+  splitOwner: lengthTag(2),
+  splitTerms: lengthTag(3),
+  openChildId: lengthTag(1),
+} as const;
+
+/** A canonical owner action's fields, read by hand; null for anything else (then judged the general way). */
+function canonicalActionFields(bytes: Uint8Array): ActionFields | null {
+  if (bytes.length > LIMITS.txBytes) return null;
+  try {
+    const r = new StrictReader(bytes, 'owner action');
+    const chainId = r.next(ACTION.chainId) ? r.bytes(true) : null;
+    const contractHash = r.next(ACTION.contractHash) ? r.bytes(true) : null;
+    const nonce = r.next(ACTION.nonce) ? r.safeUint() : 0;
+    if (nonce === null) return null;
+    let f: ActionFields;
+    if (r.next(ACTION.transfer)) {
+      const m = new StrictReader(r.bytes(), 'transfer');
+      const newOwner = m.next(ACTION.transferOwner) ? m.bytes(true) : null;
+      const terms = m.next(ACTION.transferTerms) ? m.bytes(true) : null;
+      m.end();
+      f = { chainId, contractHash, nonce, transfer: { newOwner, terms } };
+    } else if (r.next(ACTION.split)) {
+      const m = new StrictReader(r.bytes(), 'split');
+      const at = m.next(ACTION.splitAt) ? m.fixed64() : 0n;
+      const rightOwner = m.next(ACTION.splitOwner) ? m.bytes(true) : null;
+      const rightTerms = m.next(ACTION.splitTerms) ? m.bytes(true) : null;
+      m.end();
+      f = { chainId, contractHash, nonce, split: { at, rightOwner, rightTerms } };
+    } else if (r.next(ACTION.close)) {
+      new StrictReader(r.bytes(), 'close').end();
+      f = { chainId, contractHash, nonce, close: {} };
+    } else if (r.next(ACTION.openChild)) {
+      const m = new StrictReader(r.bytes(), 'open child');
+      const id = m.next(ACTION.openChildId) ? m.bytes(true) : null;
+      m.end();
+      f = { chainId, contractHash, nonce, openChild: { chainId: id } };
+    } else f = { chainId, contractHash, nonce };
+    r.end();
+    return f;
+  } catch (e) {
+    if (e instanceof DecodeError) return null;
+    throw e;
+  }
+}
+
 export function decodeAction(bytes: Uint8Array): OwnerAction {
-  const m = decodeCanonical(ActionPb, bytes, LIMITS.txBytes, 'owner action');
+  const m: ActionFields =
+    canonicalActionFields(bytes) ?? decodeCanonical(ActionPb, bytes, LIMITS.txBytes, 'owner action');
   const set = [m.transfer, m.split, m.close, m.openChild].filter((x) => x != null);
   if (set.length !== 1) malformed('owner action must carry exactly one operation');
   let op: OwnerOp;
