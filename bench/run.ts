@@ -8,6 +8,7 @@ import { benchDevnet } from './devnet.js';
 import { benchEvm } from './evm.js';
 import { benchWatch } from './watch.js';
 import { benchFuzz } from './fuzz.js';
+import { benchToday } from './today.js';
 
 const GROUPS: Record<string, () => Promise<void>> = {
   core: benchCore,
@@ -19,6 +20,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   evm: benchEvm,
   watch: benchWatch,
   fuzz: benchFuzz,
+  today: benchToday,
 };
 
 const only = process.argv[2];
