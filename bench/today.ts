@@ -67,7 +67,9 @@ export async function benchToday(rounds = 5, txs = 16): Promise<void> {
   try {
     execFileSync('git', ['-C', REPO, 'cat-file', '-e', `${BASELINE_COMMIT}^{commit}`], { stdio: 'ignore' });
   } catch {
-    console.log(`skipped: commit ${BASELINE_COMMIT.slice(0, 7)} is not in this checkout's history (a clone has it)`);
+    console.log(
+      `skipped: commit ${BASELINE_COMMIT.slice(0, 7)} is not in this checkout's history (a clone has it)`,
+    );
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'sortition-today-'));
