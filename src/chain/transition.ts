@@ -92,8 +92,55 @@ export function lazy<T>(f: () => T): () => T {
 
 /** A transaction's version 1 paths, built when first read. */
 export interface PathReaders {
-  readonly path: () => Path;
-  readonly insertPath: () => Path | null;
+  path(): Path;
+  insertPath(): Path | null;
+}
+
+/** How a version 2 transaction reaches the partial tree: one object per transaction, not a closure per operation. */
+class PartialAccess implements TreeAccess {
+  /** The tree after a split shrank its left half: where the right half's insert path is read. */
+  mid: PartialState = null;
+  constructor(
+    private readonly tree: PartialTree,
+    private readonly start: bigint,
+  ) {}
+  acted(): Leaf {
+    return this.tree.get(this.start) ?? fail('NOT_FOUND', `no contract starts at ${this.start}`);
+  }
+  checkSplitProof(): void {}
+  create(leaf: Leaf): void {
+    this.tree.insert(leaf);
+  }
+  replace(leaf: Leaf): void {
+    this.tree.replace(leaf);
+  }
+  remove(): void {
+    this.tree.remove(this.start);
+  }
+  splitInsert(leaf: Leaf): void {
+    this.mid = this.tree.state;
+    this.tree.insert(leaf);
+  }
+}
+
+/** The paths of one version 2 transaction, read from the partial tree's states around it when asked for. */
+class PartialPaths implements PathReaders {
+  #path: Path | undefined;
+  #insertPath: Path | null | undefined;
+  constructor(
+    private readonly before: PartialState,
+    private readonly start: bigint,
+    private readonly mid: PartialState,
+    private readonly at: bigint | null,
+  ) {}
+  path(): Path {
+    return (this.#path ??= PartialTree.pathAt(this.before, this.start));
+  }
+  insertPath(): Path | null {
+    if (this.#insertPath === undefined)
+      this.#insertPath = this.at === null ? null : PartialTree.pathAt(this.mid, this.at);
+    return this.#insertPath;
+  }
 }
 
 /**
@@ -103,31 +150,15 @@ export interface PathReaders {
  */
 export function applyTxV2(g: GenesisRecord, tree: PartialTree, tx: TxV2, signatures = true): PathReaders {
   const before = tree.state;
-  let mid: PartialState = null;
   const start = tx.kind === 'create' ? tx.leaf.contract.start : tx.start;
-  const access: TreeAccess = {
-    acted: () => tree.get(start) ?? fail('NOT_FOUND', `no contract starts at ${start}`),
-    checkSplitProof: () => {},
-    create: (leaf) => tree.insert(leaf),
-    replace: (leaf) => tree.replace(leaf),
-    remove: () => tree.remove(start),
-    splitInsert: (leaf) => {
-      mid = tree.state;
-      tree.insert(leaf);
-    },
-  };
+  const access = new PartialAccess(tree, start);
   try {
     apply(g, tx, access, signatures);
   } catch (e) {
     throw ChainError.from(e);
   }
-  const split = mid;
   const op = tx.kind === 'owner' ? tx.signed.action.op : null;
-  const at = op?.kind === 'split' ? op.at : null;
-  return {
-    path: lazy(() => PartialTree.pathAt(before, start)),
-    insertPath: lazy(() => (at === null ? null : PartialTree.pathAt(split, at))),
-  };
+  return new PartialPaths(before, start, access.mid, op?.kind === 'split' ? op.at : null);
 }
 
 /*

@@ -8,6 +8,7 @@ import { ACCEPT, type Verdict } from '../codec/verdict.js';
 import { LIMITS } from '../codec/limits.js';
 import { taggedHash } from '../crypto/hash.js';
 import { verify } from '../crypto/keys.js';
+import type { Path } from '../tree/path.js';
 import type { Summary } from '../tree/verify.js';
 import { decodeBlock, type Block } from './block.js';
 import { ChainError } from './errors.js';
@@ -21,6 +22,7 @@ import {
   checkOwnerSignature,
   lazy,
   withPaths,
+  type PathReaders,
 } from './transition.js';
 import { decodeTx, decodeTxV2, type Tx } from './tx.js';
 import { decodeMultiproof, PartialTree } from '../tree/multiproof.js';
@@ -103,15 +105,7 @@ export function checkTransition(state: ChainState, block: Block): { state: Chain
       try {
         const tx = decodeTxV2(block.txs[i]);
         applyTxV2(state.genesis, tree, tx);
-        txs.push(
-          withPaths(tx, {
-            path: () => replay()[i].path,
-            insertPath: () => {
-              const t = replay()[i];
-              return t.kind === 'owner' ? t.insertPath : null;
-            },
-          }),
-        );
+        txs.push(withPaths(tx, new ReplayedPaths(replay, i)));
       } catch (e) {
         throw ChainError.from(e, i);
       }
@@ -179,6 +173,21 @@ export function checkTxSignaturesV2(genesis: GenesisRecord, block: Block): void 
 }
 
 const NO_KEY = new Uint8Array(0);
+
+/** Transaction `i`'s paths from a replay of its block, made only when some transaction's path is read. */
+class ReplayedPaths implements PathReaders {
+  constructor(
+    private readonly replay: () => Tx[],
+    private readonly i: number,
+  ) {}
+  path(): Path {
+    return this.replay()[this.i].path;
+  }
+  insertPath(): Path | null {
+    const t = this.replay()[this.i];
+    return t.kind === 'owner' ? t.insertPath : null;
+  }
+}
 
 function guardTree<T>(f: () => T): T {
   try {
