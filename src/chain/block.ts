@@ -3,7 +3,7 @@
  * version 2 the multiproof the transactions act on (docs/protocol.md §14), also under the tx root.
  */
 import { sortition } from '../gen/proto.js';
-import { bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
+import { bytesOf, decodeCanonical, encode, NO_BYTES } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
 import { lengthTag, StrictReader } from '../codec/wire.js';
@@ -51,7 +51,6 @@ export interface BlockEnvelope {
   readonly proof: Uint8Array;
 }
 
-const NO_BYTES: Uint8Array = new Uint8Array(0);
 const TAG = { header: lengthTag(1), txs: lengthTag(2), version: 3 << 3, proof: lengthTag(4) } as const;
 const SIGNED_TAG = { header: lengthTag(1), signature: lengthTag(2) } as const;
 

@@ -4,7 +4,7 @@
  * another state of the contract.
  */
 import { sortition } from '../gen/proto.js';
-import { bytesOf, decodeCanonical, encode } from '../codec/canonical.js';
+import { bytesOf, decodeCanonical, encode, NO_BYTES } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
 import { lengthTag, StrictReader } from '../codec/wire.js';
@@ -301,7 +301,6 @@ type TxV2Parts =
     }
   | { readonly kind: 'childRoot'; readonly childHeader: Uint8Array; readonly start: bigint };
 
-const NO_BYTES: Uint8Array = new Uint8Array(0);
 const V2 = {
   create: lengthTag(1),
   owner: lengthTag(2),

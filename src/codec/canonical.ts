@@ -58,7 +58,8 @@ export function encode<T>(type: MessageType<T>, message: T): Uint8Array {
   return type.encode(message).finish();
 }
 
-const NO_BYTES = new Uint8Array(0);
+/** The empty bytes value: shared, since nothing can be written into it. */
+export const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 /** Decoded bytes fields are typed optional; an absent one is the empty default. */
 export function bytesOf(v: Uint8Array | null | undefined): Uint8Array {

@@ -4,7 +4,7 @@
  * peer and one rebuilt locally after a transfer hash alike.
  */
 import { sortition } from '../gen/proto.js';
-import { bytesOf, decodeCanonical } from '../codec/canonical.js';
+import { bytesOf, decodeCanonical, NO_BYTES } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
 import { checkSafe, checkU64, toBig, toSafeNumber } from '../codec/u64.js';
@@ -13,7 +13,6 @@ import { taggedHash, HASH_BYTES } from '../crypto/hash.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
 
 const Pb = sortition.v1.Contract;
-const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 export interface ChildLink {
   /** The child chain's id (hash of its genesis record). */

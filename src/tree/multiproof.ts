@@ -8,7 +8,7 @@
  * demand), and the final root hashes only the nodes that changed.
  */
 import { sortition } from '../gen/proto.js';
-import { encode } from '../codec/canonical.js';
+import { encode, NO_BYTES } from '../codec/canonical.js';
 import { CodedError, DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
 import { toLong } from '../codec/u64.js';
@@ -101,8 +101,6 @@ const TAG = {
   stubMax: lengthTag(5),
   leaves: lengthTag(6),
 } as const;
-
-const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 /**
  * Decodes a multiproof. Every failure is PROOF_INVALID, a wire one included: the multiproof is covered by the
