@@ -6,7 +6,7 @@ import { sortition } from '../gen/proto.js';
 import { bytesOf, decodeCanonical, encode, NO_BYTES } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
-import { lengthTag, StrictReader } from '../codec/wire.js';
+import { lengthTag, StrictReader, varintTag } from '../codec/wire.js';
 import { signedHeaderFromParts, type SignedHeader } from './header.js';
 
 const Pb = sortition.v1.Block;
@@ -51,7 +51,7 @@ export interface BlockEnvelope {
   readonly proof: Uint8Array;
 }
 
-const TAG = { header: lengthTag(1), txs: lengthTag(2), version: 3 << 3, proof: lengthTag(4) } as const;
+const TAG = { header: lengthTag(1), txs: lengthTag(2), version: varintTag(3), proof: lengthTag(4) } as const;
 const SIGNED_TAG = { header: lengthTag(1), signature: lengthTag(2) } as const;
 
 /**

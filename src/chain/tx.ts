@@ -7,7 +7,7 @@ import { sortition } from '../gen/proto.js';
 import { bytesOf, decodeCanonical, encode, NO_BYTES } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
-import { lengthTag, StrictReader } from '../codec/wire.js';
+import { fixed64Tag, lengthTag, StrictReader, varintTag } from '../codec/wire.js';
 import { toBig, toLong, toSafeNumber, type U64Like } from '../codec/u64.js';
 import { HASH_BYTES, taggedHash } from '../crypto/hash.js';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, sign } from '../crypto/keys.js';
@@ -126,14 +126,14 @@ interface ActionFields {
 const ACTION = {
   chainId: lengthTag(1),
   contractHash: lengthTag(2),
-  nonce: 3 << 3,
+  nonce: varintTag(3),
   transfer: lengthTag(4),
   split: lengthTag(5),
   close: lengthTag(6),
   openChild: lengthTag(7),
   transferOwner: lengthTag(1),
   transferTerms: lengthTag(2),
-  splitAt: (1 << 3) | 1,
+  splitAt: fixed64Tag(1),
   splitOwner: lengthTag(2),
   splitTerms: lengthTag(3),
   openChildId: lengthTag(1),
@@ -309,9 +309,9 @@ const V2 = {
   ownerAction: lengthTag(1),
   ownerSignature: lengthTag(2),
   ownerChildGenesis: lengthTag(5),
-  ownerStart: (6 << 3) | 1,
+  ownerStart: fixed64Tag(6),
   childHeader: lengthTag(1),
-  childStart: (3 << 3) | 1,
+  childStart: fixed64Tag(3),
 } as const;
 
 /**

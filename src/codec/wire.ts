@@ -8,7 +8,17 @@
  */
 import { DecodeError } from './errors.js';
 
-/** Wire type 2 (length-delimited) tag of field `n` (1-15), as its one byte. */
+/** Wire type 0 (varint) tag of field `n` (1-15), as its one byte. */
+export function varintTag(n: number): number {
+  return n << 3;
+}
+
+/** Wire type 1 (fixed64) tag of field `n` (1-15). */
+export function fixed64Tag(n: number): number {
+  return (n << 3) | 1;
+}
+
+/** Wire type 2 (length-delimited) tag of field `n` (1-15). */
 export function lengthTag(n: number): number {
   return (n << 3) | 2;
 }
@@ -65,7 +75,7 @@ export class StrictReader {
    * @throws DecodeError DECODE_MALFORMED past the end or over 32 bits, DECODE_NONCANONICAL otherwise
    */
   uint32(): number {
-    const v = this.varint('a value');
+    const v = this.uint32Varint('a value');
     if (v === 0) this.noncanonical('a zero field that the encoding leaves out');
     return v;
   }
@@ -88,21 +98,10 @@ export class StrictReader {
    * @throws DecodeError DECODE_MALFORMED past the end, DECODE_NONCANONICAL for a zero or a non-minimal varint
    */
   safeUint(): number | null {
-    let v = 0;
-    let scale = 1;
-    for (let i = 0; ; i++) {
-      if (this.pos >= this.buf.length) this.malformed('a value runs past the end');
-      if (i === 8) return null; // 8 groups carry 56 bits: past 2^53 - 1 or non-minimal, either way not ours
-      const b = this.buf[this.pos++];
-      v += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        if (b === 0 && i > 0) this.noncanonical('a value with a non-minimal varint');
-        break;
-      }
-      scale *= 128;
-    }
+    // 8 groups carry 56 bits: a longer varint is past 2^53 - 1 or not minimal, either way not read here.
+    const v = this.varint('a value', 8);
     if (v === 0) this.noncanonical('a zero field that the encoding leaves out');
-    return v > Number.MAX_SAFE_INTEGER ? null : v;
+    return v === null || v > Number.MAX_SAFE_INTEGER ? null : v;
   }
 
   /** @throws DecodeError DECODE_NONCANONICAL when anything is left: an unknown, repeated or misplaced field */
@@ -115,27 +114,33 @@ export class StrictReader {
 
   /** A varint length: minimal, at most 32 bits, within the input. */
   private length(): number {
-    const v = this.varint('a length');
+    const v = this.uint32Varint('a length');
     if (v > this.buf.length - this.pos) this.malformed(`a length of ${v} runs past the end`);
     return v;
   }
 
   /** A minimal varint of at most 32 bits. */
-  private varint(what: string): number {
+  private uint32Varint(what: string): number {
+    const v = this.varint(what, 5);
+    if (v === null || v > 0xffffffff) this.malformed(`${what} over 32 bits`);
+    return v;
+  }
+
+  /** A minimal varint of at most `groups` 7-bit groups (exact to 2^53 - 1), or null for a longer one. */
+  private varint(what: string, groups: number): number | null {
     let v = 0;
-    let shift = 0;
-    for (;;) {
+    let scale = 1;
+    for (let i = 0; i < groups; i++) {
       if (this.pos >= this.buf.length) this.malformed(`${what} runs past the end`);
       const b = this.buf[this.pos++];
-      if (shift === 28 && b > 0x0f) this.malformed(`${what} over 32 bits`);
-      v += (b & 0x7f) * 2 ** shift;
+      v += (b & 0x7f) * scale;
       if (b < 0x80) {
-        if (b === 0 && shift > 0) this.noncanonical(`${what} with a non-minimal varint`);
-        break;
+        if (b === 0 && i > 0) this.noncanonical(`${what} with a non-minimal varint`);
+        return v;
       }
-      shift += 7;
+      scale *= 128;
     }
-    return v;
+    return null;
   }
 
   private malformed(msg: string): never {

@@ -8,7 +8,7 @@ import { bytesOf, decodeCanonical, NO_BYTES } from '../codec/canonical.js';
 import { DecodeError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
 import { checkSafe, checkU64, toBig, toSafeNumber } from '../codec/u64.js';
-import { lengthTag, StrictReader, StrictWriter, varintSize } from '../codec/wire.js';
+import { fixed64Tag, lengthTag, StrictReader, StrictWriter, varintSize, varintTag } from '../codec/wire.js';
 import { taggedHash, HASH_BYTES } from '../crypto/hash.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
 
@@ -58,14 +58,14 @@ function checkShape(c: Contract): void {
 }
 
 const TAG = {
-  start: 0x09,
-  end: 0x11,
+  start: fixed64Tag(1),
+  end: fixed64Tag(2),
   owner: lengthTag(3),
-  nonce: 4 << 3,
+  nonce: varintTag(4),
   terms: lengthTag(5),
   childChain: lengthTag(6),
   childOperator: lengthTag(7),
-  childHeight: 8 << 3,
+  childHeight: varintTag(8),
   childRoot: lengthTag(9),
 } as const;
 
