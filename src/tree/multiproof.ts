@@ -9,7 +9,7 @@
  */
 import { sortition } from '../gen/proto.js';
 import { encode, NO_BYTES } from '../codec/canonical.js';
-import { CodedError, DecodeError } from '../codec/errors.js';
+import { CodedError } from '../codec/errors.js';
 import { LIMITS } from '../codec/limits.js';
 import { toLong } from '../codec/u64.js';
 import { lengthTag, StrictReader } from '../codec/wire.js';
@@ -111,10 +111,7 @@ const TAG = {
 export function decodeMultiproof(bytes: Uint8Array): MultiproofParts {
   try {
     if (bytes.length > LIMITS.blockBytes)
-      throw new DecodeError(
-        'DECODE_OVERSIZE',
-        `multiproof: ${bytes.length} bytes exceeds ${LIMITS.blockBytes}`,
-      );
+      invalid(`DECODE_OVERSIZE: ${bytes.length} bytes exceeds the limit of ${LIMITS.blockBytes}`);
     const r = new StrictReader(bytes, 'multiproof');
     const structure = r.next(TAG.structure) ? r.bytes(true) : NO_BYTES;
     const crits = r.next(TAG.crits) ? r.bytes(true) : NO_BYTES;
