@@ -167,49 +167,50 @@ export function applyTxV2(g: GenesisRecord, tree: PartialTree, tx: TxV2, signatu
  * and pointed at young closures, so every scavenge kept a block's garbage alive and took 16-20 ms (measured: 43 KB
  * promoted per judged 16-transaction block, against none).
  */
-class CreateWithPaths {
-  readonly kind = 'create';
+abstract class WithPaths {
   readonly #paths: PathReaders;
+  constructor(paths: PathReaders) {
+    this.#paths = paths;
+  }
+  get path(): Path {
+    return this.#paths.path();
+  }
+  protected readInsertPath(): Path | null {
+    return this.#paths.insertPath();
+  }
+}
+
+class CreateWithPaths extends WithPaths {
+  readonly kind = 'create';
   constructor(
     readonly leaf: Leaf,
     paths: PathReaders,
   ) {
-    this.#paths = paths;
-  }
-  get path(): Path {
-    return this.#paths.path();
+    super(paths);
   }
 }
 
-class ChildRootWithPaths {
+class ChildRootWithPaths extends WithPaths {
   readonly kind = 'childRoot';
-  readonly #paths: PathReaders;
   constructor(
     readonly child: SignedHeader,
     paths: PathReaders,
   ) {
-    this.#paths = paths;
-  }
-  get path(): Path {
-    return this.#paths.path();
+    super(paths);
   }
 }
 
-class OwnerWithPaths {
+class OwnerWithPaths extends WithPaths {
   readonly kind = 'owner';
-  readonly #paths: PathReaders;
   constructor(
     readonly signed: SignedAction,
     readonly childGenesis: GenesisRecord | null,
     paths: PathReaders,
   ) {
-    this.#paths = paths;
-  }
-  get path(): Path {
-    return this.#paths.path();
+    super(paths);
   }
   get insertPath(): Path | null {
-    return this.#paths.insertPath();
+    return this.readInsertPath();
   }
 }
 
