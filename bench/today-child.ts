@@ -47,6 +47,10 @@ async function load(root: string): Promise<Build> {
   };
 }
 
+/**
+ * bench/core.ts's cpuMsPer, repeated: importing it would load this build's chain code into a child judging with an
+ * earlier build's, and a process should hold only the code it measures (see bench/judge-child.ts).
+ */
 function cpuMsPer(f: () => void, ms: number): number {
   let runs = 0;
   const c0 = process.cpuUsage();
