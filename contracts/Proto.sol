@@ -160,6 +160,24 @@ library Proto {
         if (signature.length != 64) fail("signature must be 64 bytes");
     }
 
+    /// OwnerAction { bytes chain_id = 1; bytes contract_hash = 2; uint64 nonce = 3; oneof op 4-7 }: the chain and the
+    /// exact contract state (leaf digest) the owner acted on. Only these two leading fields are read: the owner's
+    /// signature covers the whole encoding, so what follows them (the operation) cannot change what was consented
+    /// to, and any action over a state, whatever its operation, gives that state up (seed 001's "signed message
+    /// where the user has agreed that the old version is invalid").
+    function ownerActionTarget(bytes memory b) internal pure returns (bytes32 chainId, bytes32 contractHash) {
+        if (b.length > 1024) fail("owner action oversize");
+        uint256 end = b.length;
+        (uint256 f, uint256 w, uint256 q) = key(b, 0, end, 0, 0);
+        if (f != 1) fail("owner action without chain id");
+        (uint256 s, uint256 n) = delimited(b, q, end, w);
+        chainId = bytes32At(b, s, n);
+        (f, w, q) = key(b, s + n, end, 1, 0);
+        if (f != 2) fail("owner action without contract hash");
+        (s, n) = delimited(b, q, end, w);
+        contractHash = bytes32At(b, s, n);
+    }
+
     /// Header (fields 1-10); the shape rules of src/chain/header.ts.
     function header(bytes memory b) internal pure returns (Header memory h) {
         if (b.length > 1024) fail("header oversize");

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {Ed25519} from "./Ed25519.sol";
 import {Proto} from "./Proto.sol";
 import {Tree} from "./Tree.sol";
+
+/// The stateless Ed25519 verifier (contracts/Ed25519Verifier.sol) the anchor calls.
+interface IEd25519Verifier {
+    function verify(bytes32 publicKey, bytes calldata message, bytes calldata signature) external view returns (bool);
+}
 
 /// The main-chain half of sortition chains (seed 001's transactions) as an EVM contract: a top-level chain
 /// registers here with a deposit (sortition new), its committer records its signed headers, anyone records 32
@@ -11,23 +15,60 @@ import {Tree} from "./Tree.sol";
 /// (equivocation, commit mismatch, a point sold twice), and after expiry the lottery settles (claim, challenge,
 /// timeout). docs/protocol.md section 12 is the specification.
 ///
+/// Settlement is safe for holders (seed 001's slasher; Plasma Cash's exit game): a contract proven at a committed
+/// height gives way only to an action its owner signed over it (its "consent"), or to a sale of the same point
+/// that was committed before it; a later committed state alone never wins, because the operator can commit a
+/// state it never showed anyone. Claims are ranked by one total order (section 12), and every chain has a final
+/// deadline, so settlement ends whatever claimants do.
+///
 /// Money: a registration locks `amount` gwei, split into the prize (paid to the lottery's winner) and the
-/// operator's safety share (`safetyBps` of it, returned at settlement unless slashed). Payments are credited and
-/// withdrawn (`withdraw`), so no recipient can block a settlement; the contract's balance always equals the sum of
-/// live deposits and credits not yet withdrawn (`locked + owed`).
+/// operator's safety share (`safetyBps` of it, returned at settlement unless slashed); a standing claim locks a
+/// bond. Payments are credited and withdrawn (`withdraw`), so no recipient can block a settlement; the contract's
+/// balance always equals live deposits and bonds plus credits not yet withdrawn (`locked + totalOwed`).
 contract SortitionAnchor {
-    error Reentrant();
-    error BadGenesis(string why);
+    // Construction and registration.
+    error BadParameter();
+    error ParentNotAnchor();
+    error ParentContractNotStart();
+    error ExpiryTooSoon();
+    error ValueNotAmount();
+    error SafetyOutOfRange();
+    error NoCommitter();
+    error AlreadyRegistered();
     error Overlap();
+    // Commits and evidence.
+    error Reentrant();
     error UnknownChain();
     error NotCommitter();
     error WrongPhase();
+    error CommitTooLate();
+    error HeaderOfAnotherChain();
     error HeightNotIncreasing();
-    error NotProven(string why);
     error AlreadySlashed();
-    error BadClaim(string why);
+    error DifferentHeights();
+    error SameHeader();
+    error NoCommitAtHeight();
+    error CommittedHeader();
+    error BadOperatorSignature();
+    // Settlement.
+    error LevelCount();
+    error LevelsBelowGap();
+    error LevelsBelowPlainContract();
+    error ChildLevelMissing();
+    error NoPayout();
+    error WrongBond();
+    error BadWinnerSignature();
+    error StandingMismatch();
+    error SameWinner();
+    error NotBetter();
+    error NotWinnable();
+    error ConsentOfAnotherChain();
+    error ConsentOfAnotherContract();
+    error BadConsentSignature();
     error NoClaim();
     error WindowOpen();
+    error WindowClosed();
+    error SettlementOver();
     error NothingOwed();
     error TransferFailed();
 
@@ -62,37 +103,75 @@ contract SortitionAnchor {
         uint64 stateMax;
     }
 
-    /// One level of a judged winner proof: the contract the point fell in (digest 0 for unallocated space).
+    /// One level of a judged winner proof: the contract the point fell in (all zero for unallocated space), its
+    /// identity (the contract without its child height and root: one identity across child root updates) and
+    /// the chain the level belongs to.
     struct Level {
         bytes32 digest;
-        uint64 start;
-        uint64 nonce;
-        bytes32 childChain;
-        uint64 childHeight;
+        bytes32 ident;
+        bytes32 chain;
     }
 
+    /// The standing claim. `claimant` is zero when none stands; `deadline` outlives a removed claim.
     struct Claim {
         bytes32 winnerKey;
         address payout;
         uint64 height;
         uint64 deadline;
         address claimant;
+        bytes32 levelsHash;
+    }
+
+    /// Points sold twice at the chain's own level, not yet answered with the first contract's consent, and who
+    /// showed the first of them (the reporter of the slash at timeout).
+    struct DoubleSales {
+        uint64 open;
+        address reporter;
     }
 
     uint256 private constant NONE = 1 << 64;
     uint256 private constant BPS = 10_000;
+    /// The most levels a winner proof may have: 24 worst-case levels fit an EIP-7825 transaction (2^24 gas) and
+    /// 128 KB of calldata (docs/protocol.md section 12 gives the measurement).
+    uint256 public constant MAX_LEVELS = 24;
+    /// Bounds of the challenge window in blocks: 0 would let a stale claim win unopposed, 2^64-1 would lock every
+    /// deposit for ever; 2^20 blocks is about 145 days at 12 s.
+    uint64 public constant MIN_WINDOW = 2;
+    uint64 public constant MAX_WINDOW = 1 << 20;
+    /// At most half a slashed safety share goes to the reporter, so an operator reporting itself still loses half.
+    uint16 public constant MAX_REPORTER_BPS = 5_000;
+    /// At most this many blocks between expiry and the beacon block (blockhash reaches back 256 blocks).
+    uint64 public constant MAX_FINALITY = 128;
+    /// Settlement ends this many challenge windows after the beacon block, whatever claimants do.
+    uint64 public constant FINAL_WINDOWS = 4;
     /// Where burnt value goes: an address nobody holds a key for (0x0 is a block producer's coinbase on some chains).
     address payable public constant BURN = payable(0x000000000000000000000000000000000000dEaD);
 
+    uint8 public constant SLASH_EQUIVOCATION = 1;
+    uint8 public constant SLASH_COMMIT_MISMATCH = 2;
+    uint8 public constant SLASH_SOLD_TWICE = 3;
+
     bytes32 public immutable anchorId;
+    IEd25519Verifier public immutable verifier;
     uint64 public immutable challengeWindow;
     uint16 public immutable reporterBps;
+    /// Blocks kept free of commits before expiry, and between expiry and the beacon block: a commit cannot race
+    /// the draw, and a shallow reorg around expiry cannot change what was committed or drawn.
+    uint64 public immutable finality;
+    /// Wei locked with every standing claim: refunded to an honest claimant, paid to whoever proves it stale.
+    uint256 public immutable claimBond;
 
     mapping(bytes32 => Chain) public chains;
     mapping(bytes32 => mapping(uint64 => Commit)) public commits;
     mapping(bytes32 => uint64) public existence;
     mapping(bytes32 => Claim) public claims;
-    mapping(bytes32 => Level[]) private claimLevels;
+    /// Per settling chain: contract identities whose owner consented to give them up.
+    mapping(bytes32 => mapping(bytes32 => bool)) public stale;
+    /// Per settling chain: the lowest committed height + 1 at which a contract identity was shown holding the point.
+    mapping(bytes32 => mapping(bytes32 => uint64)) public firstSeen;
+    mapping(bytes32 => DoubleSales) public doubleSales;
+    /// Per settling chain: the contract identities first committed holding a point that was sold again.
+    mapping(bytes32 => mapping(bytes32 => bool)) public soldOver;
     mapping(address => uint256) public owed;
     /// Registrations sorted by start, a linked list: the interval check is O(1) with the predecessor as a hint.
     mapping(uint256 => uint256) private nextStart;
@@ -123,19 +202,34 @@ contract SortitionAnchor {
     event Existence(bytes32 indexed data, uint64 height, address sender);
     event Slashed(bytes32 indexed chainId, uint8 kind, address reporter, uint256 reward, uint256 burnt);
     event BeaconFixed(bytes32 indexed chainId, uint64 block_, bytes32 beacon, uint64 point);
-    event Claimed(bytes32 indexed chainId, bytes32 winnerKey, address payout, uint64 height, uint64 deadline);
+    event Claimed(
+        bytes32 indexed chainId,
+        bytes32 winnerKey,
+        address payout,
+        uint64 height,
+        uint64 deadline,
+        Level[] levels
+    );
     event ClaimDefeated(bytes32 indexed chainId, address by);
+    event ConsentProven(bytes32 indexed chainId, bytes32 ident, address by);
     event Settled(bytes32 indexed chainId, bytes32 winnerKey, address payout, uint256 prize, uint256 safetyReturned);
     event Withdrawn(address indexed to, uint256 amount);
 
-    uint8 public constant SLASH_EQUIVOCATION = 1;
-    uint8 public constant SLASH_COMMIT_MISMATCH = 2;
-    uint8 public constant SLASH_SOLD_TWICE = 3;
-
-    constructor(uint64 challengeWindow_, uint16 reporterBps_) {
-        if (reporterBps_ > BPS) revert BadGenesis("reporter share over 100%");
+    constructor(
+        IEd25519Verifier verifier_,
+        uint64 challengeWindow_,
+        uint16 reporterBps_,
+        uint64 finality_,
+        uint256 claimBond_
+    ) {
+        if (address(verifier_).code.length == 0) revert BadParameter();
+        if (challengeWindow_ < MIN_WINDOW || challengeWindow_ > MAX_WINDOW) revert BadParameter();
+        if (reporterBps_ > MAX_REPORTER_BPS || finality_ > MAX_FINALITY) revert BadParameter();
+        verifier = verifier_;
         challengeWindow = challengeWindow_;
         reporterBps = reporterBps_;
+        finality = finality_;
+        claimBond = claimBond_;
         anchorId = sha256(abi.encodePacked("sortition/1/evm-anchor\x00", uint64(block.chainid), address(this)));
         nextStart[NONE] = NONE;
     }
@@ -160,14 +254,14 @@ contract SortitionAnchor {
         returns (bytes32 chainId)
     {
         Proto.Genesis memory g = Proto.genesis(genesis);
-        if (g.parentChain != anchorId) revert BadGenesis("parent is not this anchor");
-        if (g.parentContract != g.spaceStart) revert BadGenesis("parent contract is not the space start");
-        if (g.expiry <= block.number) revert BadGenesis("expiry not in the future");
-        if (g.amount == 0 || msg.value != uint256(g.amount) * 1 gwei) revert BadGenesis("value is not the amount");
-        if (safetyBps == 0 || safetyBps >= BPS) revert BadGenesis("safety share out of range");
-        if (committer == address(0)) revert BadGenesis("no committer");
+        if (g.parentChain != anchorId) revert ParentNotAnchor();
+        if (g.parentContract != g.spaceStart) revert ParentContractNotStart();
+        if (g.expiry <= block.number + finality) revert ExpiryTooSoon();
+        if (g.amount == 0 || msg.value != uint256(g.amount) * 1 gwei) revert ValueNotAmount();
+        if (safetyBps == 0 || safetyBps >= BPS) revert SafetyOutOfRange();
+        if (committer == address(0)) revert NoCommitter();
         chainId = sha256(abi.encodePacked("sortition/1/genesis\x00", genesis));
-        if (chains[chainId].phase != Phase.None) revert BadGenesis("already registered");
+        if (chains[chainId].phase != Phase.None) revert AlreadyRegistered();
         insertInterval(g.spaceStart, g.spaceEnd, prevStart, chainId);
         uint256 safety = (msg.value * safetyBps) / BPS;
         chains[chainId] = Chain({
@@ -203,18 +297,21 @@ contract SortitionAnchor {
 
     // ---- 2. commit roots --------------------------------------------------------------------------------------
 
-    /// Records the chain's signed header (its committer only, before expiry, heights strictly increasing). The
-    /// header's Ed25519 signature is not checked here (docs/protocol.md section 12 gives the measured reason):
-    /// what the committer records binds the operator, whose other signed headers at a committed height are
-    /// commit-mismatch evidence.
+    /// Records the chain's signed header (its committer only, up to `finality` blocks before expiry, heights
+    /// strictly increasing, not after a slash). The header's Ed25519 signature is not checked here
+    /// (docs/protocol.md section 12 gives the measured reason): what the committer records binds the operator,
+    /// whose other signed headers at a committed height are commit-mismatch evidence, and a committed state
+    /// cannot take a holder's contract in settlement without the holder's signature.
     function commit(bytes32 chainId, bytes calldata signedHeader) external nonReentrant {
         Chain storage c = chains[chainId];
         if (c.phase == Phase.None) revert UnknownChain();
         if (msg.sender != c.committer) revert NotCommitter();
-        if (c.phase != Phase.Active || block.number >= c.expiry) revert WrongPhase();
+        if (c.phase != Phase.Active) revert WrongPhase();
+        if (c.slashed) revert AlreadySlashed();
+        if (block.number + finality >= c.expiry) revert CommitTooLate();
         (bytes memory hb, ) = Proto.signedHeader(signedHeader);
         Proto.Header memory h = Proto.header(hb);
-        if (h.chainId != chainId) revert BadClaim("header names another chain");
+        if (h.chainId != chainId) revert HeaderOfAnotherChain();
         if (h.height <= c.height) revert HeightNotIncreasing();
         bytes32 hash = headerHash(hb);
         c.height = h.height;
@@ -236,26 +333,35 @@ contract SortitionAnchor {
 
     // ---- 4. slashing ------------------------------------------------------------------------------------------
 
-    /// Ed25519 under docs/protocol.md section 1; false (never a revert) for any input.
-    function verifyEd25519(bytes32 publicKey, bytes32 message, bytes calldata signature) external view returns (bool) {
-        return Ed25519.verify(publicKey, abi.encodePacked(message), signature);
+    /// Ed25519 under docs/protocol.md section 1 through the verifier; false (never a revert) for any input.
+    function verifyEd25519(bytes32 publicKey, bytes32 message, bytes memory signature) public view returns (bool) {
+        try verifier.verify(publicKey, abi.encodePacked(message), signature) returns (bool ok) {
+            return ok;
+        } catch {
+            return false;
+        }
     }
 
     function headerHash(bytes memory headerBytes) internal pure returns (bytes32) {
         return sha256(abi.encodePacked("sortition/1/header\x00", headerBytes));
     }
 
-    /// A signed header of `chainId` with a valid operator signature: its parsed fields and hash.
-    function signedBy(Chain storage c, bytes32 chainId, bytes calldata signedHeader)
+    /// A signed header of `chainId`, parsed and hashed; its signature is checked by the caller, after the cheap
+    /// checks.
+    function parseSigned(bytes32 chainId, bytes calldata signedHeader)
         private
-        view
-        returns (Proto.Header memory h, bytes32 hash)
+        pure
+        returns (Proto.Header memory h, bytes32 hash, bytes memory sig)
     {
-        (bytes memory hb, bytes memory sig) = Proto.signedHeader(signedHeader);
+        bytes memory hb;
+        (hb, sig) = Proto.signedHeader(signedHeader);
         h = Proto.header(hb);
-        if (h.chainId != chainId) revert NotProven("header names another chain");
+        if (h.chainId != chainId) revert HeaderOfAnotherChain();
         hash = headerHash(hb);
-        if (!Ed25519.verify(c.operatorKey, abi.encodePacked(hash), sig)) revert NotProven("bad operator signature");
+    }
+
+    function checkOperatorSignature(Chain storage c, bytes32 hash, bytes memory sig) private view {
+        if (!verifyEd25519(c.operatorKey, hash, sig)) revert BadOperatorSignature();
     }
 
     function liveChain(bytes32 chainId) private view returns (Chain storage c) {
@@ -268,50 +374,58 @@ contract SortitionAnchor {
     /// Two operator-signed headers of one chain at one height with different hashes.
     function slashEquivocation(bytes32 chainId, bytes calldata first, bytes calldata second) external nonReentrant {
         Chain storage c = liveChain(chainId);
-        (Proto.Header memory a, bytes32 ha) = signedBy(c, chainId, first);
-        (Proto.Header memory b, bytes32 hb) = signedBy(c, chainId, second);
-        if (a.height != b.height) revert NotProven("different heights");
-        if (ha == hb) revert NotProven("the same header");
-        slash(c, chainId, SLASH_EQUIVOCATION);
+        (Proto.Header memory a, bytes32 ha, bytes memory sa) = parseSigned(chainId, first);
+        (Proto.Header memory b, bytes32 hb, bytes memory sb) = parseSigned(chainId, second);
+        if (a.height != b.height) revert DifferentHeights();
+        if (ha == hb) revert SameHeader();
+        checkOperatorSignature(c, ha, sa);
+        checkOperatorSignature(c, hb, sb);
+        burn(slash(c, chainId, SLASH_EQUIVOCATION, msg.sender));
     }
 
     /// An operator-signed header at a committed height that differs from the commit.
     function slashCommitMismatch(bytes32 chainId, bytes calldata signedHeader) external nonReentrant {
         Chain storage c = liveChain(chainId);
-        (Proto.Header memory h, bytes32 hash) = signedBy(c, chainId, signedHeader);
+        (Proto.Header memory h, bytes32 hash, bytes memory sig) = parseSigned(chainId, signedHeader);
         bytes32 committed = commits[chainId][h.height].headerHash;
-        if (committed == bytes32(0)) revert NotProven("no commit at that height");
-        if (committed == hash) revert NotProven("the committed header");
-        slash(c, chainId, SLASH_COMMIT_MISMATCH);
+        if (committed == bytes32(0)) revert NoCommitAtHeight();
+        if (committed == hash) revert CommittedHeader();
+        checkOperatorSignature(c, hash, sig);
+        burn(slash(c, chainId, SLASH_COMMIT_MISMATCH, msg.sender));
     }
 
-    /// The safety share leaves the contract: `reporterBps` of it to the reporter (credited), the rest burnt.
-    function slash(Chain storage c, bytes32 chainId, uint8 kind) private {
+    /// The safety share leaves the chain: `reporterBps` of it to the reporter (credited), the rest to be burnt
+    /// by the caller once its effects are done.
+    function slash(Chain storage c, bytes32 chainId, uint8 kind, address reporter) private returns (uint256 burnt) {
         uint256 amount = c.safety;
         uint256 reward = (amount * reporterBps) / BPS;
-        uint256 burnt = amount - reward;
+        burnt = amount - reward;
         c.slashed = true;
         c.safety = 0;
         c.deposit -= amount;
         locked -= amount;
-        owed[msg.sender] += reward;
+        owed[reporter] += reward;
         totalOwed += reward;
-        emit Slashed(chainId, kind, msg.sender, reward, burnt);
-        (bool ok, ) = BURN.call{value: burnt}("");
+        emit Slashed(chainId, kind, reporter, reward, burnt);
+    }
+
+    function burn(uint256 amount) private {
+        if (amount == 0) return;
+        (bool ok, ) = BURN.call{value: amount}("");
         if (!ok) revert TransferFailed();
     }
 
     // ---- 5. settlement ----------------------------------------------------------------------------------------
 
-    /// Fixes the chain's beacon after expiry: the hash of the EVM block at the expiry height (or, if nobody
-    /// fixed it within the 256 blocks the EVM keeps hashes for, of the latest block E + 256 j still within
+    /// Fixes the chain's beacon once the beacon block (`expiry + finality`) is past: that block's hash (or, if
+    /// nobody fixed it within the 256 blocks the EVM keeps hashes for, of the latest block B + 256 j still within
     /// reach), and the winning point p = start + Int_be(H(lottery, beacon || chain id || u64be(0))) mod width.
     function fixBeacon(bytes32 chainId) public returns (uint64 point) {
         Chain storage c = chains[chainId];
         if (c.phase == Phase.None) revert UnknownChain();
         if (c.phase == Phase.Active) {
-            if (block.number <= c.expiry) revert WrongPhase();
-            uint256 fixedAt = c.expiry;
+            uint256 fixedAt = uint256(c.expiry) + finality;
+            if (block.number <= fixedAt) revert WrongPhase();
             if (block.number - fixedAt > 256) fixedAt = block.number - 1 - ((block.number - 1 - fixedAt) % 256);
             c.beacon = blockhash(fixedAt);
             c.phase = Phase.Settling;
@@ -325,6 +439,12 @@ contract SortitionAnchor {
     function winningPoint(Chain storage c, bytes32 chainId) private view returns (uint64) {
         bytes32 h = sha256(abi.encodePacked("sortition/1/lottery\x00", c.beacon, chainId, uint64(0)));
         return uint64(uint256(c.start) + (uint256(h) % (uint256(c.end) - uint256(c.start))));
+    }
+
+    /// The last block at which anything about the chain's lottery can change.
+    function finalDeadline(bytes32 chainId) public view returns (uint64) {
+        uint256 d = uint256(chains[chainId].expiry) + finality + FINAL_WINDOWS * challengeWindow;
+        return d > type(uint64).max ? type(uint64).max : uint64(d);
     }
 
     /// The message a winner signs to name its payout address: H(payout, anchor id || chain id || address).
@@ -345,151 +465,261 @@ contract SortitionAnchor {
         if (height == 0) root = Tree.emptyRoot();
         else {
             root = commits[chainId][height].stateRoot;
-            if (root == bytes32(0)) revert BadClaim("no commit at that height");
+            if (root == bytes32(0)) revert NoCommitAtHeight();
         }
-        return winnerOf(root, winningPoint(c, chainId), c.operatorKey, levels);
+        return winnerOf(root, winningPoint(c, chainId), c.operatorKey, chainId, levels);
     }
 
-    /// Who owns `point` in the tree with `root` whose operator key is `operatorKey`: `levels` are encoded lookup
-    /// paths, this tree's first, then one per child chain the point descends into, each against the child root
-    /// committed in the leaf above (docs/protocol.md section 11). The winner is the deepest contract holding the
-    /// point, or the operator of the chain where it is unallocated (or whose child chain is still empty).
-    function winnerOf(bytes32 root, uint64 point, bytes32 operatorKey, bytes[] calldata levels)
+    /// A contract's identity within the chain `chain`: everything but its child height and root, which change
+    /// with every child root update without its owner's action.
+    function identOf(bytes32 chain, Proto.Contract memory k) internal pure returns (bytes32) {
+        return keccak256(abi.encode(chain, k.start, k.end, k.owner, k.nonce, k.childChain, k.childOperator));
+    }
+
+    /// Who owns `point` in the tree with `root` of chain `chainId` whose operator key is `operatorKey`: `levels`
+    /// are encoded lookup paths, this tree's first, then one per child chain the point descends into, each against
+    /// the child root committed in the leaf above (docs/protocol.md section 11). The winner is the deepest contract
+    /// holding the point, or the operator of the chain where it is unallocated (or whose child chain is empty).
+    function winnerOf(bytes32 root, uint64 point, bytes32 operatorKey, bytes32 chainId, bytes[] calldata levels)
         public
         pure
         returns (bytes32 winnerKey, Level[] memory out)
     {
-        if (levels.length == 0 || levels.length > 64) revert BadClaim("1 to 64 levels");
+        if (levels.length == 0 || levels.length > MAX_LEVELS) revert LevelCount();
         winnerKey = operatorKey;
         out = new Level[](levels.length);
+        bytes32 chain = chainId;
         for (uint256 i = 0; i < levels.length; i++) {
             Proto.Path memory path = Proto.path(levels[i]);
             if (!Tree.lookup(root, path, point)) {
-                if (i + 1 != levels.length) revert BadClaim("levels below unallocated space");
+                if (i + 1 != levels.length) revert LevelsBelowGap();
+                assembly ("memory-safe") {
+                    mstore(out, i) // a gap ends the proof: the levels judged are those above it
+                }
                 return (winnerKey, out);
             }
             Proto.Contract memory k = path.leaf;
-            out[i] = Level(Tree.leafDigest(path.leafBytes), k.start, k.nonce, k.childChain, k.childHeight);
+            out[i] = Level(Tree.leafDigest(path.leafBytes), identOf(chain, k), chain);
             if (!k.hasChild) {
-                if (i + 1 != levels.length) revert BadClaim("levels below a plain contract");
+                if (i + 1 != levels.length) revert LevelsBelowPlainContract();
                 return (k.owner, out);
             }
             // A contract holding a chain: the child's operator owns what the child has not allocated.
             winnerKey = k.childOperator;
             root = k.childRoot;
-            if (i + 1 == levels.length && root != Tree.emptyRoot()) revert BadClaim("the child chain's level is missing");
+            chain = k.childChain;
+            if (i + 1 == levels.length && root != Tree.emptyRoot()) revert ChildLevelMissing();
         }
     }
 
-    /// Claims the prize for the winner of the lottery with a winner proof and the winner's Ed25519 signature
-    /// over `payoutMessage(chainId, payout)`. With a claim pending, the new one must beat it: a proof against a
-    /// later committed state that supersedes the pending claim's contract replaces it; one that shows the point
-    /// held by another contract without an owner-authorised change (a point sold twice) slashes the operator and
-    /// leaves the earlier contract's claim standing.
-    function claim(bytes32 chainId, uint64 height, bytes[] calldata levels, address payout, bytes calldata signature)
-        external
-        nonReentrant
+    /// Ranks a level of a claim, lower first: a contract no owner gave up, by the height it was first shown at
+    /// (the sale committed first); then unallocated space; then a contract its owner gave up, the latest first.
+    function rank(bytes32 chainId, Level memory l) private view returns (uint256) {
+        if (l.digest == bytes32(0)) return 1 << 65;
+        uint256 seen = firstSeen[chainId][l.ident];
+        if (stale[chainId][l.ident]) return (1 << 66) + (type(uint64).max - seen);
+        return seen;
+    }
+
+    /// Compares the standing claim's levels `a` with a new claim's `b`: at the first level where they hold
+    /// different contracts (two child heights of one contract are compared one level down), the lower rank wins.
+    /// `at` is that level; `bothHeld` tells whether both hold a contract there that no owner gave up.
+    function compare(bytes32 chainId, Level[] calldata a, Level[] memory b)
+        private
+        view
+        returns (bool bWins, uint256 level, bool bothHeld)
     {
+        uint256 n = a.length > b.length ? a.length : b.length;
+        for (uint256 i = 0; i < n; i++) {
+            Level memory x;
+            Level memory y;
+            if (i < a.length) x = a[i];
+            if (i < b.length) y = b[i];
+            if (x.digest == y.digest || (x.ident == y.ident && x.ident != 0)) continue;
+            uint256 rx = rank(chainId, x);
+            uint256 ry = rank(chainId, y);
+            return (ry < rx, i, rx < (1 << 65) && ry < (1 << 65));
+        }
+        revert SameWinner();
+    }
+
+    function anyStale(bytes32 chainId, Level[] memory lv) private view returns (bool) {
+        for (uint256 i = 0; i < lv.length; i++) if (stale[chainId][lv[i].ident]) return true;
+        return false;
+    }
+
+    function anyStaleCalldata(bytes32 chainId, Level[] calldata lv) private view returns (bool) {
+        for (uint256 i = 0; i < lv.length; i++) if (stale[chainId][lv[i].ident]) return true;
+        return false;
+    }
+
+    /// Records that each contract of `lv` held the point at `height`.
+    function see(bytes32 chainId, Level[] memory lv, uint64 height) private {
+        for (uint256 i = 0; i < lv.length; i++) {
+            uint64 f = firstSeen[chainId][lv[i].ident];
+            if (f == 0 || height + 1 < f) firstSeen[chainId][lv[i].ident] = height + 1;
+        }
+    }
+
+    function credit(address to, uint256 amount) private {
+        owed[to] += amount;
+        totalOwed += amount;
+    }
+
+    /// The standing claim's levels must be given exactly (empty when none stands).
+    function checkStanding(Claim storage s, bool stands, Level[] calldata standing) private view {
+        if (stands ? keccak256(abi.encode(standing)) != s.levelsHash : standing.length != 0) {
+            revert StandingMismatch();
+        }
+    }
+
+    /// `first`, a contract of the chain's own level that no owner gave up, held a point that a later contract of
+    /// that level holds too: open until its owner's consent is shown.
+    function recordSoldTwice(bytes32 chainId, bytes32 first) private {
+        if (soldOver[chainId][first]) return;
+        soldOver[chainId][first] = true;
+        DoubleSales storage d = doubleSales[chainId];
+        d.open += 1;
+        if (d.reporter == address(0)) d.reporter = msg.sender;
+    }
+
+    /// Claims the prize for the winner of the lottery with a winner proof at committed height `height`, the
+    /// winner's Ed25519 signature over `payoutMessage(chainId, payout)` and a bond of `claimBond` wei. `standing`
+    /// is the standing claim's levels (from its Claimed event; empty if none stands). The new claim must rank
+    /// above the standing one (docs/protocol.md section 12), which it then removes: a standing claim whose
+    /// contract was proven given up forfeits its bond to the new claimant, any other gets its bond back. A claim
+    /// whose own contract was given up cannot stand, but still counts as evidence of what was committed first
+    /// (it only removes the standing claim, and its bond is returned). Two contracts at the chain's own level that
+    /// both held the point with no owner's consent between them are a point sold twice: the operator is slashed at
+    /// timeout unless the first one's owner is shown to have consented by then.
+    function claim(
+        bytes32 chainId,
+        uint64 height,
+        bytes[] calldata levels,
+        address payout,
+        bytes calldata signature,
+        Level[] calldata standing
+    ) external payable nonReentrant {
         fixBeacon(chainId);
         Chain storage c = chains[chainId];
         if (c.phase != Phase.Settling) revert WrongPhase();
-        if (payout == address(0)) revert BadClaim("no payout address");
+        if (msg.value != claimBond) revert WrongBond();
+        if (payout == address(0)) revert NoPayout();
+        Claim storage s = claims[chainId];
+        bool stands = s.claimant != address(0);
+        if (block.number > finalDeadline(chainId)) revert SettlementOver();
+        if (stands && block.number > s.deadline) revert WindowClosed();
+        checkStanding(s, stands, standing);
         (bytes32 winnerKey, Level[] memory lv) = judge(chainId, height, levels);
-        if (!Ed25519.verify(winnerKey, abi.encodePacked(payoutMessage(chainId, payout)), signature)) {
-            revert BadClaim("bad winner signature");
-        }
-        Claim storage pending = claims[chainId];
-        if (pending.deadline != 0) {
-            if (block.number > pending.deadline) revert WrongPhase();
-            (bool otherWins, bool soldTwice) = compare(chainId, pending.height, height, lv);
-            if (soldTwice) {
-                // The contract that was in a committed block first keeps the claim.
-                if (!c.slashed) slash(c, chainId, SLASH_SOLD_TWICE);
-                if (height > pending.height) return;
-            } else if (!otherWins) revert BadClaim("the pending claim stands");
+        see(chainId, lv, height);
+        bool winnable = !anyStale(chainId, lv);
+        if (stands) {
+            if (anyStaleCalldata(chainId, standing)) {
+                credit(msg.sender, claimBond);
+            } else {
+                (bool wins, uint256 level, bool bothHeld) = compare(chainId, standing, lv);
+                if (level == 0 && bothHeld) recordSoldTwice(chainId, wins ? lv[0].ident : standing[0].ident);
+                if (!wins) {
+                    // A later sale over the standing contract: shown (for the slash at timeout), not standing.
+                    if (!(level == 0 && bothHeld)) revert NotBetter();
+                    credit(msg.sender, msg.value);
+                    return;
+                }
+                credit(s.claimant, claimBond);
+            }
+            locked -= claimBond;
             emit ClaimDefeated(chainId, msg.sender);
         }
+        if (!winnable) {
+            if (!stands) revert NotWinnable();
+            credit(msg.sender, msg.value);
+            delete claims[chainId].claimant;
+            return;
+        }
+        // The costliest check last.
+        if (!verifyEd25519(winnerKey, payoutMessage(chainId, payout), signature)) revert BadWinnerSignature();
         uint64 deadline = uint64(block.number) + challengeWindow;
-        claims[chainId] = Claim(winnerKey, payout, height, deadline, msg.sender);
-        delete claimLevels[chainId];
-        for (uint256 i = 0; i < lv.length; i++) claimLevels[chainId].push(lv[i]);
-        emit Claimed(chainId, winnerKey, payout, height, deadline);
+        if (deadline < s.deadline) deadline = s.deadline;
+        if (deadline > finalDeadline(chainId)) deadline = finalDeadline(chainId);
+        locked += msg.value;
+        claims[chainId] = Claim(winnerKey, payout, height, deadline, msg.sender, keccak256(abi.encode(lv)));
+        emit Claimed(chainId, winnerKey, payout, height, deadline, lv);
     }
 
-    /// Defeats the pending claim with a proof of the same point against a later committed state that shows the
-    /// claimed contract superseded (stale state); a proof showing the point sold twice slashes the operator.
-    function challenge(bytes32 chainId, uint64 height, bytes[] calldata levels) external nonReentrant {
+    /// Proves that the owner of a contract gave it up: `action` is an OwnerAction over the contract encoded as
+    /// `contractBytes` in chain `chain` (any level of the settling chain's hierarchy), signed by its owner. The
+    /// contract is stale from then on (it can neither stand nor keep a point from a later owner), a pending
+    /// "sold twice" against its successor is cleared, and a standing claim that holds it (`standing`: its levels,
+    /// empty if none stands) is removed, its bond paid to the caller.
+    function challenge(
+        bytes32 chainId,
+        bytes calldata contractBytes,
+        bytes calldata action,
+        bytes calldata signature,
+        Level[] calldata standing
+    ) external nonReentrant {
         Chain storage c = chains[chainId];
-        Claim storage pending = claims[chainId];
-        if (pending.deadline == 0) revert NoClaim();
-        if (block.number > pending.deadline) revert WrongPhase();
-        if (height <= pending.height) revert BadClaim("not a later state");
-        (, Level[] memory lv) = judge(chainId, height, levels);
-        (bool otherWins, bool soldTwice) = compare(chainId, pending.height, height, lv);
-        if (soldTwice) {
-            if (c.slashed) revert AlreadySlashed();
-            slash(c, chainId, SLASH_SOLD_TWICE);
-        } else if (otherWins) {
-            delete claims[chainId];
-            delete claimLevels[chainId];
-            emit ClaimDefeated(chainId, msg.sender);
-        } else revert NotProven("the claim stands");
-    }
-
-    /// Compares the pending claim's levels with another proof's for the same point. At the first level where the
-    /// contracts differ, the state at the later height supersedes the earlier when it is unallocated there, the
-    /// earlier was unallocated, or its contract has a higher nonce (an owner-authorised change); two versions of one
-    /// contract holding a chain, the later with a higher committed child height, are compared one level down.
-    /// Otherwise, at the settling chain's own level, the point was sold twice. `otherWins`: the other proof's claim
-    /// is the one that stands (it supersedes, or its contract was committed first).
-    function compare(bytes32 chainId, uint64 pendingHeight, uint64 height, Level[] memory other)
-        private
-        view
-        returns (bool otherWins, bool soldTwice)
-    {
-        if (height == pendingHeight) revert BadClaim("same committed state as the pending claim");
-        Level[] storage mine = claimLevels[chainId];
-        bool otherLater = height > pendingHeight;
-        uint256 n = mine.length < other.length ? mine.length : other.length;
-        for (uint256 i = 0; i < n + 1; i++) {
-            Level memory a = i < mine.length ? mine[i] : Level(0, 0, 0, 0, 0);
-            Level memory b = i < other.length ? other[i] : Level(0, 0, 0, 0, 0);
-            if (i >= n && a.digest == b.digest) revert BadClaim("the same winner");
-            if (a.digest == b.digest) continue;
-            (Level memory early, Level memory late) = otherLater ? (a, b) : (b, a);
-            bool supersedes = late.digest == 0 || early.digest == 0 || late.nonce > early.nonce;
-            if (
-                !supersedes &&
-                early.childChain != 0 &&
-                early.childChain == late.childChain &&
-                early.start == late.start &&
-                early.nonce == late.nonce &&
-                late.childHeight > early.childHeight
-            ) continue;
-            if (supersedes) return (otherLater, false);
-            return (!otherLater, i == 0);
+        if (c.phase != Phase.Settling) revert WrongPhase();
+        if (block.number > finalDeadline(chainId)) revert SettlementOver();
+        Claim storage s = claims[chainId];
+        bool stands = s.claimant != address(0);
+        if (stands && block.number > s.deadline) revert WindowClosed();
+        checkStanding(s, stands, standing);
+        (bytes32 chain, bytes32 target) = Proto.ownerActionTarget(action);
+        if (target != Tree.leafDigest(contractBytes)) revert ConsentOfAnotherContract();
+        Proto.Contract memory k = Proto.contractAt(contractBytes);
+        bytes32 ident = identOf(chain, k);
+        bool held;
+        for (uint256 i = 0; i < standing.length; i++) if (standing[i].ident == ident) held = true;
+        if (!held && chain != chainId && firstSeen[chainId][ident] == 0) revert ConsentOfAnotherChain();
+        bytes32 hash = sha256(abi.encodePacked("sortition/1/action\x00", action));
+        if (!verifyEd25519(k.owner, hash, signature)) revert BadConsentSignature();
+        stale[chainId][ident] = true;
+        emit ConsentProven(chainId, ident, msg.sender);
+        if (soldOver[chainId][ident]) {
+            soldOver[chainId][ident] = false;
+            doubleSales[chainId].open -= 1;
         }
-        revert BadClaim("the same winner");
+        if (held) {
+            delete claims[chainId].claimant;
+            locked -= claimBond;
+            credit(msg.sender, claimBond);
+            emit ClaimDefeated(chainId, msg.sender);
+        }
     }
 
-    /// After the challenge window: pays the prize to the winner's payout address and returns the safety share to
-    /// the operator (unless slashed), both as credits to withdraw.
+    /// Ends the lottery. With a claim standing after its window: the prize to the winner's payout address, the
+    /// bond back to its claimant, the safety share back to the operator; a point sold twice and never answered
+    /// with the first owner's consent slashes the operator first. With no claim standing after the final deadline:
+    /// the safety share back to the operator and the prize burnt (nobody who withholds can steer it). All as
+    /// credits to withdraw.
     function timeout(bytes32 chainId) external nonReentrant {
         Chain storage c = chains[chainId];
-        Claim memory cl = claims[chainId];
-        if (cl.deadline == 0) revert NoClaim();
-        if (block.number <= cl.deadline) revert WindowOpen();
+        if (c.phase == Phase.Active && block.number > uint256(c.expiry) + finality) fixBeacon(chainId);
         if (c.phase != Phase.Settling) revert WrongPhase();
+        Claim memory cl = claims[chainId];
+        bool stands = cl.claimant != address(0);
+        if (stands && block.number <= cl.deadline) revert WindowOpen();
+        if (!stands && block.number <= finalDeadline(chainId)) revert NoClaim();
+        uint256 burnt;
+        DoubleSales memory d = doubleSales[chainId];
+        if (d.open != 0 && !c.slashed) burnt = slash(c, chainId, SLASH_SOLD_TWICE, d.reporter);
         uint256 safety = c.safety;
         uint256 prize = c.deposit - safety;
         c.phase = Phase.Settled;
         c.deposit = 0;
         c.safety = 0;
         locked -= prize + safety;
-        owed[cl.payout] += prize;
-        owed[c.operator] += safety;
-        totalOwed += prize + safety;
-        emit Settled(chainId, cl.winnerKey, cl.payout, prize, safety);
+        credit(c.operator, safety);
+        if (stands) {
+            locked -= claimBond;
+            credit(cl.claimant, claimBond);
+            credit(cl.payout, prize);
+        } else {
+            burnt += prize;
+        }
+        emit Settled(chainId, cl.winnerKey, cl.payout, stands ? prize : 0, safety);
+        burn(burnt);
     }
 
     /// Sends the caller everything credited to it.
@@ -501,9 +731,5 @@ contract SortitionAnchor {
         emit Withdrawn(msg.sender, amount);
         (bool ok, ) = payable(msg.sender).call{value: amount}("");
         if (!ok) revert TransferFailed();
-    }
-
-    function claimLevelCount(bytes32 chainId) external view returns (uint256) {
-        return claimLevels[chainId].length;
     }
 }

@@ -6,7 +6,13 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { isAddress, toHex, type Address } from 'viem';
-import { deployAnchor, evmAnchorId } from '../evm/anchor.js';
+import {
+  DEVNET_DEPLOY,
+  DEVNET_EVM_CHAIN_ID,
+  deployAnchor,
+  evmAnchorId,
+  PUBLIC_DEPLOY,
+} from '../evm/anchor.js';
 import { anchorStatus, connect, walletFor } from '../evm/client.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -55,7 +61,7 @@ function devnodeCommand(): Command {
         blockTime: intOption(o.blockTime, 'block-time', 0, 3600),
         fund: parseAddresses(listOption(o.fund)),
         fundWei: BigInt(intOption(o.fundEth, 'fund-eth', 0, 1_000_000)) * (DEFAULT_FUND_WEI / 1000n),
-        challengeWindow: BigInt(intOption(o.challengeWindow, 'challenge-window', 1, 1_000_000)),
+        challengeWindow: BigInt(intOption(o.challengeWindow, 'challenge-window', 2, 2 ** 20)),
         reporterBps: 1000,
         log,
       });
@@ -103,35 +109,63 @@ export function evmCommand(): Command {
     )
     .option(
       '--challenge-window <blocks>',
-      'blocks a lottery claim stays open to challenge',
-      positiveInt('challenge window', 1_000_000),
-      20,
+      `blocks a lottery claim stays open to challenge (2..${2 ** 20}; default ${DEVNET_DEPLOY.challengeWindow} ` +
+        `on the devnet's chain id ${DEVNET_EVM_CHAIN_ID}, ${PUBLIC_DEPLOY.challengeWindow} (7 days of 12 s blocks) elsewhere)`,
+      positiveInt('challenge window', 2 ** 20),
+    ) // prettier-ignore
+    .option(
+      '--finality <blocks>',
+      `blocks kept free of commits before expiry and before the beacon block (0..128; default ` +
+        `${DEVNET_DEPLOY.finality} on the devnet, ${PUBLIC_DEPLOY.finality} elsewhere)`,
+      positiveInt('finality', 128),
+    ) // prettier-ignore
+    .option(
+      '--claim-bond <wei>',
+      `wei locked with every standing claim (default ${DEVNET_DEPLOY.claimBond} on the devnet, ${PUBLIC_DEPLOY.claimBond} elsewhere)`,
     ) // prettier-ignore
     .option(
       '--reporter-bps <bps>',
-      'share of a slashed safety deposit paid to the reporter',
-      positiveInt('reporter share', 10_000),
+      'share of a slashed safety deposit paid to the reporter (at most 5000)',
+      positiveInt('reporter share', 5_000),
       1000,
     ) // prettier-ignore
-    .action(async (opts: { rpc: string; evmKey: string; challengeWindow: number; reporterBps: number }) => {
-      const { pub, wallet, account } = await walletFor(opts.rpc, opts.evmKey);
-      const d = await deployAnchor(wallet, pub, {
-        challengeWindow: BigInt(opts.challengeWindow),
-        reporterBps: opts.reporterBps,
-      });
-      const evmChainId = await pub.getChainId();
-      const out = {
-        address: d.address,
-        evmChainId,
-        anchorId: toHex(evmAnchorId(evmChainId, d.address)),
-        deployer: account.address,
-        block: d.blockNumber.toString(),
-        gasUsed: d.gasUsed.toString(),
-        challengeWindow: opts.challengeWindow,
-        reporterBps: opts.reporterBps,
-      };
-      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    });
+    .action(
+      async (opts: {
+        rpc: string;
+        evmKey: string;
+        challengeWindow?: number;
+        finality?: number;
+        claimBond?: string;
+        reporterBps: number;
+      }) => {
+        // prettier-ignore
+        const { pub, wallet, account } = await walletFor(opts.rpc, opts.evmKey);
+        const evmChainId = await pub.getChainId();
+        const defaults = evmChainId === DEVNET_EVM_CHAIN_ID ? DEVNET_DEPLOY : PUBLIC_DEPLOY;
+        const challengeWindow = opts.challengeWindow === undefined ? defaults.challengeWindow : BigInt(opts.challengeWindow); // prettier-ignore
+        if (challengeWindow < 2n) throw new InvalidArgumentError('challenge window: at least 2 blocks');
+        const claimBond = opts.claimBond === undefined ? defaults.claimBond : BigInt(opts.claimBond);
+        const d = await deployAnchor(wallet, pub, {
+          challengeWindow,
+          reporterBps: opts.reporterBps,
+          finality: opts.finality === undefined ? defaults.finality : BigInt(opts.finality),
+          claimBond,
+        });
+        const out = {
+          address: d.address,
+          evmChainId,
+          anchorId: toHex(evmAnchorId(evmChainId, d.address)),
+          deployer: account.address,
+          block: d.blockNumber.toString(),
+          gasUsed: d.gasUsed.toString(),
+          verifier: d.verifier,
+          challengeWindow: challengeWindow.toString(),
+          claimBond: claimBond.toString(),
+          reporterBps: opts.reporterBps,
+        };
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      },
+    );
   evm
     .command('status')
     .description('print the anchor contract state as JSON')

@@ -5,7 +5,7 @@
  * (`--api <validator> --from-watch`, no operator needed). Transactions go through a crash-safe journal.
  *   settle claim     --api URL [--from-watch] --key FILE --payout 0x..   claim the prize, signed by the winner
  *                    [--level-api URL...]  child chains' operators, for a point inside a child chain
- *   settle challenge --api URL [--from-watch] --chain ID                 defeat a claim with a later committed state
+ *   settle challenge --api URL [--from-watch] --chain ID                 defeat a claim with its owner's signed action
  *   settle timeout   --chain ID                                          pay out a claim whose window has passed
  *   settle withdraw                                                      draw the credits of the --evm-key account
  */
@@ -124,8 +124,8 @@ export function settleCommand(out: (s: string) => void = (s) => process.stdout.w
     });
   sourceOptions(common(settle.command('challenge')))
     .description(
-      "defeat the pending claim with the point's lookup path at a later committed height (stale state removes " +
-        'the claim; a point sold twice slashes the operator)',
+      'defeat the standing claim with an owner-signed action over one of its contracts, from the source ' +
+        '(the operator keeps every action it sealed): the claim is removed and its bond paid to you',
     )
     .action(async (o: Common & SourceOpts) => {
       const { source, chainId } = await sourceOf(o);

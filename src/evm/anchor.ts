@@ -15,7 +15,7 @@ import {
   type WalletClient,
   type Account,
 } from 'viem';
-import { SortitionAnchor } from '../gen/contracts.js';
+import { Ed25519Verifier, SortitionAnchor } from '../gen/contracts.js';
 import { makeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { taggedHash } from '../crypto/hash.js';
 import { sign } from '../crypto/keys.js';
@@ -85,24 +85,77 @@ export function encodeLevels(levels: readonly WinnerLevel[]): Hex[] {
 }
 
 export interface DeployOptions {
-  /** Blocks a claim stays open to challenge. */
+  /** Blocks a claim stays open to challenge (the contract takes 2 to 2^20). */
   readonly challengeWindow?: bigint;
-  /** Share of a slashed safety deposit paid to the reporter, in basis points. */
+  /** Share of a slashed safety deposit paid to the reporter, in basis points (at most 5,000). */
   readonly reporterBps?: number;
+  /** Blocks kept free of commits before expiry and between expiry and the beacon block (at most 128). */
+  readonly finality?: bigint;
+  /** Wei locked with every standing claim. */
+  readonly claimBond?: bigint;
+  /** An Ed25519Verifier already deployed (one serves any number of anchors); deployed first when absent. */
+  readonly verifier?: Address;
 }
 
-/** Deploys the anchor contract and waits for its receipt. */
+/** anvil's chain id, the devnet's. */
+export const DEVNET_EVM_CHAIN_ID = 31337;
+
+/** The devnet's defaults: a short window, no finality margin, a small bond. */
+export const DEVNET_DEPLOY = { challengeWindow: 20n, reporterBps: 1000, finality: 0n, claimBond: 10n ** 16n };
+
+/**
+ * Any other chain's defaults: a window of 7 days of 12-second blocks (a holder must notice a stale claim and
+ * answer it), 64 blocks of finality (two epochs of Ethereum's beacon chain), a 0.1 ether bond.
+ */
+export const PUBLIC_DEPLOY = {
+  challengeWindow: 50_400n,
+  reporterBps: 1000,
+  finality: 64n,
+  claimBond: 10n ** 17n,
+};
+
+async function deployed(
+  pub: PublicClient<Transport, Chain>,
+  hash: Hex,
+  what: string,
+): Promise<{ address: Address; gasUsed: bigint; blockNumber: bigint }> {
+  const receipt = await pub.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success' || !receipt.contractAddress)
+    throw new Error(`${what} deployment reverted`);
+  return { address: receipt.contractAddress, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+}
+
+/** Deploys the anchor contract (and its Ed25519 verifier unless one is given) and waits for the receipts. */
 export async function deployAnchor(
   wallet: WalletClient<Transport, Chain, Account>,
   pub: PublicClient<Transport, Chain>,
   opts: DeployOptions = {},
-): Promise<{ address: Address; gasUsed: bigint; blockNumber: bigint }> {
-  const hash = await wallet.deployContract({
-    abi: SortitionAnchor.abi,
-    bytecode: SortitionAnchor.bytecode,
-    args: [opts.challengeWindow ?? 20n, opts.reporterBps ?? 1000],
-  });
-  const receipt = await pub.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success' || !receipt.contractAddress) throw new Error('anchor deployment reverted');
-  return { address: receipt.contractAddress, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+): Promise<{ address: Address; verifier: Address; gasUsed: bigint; blockNumber: bigint }> {
+  let verifier = opts.verifier;
+  let gas = 0n;
+  if (!verifier) {
+    const v = await deployed(
+      pub,
+      await wallet.deployContract({ abi: Ed25519Verifier.abi, bytecode: Ed25519Verifier.bytecode }),
+      'Ed25519 verifier',
+    );
+    verifier = v.address;
+    gas += v.gasUsed;
+  }
+  const a = await deployed(
+    pub,
+    await wallet.deployContract({
+      abi: SortitionAnchor.abi,
+      bytecode: SortitionAnchor.bytecode,
+      args: [
+        verifier,
+        opts.challengeWindow ?? DEVNET_DEPLOY.challengeWindow,
+        opts.reporterBps ?? DEVNET_DEPLOY.reporterBps,
+        opts.finality ?? DEVNET_DEPLOY.finality,
+        opts.claimBond ?? DEVNET_DEPLOY.claimBond,
+      ],
+    }),
+    'anchor',
+  );
+  return { ...a, verifier, gasUsed: gas + a.gasUsed };
 }

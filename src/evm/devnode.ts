@@ -31,10 +31,13 @@ export interface Devnode {
   stop(): Promise<void>;
 }
 
-/** Where the deployer's first contract lands: what docker-compose.yml passes as SORTITION_ANCHOR_ADDRESS. */
+/**
+ * Where the deployer's second contract lands (its first is the Ed25519 verifier): what docker-compose.yml passes as
+ * SORTITION_ANCHOR_ADDRESS.
+ */
 export const DEVNET_ANCHOR_ADDRESS: Address = getContractAddress({
   from: anvilAccount(0).address,
-  nonce: 0n,
+  nonce: 1n,
 });
 
 export function parseAddresses(list: readonly string[]): Address[] {
@@ -63,7 +66,7 @@ export async function startDevnode(o: DevnodeOptions): Promise<Devnode> {
       const nonce = await pub.getTransactionCount({ address: anvilAccount(0).address });
       if (nonce !== 0)
         throw new Error(
-          `the deployer has sent ${nonce} transactions: the anchor would not be at its address`,
+          `the deployer has sent ${nonce} transactions: the verifier and the anchor would not be at their addresses`,
         );
       const d = await deployAnchor(wallet, pub, {
         challengeWindow: o.challengeWindow,

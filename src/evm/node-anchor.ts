@@ -8,7 +8,17 @@
  * from the `Registered` events, builds the genesis, journals it, and registers it; the returned registration
  * carries the genesis. A restart with a journaled genesis registers that one (or finds it registered).
  */
-import { getAddress, hexToBytes, toHex, type Address, type Hex } from 'viem';
+import {
+  decodeFunctionData,
+  encodeAbiParameters,
+  getAddress,
+  hexToBytes,
+  keccak256,
+  toHex,
+  zeroAddress,
+  type Address,
+  type Hex,
+} from 'viem';
 import { sortition } from '../gen/proto.js';
 import { bytesEqual, bytesOf, decodeCanonical } from '../codec/canonical.js';
 import { LIMITS } from '../codec/limits.js';
@@ -64,7 +74,14 @@ export interface ChainOnChain {
   readonly committer: Address;
 }
 
-/** A claim open in its challenge window (`claims(chainId)`). */
+/** One level of a judged winner proof as the contract keeps it (its Claimed event carries them). */
+export interface ClaimLevel {
+  readonly digest: Hex;
+  readonly ident: Hex;
+  readonly chain: Hex;
+}
+
+/** The standing claim of a chain (`claims(chainId)`), with its levels and the transaction that made it. */
 export interface PendingClaim {
   readonly winnerKey: Hex;
   readonly payout: Address;
@@ -72,6 +89,10 @@ export interface PendingClaim {
   /** The last EVM block a challenge or a superseding claim is taken in; `timeout` works from the next. */
   readonly deadline: bigint;
   readonly claimant: Address;
+  /** The levels the contract judged, which every later claim or challenge must name (`standing`). */
+  readonly levels: readonly ClaimLevel[];
+  /** The claim transaction, whose calldata holds the winner proof's paths. */
+  readonly tx: Hex;
 }
 
 const PHASES = ['none', 'active', 'settling', 'settled'] as const;
@@ -394,10 +415,11 @@ export class EvmAnchor implements Anchor {
   async settle(
     fn: 'claim' | 'challenge' | 'timeout' | 'withdraw',
     args: readonly unknown[],
+    value?: bigint,
   ): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
     const s = this.settleSender;
     if (!s) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
-    const { receipt } = await s.send(fn, fn, args);
+    const { receipt } = await s.send(fn, fn, args, value);
     return { gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
   }
 
@@ -414,11 +436,55 @@ export class EvmAnchor implements Anchor {
     return p.label;
   }
 
-  /** The pending claim of a chain (`claims(chainId)`), or null when none is open. */
+  /** The standing claim of a chain (`claims(chainId)`), or null when none stands. */
   async claimOf(chainId: Uint8Array): Promise<PendingClaim | null> {
     const c = await this.pub.readContract({ ...this.call, functionName: 'claims', args: [toHex(chainId)] });
-    if (c[3] === 0n) return null;
-    return { winnerKey: c[0], payout: c[1], height: Number(c[2]), deadline: c[3], claimant: c[4] };
+    if (c[4] === zeroAddress) return null;
+    // The standing claim's levels: its Claimed event, the last one whose levels hash to what the contract holds.
+    const events = await this.pub.getContractEvents({
+      ...this.call,
+      eventName: 'Claimed',
+      args: { chainId: toHex(chainId) },
+      fromBlock: 0n,
+      toBlock: 'latest',
+    });
+    for (let i = events.length - 1; i >= 0; i--) {
+      const e = events[i];
+      const levels = e.args.levels ?? [];
+      if (claimLevelsHash(levels) !== c[5]) continue;
+      return {
+        winnerKey: c[0],
+        payout: c[1],
+        height: Number(c[2]),
+        deadline: c[3],
+        claimant: c[4],
+        levels,
+        tx: e.transactionHash,
+      };
+    }
+    throw new AnchorError(
+      'NOT_REGISTERED',
+      `no Claimed event matches the standing claim of ${toHex(chainId)}`,
+    );
+  }
+
+  /** The winner proof's paths of a claim transaction (its `levels` argument). */
+  async claimPaths(tx: Hex): Promise<Uint8Array[]> {
+    const t = await this.pub.getTransaction({ hash: tx });
+    const call = decodeFunctionData({ abi: ANCHOR_ABI, data: t.input });
+    if (call.functionName !== 'claim')
+      throw new AnchorError('BAD_REQUEST', `transaction ${tx} is not a direct call of claim`);
+    return call.args[2].map((l) => hexToBytes(l));
+  }
+
+  /** The bond a claim locks (`claimBond`). */
+  async claimBond(): Promise<bigint> {
+    return this.pub.readContract({ ...this.call, functionName: 'claimBond' });
+  }
+
+  /** The last block at which the chain's lottery can change (`finalDeadline`). */
+  async finalDeadline(chainId: Uint8Array): Promise<bigint> {
+    return this.pub.readContract({ ...this.call, functionName: 'finalDeadline', args: [toHex(chainId)] });
   }
 
   /** The state root committed for a chain at `height` (undefined: none). */
@@ -468,4 +534,23 @@ export class EvmAnchor implements Anchor {
     }
     return out;
   }
+}
+
+/** What the contract keeps of a claim's levels: keccak256(abi.encode(Level[])). */
+export function claimLevelsHash(levels: readonly ClaimLevel[]): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        {
+          type: 'tuple[]',
+          components: [
+            { name: 'digest', type: 'bytes32' },
+            { name: 'ident', type: 'bytes32' },
+            { name: 'chain', type: 'bytes32' },
+          ],
+        },
+      ],
+      [levels.map((l) => ({ digest: l.digest, ident: l.ident, chain: l.chain }))],
+    ),
+  );
 }

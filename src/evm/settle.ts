@@ -35,7 +35,7 @@ export type SettleErrorCode =
   | 'WINDOW_OPEN' // timeout before the challenge window passed
   | 'WINDOW_CLOSED' // claim or challenge after the window; timeout is what is left
   | 'NO_CLAIM' // challenge or timeout with no claim pending
-  | 'NOT_LATER' // a challenge needs a state committed after the pending claim's
+  | 'NO_CONSENT' // no source holds an owner-signed action over a contract of the standing claim
   | 'NOT_WINNER' // the key given does not own the point
   | 'SOURCE_HEIGHT' // the source's tree is not at the contract's committed height
   | 'NOT_WATCHED' // no watch of the validator holds the point
@@ -52,12 +52,29 @@ function fail(code: SettleErrorCode, message: string): never {
   throw new SettleError(code, message);
 }
 
-/** Where the lookup path of a point comes from. */
+/** An owner's signed action over a contract state: what defeats a claim of that state (section 12, consent). */
+export interface Consent {
+  readonly action: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** Where the lookup path of a point, and owners' signed actions, come from. */
 export interface LevelSource {
   /** For messages: "operator http://…", "validator watches". */
   readonly what: string;
   /** The lookup path of `point` in the chain's tree at exactly `height`; SettleError when it cannot be had. */
   level(chainId: Uint8Array, point: bigint, height: number): Promise<Path>;
+  /** The owner-signed action that superseded the contract state with leaf digest `digest`, if this source has it. */
+  consent?(digest: Uint8Array): Promise<Consent | null>;
+}
+
+interface AuthorisationJson {
+  readonly action: string;
+  readonly signature: string;
+}
+
+function consentOf(a: AuthorisationJson): Consent {
+  return { action: fromHex(a.action, 'action'), signature: fromHex(a.signature, 'signature') };
 }
 
 /** GET /v1/lottery/:point answer of the operator API. */
@@ -83,6 +100,16 @@ export function operatorApiSource(api: string): LevelSource {
         throw e;
       }
     },
+    async consent(digest) {
+      try {
+        return consentOf(
+          await apiRequest<AuthorisationJson>(api, 'GET', `/v1/authorisations/${toHex(digest)}`),
+        );
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'NOT_FOUND') return null;
+        throw e;
+      }
+    },
   };
 }
 
@@ -91,6 +118,7 @@ export function serviceSource(svc: {
   readonly chainId: Uint8Array;
   readonly head: { readonly height: number };
   lotteryLevelAt(point: bigint, height: number): Promise<{ path: Path } | null>;
+  authorisation(digest: Uint8Array): Promise<AuthorisationJson | undefined>;
 }): LevelSource {
   return {
     what: 'the operator',
@@ -100,6 +128,10 @@ export function serviceSource(svc: {
       const l = height === 0 ? null : await svc.lotteryLevelAt(point, height);
       if (!l) fail('SOURCE_HEIGHT', heightMessage('the operator', svc.head.height, height));
       return l.path;
+    },
+    async consent(digest) {
+      const a = await svc.authorisation(digest);
+      return a ? consentOf(a) : null;
     },
   };
 }
@@ -165,7 +197,7 @@ function heightMessage(what: string, at: number, height: number): string {
 }
 
 /** The most levels a winner proof may have (the contract's bound). */
-const MAX_LEVELS = 64;
+const MAX_LEVELS = 24;
 
 /**
  * What the contract will find for the proof starting with `first`: the winner's key and every level, each
@@ -243,6 +275,13 @@ export function firstOf(sources: readonly LevelSource[]): LevelSource {
       }
       throw last;
     },
+    async consent(digest) {
+      for (const src of sources) {
+        const c = (await src.consent?.(digest)) ?? null;
+        if (c) return c;
+      }
+      return null;
+    },
   };
 }
 
@@ -254,7 +293,6 @@ function blocksLeft(until: bigint, head: bigint): string {
 /** A contract refusal as a SettleError that says what was wrong and what to do. */
 export async function explain(anchor: EvmAnchor, chainId: Uint8Array | null, e: unknown): Promise<unknown> {
   if (!(e instanceof AnchorRevert)) return e;
-  const why = e.args.length ? `: ${e.args.map(String).join(', ')}` : '';
   const head = await anchor.head();
   const c = chainId ? await anchor.chain(chainId) : null;
   const pending = chainId ? await anchor.claimOf(chainId) : null;
@@ -283,10 +321,24 @@ export async function explain(anchor: EvmAnchor, chainId: Uint8Array | null, e: 
           `the challenge window closed at block ${pending.deadline}: call timeout`,
         );
       break;
-    case 'BadClaim':
-      return new SettleError('REFUSED', `the contract refused the proof${why}`);
-    case 'NotProven':
-      return new SettleError('REFUSED', `the challenge does not defeat the pending claim${why}`);
+    case 'WindowClosed':
+      return new SettleError(
+        'WINDOW_CLOSED',
+        `the standing claim's window closed at block ${pending?.deadline}: call timeout`,
+      );
+    case 'SettlementOver':
+      return new SettleError('WINDOW_CLOSED', 'the chain is past its final deadline: call timeout');
+    case 'SameWinner':
+      return new SettleError(
+        'REFUSED',
+        'the standing claim already proves the same winner with the same contract',
+      );
+    case 'NotBetter':
+      return new SettleError(
+        'REFUSED',
+        'the standing claim ranks above this one (its contract was committed first and its owner never gave it ' +
+          'up): challenge it with its owner-signed action first (settle challenge)',
+      );
   }
   return new SettleError('REFUSED', `the contract refused ${e.message}`);
 }
@@ -296,9 +348,10 @@ async function send(
   chainId: Uint8Array | null,
   fn: 'claim' | 'challenge' | 'timeout' | 'withdraw',
   args: readonly unknown[],
+  value?: bigint,
 ): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
   try {
-    return await anchor.settle(fn, args);
+    return await anchor.settle(fn, args, value);
   } catch (e) {
     throw await explain(anchor, chainId, e);
   }
@@ -334,7 +387,11 @@ export interface ClaimOptions {
   readonly payout: Address;
 }
 
-/** Claims the prize with the lookup path at the contract's last committed height, signed by the winner. */
+/**
+ * Claims the prize with the lookup path at the contract's last committed height, signed by the winner, with the
+ * contract's bond. A standing claim of someone else's is first challenged with its owner's signed action when a
+ * source holds one (otherwise the contract ranks the two claims, section 12).
+ */
 export async function claimChain(
   anchor: EvmAnchor,
   source: LevelSource,
@@ -356,13 +413,28 @@ export async function claimChain(
       'NOT_WINNER',
       `point ${point} belongs to key ${toHex(winner)}; the key given is ${toHex(o.key.publicKey)}`,
     );
-  const r = await send(anchor, o.chainId, 'claim', [
-    viemHex(o.chainId),
-    BigInt(c.height),
-    levels.map((l) => viemHex(encodeLookupPath(l))),
-    o.payout,
-    signPayout(o.key.secretKey, anchor.anchorId, o.chainId, o.payout),
-  ]);
+  let standing = await anchor.claimOf(o.chainId);
+  if (standing && !bytesEqual(fromHex(standing.winnerKey.slice(2), 'winnerKey'), o.key.publicKey)) {
+    const defeated = await challengeStanding(anchor, source, o.chainId, standing).catch((e: unknown) => {
+      if (e instanceof SettleError && e.code === 'NO_CONSENT') return null;
+      throw e;
+    });
+    if (defeated) standing = null;
+  }
+  const r = await send(
+    anchor,
+    o.chainId,
+    'claim',
+    [
+      viemHex(o.chainId),
+      BigInt(c.height),
+      levels.map((l) => viemHex(encodeLookupPath(l))),
+      o.payout,
+      signPayout(o.key.secretKey, anchor.anchorId, o.chainId, o.payout),
+      standing?.levels ?? [],
+    ],
+    await anchor.claimBond(),
+  );
   const pending = await anchor.claimOf(o.chainId);
   return {
     chainId: toHex(o.chainId),
@@ -377,46 +449,66 @@ export async function claimChain(
 }
 
 /**
- * Challenges the pending claim with the point's lookup path at the contract's last committed height, which must
- * be later than the claim's: a state that supersedes the claimed contract removes the claim, one that shows the
- * point sold twice slashes the operator.
+ * Removes the standing claim with an owner-signed action over one of its contracts, found by leaf digest in
+ * `source` (an operator keeps every action it sealed): the contracts are the leaves of the claim's paths, read from
+ * its transaction's calldata. Resolves with what was shown; NO_CONSENT when no source holds such an action.
+ */
+async function challengeStanding(
+  anchor: EvmAnchor,
+  source: LevelSource,
+  chainId: Uint8Array,
+  standing: PendingClaim,
+): Promise<{ level: number; digest: string; gasUsed: bigint }> {
+  const paths = await anchor.claimPaths(standing.tx);
+  for (const [i, bytes] of paths.entries()) {
+    const leaf = decodeLookupPath(bytes).leaf;
+    if (!leaf || i >= standing.levels.length) continue;
+    const consent = (await source.consent?.(leaf.digest)) ?? null;
+    if (!consent) continue;
+    const r = await send(anchor, chainId, 'challenge', [
+      viemHex(chainId),
+      viemHex(leaf.bytes),
+      viemHex(consent.action),
+      viemHex(consent.signature),
+      standing.levels,
+    ]);
+    return { level: i, digest: toHex(leaf.digest), gasUsed: r.gasUsed };
+  }
+  fail(
+    'NO_CONSENT',
+    `${source.what} holds no owner-signed action over any contract of the standing claim (height ` +
+      `${standing.height}, key ${standing.winnerKey}): its holder never gave it up, so it stands`,
+  );
+}
+
+/**
+ * Challenges the standing claim with an owner-signed action over one of its contracts (a contract its owner gave
+ * up by a transfer, split, close or open-child): the claim is removed and its bond paid to the challenger.
  */
 export async function challengeChain(
   anchor: EvmAnchor,
   source: LevelSource,
   chainId: Uint8Array,
-): Promise<{ chainId: string; point: string; height: number; outcome: string; gasUsed: string }> {
-  const { c, head } = await settling(anchor, chainId);
+): Promise<{
+  chainId: string;
+  height: number;
+  level: number;
+  digest: string;
+  outcome: string;
+  gasUsed: string;
+}> {
+  const { head } = await settling(anchor, chainId);
   const pending = await anchor.claimOf(chainId);
-  if (!pending) fail('NO_CLAIM', 'no claim is pending for this chain: there is nothing to challenge');
+  if (!pending) fail('NO_CLAIM', 'no claim is standing for this chain: there is nothing to challenge');
   if (head > pending.deadline)
     fail('WINDOW_CLOSED', `the challenge window closed at block ${pending.deadline}: call timeout`);
-  if (c.height <= pending.height)
-    fail(
-      'NOT_LATER',
-      `the pending claim is at the last committed height ${pending.height}: a challenge needs a later committed state`,
-    );
-  const point = await anchor.winningPoint(chainId);
-  const { levels } = await judge(
-    anchor,
-    source,
-    chainId,
-    point,
-    c.height,
-    await source.level(chainId, point, c.height),
-    c,
-  );
-  const r = await send(anchor, chainId, 'challenge', [
-    viemHex(chainId),
-    BigInt(c.height),
-    levels.map((l) => viemHex(encodeLookupPath(l))),
-  ]);
-  const after = await anchor.chain(chainId);
+  const r = await challengeStanding(anchor, source, chainId, pending);
   return {
     chainId: toHex(chainId),
-    point: point.toString(),
-    height: c.height,
-    outcome: after.slashed && !c.slashed ? 'slashed' : 'claim-removed',
+    height: pending.height,
+    level: r.level,
+    digest: r.digest,
+    outcome: 'claim-removed',
     gasUsed: r.gasUsed.toString(),
   };
 }
@@ -428,8 +520,15 @@ export async function timeoutChain(
 ): Promise<{ chainId: string; gasUsed: string; block: string }> {
   const { head } = await settling(anchor, chainId);
   const pending = await anchor.claimOf(chainId);
-  if (!pending) fail('NO_CLAIM', 'no claim is pending for this chain: claim first');
-  if (head <= pending.deadline)
+  if (!pending) {
+    // Unclaimed: after the final deadline the safety share goes back and the prize is burnt.
+    const final = await anchor.finalDeadline(chainId);
+    if (head <= final)
+      fail(
+        'NO_CLAIM',
+        `no claim is standing for this chain: claim first (claims are taken through block ${final})`,
+      );
+  } else if (head <= pending.deadline)
     fail(
       'WINDOW_OPEN',
       `the claim's challenge window is open through block ${pending.deadline}: ${blocksLeft(pending.deadline, head)}, then timeout`,
@@ -478,7 +577,7 @@ export async function settleStep(
   if (c.phase === 'active' && head <= c.expiry)
     return { status: 'waiting', untilBlock: c.expiry + 1n, why: 'expiry' };
   const pending = await anchor.claimOf(o.chainId);
-  if (pending && head > pending.deadline) {
+  if ((pending && head > pending.deadline) || (!pending && head > (await anchor.finalDeadline(o.chainId)))) {
     await timeoutChain(anchor, o.chainId);
     return { status: 'timed-out' };
   }

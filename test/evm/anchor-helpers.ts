@@ -26,8 +26,13 @@ export interface Anchor {
   checkAccounts(chainIds: readonly Uint8Array[]): Promise<void>;
 }
 
-export async function newAnchor(env: EvmEnv, challengeWindow = 20n, reporterBps = 1000): Promise<Anchor> {
-  const { address } = await deployAnchor(env.wallet(0), env.pub, { challengeWindow, reporterBps });
+export async function newAnchor(
+  env: EvmEnv,
+  challengeWindow = 20n,
+  reporterBps = 1000,
+  claimBond = 10n ** 16n,
+): Promise<Anchor> {
+  const { address } = await deployAnchor(env.wallet(0), env.pub, { challengeWindow, reporterBps, claimBond });
   return attachAnchor(env, address);
 }
 
@@ -79,8 +84,11 @@ export async function attachAnchor(env: EvmEnv, address: Address): Promise<Ancho
       for (const id of chainIds) {
         const c = await anchor.read<readonly unknown[]>('chains', [toHex(id)]);
         deposits += c[10] as bigint;
+        // A standing claim locks a bond.
+        const claim = await anchor.read<readonly unknown[]>('claims', [toHex(id)]);
+        if (c[2] === 2 && claim[4] !== '0x0000000000000000000000000000000000000000') deposits += await anchor.read<bigint>('claimBond'); // prettier-ignore
       }
-      assert.equal(deposits, locked, 'live deposits add up per chain');
+      assert.equal(deposits, locked, 'live deposits and standing claims` bonds add up per chain');
     },
   };
   return anchor;

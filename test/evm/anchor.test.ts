@@ -62,9 +62,9 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
     await reg(g(2999n, 4000n), 2000n);
     await reg(g(999n, 1001n), NO_PREDECESSOR);
     await reg(g(5000n, 6000n), 4242n); // a hint that is no registration
-    await anchor.reverts(0, 'register', [hexOf(g(5000n, 6000n, new Uint8Array(32)).bytes), committer(), 2000, 2000n], 'BadGenesis', 1_000_000_000n); // prettier-ignore
-    await anchor.reverts(0, 'register', [hexOf(g(5000n, 6000n).bytes), committer(), 2000, 2000n], 'BadGenesis', 1n); // prettier-ignore
-    await anchor.reverts(0, 'register', [hexOf(a.genesis.bytes), committer(), 2000, 2000n], 'BadGenesis', a.depositWei); // prettier-ignore
+    await anchor.reverts(0, 'register', [hexOf(g(5000n, 6000n, new Uint8Array(32)).bytes), committer(), 2000, 2000n], 'ParentNotAnchor', 1_000_000_000n); // prettier-ignore
+    await anchor.reverts(0, 'register', [hexOf(g(5000n, 6000n).bytes), committer(), 2000, 2000n], 'ValueNotAmount', 1n); // prettier-ignore
+    await anchor.reverts(0, 'register', [hexOf(a.genesis.bytes), committer(), 2000, 2000n], 'AlreadyRegistered', a.depositWei); // prettier-ignore
     // Non-canonical bytes (a trailing byte) never register.
     const bad = new Uint8Array([...g(5000n, 6000n).bytes, 0]);
     await anchor.reverts(0, 'register', [hexOf(bad), committer(), 2000, 2000n], 'Malformed', 1_000_000_000n);
@@ -87,7 +87,12 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
       [a.id, hexOf(header(a.genesis.chainId, 2, a.key).bytes)],
       'NotCommitter',
     );
-    await anchor.reverts(1, 'commit', [a.id, hexOf(header(b.genesis.chainId, 2, b.key).bytes)], 'BadClaim');
+    await anchor.reverts(
+      1,
+      'commit',
+      [a.id, hexOf(header(b.genesis.chainId, 2, b.key).bytes)],
+      'HeaderOfAnotherChain',
+    );
     await anchor.send(1, 'commit', [a.id, hexOf(header(a.genesis.chainId, 5, a.key).bytes)]);
     assert.equal((await anchor.read<readonly unknown[]>('chains', [a.id]))[8], 5n);
     await anchor.checkAccounts(ids);
@@ -105,16 +110,16 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
   it('never slashes on forged equivocation evidence', async () => {
     const h = (height: number, salt: number, key = b.key, chain = b.genesis.chainId) =>
       hexOf(header(chain, height, key, { salt }).bytes);
-    const eq = (x: Hex, y: Hex) => anchor.reverts(2, 'slashEquivocation', [b.id, x, y], 'NotProven');
-    await eq(h(3, 1), h(3, 2, generateKeyPair())); // one signed by another key
-    await eq(h(3, 1), h(4, 2)); // different heights
-    await eq(h(3, 1), h(3, 1)); // the same header twice
-    await eq(h(3, 1, a.key, a.genesis.chainId), h(3, 2, a.key, a.genesis.chainId)); // another chain's
+    const eq = (x: Hex, y: Hex, error: string) => anchor.reverts(2, 'slashEquivocation', [b.id, x, y], error);
+    await eq(h(3, 1), h(3, 2, generateKeyPair()), 'BadOperatorSignature'); // one signed by another key
+    await eq(h(3, 1), h(4, 2), 'DifferentHeights');
+    await eq(h(3, 1), h(3, 1), 'SameHeader'); // the same header twice
+    await eq(h(3, 1, a.key, a.genesis.chainId), h(3, 2, a.key, a.genesis.chainId), 'HeaderOfAnotherChain');
     // A flipped signature bit.
     const forged = header(b.genesis.chainId, 3, b.key, { salt: 2 });
     const bytes = forged.bytes.slice();
     bytes[bytes.length - 5] ^= 1;
-    await eq(h(3, 1), hexOf(bytes));
+    await eq(h(3, 1), hexOf(bytes), 'BadOperatorSignature');
     assert.equal((await anchor.read<readonly unknown[]>('chains', [b.id]))[3], false);
     await anchor.checkAccounts(ids);
   });
@@ -145,9 +150,9 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
       min: 1000n,
       max: 1500n,
     });
-    await anchor.reverts(2, 'slashCommitMismatch', [a.id, hexOf(committed.bytes)], 'NotProven');
-    await anchor.reverts(2, 'slashCommitMismatch', [a.id, at1(9, generateKeyPair())], 'NotProven');
-    await anchor.reverts(2, 'slashCommitMismatch', [a.id, hexOf(header(a.genesis.chainId, 2, a.key).bytes)], 'NotProven'); // prettier-ignore
+    await anchor.reverts(2, 'slashCommitMismatch', [a.id, hexOf(committed.bytes)], 'CommittedHeader');
+    await anchor.reverts(2, 'slashCommitMismatch', [a.id, at1(9, generateKeyPair())], 'BadOperatorSignature');
+    await anchor.reverts(2, 'slashCommitMismatch', [a.id, hexOf(header(a.genesis.chainId, 2, a.key).bytes)], 'NoCommitAtHeight'); // prettier-ignore
     await anchor.checkAccounts(ids);
     await anchor.send(2, 'slashCommitMismatch', [a.id, at1(9)]);
     assert.equal((await anchor.read<readonly unknown[]>('chains', [a.id]))[3], true);

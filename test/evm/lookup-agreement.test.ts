@@ -92,7 +92,7 @@ describe('on-chain lookup agrees with the TS verifier on adversarial roots', () 
     }
     const onChain = async (c: (typeof cases)[number]): Promise<Verdict> => {
       try {
-        const [winner] = await env.pub.readContract({ address, abi: ANCHOR_ABI, functionName: 'winnerOf', args: [toHex(c.root), c.point, operator, [toHex(encodeLookupPath(c.path))]] }); // prettier-ignore
+        const [winner] = await env.pub.readContract({ address, abi: ANCHOR_ABI, functionName: 'winnerOf', args: [toHex(c.root), c.point, operator, toHex(new Uint8Array(32)), [toHex(encodeLookupPath(c.path))]] }); // prettier-ignore
         return winner;
       } catch {
         return 'refused';

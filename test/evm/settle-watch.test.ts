@@ -259,7 +259,9 @@ test('a settler paid to its own EVM account draws the prize into it once the cha
   );
   const events = await withdrawn();
   assert.equal(events.length, 1, 'one withdrawal');
-  assert.deepEqual((events[0] as unknown as { args: { amount: bigint } }).args.amount, PRIZE);
+  // The settler claimed from its own account: the prize and its claim's bond come back together.
+  const bond = await top.evm.claimBond();
+  assert.deepEqual((events[0] as unknown as { args: { amount: bigint } }).args.amount, PRIZE + bond);
   assert.equal(await top.evm.owed(own), 0n, 'nothing left owed');
   const after = await env.pub.getBalance({ address: own });
   // The account paid gas for the claim, the timeout and the withdrawal (well under 0.001 ether on anvil).

@@ -124,8 +124,8 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
   );
   await assert.rejects(
     cli('challenge', '--api', op.url),
-    (e: SettleError) => e.code === 'NOT_LATER',
-    'a challenge needs a state committed after the claim',
+    (e: SettleError) => e.code === 'NO_CONSENT',
+    'the holder never gave its contract up: no action defeats the claim',
   );
   await assert.rejects(cli(...claimArgs), (e: SettleError) => e.code === 'REFUSED' && /same/.test(e.message));
   // settleChain started now (as after a restart) finds our claim pending and does not send it again: it waits
@@ -169,7 +169,7 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
   log.info({ claimGas: claim.gasUsed, withdrawGas: w.gasUsed }, 'settlement gas');
 });
 
-test('a stale claim is defeated by `settle challenge` with the later committed state; the new owner is paid', async (t) => {
+test('a stale claim is defeated by `settle challenge` with the seller`s signed transfer; the buyer is paid', async (t) => {
   const anchor = await newAnchor(env, 5n);
   const dir = await mkdtemp(join(tmpdir(), 'evm-challenge-'));
   defer(t, () => rm(dir, { recursive: true, force: true }));
@@ -218,16 +218,21 @@ test('a stale claim is defeated by `settle challenge` with the later committed s
   const point = await evm.winningPoint(chainId);
   const old = (await svc.lotteryLevelAt(point, 1))!;
   const sellerPayout = env.account(6).address;
-  await evm.settle('claim', [
-    toHex(chainId),
-    1n,
-    [toHex(encodeLookupPath(old.path))],
-    sellerPayout,
-    signPayout(seller.secretKey, evm.anchorId, chainId, sellerPayout),
-  ]);
+  await evm.settle(
+    'claim',
+    [
+      toHex(chainId),
+      1n,
+      [toHex(encodeLookupPath(old.path))],
+      sellerPayout,
+      signPayout(seller.secretKey, evm.anchorId, chainId, sellerPayout),
+      [],
+    ],
+    await evm.claimBond(),
+  );
   assert.equal((await evm.claimOf(chainId))?.winnerKey, toHex(seller.publicKey));
 
-  // Anyone challenges from the operator's tree at the last committed height: the contract there is superseded.
+  // Anyone challenges with the seller's signed transfer, which the operator keeps (GET /v1/authorisations/:digest).
   const buyerFile = join(dir, 'buyer.json');
   await writeKeyFile(buyerFile, buyer);
   const cli = async (...args: string[]): Promise<Record<string, string>> => {
@@ -247,7 +252,7 @@ test('a stale claim is defeated by `settle challenge` with the later committed s
   const lastCommitted = (await evm.chain(chainId)).height;
   assert.ok(lastCommitted >= 2, `committed up to ${lastCommitted}`);
   const challenged = await cli('challenge', '--api', op.url);
-  assert.deepEqual([challenged.outcome, challenged.height], ['claim-removed', lastCommitted]);
+  assert.deepEqual([challenged.outcome, challenged.height, challenged.level], ['claim-removed', 1, 0]);
   assert.equal(await evm.claimOf(chainId), null, 'the stale claim is gone');
   const defeated = await env.pub.getContractEvents({
     address: anchor.address,

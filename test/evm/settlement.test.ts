@@ -9,10 +9,12 @@ import assert from 'node:assert/strict';
 import { toHex, type Address, type Hex } from 'viem';
 import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
 import { makeLeaf, type ChildLink, type Leaf } from '../../src/tree/contract.js';
+import { signAction, type OwnerOp } from '../../src/chain/tx.js';
+import { SortitionAnchor } from '../../src/gen/contracts.js';
 import { ProbabilityTree } from '../../src/tree/tree.js';
 import { nodeDigest, STEP_RIGHT } from '../../src/tree/node.js';
 import { encodeLookupPath } from '../../src/sortition/lottery.js';
-import { signPayout } from '../../src/evm/anchor.js';
+import { deployAnchor, signPayout } from '../../src/evm/anchor.js';
 import { useAnvil } from './helpers.js';
 import { header, newAnchor, registerChain, type Anchor, type Registered } from './anchor-helpers.js';
 
@@ -100,7 +102,7 @@ describe('anchor contract: settlement', () => {
 
   type Judged = readonly [Hex, readonly unknown[]];
   const winnerOf = (root: Uint8Array, point: bigint, operator: Uint8Array, levels: Hex[]) =>
-    anchor.read<Judged>('winnerOf', [hexOf(root), point, hexOf(operator), levels]);
+    anchor.read<Judged>('winnerOf', [hexOf(root), point, hexOf(operator), hexOf(new Uint8Array(32)), levels]);
 
   it('finds the winner through nested levels at interval edges and in gaps, as the TS tree does', async (t) => {
     const op = key();
@@ -133,8 +135,8 @@ describe('anchor contract: settlement', () => {
     // A path for another point: a sibling covers this one.
     await fails(150n, proofFor(top, 0n).levels, 'NotALookupPath');
     // The nested level left out, or an extra level under a plain contract.
-    await fails(150n, proofFor(top, 150n).levels.slice(0, 2), 'BadClaim');
-    await fails(0n, [...proofFor(top, 0n).levels, proofFor(top, 0n).levels[0]], 'BadClaim');
+    await fails(150n, proofFor(top, 150n).levels.slice(0, 2), 'ChildLevelMissing');
+    await fails(0n, [...proofFor(top, 0n).levels, proofFor(top, 0n).levels[0]], 'LevelsBelowPlainContract');
     // A level from another tree.
     await fails(150n, [proofFor(top, 150n).levels[0], proofFor(top, 150n).levels[0]], 'NotALookupPath');
     // Non-canonical path bytes.
@@ -178,15 +180,88 @@ describe('anchor contract: settlement', () => {
     return { r, point, operator };
   }
 
-  const claimArgs = (r: Registered, height: number, levels: Hex[], winner: Uint8Array, payout: Address) => [
-    r.id,
-    BigInt(height),
-    levels,
-    payout,
-    signPayout(keys.get(hexOf(winner))!.secretKey, anchor.id, r.genesis.chainId, payout),
-  ];
+  type Level = { digest: Hex; ident: Hex; chain: Hex };
+  type Claimed = readonly [Hex, Address, bigint, bigint, Address, Hex];
+  const claimOf = async (r: Registered) => anchor.read<Claimed>('claims', [r.id]);
+  const NOBODY = '0x0000000000000000000000000000000000000000';
+  /** The standing claim's levels, as the contract judged them (what the next claim or challenge names). */
+  const standing = new Map<Hex, Level[]>();
+  const bond = 10n ** 16n;
 
-  const claimOf = async (r: Registered) => anchor.read<readonly [Hex, Address, bigint, bigint, Address]>('claims', [r.id]); // prettier-ignore
+  async function judged(r: Registered, height: number, levels: Hex[]): Promise<Level[]> {
+    const [, out] = await anchor.read<readonly [Hex, readonly Level[]]>('judge', [
+      r.id,
+      BigInt(height),
+      levels,
+    ]);
+    return out.map((l) => ({ digest: l.digest, ident: l.ident, chain: l.chain }));
+  }
+
+  /** Claims at `height` for the winner of `levels`, paid to account `to`, from account `from`. */
+  async function claim(
+    r: Registered,
+    height: number,
+    levels: Hex[],
+    winner: Uint8Array,
+    to: number,
+    from = 3,
+  ) {
+    const payout = env.account(to).address;
+    const args = [r.id, BigInt(height), levels, payout, signPayout(keys.get(hexOf(winner))!.secretKey, anchor.id, r.genesis.chainId, payout), standing.get(r.id) ?? []]; // prettier-ignore
+    const res = await anchor.send(from, 'claim', args, bond);
+    const c = await claimOf(r);
+    if (c[4] === NOBODY) standing.delete(r.id);
+    else if (c[2] === BigInt(height)) standing.set(r.id, await judged(r, height, levels));
+    await anchor.checkAccounts(ids);
+    return res;
+  }
+
+  function claimFails(r: Registered, height: number, levels: Hex[], winner: Uint8Array, error: string) {
+    const payout = env.account(9).address;
+    const args = [r.id, BigInt(height), levels, payout, signPayout(keys.get(hexOf(winner))!.secretKey, anchor.id, r.genesis.chainId, payout), standing.get(r.id) ?? []]; // prettier-ignore
+    return anchor.reverts(3, 'claim', args, error, bond);
+  }
+
+  /** The owner of `leaf` in chain `chain` signs `op` over it, and account `from` shows it to the contract. */
+  function consentArgs(r: Registered, chain: Uint8Array, leaf: Leaf, op: OwnerOp, signer?: KeyPair) {
+    const owner = signer ?? keys.get(hexOf(leaf.contract.owner))!;
+    const a = signAction({ chainId: chain, contractHash: leaf.digest, nonce: leaf.contract.nonce + 1, op }, owner.secretKey); // prettier-ignore
+    return [r.id, hexOf(leaf.bytes), hexOf(a.bytes), hexOf(a.signature), standing.get(r.id) ?? []];
+  }
+
+  async function consent(r: Registered, chain: Uint8Array, leaf: Leaf, op: OwnerOp, from = 4) {
+    const res = await anchor.send(from, 'challenge', consentArgs(r, chain, leaf, op));
+    if ((await claimOf(r))[4] === NOBODY) standing.delete(r.id);
+    await anchor.checkAccounts(ids);
+    return res;
+  }
+
+  async function timeout(r: Registered) {
+    const c = await claimOf(r);
+    const head = await env.pub.getBlockNumber();
+    const until = c[4] === NOBODY ? await anchor.read<bigint>('finalDeadline', [r.id]) : c[3];
+    if (head <= until) await env.test.mine({ blocks: Number(until - head) + 1 });
+    await anchor.send(5, 'timeout', [r.id]);
+    await anchor.checkAccounts(ids);
+  }
+
+  const owed = (to: number) => anchor.read<bigint>('owed', [env.account(to).address]);
+  /** What accounts were owed before a test's settlement, so each test checks only what it paid. */
+  let base = new Map<number, bigint>();
+  const snapshot = async () => {
+    base = new Map();
+    for (const a of [3, 4, 5, 6, 7, 8, 9]) base.set(a, await owed(a));
+  };
+  const gained = async (to: number) => (await owed(to)) - (base.get(to) ?? 0n);
+  const slashed = async (r: Registered) =>
+    (await anchor.read<readonly unknown[]>('chains', [r.id]))[3] === true;
+  const prizeOf = (r: Registered) => r.depositWei - r.depositWei / 5n;
+  const transfer = (to: KeyPair): OwnerOp => ({
+    kind: 'transfer',
+    newOwner: to.publicKey,
+    terms: new Uint8Array(0),
+  });
+  const path = (tree: ProbabilityTree, point: bigint) => [hexOf(encodeLookupPath(tree.lookupPath(point)))];
 
   it('settles a lottery through nested levels: claim, window, timeout, withdraw', async () => {
     const op = key();
@@ -195,25 +270,32 @@ describe('anchor contract: settlement', () => {
     const { r, point } = await lottery(1000n, [new ProbabilityTree(), top.tree], op);
     const { levels, winner } = proofFor(top, point);
     const payout = env.account(7).address;
-    // Only the winner's signature names a payout address.
-    const wrong = [...claimArgs(r, 2, levels, winner, payout)];
-    wrong[4] = signPayout(key().secretKey, anchor.id, r.genesis.chainId, payout);
-    await anchor.reverts(3, 'claim', wrong, 'BadClaim');
-    await anchor.send(3, 'claim', claimArgs(r, 2, levels, winner, payout));
+    // Only the winner's signature names a payout address, and a claim carries the bond.
+    const wrong = [
+      r.id,
+      2n,
+      levels,
+      payout,
+      signPayout(key().secretKey, anchor.id, r.genesis.chainId, payout),
+      [],
+    ];
+    await anchor.reverts(3, 'claim', wrong, 'BadWinnerSignature', bond);
+    await anchor.reverts(3, 'claim', [...wrong.slice(0, 4), signPayout(keys.get(hexOf(winner))!.secretKey, anchor.id, r.genesis.chainId, payout), []], 'WrongBond', 1n); // prettier-ignore
+    await claim(r, 2, levels, winner, 7);
     assert.equal((await claimOf(r))[0], hexOf(winner));
     await anchor.reverts(3, 'timeout', [r.id], 'WindowOpen');
-    await anchor.checkAccounts(ids);
     await env.test.mine({ blocks: 6 });
+    const before3 = await owed(3);
     await anchor.send(3, 'timeout', [r.id]);
-    const prize = r.depositWei - r.depositWei / 5n;
-    assert.equal(await anchor.read<bigint>('owed', [payout]), prize);
+    assert.equal(await owed(7), prizeOf(r));
+    assert.equal(await owed(3), before3 + bond, 'the bond back to its claimant');
     assert.equal(await anchor.read<bigint>('owed', [env.account(0).address]), r.depositWei / 5n);
     assert.equal((await anchor.read<readonly unknown[]>('chains', [r.id]))[2], 3); // Settled
     await anchor.checkAccounts(ids);
     const before = await env.pub.getBalance({ address: payout });
     const { gasUsed } = await anchor.send(7, 'withdraw', []);
     const gasPrice = (await env.pub.getTransactionReceipt({ hash: (await env.pub.getBlock({ includeTransactions: true })).transactions[0].hash })).effectiveGasPrice; // prettier-ignore
-    assert.equal(await env.pub.getBalance({ address: payout }), before + prize - gasUsed * gasPrice);
+    assert.equal(await env.pub.getBalance({ address: payout }), before + prizeOf(r) - gasUsed * gasPrice);
     await anchor.reverts(7, 'withdraw', [], 'NothingOwed');
     await anchor.reverts(3, 'timeout', [r.id], 'WrongPhase');
     await anchor.checkAccounts(ids);
@@ -221,91 +303,153 @@ describe('anchor contract: settlement', () => {
 
   it('pays the operator an unallocated point (a chain that never committed)', async () => {
     const { r, point, operator } = await lottery(1n << 20n, []);
-    const levels = [hexOf(encodeLookupPath(new ProbabilityTree().lookupPath(point)))];
-    await anchor.send(3, 'claim', claimArgs(r, 0, levels, operator.publicKey, env.account(8).address));
+    await claim(r, 0, path(new ProbabilityTree(), point), operator.publicKey, 8);
     assert.equal((await claimOf(r))[0], hexOf(operator.publicKey));
-    await anchor.checkAccounts(ids);
   });
 
-  it('defeats a stale claim in the window with a later committed state, then pays the current owner', async () => {
+  it('attack: the operator erases the space before expiry and claims the point as unallocated; the holder is paid', async () => {
+    await snapshot();
+    const x = key();
+    const start = nextStart;
+    const sold = ProbabilityTree.fromLeaves([contract(start, start + 64n, x)]);
+    const erased = new ProbabilityTree(); // committed with a junk-free signature: a commit checks none
+    const { r, point, operator } = await lottery(64n, [sold, erased]);
+    await claim(r, 2, path(erased, point), operator.publicKey, 6); // the operator first, from the later state
+    await claim(r, 1, path(sold, point), x.publicKey, 8); // the holder's earlier proof ranks above
+    assert.equal((await claimOf(r))[0], hexOf(x.publicKey));
+    await claimFails(r, 2, path(erased, point), operator.publicKey, 'NotBetter');
+    await timeout(r);
+    assert.equal(await gained(8), prizeOf(r), 'the holder is paid');
+    assert.equal(await gained(6), 0n, 'the operator gets nothing');
+    assert.equal(await slashed(r), false, 'erasing is not selling twice: the operator keeps its share');
+  });
+
+  it('attack: a nonce-bump resale to a key the operator holds loses to the holder and slashes the operator', async () => {
+    await snapshot();
+    const x = key();
+    const mine = key(); // the operator's own key
+    const start = nextStart;
+    const first = ProbabilityTree.fromLeaves([contract(start, start + 64n, x)]);
+    const resold = ProbabilityTree.fromLeaves([contract(start, start + 64n, mine, 1)]); // nonce + 1, no signature of x
+    const { r, point } = await lottery(64n, [first, resold]);
+    await claim(r, 2, path(resold, point), mine.publicKey, 6);
+    await claim(r, 1, path(first, point), x.publicKey, 8, 4);
+    assert.equal((await claimOf(r))[0], hexOf(x.publicKey));
+    assert.deepEqual(await anchor.read<readonly unknown[]>('doubleSales', [r.id]), [
+      1n,
+      env.account(4).address,
+    ]);
+    // A consent the holder never signed: signed by the operator's key over the holder's contract.
+    const forged = consentArgs(r, r.genesis.chainId, first.get(start)!, transfer(mine), mine);
+    await anchor.reverts(4, 'challenge', forged, 'BadConsentSignature');
+    await timeout(r);
+    assert.equal(await gained(8), prizeOf(r), 'the holder is paid');
+    assert.equal(await gained(6), 0n);
+    assert.equal(await slashed(r), true, 'sold twice: the safety share is gone');
+    assert.equal(await gained(4), bond + r.depositWei / 5n / 10n, "the bond back and the reporter's reward");
+  });
+
+  it('a transfer the owner signed defeats the old owner`s claim; the buyer is paid and nobody is slashed', async () => {
+    await snapshot();
     const x = key();
     const y = key();
     const start = nextStart;
     const old = ProbabilityTree.fromLeaves([contract(start, start + 64n, x)]);
-    const now = ProbabilityTree.fromLeaves([contract(start, start + 64n, y, 1)]); // transferred: nonce + 1
+    const now = ProbabilityTree.fromLeaves([contract(start, start + 64n, y, 1)]);
     const { r, point } = await lottery(64n, [old, now]);
-    const stale = [hexOf(encodeLookupPath(old.lookupPath(point)))];
-    const fresh = [hexOf(encodeLookupPath(now.lookupPath(point)))];
-    await anchor.send(3, 'claim', claimArgs(r, 1, stale, x.publicKey, env.account(8).address));
-    await anchor.reverts(4, 'challenge', [r.id, 1n, stale], 'BadClaim'); // not a later state
-    await anchor.send(4, 'challenge', [r.id, 2n, fresh]);
-    assert.equal((await claimOf(r))[3], 0n, 'the claim is gone');
-    await anchor.send(3, 'claim', claimArgs(r, 2, fresh, y.publicKey, env.account(9).address));
-    // The stale proof cannot displace the current one.
-    await anchor.reverts(3, 'claim', claimArgs(r, 1, stale, x.publicKey, env.account(8).address), 'BadClaim');
-    await env.test.mine({ blocks: 6 });
-    await anchor.send(3, 'timeout', [r.id]);
-    assert.equal(
-      await anchor.read<bigint>('owed', [env.account(9).address]),
-      r.depositWei - r.depositWei / 5n,
-    );
-    assert.equal(await anchor.read<bigint>('owed', [env.account(8).address]), 0n);
-    await anchor.checkAccounts(ids);
+    await claim(r, 1, path(old, point), x.publicKey, 8); // the seller claims with the state it sold
+    // The buyer's later state alone does not rank above the seller's: it is shown, not standing.
+    await claim(r, 2, path(now, point), y.publicKey, 9, 5);
+    assert.equal((await claimOf(r))[0], hexOf(x.publicKey));
+    assert.deepEqual(await anchor.read<readonly unknown[]>('doubleSales', [r.id]), [
+      1n,
+      env.account(5).address,
+    ]);
+    // The seller's signed transfer: the claim is removed and its bond paid to the challenger.
+    const before = await gained(4);
+    await consent(r, r.genesis.chainId, old.get(start)!, transfer(y));
+    assert.equal((await claimOf(r))[4], NOBODY);
+    assert.equal(await gained(4), before + bond);
+    assert.deepEqual(await anchor.read<readonly unknown[]>('doubleSales', [r.id]), [
+      0n,
+      env.account(5).address,
+    ]);
+    await claimFails(r, 1, path(old, point), x.publicKey, 'NotWinnable'); // a contract given up never stands
+    await claim(r, 2, path(now, point), y.publicKey, 9);
+    await claimFails(r, 1, path(old, point), x.publicKey, 'NotBetter');
+    await timeout(r);
+    assert.equal(await gained(9), prizeOf(r));
+    assert.equal(await gained(8), 0n);
+    assert.equal(await slashed(r), false);
   });
 
-  it('slashes the operator of a point sold twice; the contract committed first keeps the claim', async () => {
-    const x = key();
-    const z = key();
+  it('attack: a child operator erases a nested level; the holder in the child chain is paid', async () => {
+    await snapshot();
+    const op = key();
+    const childOp = key();
+    const h = key();
     const start = nextStart;
-    const first = ProbabilityTree.fromLeaves([contract(start, start + 64n, x)]);
-    const resold = ProbabilityTree.fromLeaves([contract(start, start + 64n, z)]); // another owner, no higher nonce
-    const { r, point } = await lottery(64n, [first, resold]);
-    const p1 = [hexOf(encodeLookupPath(first.lookupPath(point)))];
-    const p2 = [hexOf(encodeLookupPath(resold.lookupPath(point)))];
-    // Forged: a resale that was never committed, or signed by someone else, slashes nothing.
-    const uncommitted = ProbabilityTree.fromLeaves([contract(start, start + 32n, z), contract(start + 32n, start + 64n, z)]); // prettier-ignore
-    await anchor.send(3, 'claim', claimArgs(r, 1, p1, x.publicKey, env.account(8).address));
-    await anchor.reverts(4, 'challenge', [r.id, 2n, [hexOf(encodeLookupPath(uncommitted.lookupPath(point)))]], 'NotALookupPath'); // prettier-ignore
-    const badSig = [...claimArgs(r, 2, p2, z.publicKey, env.account(9).address)];
-    badSig[4] = signPayout(x.secretKey, anchor.id, r.genesis.chainId, env.account(9).address);
-    await anchor.reverts(3, 'claim', badSig, 'BadClaim');
-    await anchor.reverts(3, 'claim', claimArgs(r, 1, p1, x.publicKey, env.account(8).address), 'BadClaim'); // the same state
-    assert.equal((await anchor.read<readonly unknown[]>('chains', [r.id]))[3], false, 'not slashed');
-    // A genuine resale proven by challenge slashes; a second try finds the operator already slashed.
-    await anchor.send(4, 'challenge', [r.id, 2n, p2]);
-    assert.equal((await anchor.read<readonly unknown[]>('chains', [r.id]))[3], true, 'slashed');
-    assert.equal((await claimOf(r))[0], hexOf(x.publicKey), 'the earlier contract keeps the claim');
-    await anchor.checkAccounts(ids);
+    const child = ProbabilityTree.fromLeaves([contract(start, start + 64n, h)]);
+    const chain = new Uint8Array(32).fill(9);
+    const holding = (height: number, tree: ProbabilityTree) =>
+      contract(start, start + 64n, key(), 0, { chain, operator: childOp.publicKey, height, root: tree.root });
+    const owner = key();
+    const withChild = (height: number, tree: ProbabilityTree) =>
+      makeLeaf({ ...holding(height, tree).contract, owner: owner.publicKey });
+    const t1 = ProbabilityTree.fromLeaves([withChild(3, child)]);
+    const t2 = ProbabilityTree.fromLeaves([withChild(5, new ProbabilityTree())]); // the child's root erased
+    const { r, point } = await lottery(64n, [t1, t2], op);
+    await claim(r, 2, path(t2, point), childOp.publicKey, 6); // the child's operator: its chain is empty now
+    await claim(r, 1, [...path(t1, point), ...path(child, point)], h.publicKey, 8);
+    assert.equal((await claimOf(r))[0], hexOf(h.publicKey));
+    await claimFails(r, 2, path(t2, point), childOp.publicKey, 'NotBetter');
+    await timeout(r);
+    assert.equal(await gained(8), prizeOf(r));
+    assert.equal(await slashed(r), false);
   });
 
-  it('lets the earlier sale displace a later buyer`s claim, slashing the operator', async () => {
+  it('ends whatever claimants do: no loop of claims, and an unclaimed chain burns its prize after the final deadline', async () => {
+    await snapshot();
     const x = key();
-    const z = key();
+    const w = key();
     const start = nextStart;
-    const first = ProbabilityTree.fromLeaves([contract(start, start + 64n, x)]);
-    const resold = ProbabilityTree.fromLeaves([contract(start, start + 64n, z)]);
-    const { r, point } = await lottery(64n, [first, resold]);
-    const p1 = [hexOf(encodeLookupPath(first.lookupPath(point)))];
-    const p2 = [hexOf(encodeLookupPath(resold.lookupPath(point)))];
-    // The later buyer claims first; the earlier one's claim displaces it and slashes the operator.
-    await anchor.send(3, 'claim', claimArgs(r, 2, p2, z.publicKey, env.account(9).address));
-    await anchor.send(3, 'claim', claimArgs(r, 1, p1, x.publicKey, env.account(8).address));
-    const c = await anchor.read<readonly unknown[]>('chains', [r.id]);
-    assert.equal(c[3], true, 'slashed');
+    const a = ProbabilityTree.fromLeaves([contract(start, start + 64n, x)]);
+    const b = ProbabilityTree.fromLeaves([contract(start, start + 64n, w)]); // resold without consent
+    const { r, point, operator } = await lottery(64n, [a, b, a, new ProbabilityTree()]);
+    await claim(r, 4, path(new ProbabilityTree(), point), operator.publicKey, 6);
+    await claim(r, 2, path(b, point), w.publicKey, 7);
+    await claim(r, 1, path(a, point), x.publicKey, 8);
+    // Every other state now ranks below the standing one, whatever order they come in.
+    await claimFails(r, 3, path(a, point), x.publicKey, 'SameWinner');
+    await claimFails(r, 4, path(new ProbabilityTree(), point), operator.publicKey, 'NotBetter');
     assert.equal((await claimOf(r))[0], hexOf(x.publicKey));
-    assert.equal(await anchor.read<bigint>('owed', [env.account(3).address]), r.depositWei / 5n / 10n);
-    await anchor.checkAccounts(ids);
-    // Another try with the later sale changes nothing: the earlier claim stands and nothing more is slashed.
-    await anchor.send(3, 'claim', claimArgs(r, 2, p2, z.publicKey, env.account(9).address));
-    assert.equal((await claimOf(r))[0], hexOf(x.publicKey));
-    await anchor.reverts(4, 'challenge', [r.id, 2n, p2], 'AlreadySlashed');
-    await env.test.mine({ blocks: 6 });
-    await anchor.send(3, 'timeout', [r.id]);
-    // The winner gets the prize; the operator's safety share is gone.
-    assert.equal(
-      await anchor.read<bigint>('owed', [env.account(8).address]),
-      r.depositWei - r.depositWei / 5n,
-    );
-    await anchor.checkAccounts(ids);
+    const final = await anchor.read<bigint>('finalDeadline', [r.id]);
+    const c = await claimOf(r);
+    assert.ok(c[3] <= final, 'the window ends by the final deadline');
+    await timeout(r);
+    assert.equal(await gained(8), prizeOf(r));
+
+    // Nobody claims: after the final deadline the safety share goes back and the prize is burnt.
+    const burnt = await env.pub.getBalance({ address: '0x000000000000000000000000000000000000dEaD' });
+    const { r: q } = await lottery(16n, []);
+    const opBefore = await anchor.read<bigint>('owed', [env.account(0).address]);
+    await anchor.reverts(5, 'timeout', [q.id], 'NoClaim');
+    await timeout(q);
+    assert.equal(await anchor.read<bigint>('owed', [env.account(0).address]), opBefore + q.depositWei / 5n);
+    assert.equal((await env.pub.getBalance({ address: '0x000000000000000000000000000000000000dEaD' })) - burnt, prizeOf(q)); // prettier-ignore
+  });
+
+  it('refuses a challenge window of 0 or 2^64-1, an unbounded reporter share, and a verifier that is no contract', async () => {
+    const v = (await deployAnchor(env.wallet(0), env.pub)).verifier;
+    const bad = async (args: readonly unknown[]) => {
+      await assert.rejects(
+        env.pub.simulateContract({ account: env.account(0), abi: SortitionAnchor.abi, bytecode: SortitionAnchor.bytecode, args } as never).then(() => env.wallet(0).deployContract({ abi: SortitionAnchor.abi, bytecode: SortitionAnchor.bytecode, args: args as never })).then((hash) => env.pub.waitForTransactionReceipt({ hash })).then((rc) => assert.equal(rc.status, 'success')), // prettier-ignore
+      );
+    };
+    await bad([v, 0n, 1000, 0n, 0n]);
+    await bad([v, 2n ** 64n - 1n, 1000, 0n, 0n]);
+    await bad([v, 20n, 10_000, 0n, 0n]);
+    await bad([env.account(3).address, 20n, 1000, 0n, 0n]);
+    await bad([v, 20n, 1000, 129n, 0n]);
   });
 });
