@@ -71,6 +71,12 @@ contract SortitionAnchor {
     error SettlementOver();
     error NothingOwed();
     error TransferFailed();
+    // Data requests.
+    error AlreadyRequested();
+    error UnknownRequest();
+    error AlreadyAnswered();
+    error PointOutOfSpace();
+    error DataPending();
 
     enum Phase {
         None,
@@ -129,6 +135,16 @@ contract SortitionAnchor {
         address reporter;
     }
 
+    /// A holder's demand that the operator publish, on chain, the lookup path of a point at a committed height.
+    struct DataRequest {
+        bytes32 chainId;
+        uint64 height;
+        uint64 point;
+        uint64 deadline;
+        bool answered;
+        address requester;
+    }
+
     uint256 private constant NONE = 1 << 64;
     uint256 private constant BPS = 10_000;
     /// The most levels a winner proof may have: 24 worst-case levels fit an EIP-7825 transaction (2^24 gas) and
@@ -150,6 +166,7 @@ contract SortitionAnchor {
     uint8 public constant SLASH_EQUIVOCATION = 1;
     uint8 public constant SLASH_COMMIT_MISMATCH = 2;
     uint8 public constant SLASH_SOLD_TWICE = 3;
+    uint8 public constant SLASH_WITHHELD = 4;
 
     bytes32 public immutable anchorId;
     IEd25519Verifier public immutable verifier;
@@ -172,6 +189,9 @@ contract SortitionAnchor {
     mapping(bytes32 => DoubleSales) public doubleSales;
     /// Per settling chain: the contract identities first committed holding a point that was sold again.
     mapping(bytes32 => mapping(bytes32 => bool)) public soldOver;
+    mapping(bytes32 => DataRequest) public dataRequests;
+    /// Per chain: data requests neither answered nor slashed; the chain cannot settle while any is open.
+    mapping(bytes32 => uint256) public openRequests;
     mapping(address => uint256) public owed;
     /// Registrations sorted by start, a linked list: the interval check is O(1) with the predecessor as a hint.
     mapping(uint256 => uint256) private nextStart;
@@ -214,6 +234,8 @@ contract SortitionAnchor {
     event ConsentProven(bytes32 indexed chainId, bytes32 ident, address by);
     event Settled(bytes32 indexed chainId, bytes32 winnerKey, address payout, uint256 prize, uint256 safetyReturned);
     event Withdrawn(address indexed to, uint256 amount);
+    event DataRequested(bytes32 indexed chainId, bytes32 requestId, uint64 height, uint64 point, uint64 deadline);
+    event DataAnswered(bytes32 indexed chainId, bytes32 requestId, bytes path);
 
     constructor(
         IEd25519Verifier verifier_,
@@ -701,6 +723,7 @@ contract SortitionAnchor {
         bool stands = cl.claimant != address(0);
         if (stands && block.number <= cl.deadline) revert WindowOpen();
         if (!stands && block.number <= finalDeadline(chainId)) revert NoClaim();
+        if (openRequests[chainId] != 0) revert DataPending();
         uint256 burnt;
         DoubleSales memory d = doubleSales[chainId];
         if (d.open != 0 && !c.slashed) burnt = slash(c, chainId, SLASH_SOLD_TWICE, d.reporter);
@@ -720,6 +743,59 @@ contract SortitionAnchor {
         }
         emit Settled(chainId, cl.winnerKey, cl.payout, stands ? prize : 0, safety);
         burn(burnt);
+    }
+
+    // ---- 6. data requests (seed 001's data request, response and slash) ---------------------------------------
+
+    /// Demands the lookup path of `point` in the chain's tree at committed height `height`, with a bond of
+    /// `claimBond` wei: the operator must publish it on chain (`answerData`) within `challengeWindow` blocks, or
+    /// anyone may slash it (`slashWithheld`), the requester getting its bond back and the reporter's reward. A holder
+    /// whose operator withholds its current path forces it this way; the bond pays whoever answers.
+    function requestData(bytes32 chainId, uint64 height, uint64 point) external payable nonReentrant returns (bytes32 id) {
+        Chain storage c = liveChain(chainId);
+        if (msg.value != claimBond) revert WrongBond();
+        // Every request's window ends by the final deadline, so a request can delay settlement but not past it.
+        if (block.number + challengeWindow > finalDeadline(chainId)) revert SettlementOver();
+        if (commits[chainId][height].stateRoot == bytes32(0)) revert NoCommitAtHeight();
+        if (point < c.start || point >= c.end) revert PointOutOfSpace();
+        id = keccak256(abi.encode(chainId, height, point));
+        if (dataRequests[id].requester != address(0)) revert AlreadyRequested();
+        uint64 deadline = uint64(block.number) + challengeWindow;
+        dataRequests[id] = DataRequest(chainId, height, point, deadline, false, msg.sender);
+        openRequests[chainId] += 1;
+        locked += msg.value;
+        emit DataRequested(chainId, id, height, point, deadline);
+    }
+
+    /// Answers a data request with the lookup path it asks for (checked against the committed root), published in
+    /// the DataAnswered event. Anyone may answer; the request's bond is paid to the answerer.
+    function answerData(bytes32 id, bytes calldata path) external nonReentrant {
+        DataRequest storage r = dataRequests[id];
+        if (r.requester == address(0)) revert UnknownRequest();
+        if (r.answered) revert AlreadyAnswered();
+        Proto.Path memory p = Proto.path(path);
+        Tree.lookup(commits[r.chainId][r.height].stateRoot, p, r.point);
+        r.answered = true;
+        openRequests[r.chainId] -= 1;
+        locked -= claimBond;
+        credit(msg.sender, claimBond);
+        emit DataAnswered(r.chainId, id, path);
+    }
+
+    /// Slashes the operator of a data request left unanswered past its deadline: the requester gets its bond back
+    /// and the reporter's reward.
+    function slashWithheld(bytes32 id) external nonReentrant {
+        DataRequest storage r = dataRequests[id];
+        if (r.requester == address(0)) revert UnknownRequest();
+        if (r.answered) revert AlreadyAnswered();
+        if (block.number <= r.deadline) revert WindowOpen();
+        Chain storage c = chains[r.chainId];
+        r.answered = true;
+        openRequests[r.chainId] -= 1;
+        locked -= claimBond;
+        credit(r.requester, claimBond);
+        // A chain slashed already keeps nothing more to take; the requester gets its bond back all the same.
+        if (!c.slashed) burn(slash(c, r.chainId, SLASH_WITHHELD, r.requester));
     }
 
     /// Sends the caller everything credited to it.

@@ -37,6 +37,7 @@ import { getAddress, isAddress, type Address } from 'viem';
 import { bytesEqual } from '../codec/canonical.js';
 import type { Anchor } from '../anchor/types.js';
 import { EvmCommitter } from '../evm/committer.js';
+import { DataResponder } from '../evm/responder.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import { serviceSource } from '../evm/settle.js';
 import type { Journal } from '../evm/sender.js';
@@ -117,6 +118,8 @@ export interface RunningOperator {
   readonly anchor: DevnetAnchor | null;
   /** Set for a top-level chain on the EVM anchor. */
   readonly committer: EvmCommitter | null;
+  /** Answers data requests for the chain on the EVM anchor (null when the chain is not on one). */
+  readonly responder: DataResponder | null;
   /** The EVM anchor a top-level chain commits to with its key (automatic settlement sends from it too). */
   readonly evm: EvmAnchor | null;
   /** Finishes the block being built (sealing what is pending), stops submitting upstream, closes the store. */
@@ -258,6 +261,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     );
   }
   let committer: EvmCommitter | null = null;
+  let responder: DataResponder | null = null;
   let evm: EvmAnchor | null = null;
   if (p.evm && !anchor && !parentApi && p.evm.key) {
     const evmAnchor = await EvmAnchor.open({
@@ -275,6 +279,14 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
         log: log.child({ component: 'evm-commit' }),
       }).attach(service);
       committer.start();
+      // Seed 001's data request: every demand for a path at a committed height is answered on chain.
+      responder = new DataResponder({
+        anchor: evmAnchor,
+        chainId: p.genesis.chainId,
+        source: serviceSource(service),
+        log: log.child({ component: 'evm-data' }),
+      });
+      responder.start();
     }
   }
   service.start();
@@ -296,6 +308,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     upstream,
     anchor,
     committer,
+    responder,
     evm,
     async stop() {
       if (stopped) return;
@@ -310,6 +323,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
         clearTimeout(timer);
         await upstream.stop();
       }
+      await responder?.stop();
       await committer?.stop();
     },
   };

@@ -8,6 +8,8 @@
  *   settle challenge --api URL [--from-watch] --chain ID                 defeat a claim with its owner's signed action
  *   settle timeout   --chain ID                                          pay out a claim whose window has passed
  *   settle withdraw                                                      draw the credits of the --evm-key account
+ *   settle request-data --chain ID --height H --point P                  force the operator to publish a path on chain
+ *   settle slash-withheld --request ID                                   slash an operator that did not answer
  */
 import { Command, Option } from 'commander';
 import { fromHex } from '../crypto/hash.js';
@@ -23,6 +25,8 @@ import {
   claimChain,
   firstOf,
   operatorApiSource,
+  requestData,
+  slashWithheld,
   timeoutChain,
   watchApiSource,
   withdrawCredits,
@@ -137,10 +141,47 @@ export function settleCommand(out: (s: string) => void = (s) => process.stdout.w
     .action(async (o: Common & { chain: string }) => {
       out(JSON.stringify(await timeoutChain(await open(o), fromHex(o.chain, '--chain'))));
     });
+  common(settle.command('request-data'))
+    .description(
+      "force the operator to publish the lookup path of a point at a committed height on chain, with the contract's " +
+        'bond (seed 001 data request): it answers within the challenge window or loses its safety share',
+    )
+    .addOption(required(option('--chain <id>', 'the chain id (hex)')))
+    .addOption(required(option('--height <n>', 'a height committed in the contract')))
+    .addOption(required(option('--point <p>', "a point of the chain's space (your contract's start)")))
+    .action(async (o: Common & { chain: string; height: string; point: string }) => {
+      const a = await open(o);
+      out(
+        JSON.stringify(
+          await requestData(
+            a,
+            fromHex(o.chain, '--chain'),
+            u64Text(o.height, '--height'),
+            u64Text(o.point, '--point'),
+          ),
+        ),
+      );
+    });
+  common(settle.command('slash-withheld'))
+    .description(
+      "slash the operator of a data request left unanswered past its deadline (the requester's bond back)",
+    )
+    .addOption(
+      required(option('--request <id>', 'the request id (DataRequested event, or request-data output)')),
+    )
+    .action(async (o: Common & { request: string }) => {
+      out(JSON.stringify(await slashWithheld(await open(o), o.request)));
+    });
   common(settle.command('withdraw'))
     .description('draw the credits owed to the --evm-key account (a prize, a safety share, a reward)')
     .action(async (o: Common) => {
       out(JSON.stringify(await withdrawCredits(await open(o))));
     });
   return settle;
+}
+
+function u64Text(v: string, name: string): bigint {
+  if (!/^\d{1,20}$/.test(v) || BigInt(v) >= 1n << 64n)
+    throw new ConfigError(`${name} must be an integer below 2^64`);
+  return BigInt(v);
 }

@@ -106,18 +106,23 @@ export class EvmCommitter {
   }
 
   /**
-   * The contract takes a commit only in a block below the chain's expiry: once the next block is at the expiry, no
+   * The contract takes a commit only in a block more than `finality` blocks below the chain's expiry: once the next
+   * block is there, no
    * later header can ever be committed, and the operator is told to stop sealing (its tree then stays where the
    * settlement proof is taken, at most the commits in flight above the contract's last committed height).
    */
   private async watchExpiry(expiry: bigint): Promise<void> {
     const signal = this.abort.signal;
     if (expiry >= BigInt(NO_EXPIRY)) return;
+    let finality: bigint | null = null;
     while (!signal.aborted && this.svc && !this.svc.expired) {
       try {
+        finality ??= await this.o.anchor.finality();
         const head = await this.o.anchor.head();
-        if (head + 1n >= expiry) {
-          this.svc.expire(`EVM block ${head}: no commit lands at or after the expiry block ${expiry}`);
+        if (head + 1n + finality >= expiry) {
+          this.svc.expire(
+            `EVM block ${head}: no commit lands within ${finality} blocks of the expiry block ${expiry}`,
+          );
           return;
         }
       } catch {
@@ -160,9 +165,12 @@ export class EvmCommitter {
         if (this.abort.signal.aborted) break;
         this.lastError = (e as Error).message.split('\n')[0];
         if (e instanceof AnchorRevert) {
-          // WrongPhase (expired) or a refusal that will not change for this header: do not send it again.
+          // Expired, slashed, or a refusal that will not change for this header: do not send it again.
           this.skipThrough = height;
-          if (e.errorName === 'WrongPhase') this.svc?.expire('the anchor refuses commits: the chain expired');
+          if (e.errorName === 'WrongPhase' || e.errorName === 'CommitTooLate')
+            this.svc?.expire('the anchor refuses commits: the chain expired');
+          if (e.errorName === 'AlreadySlashed')
+            this.svc?.expire('the anchor refuses commits: the chain was slashed');
           this.o.log.error(
             { height, chain: toHex(this.o.chainId), err: e.errorName },
             'the anchor refused the commit',

@@ -74,6 +74,21 @@ export interface ChainOnChain {
   readonly committer: Address;
 }
 
+/** The contract functions sent through the settlement journal. */
+export type SettleFunction =
+  'claim' | 'challenge' | 'timeout' | 'withdraw' | 'requestData' | 'answerData' | 'slashWithheld';
+
+/** A data request (`dataRequests(id)`): the lookup path of `point` at committed `height`, due by `deadline`. */
+export interface DataRequestView {
+  readonly id: Hex;
+  readonly chainId: Hex;
+  readonly height: number;
+  readonly point: bigint;
+  readonly deadline: bigint;
+  readonly answered: boolean;
+  readonly requester: Address;
+}
+
 /** One level of a judged winner proof as the contract keeps it (its Claimed event carries them). */
 export interface ClaimLevel {
   readonly digest: Hex;
@@ -96,10 +111,11 @@ export interface PendingClaim {
 }
 
 const PHASES = ['none', 'active', 'settling', 'settled'] as const;
-const SLASH_KINDS: Record<number, EvidenceKind | 'commit_mismatch' | 'sold_twice'> = {
+const SLASH_KINDS: Record<number, EvidenceKind | 'commit_mismatch' | 'sold_twice' | 'withheld'> = {
   1: 'equivocation',
   2: 'commit_mismatch',
   3: 'sold_twice',
+  4: 'withheld',
 };
 
 export class EvmAnchor implements Anchor {
@@ -413,7 +429,7 @@ export class EvmAnchor implements Anchor {
    * estimation throws AnchorRevert with the contract's error name.
    */
   async settle(
-    fn: 'claim' | 'challenge' | 'timeout' | 'withdraw',
+    fn: SettleFunction,
     args: readonly unknown[],
     value?: bigint,
   ): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
@@ -475,6 +491,37 @@ export class EvmAnchor implements Anchor {
     if (call.functionName !== 'claim')
       throw new AnchorError('BAD_REQUEST', `transaction ${tx} is not a direct call of claim`);
     return call.args[2].map((l) => hexToBytes(l));
+  }
+
+  /** The data requests made for a chain from EVM block `fromBlock` on, with their state now. */
+  async dataRequests(chainId: Uint8Array, fromBlock = 0n): Promise<DataRequestView[]> {
+    const events = await this.pub.getContractEvents({
+      ...this.call,
+      eventName: 'DataRequested',
+      args: { chainId: toHex(chainId) },
+      fromBlock,
+      toBlock: 'latest',
+    });
+    const out: DataRequestView[] = [];
+    for (const e of events) {
+      const id = e.args.requestId!;
+      const r = await this.pub.readContract({ ...this.call, functionName: 'dataRequests', args: [id] });
+      out.push({
+        id,
+        chainId: r[0],
+        height: Number(r[1]),
+        point: r[2],
+        deadline: r[3],
+        answered: r[4],
+        requester: r[5],
+      });
+    }
+    return out;
+  }
+
+  /** Blocks the contract keeps free of commits before expiry (`finality`, fixed at construction). */
+  async finality(): Promise<bigint> {
+    return this.pub.readContract({ ...this.call, functionName: 'finality' });
   }
 
   /** The bond a claim locks (`claimBond`). */

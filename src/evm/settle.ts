@@ -25,7 +25,7 @@ import type { Path } from '../tree/path.js';
 import { verifyLookup } from '../tree/verify.js';
 import type { Logger } from '../runtime/logger.js';
 import { signPayout } from './anchor.js';
-import type { EvmAnchor, PendingClaim } from './node-anchor.js';
+import type { EvmAnchor, PendingClaim, SettleFunction } from './node-anchor.js';
 import { AnchorRevert } from './sender.js';
 
 export type SettleErrorCode =
@@ -333,6 +333,16 @@ export async function explain(anchor: EvmAnchor, chainId: Uint8Array | null, e: 
         'REFUSED',
         'the standing claim already proves the same winner with the same contract',
       );
+    case 'AlreadyRequested':
+      return new SettleError(
+        'REFUSED',
+        'a request for this point at this height is open already: wait for its answer',
+      );
+    case 'AlreadyAnswered':
+      return new SettleError(
+        'REFUSED',
+        'the request was answered (its path is in the DataAnswered event) or slashed',
+      );
     case 'NotBetter':
       return new SettleError(
         'REFUSED',
@@ -343,10 +353,10 @@ export async function explain(anchor: EvmAnchor, chainId: Uint8Array | null, e: 
   return new SettleError('REFUSED', `the contract refused ${e.message}`);
 }
 
-async function send(
+export async function send(
   anchor: EvmAnchor,
   chainId: Uint8Array | null,
-  fn: 'claim' | 'challenge' | 'timeout' | 'withdraw',
+  fn: SettleFunction,
   args: readonly unknown[],
   value?: bigint,
 ): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
@@ -535,6 +545,53 @@ export async function timeoutChain(
     );
   const r = await send(anchor, chainId, 'timeout', [viemHex(chainId)]);
   return { chainId: toHex(chainId), gasUsed: r.gasUsed.toString(), block: r.blockNumber.toString() };
+}
+
+/**
+ * Seed 001's data request: demands the lookup path of `point` at committed `height` on chain, with the contract's
+ * bond. The operator must answer within the challenge window (`DataAnswered`), or `slashWithheld` slashes it.
+ */
+export async function requestData(
+  anchor: EvmAnchor,
+  chainId: Uint8Array,
+  height: bigint,
+  point: bigint,
+): Promise<{
+  chainId: string;
+  request: Hex;
+  height: string;
+  point: string;
+  deadline: string;
+  gasUsed: string;
+}> {
+  const r = await send(
+    anchor,
+    chainId,
+    'requestData',
+    [viemHex(chainId), height, point],
+    await anchor.claimBond(),
+  );
+  const mine = (await anchor.dataRequests(chainId)).find(
+    (x) => BigInt(x.height) === height && x.point === point,
+  );
+  if (!mine) fail('REFUSED', 'the request was mined but the contract does not list it');
+  return {
+    chainId: toHex(chainId),
+    request: mine.id,
+    height: height.toString(),
+    point: point.toString(),
+    deadline: mine.deadline.toString(),
+    gasUsed: r.gasUsed.toString(),
+  };
+}
+
+/** Slashes the operator of a data request left unanswered past its deadline. */
+export async function slashWithheld(
+  anchor: EvmAnchor,
+  request: Hex | string,
+): Promise<{ request: string; gasUsed: string }> {
+  const r = await send(anchor, null, 'slashWithheld', [request]);
+  return { request, gasUsed: r.gasUsed.toString() };
 }
 
 /** Draws the credits owed to the anchor's EVM account. */

@@ -87,8 +87,14 @@ export async function attachAnchor(env: EvmEnv, address: Address): Promise<Ancho
         // A standing claim locks a bond.
         const claim = await anchor.read<readonly unknown[]>('claims', [toHex(id)]);
         if (c[2] === 2 && claim[4] !== '0x0000000000000000000000000000000000000000') deposits += await anchor.read<bigint>('claimBond'); // prettier-ignore
+        // So does every data request neither answered nor slashed.
+        deposits += (await anchor.read<bigint>('openRequests', [toHex(id)])) * (await anchor.read<bigint>('claimBond')); // prettier-ignore
       }
-      assert.equal(deposits, locked, 'live deposits and standing claims` bonds add up per chain');
+      assert.equal(
+        deposits,
+        locked,
+        'live deposits and the bonds of standing claims and open data requests add up per chain',
+      );
     },
   };
   return anchor;

@@ -9,14 +9,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toHex, type Hex } from 'viem';
+import { hexToBytes, toHex, type Hex } from 'viem';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { toHex as hexOf } from '../../src/crypto/hash.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
 import { settleCommand } from '../../src/cli/settle.js';
 import { operatorApiSource, settleChain, type SettleError } from '../../src/evm/settle.js';
 import { ANCHOR_ABI, signPayout } from '../../src/evm/anchor.js';
-import { encodeLookupPath } from '../../src/sortition/lottery.js';
+import { decodeLookupPath, encodeLookupPath } from '../../src/sortition/lottery.js';
+import { verifyLookup } from '../../src/tree/verify.js';
 import { act } from '../helpers/chains.js';
 import { anchorView } from '../../src/evm/api.js';
 import { fileJournal } from '../../src/evm/journal.js';
@@ -356,4 +357,59 @@ test('a point inside a child chain: the claim carries the child level from its o
     2_000_000n * 10n ** 9n,
     'the prize goes to the holder in the child chain',
   );
+});
+
+test('a holder`s data request is answered on chain by the operator on its own; the operator keeps its deposit', async (t) => {
+  const anchor = await newAnchor(env, 5n);
+  const dir = await mkdtemp(join(tmpdir(), 'evm-data-'));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
+  const op = await startCliOperator({
+    dataDir: join(dir, 'op'),
+    evmRpc: env.anvil.rpcUrl,
+    anchorAddress: anchor.address,
+    evmKey: devKey(env, 8),
+    amount: 1000,
+    deposit: 4_000_000,
+    expiry: Number(await env.pub.getBlockNumber()) + 200,
+  });
+  defer(t, () => op.stop());
+  const svc = op.op.service;
+  const chainId = svc.chainId;
+  const holder = generateKeyPair();
+  await svc.create({ start: 100n, end: 200n, owner: holder.publicKey });
+  await svc.sealNow();
+  const evm = await EvmAnchor.open({
+    rpcUrl: env.anvil.rpcUrl,
+    address: anchor.address,
+    key: devKey(env, 9),
+    journal: fileJournal(join(dir, 'holder')),
+    log,
+  });
+  await waitFor(async () => (await evm.chain(chainId)).height >= 1, 'a commit');
+  const height = (await evm.chain(chainId)).height;
+  // The holder demands its contract's path at the committed height, on chain.
+  await evm.settle('requestData', [toHex(chainId), BigInt(height), 150n], await evm.claimBond());
+  const [request] = await evm.dataRequests(chainId);
+  await waitFor(async () => (await evm.dataRequests(chainId))[0].answered, 'the operator answered', 60_000);
+  const [answer] = await env.pub.getContractEvents({
+    address: anchor.address,
+    abi: ANCHOR_ABI,
+    eventName: 'DataAnswered',
+    args: { chainId: toHex(chainId) },
+    fromBlock: 0n,
+  });
+  assert.equal(answer.args.requestId, request.id);
+  const path = decodeLookupPath(hexToBytes(answer.args.path!));
+  const root = (await evm.rootAt(chainId, height))!;
+  const found = verifyLookup(root, path, 150n, 0n, 1000n);
+  assert.equal(found.kind, 'leaf');
+  assert.equal(
+    hexOf(found.kind === 'leaf' ? found.leaf.contract.owner : new Uint8Array()),
+    hexOf(holder.publicKey),
+  );
+  await env.test.mine({ blocks: 7 });
+  // The responder counts its answer once the transaction is confirmed (blocks mined after it).
+  await waitFor(() => Promise.resolve(op.op.responder?.answered === 1), 'the responder counted its answer');
+  await assert.rejects(evm.settle('slashWithheld', [request.id]), /AlreadyAnswered/);
+  assert.equal((await evm.chain(chainId)).slashed, false, 'an operator that answers keeps its deposit');
 });

@@ -439,6 +439,73 @@ describe('anchor contract: settlement', () => {
     assert.equal((await env.pub.getBalance({ address: '0x000000000000000000000000000000000000dEaD' })) - burnt, prizeOf(q)); // prettier-ignore
   });
 
+  it('data request: an operator that does not publish a path on chain in the window is slashed; one that does is paid the bond', async () => {
+    await snapshot();
+    const x = key();
+    const start = nextStart;
+    const tree = ProbabilityTree.fromLeaves([
+      contract(start, start + 32n, x),
+      contract(start + 40n, start + 64n, key()),
+    ]);
+    const expiry = Number(await env.pub.getBlockNumber()) + 40;
+    nextStart += 64n;
+    const r = await registerChain(anchor, { start, end: start + 64n, expiry, committer: env.account(1).address, prev: prevStart }); // prettier-ignore
+    prevStart = start;
+    ids.push(r.genesis.chainId);
+    const s0 = tree.summary();
+    await anchor.send(1, 'commit', [r.id, hexOf(header(r.genesis.chainId, 1, r.key, { root: s0.digest, min: s0.min, max: s0.max }).bytes)]); // prettier-ignore
+    // Only for a committed height, a point of the chain's space, with the bond; once per (height, point).
+    await anchor.reverts(7, 'requestData', [r.id, 2n, start + 5n], 'NoCommitAtHeight', bond);
+    await anchor.reverts(7, 'requestData', [r.id, 1n, start + 64n], 'PointOutOfSpace', bond);
+    await anchor.reverts(7, 'requestData', [r.id, 1n, start + 5n], 'WrongBond', 1n);
+    const requested = async (point: bigint) => {
+      await anchor.send(7, 'requestData', [r.id, 1n, point], bond);
+      const ev = await env.pub.getContractEvents({ address: anchor.address, abi: SortitionAnchor.abi, eventName: 'DataRequested', args: { chainId: r.id } }); // prettier-ignore
+      await anchor.checkAccounts(ids);
+      return ev[ev.length - 1].args.requestId!;
+    };
+    const answered = await requested(start + 5n);
+    const ignored = await requested(start + 35n); // a gap: its path proves the point unallocated
+    await anchor.reverts(7, 'requestData', [r.id, 1n, start + 5n], 'AlreadyRequested', bond);
+    // A path for another point, or from another tree, is no answer.
+    await anchor.reverts(6, 'answerData', [answered, path(tree, start + 45n)[0]], 'NotALookupPath');
+    await anchor.reverts(6, 'answerData', [answered, path(ProbabilityTree.fromLeaves([contract(start, start + 32n, key())]), start + 5n)[0]], 'NotALookupPath'); // prettier-ignore
+    await anchor.send(6, 'answerData', [answered, path(tree, start + 5n)[0]]);
+    await anchor.checkAccounts(ids);
+    assert.equal(await gained(6), bond, 'the answerer is paid the bond');
+    const published = await env.pub.getContractEvents({ address: anchor.address, abi: SortitionAnchor.abi, eventName: 'DataAnswered', args: { chainId: r.id } }); // prettier-ignore
+    assert.equal(published[0].args.path, path(tree, start + 5n)[0], 'the path is on chain for the holder');
+    await anchor.reverts(6, 'answerData', [answered, path(tree, start + 5n)[0]], 'AlreadyAnswered');
+    // The other request goes unanswered: nobody slashes before the deadline; after it, the requester is repaid.
+    await anchor.reverts(5, 'slashWithheld', [ignored], 'WindowOpen');
+    await env.test.mine({ blocks: 21 });
+    assert.equal(await slashed(r), false);
+    await anchor.send(5, 'slashWithheld', [ignored]);
+    assert.equal(await slashed(r), true, 'the operator withheld: slashed');
+    assert.equal(
+      await gained(7),
+      bond + r.depositWei / 5n / 10n,
+      "the requester's bond and the reporter's reward",
+    );
+    await anchor.checkAccounts(ids);
+    await anchor.reverts(5, 'slashWithheld', [ignored], 'AlreadyAnswered');
+  });
+
+  it('a data request left open holds settlement until it is answered or slashed', async () => {
+    const x = key();
+    const start = nextStart;
+    const tree = ProbabilityTree.fromLeaves([contract(start, start + 64n, x)]);
+    const { r, point } = await lottery(64n, [tree]);
+    await claim(r, 1, path(tree, point), x.publicKey, 8);
+    await anchor.send(7, 'requestData', [r.id, 1n, point], bond);
+    const ev = await env.pub.getContractEvents({ address: anchor.address, abi: SortitionAnchor.abi, eventName: 'DataRequested', args: { chainId: r.id } }); // prettier-ignore
+    await env.test.mine({ blocks: 6 });
+    await anchor.reverts(5, 'timeout', [r.id], 'DataPending');
+    await anchor.send(6, 'answerData', [ev[0].args.requestId!, path(tree, point)[0]]);
+    await anchor.send(5, 'timeout', [r.id]);
+    await anchor.checkAccounts(ids);
+  });
+
   it('refuses a challenge window of 0 or 2^64-1, an unbounded reporter share, and a verifier that is no contract', async () => {
     const v = (await deployAnchor(env.wallet(0), env.pub)).verifier;
     const bad = async (args: readonly unknown[]) => {
