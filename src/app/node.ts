@@ -16,7 +16,7 @@ import { boolOption, ConfigError, intOption, listOption } from '../runtime/confi
 import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { installNativeCrypto } from '../runtime/native-crypto.js';
-import { onShutdown } from '../runtime/shutdown.js';
+import { abortOnSignal, onShutdown } from '../runtime/shutdown.js';
 import { join } from 'node:path';
 import { getAddress, isAddress, type Address } from 'viem';
 import { addEvmAnchorRoute } from '../evm/api.js';
@@ -285,9 +285,7 @@ export async function startNodeProcess(
     registers: [registry],
   }).set({ backend: crypto.backend }, 1);
   const abort = new AbortController();
-  const early = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', early);
-  process.once('SIGTERM', early);
+  const started = abortOnSignal(abort);
   const genesis = await Promise.all(listOption(o.genesis).map(readGenesisFile));
   const bootstrap = [...listOption(o.bootstrap), ...manifest.flatMap((m) => m.p2p ?? [])];
   const anchorRef = o.anchor ?? manifest.find((m) => m.role === 'anchor')?.apiUrl;
@@ -341,8 +339,7 @@ export async function startNodeProcess(
     track.push(g.chainId);
   }
   if (track.length === 0 && anchorId) track.push(anchorId);
-  process.off('SIGINT', early);
-  process.off('SIGTERM', early);
+  started();
 
   const node = new ValidatorNode({
     dataDir: o.dataDir,

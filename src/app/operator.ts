@@ -20,6 +20,7 @@ import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js
 import { boolOption, ConfigError, intOption, listOption } from '../runtime/config.js';
 import { loadOrCreateKeyFile, readKeyFile } from '../runtime/keyfile.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
+import { abortOnSignal } from '../runtime/shutdown.js';
 import { addAnchorRoutes, addRegistrationRoute } from '../anchor/api.js';
 import { HttpAnchor } from '../anchor/client.js';
 import { DevnetAnchor } from '../anchor/devnet.js';
@@ -328,12 +329,9 @@ export async function runOperatorProcess(
 ): Promise<void> {
   const log = createLogger(o.logLevel, name);
   const abort = new AbortController();
-  const interrupted = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  const started = abortOnSignal(abort);
   const prepared = await prepareOperator(o, { log, signal: abort.signal, anchor: name === 'anchor' });
-  process.off('SIGINT', interrupted);
-  process.off('SIGTERM', interrupted);
+  started();
   // The anchor trusts itself; an operator trusts the anchor it was configured with.
   const anchor = name === 'anchor' ? undefined : o.anchor;
   const proc = await startNodeProcess({ ...o, anchor }, name, [prepared.genesis]);
