@@ -210,7 +210,10 @@ export async function prepareOperator(
 
 /** Opens the service on the prepared store, adds the API routes, starts block production and anchoring. */
 export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Promise<RunningOperator> {
-  const log = deps.log;
+  // deps.log is the process's logger. Every part below binds its own component on it, never on another part's
+  // logger: pino writes a key bound twice twice ({"component":"operator","component":"upstream"}).
+  const base = deps.log;
+  const log = base.child({ component: isAnchor(p.genesis.genesis) ? 'anchor' : 'operator' });
   const service = await OperatorService.open({
     genesis: p.genesis,
     key: p.key,
@@ -236,20 +239,20 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
   const token = await loadOrCreateApiToken(p.dataDir);
   addOperatorRoutes(deps.api, service, { token });
   const anchor = isAnchor(p.genesis.genesis)
-    ? new DevnetAnchor(service, log.child({ component: 'anchor' }))
+    ? new DevnetAnchor(service, base.child({ component: 'anchor' }))
     : null;
   if (anchor) addAnchorRoutes(deps.api, anchor, operatorHttpError);
   else if (p.devnet)
     addRegistrationRoute(
       deps.api,
-      new DevnetAnchor(service, log.child({ component: 'registrar' }), { registrarOnly: true }),
+      new DevnetAnchor(service, base.child({ component: 'registrar' }), { registrarOnly: true }),
       operatorHttpError,
     );
   const abort = new AbortController();
   let upstream: Upstream | null = null;
   const parentApi = p.parentApi;
   if (parentApi && !anchor) {
-    upstream = new Upstream({ parentApi, log: log.child({ component: 'upstream' }) }).attach(service);
+    upstream = new Upstream({ parentApi, log: base.child({ component: 'upstream' }) }).attach(service);
     upstream.start();
     ensureOpened({ genesis: p.genesis, key: p.key, parentApi, log, signal: abort.signal }).catch(
       (e: unknown) => {
@@ -264,7 +267,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     const evmAnchor = await EvmAnchor.open({
       ...p.evm,
       journal: storeJournal(p.store),
-      log: log.child({ component: 'evm' }),
+      log: base.child({ component: 'evm' }),
       signal: abort.signal,
     });
     if (bytesEqual(p.genesis.genesis.parentChain, evmAnchor.anchorId)) {
@@ -273,7 +276,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
         anchor: evmAnchor,
         chainId: p.genesis.chainId,
         every: p.evm.commitEvery,
-        log: log.child({ component: 'evm-commit' }),
+        log: base.child({ component: 'evm-commit' }),
       }).attach(service);
       committer.start();
     }
@@ -338,7 +341,7 @@ export async function runOperatorProcess(
   const op = await startOperator(prepared, {
     api: proc.api,
     registry: proc.registry,
-    log: proc.log.child({ component: name }),
+    log: proc.log,
     sink: proc.node,
   });
   proc.onStop(() => op.stop());
