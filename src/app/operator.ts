@@ -34,6 +34,7 @@ import type { OperatorDeps } from '../operator/types.js';
 import { Upstream } from '../operator/upstream.js';
 import { ensureOpened, resolveGenesis } from './bootstrap.js';
 import { settlerFor, startNodeProcess, type NodeProcessOptions } from './node.js';
+import { checkNodeOptions, dataDirInUse } from './options.js';
 import { getAddress, isAddress, type Address } from 'viem';
 import { bytesEqual } from '../codec/canonical.js';
 import type { Anchor } from '../anchor/types.js';
@@ -148,19 +149,27 @@ export async function prepareOperator(
   o: OperatorCliOptions,
   ctx: { log: Logger; signal?: AbortSignal; anchor?: boolean },
 ): Promise<PreparedOperator> {
-  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  // Every option is judged before the directory, the key and the store are touched.
   const devnet = boolOption(o.devnet);
   const faults = parseFaults(listOption(o.fault), devnet);
   const blockIntervalMs = intOption(o.blockIntervalMs ?? 1000, 'block-interval-ms', 1);
   const maxPending = intOption(o.maxPending ?? 10000, 'max-pending', 1, 20000);
+  const parentApi = ctx.anchor ? null : (o.parentApi ?? null);
+  if (parentApi !== null && !/^https?:\/\/./.test(parentApi))
+    throw new ConfigError(`--parent-api ${parentApi}: expected an http(s) URL such as http://127.0.0.1:8080`);
+  const evm = ctx.anchor ? null : evmSettings(o);
+  const amount = bigOption(o.amount, 'amount');
+  const parentContract = bigOption(o.parentContract, 'parent-contract');
+  const expiry = intOption(o.expiry ?? 0, 'expiry');
+  const deposit = bigOption(o.deposit, 'deposit');
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const key = o.key
     ? await readKeyFile(o.key)
     : await loadOrCreateKeyFile(join(o.dataDir, 'operator-key.json'));
-  const parentApi = ctx.anchor ? null : (o.parentApi ?? null);
-  const evm = ctx.anchor ? null : evmSettings(o);
-  const store = await OperatorStore.open(join(o.dataDir, 'operator-db'));
+  const store = await OperatorStore.open(join(o.dataDir, 'operator-db')).catch((e: unknown) => {
+    throw dataDirInUse(e, o.dataDir);
+  });
   try {
-    const amount = bigOption(o.amount, 'amount');
     let registrar: Anchor | undefined = parentApi
       ? new HttpAnchor(parentApi, { signal: ctx.signal })
       : undefined;
@@ -181,12 +190,12 @@ export async function prepareOperator(
       genesis: o.chainGenesis ? await readGenesis(o.chainGenesis) : undefined,
       anchor: ctx.anchor,
       parentApi: parentApi ?? undefined,
-      parentContract: bigOption(o.parentContract, 'parent-contract'),
+      parentContract,
       amount,
       registrar,
       name: o.name,
-      expiry: intOption(o.expiry ?? 0, 'expiry'),
-      deposit: bigOption(o.deposit, 'deposit'),
+      expiry,
+      deposit,
     });
     if (ctx.anchor && !isAnchor(genesis.genesis))
       throw new ConfigError('this data directory holds a chain that is not an anchor');
@@ -330,6 +339,7 @@ export async function runOperatorProcess(
   o: OperatorProcessOptions,
   name: 'operator' | 'anchor',
 ): Promise<void> {
+  await checkNodeOptions(o);
   const log = createLogger(o.logLevel, name);
   const abort = new AbortController();
   const started = abortOnSignal(abort);
