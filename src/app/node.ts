@@ -16,7 +16,8 @@ import { boolOption, ConfigError, intOption, listOption } from '../runtime/confi
 import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { installNativeCrypto } from '../runtime/native-crypto.js';
-import { onShutdown } from '../runtime/shutdown.js';
+import { abortOnSignal, onShutdown } from '../runtime/shutdown.js';
+import { apiListenFailure, readManifest, startFailure, watchSpec, type WatchSpec } from './options.js';
 import { join } from 'node:path';
 import { getAddress, isAddress, type Address } from 'viem';
 import { addEvmAnchorRoute } from '../evm/api.js';
@@ -109,53 +110,6 @@ async function resolveChain(ref: string, log: Logger, signal: AbortSignal): Prom
       await new Promise((r) => setTimeout(r, Math.min(3000, 200 * (attempt + 1))));
     }
   }
-}
-
-interface ManifestEntry {
-  readonly name: string;
-  readonly role: string;
-  readonly apiUrl: string;
-  readonly p2p?: string[];
-  /** The `evm` entry: the devnet's EVM node and its anchor contract. */
-  readonly rpcUrl?: string;
-  readonly anchorAddress?: string;
-}
-
-async function readManifest(path: string): Promise<ManifestEntry[]> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`--join ${path}: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(parsed))
-    throw new ConfigError(`--join ${path}: expected the devnet's manifest (a list)`);
-  return parsed as ManifestEntry[];
-}
-
-/** A contract to watch: its chain, and either its path or the operator URL to read the path from. */
-interface WatchSpec {
-  readonly text: string;
-  readonly chainId?: Uint8Array;
-  readonly path?: Uint8Array;
-  readonly url?: string;
-}
-
-function watchSpec(text: string, manifest: ManifestEntry[]): WatchSpec {
-  if (/^https?:\/\//.test(text)) {
-    if (!/\/v1\/contracts\/[0-9]+$/.test(text))
-      throw new ConfigError(`--watch ${text}: expected an operator URL ending in /v1/contracts/<start>`);
-    return { text, url: text };
-  }
-  const svc = /^([A-Za-z0-9_.-]+)\/([0-9]+)$/.exec(text);
-  if (svc) {
-    const e = manifest.find((m) => m.name === svc[1]);
-    if (!e) throw new ConfigError(`--watch ${text}: no service ${svc[1]} in the --join manifest`);
-    return { text, url: `${e.apiUrl}/v1/contracts/${svc[2]}` };
-  }
-  const [chain, path] = text.split(':');
-  if (!path) throw new ConfigError(`--watch ${text}: expected a URL, <service>/<start> or <chain-id>:<path>`);
-  return { text, chainId: fromHex(chain, '--watch chain id'), path: fromHex(path, '--watch path') };
 }
 
 /** Reads a contract's chain and current proof from its operator; undefined until the contract is in a block. */
@@ -263,9 +217,9 @@ export async function startNodeProcess(
   name: string,
   extraTrack: GenesisRecord[] = [],
 ): Promise<NodeProcess> {
-  const manifest = opts.join ? await readManifest(opts.join) : [];
+  const manifest = opts.join ? await readManifest(opts.join) : null;
   // A devnet on an EVM node: its manifest names the RPC and the contract, which a joining node trusts as its anchor.
-  const evmEntry = manifest.find((m) => m.role === 'evm');
+  const evmEntry = manifest?.find((m) => m.role === 'evm');
   const o: NodeProcessOptions =
     evmEntry && !opts.evmRpc && !opts.anchorAddress && !opts.anchor
       ? { ...opts, evmRpc: evmEntry.rpcUrl, anchorAddress: evmEntry.anchorAddress }
@@ -285,12 +239,10 @@ export async function startNodeProcess(
     registers: [registry],
   }).set({ backend: crypto.backend }, 1);
   const abort = new AbortController();
-  const early = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', early);
-  process.once('SIGTERM', early);
+  const started = abortOnSignal(abort);
   const genesis = await Promise.all(listOption(o.genesis).map(readGenesisFile));
-  const bootstrap = [...listOption(o.bootstrap), ...manifest.flatMap((m) => m.p2p ?? [])];
-  const anchorRef = o.anchor ?? manifest.find((m) => m.role === 'anchor')?.apiUrl;
+  const bootstrap = [...listOption(o.bootstrap), ...(manifest ?? []).flatMap((m) => m.p2p ?? [])];
+  const anchorRef = o.anchor ?? manifest?.find((m) => m.role === 'anchor')?.apiUrl;
   const watches = listOption(o.watch).map((w) => watchSpec(w, manifest));
   const trackRefs = listOption(o.track);
   // A watched contract's chain is tracked: from its operator's URL, or its id.
@@ -341,8 +293,7 @@ export async function startNodeProcess(
     track.push(g.chainId);
   }
   if (track.length === 0 && anchorId) track.push(anchorId);
-  process.off('SIGINT', early);
-  process.off('SIGTERM', early);
+  started();
 
   const node = new ValidatorNode({
     dataDir: o.dataDir,
@@ -367,7 +318,9 @@ export async function startNodeProcess(
     alertUrl: o.alertUrl,
     maxWatches: intOption(o.maxWatches ?? 20000, 'max-watches', 0),
   });
-  await node.start();
+  await node.start().catch((e: unknown) => {
+    throw startFailure(e, o.dataDir);
+  });
   const api = new HttpApi(log.child({ component: 'api' }));
   let watcher: AnchorWatcher | null = null;
   addValidatorRoutes(api, node, registry, {
@@ -402,7 +355,10 @@ export async function startNodeProcess(
         })
       : null;
   settler?.start();
-  const addr = await api.start(o.apiHost, intOption(o.apiPort, 'api-port', 0, 65535));
+  const apiPort = intOption(o.apiPort, 'api-port', 0, 65535);
+  const addr = await api.start(o.apiHost, apiPort).catch((e: unknown) => {
+    throw apiListenFailure(e, o.apiHost, apiPort);
+  });
   const apiUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info({ api: apiUrl }, 'HTTP API listening');
   const befores: (() => Promise<void>)[] = [];

@@ -20,6 +20,7 @@ import { decodeGenesis, isAnchor, type GenesisRecord } from '../chain/genesis.js
 import { boolOption, ConfigError, intOption, listOption } from '../runtime/config.js';
 import { loadOrCreateKeyFile, readKeyFile } from '../runtime/keyfile.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
+import { abortOnSignal } from '../runtime/shutdown.js';
 import { addAnchorRoutes, addRegistrationRoute } from '../anchor/api.js';
 import { HttpAnchor } from '../anchor/client.js';
 import { DevnetAnchor } from '../anchor/devnet.js';
@@ -33,6 +34,7 @@ import type { OperatorDeps } from '../operator/types.js';
 import { Upstream } from '../operator/upstream.js';
 import { ensureOpened, resolveGenesis } from './bootstrap.js';
 import { settlerFor, startNodeProcess, type NodeProcessOptions } from './node.js';
+import { checkNodeOptions, dataDirInUse } from './options.js';
 import { getAddress, isAddress, type Address } from 'viem';
 import { bytesEqual } from '../codec/canonical.js';
 import type { Anchor } from '../anchor/types.js';
@@ -150,19 +152,27 @@ export async function prepareOperator(
   o: OperatorCliOptions,
   ctx: { log: Logger; signal?: AbortSignal; anchor?: boolean },
 ): Promise<PreparedOperator> {
-  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  // Every option is judged before the directory, the key and the store are touched.
   const devnet = boolOption(o.devnet);
   const faults = parseFaults(listOption(o.fault), devnet);
   const blockIntervalMs = intOption(o.blockIntervalMs ?? 1000, 'block-interval-ms', 1);
   const maxPending = intOption(o.maxPending ?? 10000, 'max-pending', 1, 20000);
+  const parentApi = ctx.anchor ? null : (o.parentApi ?? null);
+  if (parentApi !== null && !/^https?:\/\/./.test(parentApi))
+    throw new ConfigError(`--parent-api ${parentApi}: expected an http(s) URL such as http://127.0.0.1:8080`);
+  const evm = ctx.anchor ? null : evmSettings(o);
+  const amount = bigOption(o.amount, 'amount');
+  const parentContract = bigOption(o.parentContract, 'parent-contract');
+  const expiry = intOption(o.expiry ?? 0, 'expiry');
+  const deposit = bigOption(o.deposit, 'deposit');
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const key = o.key
     ? await readKeyFile(o.key)
     : await loadOrCreateKeyFile(join(o.dataDir, 'operator-key.json'));
-  const parentApi = ctx.anchor ? null : (o.parentApi ?? null);
-  const evm = ctx.anchor ? null : evmSettings(o);
-  const store = await OperatorStore.open(join(o.dataDir, 'operator-db'));
+  const store = await OperatorStore.open(join(o.dataDir, 'operator-db')).catch((e: unknown) => {
+    throw dataDirInUse(e, o.dataDir);
+  });
   try {
-    const amount = bigOption(o.amount, 'amount');
     let registrar: Anchor | undefined = parentApi
       ? new HttpAnchor(parentApi, { signal: ctx.signal })
       : undefined;
@@ -183,12 +193,12 @@ export async function prepareOperator(
       genesis: o.chainGenesis ? await readGenesis(o.chainGenesis) : undefined,
       anchor: ctx.anchor,
       parentApi: parentApi ?? undefined,
-      parentContract: bigOption(o.parentContract, 'parent-contract'),
+      parentContract,
       amount,
       registrar,
       name: o.name,
-      expiry: intOption(o.expiry ?? 0, 'expiry'),
-      deposit: bigOption(o.deposit, 'deposit'),
+      expiry,
+      deposit,
     });
     if (ctx.anchor && !isAnchor(genesis.genesis))
       throw new ConfigError('this data directory holds a chain that is not an anchor');
@@ -212,7 +222,10 @@ export async function prepareOperator(
 
 /** Opens the service on the prepared store, adds the API routes, starts block production and anchoring. */
 export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Promise<RunningOperator> {
-  const log = deps.log;
+  // deps.log is the process's logger. Every part below binds its own component on it, never on another part's
+  // logger: pino writes a key bound twice twice ({"component":"operator","component":"upstream"}).
+  const base = deps.log;
+  const log = base.child({ component: isAnchor(p.genesis.genesis) ? 'anchor' : 'operator' });
   const service = await OperatorService.open({
     genesis: p.genesis,
     key: p.key,
@@ -238,20 +251,20 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
   const token = await loadOrCreateApiToken(p.dataDir);
   addOperatorRoutes(deps.api, service, { token });
   const anchor = isAnchor(p.genesis.genesis)
-    ? new DevnetAnchor(service, log.child({ component: 'anchor' }))
+    ? new DevnetAnchor(service, base.child({ component: 'anchor' }))
     : null;
   if (anchor) addAnchorRoutes(deps.api, anchor, operatorHttpError);
   else if (p.devnet)
     addRegistrationRoute(
       deps.api,
-      new DevnetAnchor(service, log.child({ component: 'registrar' }), { registrarOnly: true }),
+      new DevnetAnchor(service, base.child({ component: 'registrar' }), { registrarOnly: true }),
       operatorHttpError,
     );
   const abort = new AbortController();
   let upstream: Upstream | null = null;
   const parentApi = p.parentApi;
   if (parentApi && !anchor) {
-    upstream = new Upstream({ parentApi, log: log.child({ component: 'upstream' }) }).attach(service);
+    upstream = new Upstream({ parentApi, log: base.child({ component: 'upstream' }) }).attach(service);
     upstream.start();
     ensureOpened({ genesis: p.genesis, key: p.key, parentApi, log, signal: abort.signal }).catch(
       (e: unknown) => {
@@ -267,7 +280,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     const evmAnchor = await EvmAnchor.open({
       ...p.evm,
       journal: storeJournal(p.store),
-      log: log.child({ component: 'evm' }),
+      log: base.child({ component: 'evm' }),
       signal: abort.signal,
     });
     if (bytesEqual(p.genesis.genesis.parentChain, evmAnchor.anchorId)) {
@@ -276,7 +289,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
         anchor: evmAnchor,
         chainId: p.genesis.chainId,
         every: p.evm.commitEvery,
-        log: log.child({ component: 'evm-commit' }),
+        log: base.child({ component: 'evm-commit' }),
       }).attach(service);
       committer.start();
       // Seed 001's data request: every demand for a path at a committed height is answered on chain.
@@ -340,21 +353,19 @@ export async function runOperatorProcess(
   o: OperatorProcessOptions,
   name: 'operator' | 'anchor',
 ): Promise<void> {
+  await checkNodeOptions(o);
   const log = createLogger(o.logLevel, name);
   const abort = new AbortController();
-  const interrupted = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  const started = abortOnSignal(abort);
   const prepared = await prepareOperator(o, { log, signal: abort.signal, anchor: name === 'anchor' });
-  process.off('SIGINT', interrupted);
-  process.off('SIGTERM', interrupted);
+  started();
   // The anchor trusts itself; an operator trusts the anchor it was configured with.
   const anchor = name === 'anchor' ? undefined : o.anchor;
   const proc = await startNodeProcess({ ...o, anchor }, name, [prepared.genesis]);
   const op = await startOperator(prepared, {
     api: proc.api,
     registry: proc.registry,
-    log: proc.log.child({ component: name }),
+    log: proc.log,
     sink: proc.node,
   });
   proc.onStop(() => op.stop());

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { addCommonOptions, resolveOptions } from '../runtime/config.js';
 import { startNodeProcess, type NodeProcessOptions } from '../app/node.js';
 import { addNetworkOptions } from './network-options.js';
+import { checkNodeOptions } from '../app/options.js';
 
 export function runCommand(): Command {
   const cmd = new Command('run').description(
@@ -18,7 +19,9 @@ Example:
     --bootstrap /ip4/127.0.0.1/tcp/9000/p2p/12D3Koo... --api-port 8090`,
   );
   cmd.action(async () => {
-    await startNodeProcess(resolveOptions<NodeProcessOptions & Record<string, unknown>>(cmd), 'validator');
+    const o = resolveOptions<NodeProcessOptions & Record<string, unknown>>(cmd);
+    await checkNodeOptions(o);
+    await startNodeProcess(o, 'validator');
   });
   return cmd;
 }

@@ -8,6 +8,7 @@ import { ClassicLevel } from 'classic-level';
 import { toHex, fromHex } from '../crypto/hash.js';
 import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { decodeSignedHeader, type SignedHeader } from '../chain/header.js';
+import { openLevel } from '../runtime/level.js';
 
 export interface ChainMeta {
   readonly height: number;
@@ -20,12 +21,13 @@ const pad = (n: number) => n.toString(16).padStart(14, '0');
 export class NodeStore {
   private readonly db: ClassicLevel<string, Uint8Array>;
 
-  constructor(path: string) {
+  constructor(private readonly path: string) {
     this.db = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' });
   }
 
+  /** Throws DatabaseLockedError while another process has the database open. */
   async open(): Promise<void> {
-    await this.db.open();
+    await openLevel(this.db, this.path);
   }
 
   async close(): Promise<void> {

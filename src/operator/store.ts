@@ -24,6 +24,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { openLevel } from '../runtime/level.js';
 import { fromHex, toHex } from '../crypto/hash.js';
 import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { decodeSignedHeader, type SignedHeader } from '../chain/header.js';
@@ -92,9 +93,10 @@ export class OperatorStore {
     this.db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
   }
 
+  /** Throws DatabaseLockedError while another process has the store open. */
   static async open(dir: string): Promise<OperatorStore> {
     const s = new OperatorStore(dir);
-    await s.db.open({ createIfMissing: true });
+    await openLevel(s.db, dir, { createIfMissing: true });
     return s;
   }
 

@@ -167,7 +167,12 @@ export class HttpApi {
       this.send(res, reply.status ?? 200, reply);
     } catch (e) {
       const he = this.toHttpError(e);
-      if (he.status >= 500) this.log.error({ err: e, path }, 'request failed');
+      // 503 is a component saying it is not serving now (an operator stopping, or stopped by a failure it has
+      // logged itself): the client is told and retries, and every shutdown has a few. Logging each at error with a
+      // stack would report a bug where there is none; the rest of 5xx are bugs or failures, logged in full.
+      if (he.status === 503)
+        this.log.debug({ code: he.code, err: he.message, path }, 'request refused: unavailable');
+      else if (he.status >= 500) this.log.error({ err: e, path }, 'request failed');
       if (he.status === 413) discardRest(req);
       this.send(res, he.status, { json: { error: { code: he.code, message: he.message } } });
     }
