@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicClient, createTestClient, createWalletClient, http, toHex, type Hex } from 'viem';
 import { foundry } from 'viem/chains';
-import { Ed25519Probe } from '../src/gen/contracts.js';
+import { Ed25519Probe, Ed25519Verifier } from '../src/gen/contracts.js';
 import { anvilAccount, startAnvil } from '../src/evm/anvil.js';
 import {
   ANCHOR_ABI,
@@ -20,6 +20,7 @@ import {
 } from '../src/evm/anchor.js';
 import { generateKeyPair, sign, type KeyPair } from '../src/crypto/keys.js';
 import { signHeader } from '../src/chain/header.js';
+import { signAction } from '../src/chain/tx.js';
 import { ProbabilityTree } from '../src/tree/tree.js';
 import { makeLeaf } from '../src/tree/contract.js';
 import { encodeLookupPath } from '../src/sortition/lottery.js';
@@ -40,22 +41,25 @@ type FnName = Extract<(typeof ANCHOR_ABI)[number], { type: 'function' }>['name']
 export async function benchEvm(
   contracts = Number(process.env.BENCH_EVM_CONTRACTS ?? 1_000_000),
 ): Promise<void> {
-  heading(`evm: anchor contract gas on anvil (winner proof at ${contracts} contracts)`);
   const anvil = await startAnvil();
   try {
     const transport = http(anvil.rpcUrl, { timeout: 120_000 });
     const pub = createPublicClient({ chain: foundry, transport, cacheTime: 0 });
+    const info = (await pub.request({ method: 'anvil_nodeInfo' } as never)) as { hardFork?: string };
+    heading(`evm: anchor contract gas on anvil, hardfork ${info.hardFork ?? '?'} (winner proof at ${contracts} contracts)`); // prettier-ignore
     const testClient = createTestClient({ chain: foundry, mode: 'anvil', transport });
     const wallet = (i: number) => createWalletClient({ chain: foundry, transport, account: anvilAccount(i) });
     const rows: Record<string, string | number>[] = [];
     const row = (fn: string, gas: bigint, note = '') => rows.push({ function: fn, gas: Number(gas), note });
 
     const d = await deployAnchor(wallet(0), pub, { challengeWindow: 5n, reporterBps: 1000 });
+    const codeSize = async (a: Hex) => (await pub.getCode({ address: a }))!.length / 2 - 1;
     row(
-      'deploy SortitionAnchor',
+      'deploy Ed25519Verifier + SortitionAnchor',
       d.gasUsed,
-      `${(await pub.getCode({ address: d.address }))!.length / 2 - 1} B of code`,
+      `${await codeSize(d.verifier)} + ${await codeSize(d.address)} B of code (EIP-170 limit 24,576)`,
     );
+    const bond = await pub.readContract({ address: d.address, abi: ANCHOR_ABI, functionName: 'claimBond' });
     const address = d.address;
     const anchorId = evmAnchorId(anvil.chainId, address);
     const send = async (
@@ -82,8 +86,14 @@ export async function benchEvm(
     const msg = new Uint8Array(32).fill(9);
     const sig = sign(kp.secretKey, msg);
     const verifyArgs = [toHex(kp.publicKey), toHex(msg), toHex(sig)] as const;
-    const verifyGas = await pub.estimateContractGas({ address, abi: ANCHOR_ABI, functionName: 'verifyEd25519', args: verifyArgs } as never); // prettier-ignore
-    row('verifyEd25519 (eth_estimateGas)', verifyGas, `execution ~${Number(verifyGas) - 21_000 - 16 * 128}`);
+    // The verifier contract itself: through the anchor's try/catch, eth_estimateGas would find the least gas at which
+    // the inner call runs out and the wrapper returns false.
+    const verifyGas = await pub.estimateContractGas({ address: d.verifier, abi: Ed25519Verifier.abi, functionName: 'verify', args: verifyArgs } as never); // prettier-ignore
+    row(
+      'Ed25519Verifier.verify (eth_estimateGas)',
+      verifyGas,
+      `execution ~${Number(verifyGas) - 21_000 - 16 * 128}`,
+    );
     const probeHash = await wallet(0).deployContract({
       abi: Ed25519Probe.abi,
       bytecode: Ed25519Probe.bytecode,
@@ -159,17 +169,18 @@ export async function benchEvm(
       lv,
       payout,
       signPayout(winner.secretKey, anchorId, g.chainId, payout),
+      [],
     ];
     row(
       `claim at ${contracts} contracts`,
-      await send(3, 'claim', claimArgs(2n, [level])),
-      'proof + payout signature + storage',
+      await send(3, 'claim', claimArgs(2n, [level]), bond),
+      'proof + payout signature + first-seen record + bond',
     );
     await testClient.mine({ blocks: 6 });
     row('timeout', await send(3, 'timeout', [id]));
     row('withdraw', await send(7, 'withdraw', []));
 
-    // Nested levels: a 3-level hierarchy, and a stale claim challenged.
+    // Nested levels: a 2-level claim, challenged with its nested holder's signed transfer.
     const kx = generateKeyPair();
     const ky = generateKeyPair();
     const nStart = SPACE + 2000n;
@@ -199,9 +210,36 @@ export async function benchEvm(
     const np = await read<bigint>('fixBeacon', [nid]);
     const lv1 = [toHex(encodeLookupPath(t1.lookupPath(np))), toHex(encodeLookupPath(inner.lookupPath(np)))];
     const lv2 = [toHex(encodeLookupPath(t2.lookupPath(np))), toHex(encodeLookupPath(inner2.lookupPath(np)))];
-    row('claim, 2 levels', await send(3, 'claim', [nid, 1n, lv1, payout, signPayout(ky.secretKey, anchorId, ng.chainId, payout)])); // prettier-ignore
-    row('challenge (stale state, 2 levels)', await send(4, 'challenge', [nid, 2n, lv2]));
+    row('claim, 2 levels', await send(3, 'claim', [nid, 1n, lv1, payout, signPayout(ky.secretKey, anchorId, ng.chainId, payout), []], bond)); // prettier-ignore
+    const [, judged] = await read<readonly [Hex, readonly { digest: Hex; ident: Hex; chain: Hex }[]]>('judge', [nid, 1n, lv1]); // prettier-ignore
+    const held = inner.get(nStart)!;
+    const gave = signAction({ chainId: link.chain, contractHash: held.digest, nonce: 1, op: { kind: 'transfer', newOwner: kx.publicKey, terms: new Uint8Array(0) } }, ky.secretKey); // prettier-ignore
+    row('challenge (owner-signed transfer, level 2)', await send(4, 'challenge', [nid, toHex(held.bytes), toHex(gave.bytes), toHex(gave.signature), judged]), 'Ed25519 + parsing'); // prettier-ignore
+    row('claim, 2 levels, over a given-up one', await send(3, 'claim', [nid, 2n, lv2, payout, signPayout(kx.secretKey, anchorId, ng.chainId, payout), []], bond)); // prettier-ignore
 
+    // Seed 001's data request on the big chain's last commit (a 10^6-contract tree's path answered on chain).
+    const db = Number(await pub.getBlockNumber());
+    const dg = evmGenesis(anchorId, { operatorKey: op.publicKey, spaceStart: 0n + SPACE * 2n, spaceEnd: SPACE * 3n, expiry: db + 200, amountGwei: 10n ** 9n }); // prettier-ignore
+    await send(0, 'register', [toHex(dg.bytes), anvilAccount(1).address, 2000, nStart], deposit);
+    const did = toHex(dg.chainId);
+    const shifted = ProbabilityTree.fromLeaves(leaves.map((l) => makeLeaf({ ...l.contract, start: l.contract.start + SPACE * 2n, end: l.contract.end + SPACE * 2n }))); // prettier-ignore
+    const ds = shifted.summary();
+    await send(1, 'commit', [did, toHex(signHeader({ chainId: dg.chainId, height: 1, prevHash: dg.chainId, stateRoot: ds.digest, stateMin: ds.min, stateMax: ds.max, txRoot: new Uint8Array(32), txCount: 0, timeMs: 1, beaconSig: new Uint8Array(0) }, op.secretKey).bytes)]); // prettier-ignore
+    const q = SPACE * 2n + point;
+    row('requestData', await send(7, 'requestData', [did, 1n, q], bond), 'bond locked');
+    const [req] = await pub.getContractEvents({ address, abi: ANCHOR_ABI, eventName: 'DataRequested', args: { chainId: did }, fromBlock: 0n }); // prettier-ignore
+    const answer = toHex(encodeLookupPath(shifted.lookupPath(q)));
+    row(`answerData at ${contracts} contracts`, await send(1, 'answerData', [req.args.requestId!, answer]), `${answer.length / 2 - 1} B path, published`); // prettier-ignore
+    await send(7, 'requestData', [did, 1n, q + 1n], bond);
+    const reqs = await pub.getContractEvents({ address, abi: ANCHOR_ABI, eventName: 'DataRequested', args: { chainId: did }, fromBlock: 0n }); // prettier-ignore
+    await testClient.mine({ blocks: 6 });
+    row(
+      'slashWithheld',
+      await send(7, 'slashWithheld', [reqs[1].args.requestId!]),
+      'unanswered: slash + refund',
+    );
+
+    await deepProofs({ address, pub, row });
     await nodeSettlement({ rpcUrl: anvil.rpcUrl, address, anchorId, send, mine: (n) => testClient.mine({ blocks: n }), pub, row, prev: nStart }); // prettier-ignore
 
     table(rows);
@@ -250,22 +288,36 @@ async function nodeSettlement(b: {
       journal: fileJournal(dir),
       log: createLogger('silent', 'bench'),
     });
+    // The seller's signed transfer to the buyer, as the operator keeps it.
+    const sold = trees[1].get(start)!;
+    const transfer = signAction({ chainId: g.chainId, contractHash: sold.digest, nonce: 1, op: { kind: 'transfer', newOwner: buyer.publicKey, terms: new Uint8Array(0) } }, seller.secretKey); // prettier-ignore
     const source: LevelSource = {
       what: 'bench trees',
       level: (_chain, point, height) => Promise.resolve(trees[height].lookupPath(point)),
+      consent: (digest) =>
+        Promise.resolve(
+          toHex(digest) === toHex(sold.digest)
+            ? { action: transfer.bytes, signature: transfer.signature }
+            : null,
+        ),
     };
     const payout = anchor.evmAddress!;
     const point = await anchor.winningPoint(g.chainId);
-    const stale = await anchor.settle('claim', [
-      toHex(g.chainId),
-      1n,
-      [toHex(encodeLookupPath(trees[1].lookupPath(point)))],
-      payout,
-      signPayout(seller.secretKey, anchor.anchorId, g.chainId, payout),
-    ]);
-    b.row('node: claim (the first, fixes the beacon)', stale.gasUsed, 'EvmAnchor.settle, a stale state');
+    const stale = await anchor.settle(
+      'claim',
+      [
+        toHex(g.chainId),
+        1n,
+        [toHex(encodeLookupPath(trees[1].lookupPath(point)))],
+        payout,
+        signPayout(seller.secretKey, anchor.anchorId, g.chainId, payout),
+        [],
+      ],
+      await anchor.claimBond(),
+    );
+    b.row('node: claim (the first, fixes the beacon)', stale.gasUsed, 'EvmAnchor.settle, a given-up state');
     const ch = await challengeChain(anchor, source, g.chainId);
-    b.row('node: challengeChain (later state)', BigInt(ch.gasUsed), ch.outcome);
+    b.row('node: challengeChain (seller`s signed transfer)', BigInt(ch.gasUsed), ch.outcome);
     const cl = await claimChain(anchor, source, { chainId: g.chainId, key: buyer, payout });
     b.row('node: claimChain', BigInt(cl.gasUsed), 'proof checked before sending');
     await b.mine(Number(BigInt(cl.deadline) - (await b.pub.getBlockNumber())) + 1);
@@ -274,4 +326,49 @@ async function nodeSettlement(b: {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The deepest winner proofs the contract takes, judged by `winnerOf` (pure: what a claim pays for the proof): one
+ * level whose path has the most steps a tree allows (64: a comb of width-1 contracts), and MAX_LEVELS nested
+ * levels, each chain's tree holding the next chain in the first of four contracts over its space. A path deep in one
+ * level needs narrow contracts, so a chain below it has little space: the two figures bound a real claim's proof,
+ * which must fit an EIP-7825 transaction (2^24 gas) and 128 KB of calldata.
+ */
+async function deepProofs(b: {
+  address: Hex;
+  pub: { estimateContractGas(a: never): Promise<bigint>; readContract(a: never): Promise<unknown> };
+  row: (fn: string, gas: bigint, note?: string) => void;
+}): Promise<void> {
+  const owner = generateKeyPair();
+  const judge = (root: Uint8Array, point: bigint, levels: Hex[]) =>
+    b.pub.estimateContractGas({ address: b.address, abi: ANCHOR_ABI, functionName: 'winnerOf', args: [toHex(root), point, toHex(owner.publicKey), toHex(new Uint8Array(32)), levels] } as never); // prettier-ignore
+  const plain = (start: bigint, end: bigint) => makeLeaf({ start, end, owner: owner.publicKey, nonce: 0, terms: new Uint8Array(0) }); // prettier-ignore
+  const comb = ProbabilityTree.fromLeaves([plain(0n, 1n), ...Array.from({ length: 64 }, (_, k) => plain(1n << BigInt(63 - k), (1n << BigInt(63 - k)) + 1n))]); // prettier-ignore
+  const deep = toHex(encodeLookupPath(comb.lookupPath(0n)));
+  b.row('winnerOf: 1 level, a 64-step path', await judge(comb.root, 0n, [deep]), `${deep.length / 2 - 1} B`);
+  const max = Number(await b.pub.readContract({ address: b.address, abi: ANCHOR_ABI, functionName: 'MAX_LEVELS' } as never)); // prettier-ignore
+  // Bottom up: the deepest chain's tree, then each parent holding it in its first quarter.
+  const width = (i: number) => 1n << BigInt(64 - 2 * i);
+  let tree = ProbabilityTree.fromLeaves([0n, 1n, 2n, 3n].map((q) => plain((q * width(max - 1)) / 4n, ((q + 1n) * width(max - 1)) / 4n))); // prettier-ignore
+  const trees = [tree];
+  for (let i = max - 2; i >= 0; i--) {
+    const w = width(i);
+    const link = {
+      chain: new Uint8Array(32).fill(i + 1),
+      operator: owner.publicKey,
+      height: 1,
+      root: tree.root,
+    };
+    const holder = makeLeaf({ start: 0n, end: w / 4n, owner: owner.publicKey, nonce: 0, terms: new Uint8Array(0), child: link }); // prettier-ignore
+    tree = ProbabilityTree.fromLeaves([holder, ...[1n, 2n, 3n].map((q) => plain((q * w) / 4n, ((q + 1n) * w) / 4n - (q === 3n ? 1n : 0n)))]); // prettier-ignore
+    trees.unshift(tree);
+  }
+  const levels = trees.map((t) => toHex(encodeLookupPath(t.lookupPath(0n))));
+  const bytes = levels.reduce((n, l) => n + l.length / 2 - 1, 0);
+  b.row(
+    `winnerOf: ${max} nested levels (the most)`,
+    await judge(trees[0].root, 0n, levels),
+    `${bytes} B of paths`,
+  );
 }
