@@ -50,7 +50,7 @@ export async function attachAnchor(env: EvmEnv, address: Address): Promise<Ancho
         args: args as never,
         value: value as never,
       } as never);
-      const receipt = await env.pub.waitForTransactionReceipt({ hash });
+      const receipt = await env.pub.waitForTransactionReceipt({ hash, pollingInterval: 50 });
       assert.equal(receipt.status, 'success', `${fn} reverted`);
       return { gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
     },
