@@ -77,6 +77,7 @@ contract SortitionAnchor {
     error AlreadyAnswered();
     error PointOutOfSpace();
     error DataPending();
+    error NotLastCommit();
 
     enum Phase {
         None,
@@ -747,7 +748,7 @@ contract SortitionAnchor {
 
     // ---- 6. data requests (seed 001's data request, response and slash) ---------------------------------------
 
-    /// Demands the lookup path of `point` in the chain's tree at committed height `height`, with a bond of
+    /// Demands the lookup path of `point` in the chain's tree at its last committed height `height`, with a bond of
     /// `claimBond` wei: the operator must publish it on chain (`answerData`) within `challengeWindow` blocks, or
     /// anyone may slash it (`slashWithheld`), the requester getting its bond back and the reporter's reward. A holder
     /// whose operator withholds its current path forces it this way; the bond pays whoever answers.
@@ -757,6 +758,9 @@ contract SortitionAnchor {
         // Every request's window ends by the final deadline, so a request can delay settlement but not past it.
         if (block.number + challengeWindow > finalDeadline(chainId)) revert SettlementOver();
         if (commits[chainId][height].stateRoot == bytes32(0)) revert NoCommitAtHeight();
+        // Only the last commit: what a holder needs is its current path, and an operator keeps the trees of recent
+        // heights only (an old height would let anyone slash an honest operator that pruned it).
+        if (height != c.height) revert NotLastCommit();
         if (point < c.start || point >= c.end) revert PointOutOfSpace();
         id = keccak256(abi.encode(chainId, height, point));
         if (dataRequests[id].requester != address(0)) revert AlreadyRequested();

@@ -147,7 +147,7 @@ export function settleCommand(out: (s: string) => void = (s) => process.stdout.w
         'bond (seed 001 data request): it answers within the challenge window or loses its safety share',
     )
     .addOption(required(option('--chain <id>', 'the chain id (hex)')))
-    .addOption(required(option('--height <n>', 'a height committed in the contract')))
+    .addOption(required(option('--height <n>', "the chain's last height committed in the contract")))
     .addOption(required(option('--point <p>', "a point of the chain's space (your contract's start)")))
     .action(async (o: Common & { chain: string; height: string; point: string }) => {
       const a = await open(o);

@@ -333,6 +333,11 @@ export async function explain(anchor: EvmAnchor, chainId: Uint8Array | null, e: 
         'REFUSED',
         'the standing claim already proves the same winner with the same contract',
       );
+    case 'NotLastCommit':
+      return new SettleError(
+        'REFUSED',
+        `a data request names the chain's last committed height${c ? ` (now ${c.height})` : ''}: ask again for it`,
+      );
     case 'AlreadyRequested':
       return new SettleError(
         'REFUSED',

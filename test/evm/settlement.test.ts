@@ -456,17 +456,21 @@ describe('anchor contract: settlement', () => {
     await anchor.send(1, 'commit', [r.id, hexOf(header(r.genesis.chainId, 1, r.key, { root: s0.digest, min: s0.min, max: s0.max }).bytes)]); // prettier-ignore
     // Only for a committed height, a point of the chain's space, with the bond; once per (height, point).
     await anchor.reverts(7, 'requestData', [r.id, 2n, start + 5n], 'NoCommitAtHeight', bond);
-    await anchor.reverts(7, 'requestData', [r.id, 1n, start + 64n], 'PointOutOfSpace', bond);
-    await anchor.reverts(7, 'requestData', [r.id, 1n, start + 5n], 'WrongBond', 1n);
+    await anchor.send(1, 'commit', [r.id, hexOf(header(r.genesis.chainId, 2, r.key, { root: s0.digest, min: s0.min, max: s0.max }).bytes)]); // prettier-ignore
+    await anchor.send(1, 'commit', [r.id, hexOf(header(r.genesis.chainId, 3, r.key, { root: s0.digest, min: s0.min, max: s0.max }).bytes)]); // prettier-ignore
+    // Only the last commit: an old height would let anyone slash an operator that pruned that tree.
+    await anchor.reverts(7, 'requestData', [r.id, 2n, start + 5n], 'NotLastCommit', bond);
+    await anchor.reverts(7, 'requestData', [r.id, 3n, start + 64n], 'PointOutOfSpace', bond);
+    await anchor.reverts(7, 'requestData', [r.id, 3n, start + 5n], 'WrongBond', 1n);
     const requested = async (point: bigint) => {
-      await anchor.send(7, 'requestData', [r.id, 1n, point], bond);
+      await anchor.send(7, 'requestData', [r.id, 3n, point], bond);
       const ev = await env.pub.getContractEvents({ address: anchor.address, abi: SortitionAnchor.abi, eventName: 'DataRequested', args: { chainId: r.id } }); // prettier-ignore
       await anchor.checkAccounts(ids);
       return ev[ev.length - 1].args.requestId!;
     };
     const answered = await requested(start + 5n);
     const ignored = await requested(start + 35n); // a gap: its path proves the point unallocated
-    await anchor.reverts(7, 'requestData', [r.id, 1n, start + 5n], 'AlreadyRequested', bond);
+    await anchor.reverts(7, 'requestData', [r.id, 3n, start + 5n], 'AlreadyRequested', bond);
     // A path for another point, or from another tree, is no answer.
     await anchor.reverts(6, 'answerData', [answered, path(tree, start + 45n)[0]], 'NotALookupPath');
     await anchor.reverts(6, 'answerData', [answered, path(ProbabilityTree.fromLeaves([contract(start, start + 32n, key())]), start + 5n)[0]], 'NotALookupPath'); // prettier-ignore
