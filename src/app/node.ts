@@ -20,10 +20,11 @@ import { abortOnSignal, onShutdown } from '../runtime/shutdown.js';
 import { apiListenFailure, readManifest, startFailure, watchSpec, type WatchSpec } from './options.js';
 import { join } from 'node:path';
 import { getAddress, isAddress, type Address } from 'viem';
-import { addEvmAnchorRoute } from '../evm/api.js';
+import { addEvmAnchorRoute, addWatchtowerRoutes } from '../evm/api.js';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import { AnchorWatcher } from '../evm/watcher.js';
+import { Watchtower } from '../evm/watchtower.js';
 import { watchListSource } from '../evm/settle.js';
 import { EvmSettler, type SettlerOptions } from '../evm/settler.js';
 import { readKeyFile } from '../runtime/keyfile.js';
@@ -339,13 +340,16 @@ export async function startNodeProcess(
     addEvmAnchorRoute(api, evm, watcher);
     watcher.start();
   }
-  // A validator's automatic settlement: the proof of a point comes from its watch of the contract holding it.
+  // A validator's settlement: the proof of a point comes from its watch of the contract holding it, an owner's
+  // signed action from a watch it ended or the blocks the node stored.
+  const watchSource = watchListSource(
+    (id, height) => node.watches.list({ chainId: toHex(id), status: 'current', limit: 100_000, height }),
+    (id, digest, after) => node.watches.consent(id, digest, after),
+  );
   const settler =
     evm && name !== 'operator'
       ? await settlerFor(o, evm, log, {
-          source: watchListSource((id, height) =>
-            node.watches.list({ chainId: toHex(id), status: 'current', limit: 100_000, height }),
-          ),
+          source: watchSource,
           chains: () =>
             [
               ...new Map(
@@ -355,6 +359,20 @@ export async function startNodeProcess(
         })
       : null;
   settler?.start();
+  // With an EVM key a validator is a watchtower for the lotteries its watched contracts take part in.
+  const tower =
+    evm?.evmAddress && name !== 'operator'
+      ? await new Watchtower({
+          anchor: evm,
+          source: watchSource,
+          chains: () => lotteriesOf(node, evm.anchorId),
+          journal: fileJournal(join(o.dataDir, 'evm-journal')),
+          log: log.child({ component: 'watchtower' }),
+          registry,
+          pollMs: intOption(o.evmPollMs ?? 1000, 'evm-poll-ms', 10),
+        }).start()
+      : null;
+  if (tower) addWatchtowerRoutes(api, tower);
   const apiPort = intOption(o.apiPort, 'api-port', 0, 65535);
   const addr = await api.start(o.apiHost, apiPort).catch((e: unknown) => {
     throw apiListenFailure(e, o.apiHost, apiPort);
@@ -376,6 +394,7 @@ export async function startNodeProcess(
     for (const b of befores.reverse()) await b();
     abort.abort();
     await settler?.stop();
+    await tower?.stop();
     await watcher?.stop();
     await api.stop();
     await node.stop();
@@ -383,6 +402,20 @@ export async function startNodeProcess(
   };
   onShutdown(log, stop);
   return { node, api, registry, log, apiUrl, onStop: (b) => befores.push(b), stop };
+}
+
+/**
+ * The lotteries a validator's watched contracts take part in: the top-level chain (the one registered on the
+ * anchor) of each watched contract's chain, whose winner proof may descend into it.
+ */
+function lotteriesOf(node: ValidatorNode, anchorId: Uint8Array): Uint8Array[] {
+  const out = new Map<string, Uint8Array>();
+  const chains = new Set(node.watches.list({ limit: 100_000 }).map((w) => w.chainId));
+  for (const c of chains) {
+    const top = node.tracker.ancestry(fromHex(c, 'chainId'), anchorId)?.at(-1);
+    if (top && bytesEqual(top.genesis.parentChain, anchorId)) out.set(toHex(top.chainId), top.chainId);
+  }
+  return [...out.values()];
 }
 
 /**

@@ -10,14 +10,18 @@
  *   settle withdraw                                                      draw the credits of the --evm-key account
  *   settle request-data --chain ID --height H --point P                  force the operator to publish a path on chain
  *   settle slash-withheld --request ID                                   slash an operator that did not answer
+ *   settle sign-payout --key FILE --chain ID --payout 0x.. [--watchtower URL]
+ *                    a holder's payout signature, given in advance to a validator's watchtower, which then
+ *                    claims for the holder (no key of the holder's leaves the holder's machine)
  */
 import { Command, Option } from 'commander';
-import { fromHex } from '../crypto/hash.js';
+import { fromHex, toHex } from '../crypto/hash.js';
 import { readKeyFile } from '../runtime/keyfile.js';
 import { ConfigError, listOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { apiRequest } from '../runtime/http-client.js';
 import { evmAddress } from '../app/node.js';
+import { signPayout } from '../evm/anchor.js';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import {
@@ -172,6 +176,46 @@ export function settleCommand(out: (s: string) => void = (s) => process.stdout.w
     .action(async (o: Common & { request: string }) => {
       out(JSON.stringify(await slashWithheld(await open(o), o.request)));
     });
+  settle
+    .command('sign-payout')
+    .description(
+      "sign, with the holder's key, that a lottery's prize is paid to an address, and print the body a " +
+        "validator's watchtower takes (POST /v1/watchtower/payouts); with --watchtower, give it to one",
+    )
+    .addOption(required(option('--evm-rpc <url>', 'JSON-RPC endpoint of the EVM chain')))
+    .addOption(required(option('--anchor-address <address>', 'the SortitionAnchor contract address')))
+    .addOption(required(option('--key <file>', "the holder's Ed25519 key file")))
+    .addOption(required(option('--chain <id>', "the lottery's chain id (hex)")))
+    .addOption(required(option('--payout <address>', 'the EVM address the prize is credited to')))
+    .addOption(option('--watchtower <url>', "a validator's API: the signature is given to its watchtower"))
+    .action(
+      async (o: {
+        evmRpc: string;
+        anchorAddress: string;
+        key: string;
+        chain: string;
+        payout: string;
+        watchtower?: string;
+      }) => {
+        const payout = evmAddress(o.payout, '--payout');
+        const key = await readKeyFile(o.key);
+        const chainId = fromHex(o.chain, '--chain');
+        if (chainId.length !== 32) throw new ConfigError('--chain must be 32 bytes of hex');
+        const a = await EvmAnchor.open({
+          rpcUrl: o.evmRpc,
+          address: evmAddress(o.anchorAddress, '--anchor-address'),
+          log: createLogger('warn', 'settle'),
+        });
+        const body = {
+          chainId: toHex(chainId),
+          winnerKey: toHex(key.publicKey),
+          payout,
+          signature: signPayout(key.secretKey, a.anchorId, chainId, payout),
+        };
+        if (o.watchtower) await apiRequest(o.watchtower, 'POST', '/v1/watchtower/payouts', body);
+        out(JSON.stringify(body));
+      },
+    );
   common(settle.command('withdraw'))
     .description('draw the credits owed to the --evm-key account (a prize, a safety share, a reward)')
     .action(async (o: Common) => {

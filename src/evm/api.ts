@@ -12,6 +12,7 @@ import { guarded, HttpError, type HttpApi } from '../runtime/http.js';
 import { ANCHOR_ABI } from './anchor.js';
 import type { EvmAnchor } from './node-anchor.js';
 import type { AnchorWatcher } from './watcher.js';
+import { WatchtowerError, type Watchtower, type WatchtowerErrorCode } from './watchtower.js';
 
 export interface AnchorChainJson {
   readonly chainId: string;
@@ -83,4 +84,28 @@ export function addEvmAnchorRoute(api: HttpApi, anchor: EvmAnchor, watcher: Anch
       };
     }),
   );
+}
+
+const TOWER_STATUS: Record<WatchtowerErrorCode, number> = {
+  BAD_REQUEST: 400,
+  BAD_SIGNATURE: 422,
+  PAYOUT_LIMIT: 429,
+};
+
+/**
+ * A validator's watchtower (`--evm-key`):
+ *
+ *   POST /v1/watchtower/payouts {chainId, winnerKey, payout, signature}   keep a holder's payout signature
+ *                                                                        (`settle sign-payout` prints one); 201
+ *   GET  /v1/watchtower          {chains: [{chainId, action, detail}], payouts: [...]}
+ */
+export function addWatchtowerRoutes(api: HttpApi, tower: Watchtower): void {
+  api.mapErrors((e) =>
+    e instanceof WatchtowerError ? new HttpError(TOWER_STATUS[e.code], e.code, e.message) : undefined,
+  );
+  api.route('POST', '/v1/watchtower/payouts', async (req) => ({
+    status: 201,
+    json: await tower.addPayout(req.json<unknown>()),
+  }));
+  api.route('GET', '/v1/watchtower', () => ({ json: { chains: tower.status(), payouts: tower.payouts() } }));
 }

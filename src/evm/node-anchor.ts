@@ -248,11 +248,7 @@ export class EvmAnchor implements Anchor {
     for (let attempt = 0; ; attempt++) {
       const regs = await sender.rpc('registrations', () => this.registrations());
       if (g && regs.some((r) => r.chainId === toHex(g!.chainId))) return this.registrationOf(g);
-      const pending = await sender.pending();
-      if (pending) {
-        await sender.resume(pending);
-        continue;
-      }
+      if (await sender.resumePending()) continue;
       const last = regs.reduce<(typeof regs)[number] | undefined>(
         (m, r) => (!m || r.start > m.start ? r : m),
         undefined,
@@ -328,10 +324,9 @@ export class EvmAnchor implements Anchor {
 
   /** Resumes a commit journaled before a crash; its label's height, or undefined when nothing was pending. */
   async resumeCommit(): Promise<number | undefined> {
-    const s = this.sender;
-    const p = s ? await s.pending() : undefined;
-    if (!s || !p) return undefined;
-    const receipt = await s.resume(p);
+    const r = await this.sender?.resumePending();
+    if (!r) return undefined;
+    const { entry: p, receipt } = r;
     const m = /^commit:(\d+)$/.exec(p.label);
     this.o.log.info(
       { label: p.label, mined: receipt?.status ?? 'replaced' },
@@ -395,8 +390,7 @@ export class EvmAnchor implements Anchor {
   ): Promise<bigint> {
     const s = this.evidenceSender;
     if (!s) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
-    const pending = await s.pending();
-    if (pending) await s.resume(pending);
+    await s.resumePending();
     const before = await this.chain(g.chainId);
     if (before.slashed || before.phase === 'none' || before.phase === 'settled') return 0n;
     try {
@@ -441,10 +435,9 @@ export class EvmAnchor implements Anchor {
 
   /** Drives a settlement transaction journaled before a crash to its end; its label, or undefined if none. */
   async resumeSettle(): Promise<string | undefined> {
-    const s = this.settleSender;
-    const p = s ? await s.pending() : undefined;
-    if (!s || !p) return undefined;
-    const receipt = await s.resume(p);
+    const r = await this.settleSender?.resumePending();
+    if (!r) return undefined;
+    const { entry: p, receipt } = r;
     this.o.log.info(
       { label: p.label, mined: receipt?.status ?? 'replaced' },
       'resumed a settlement transaction',

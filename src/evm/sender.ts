@@ -115,8 +115,25 @@ export interface SenderOptions {
 export class TxSender {
   /** The transaction broadcast and not yet confirmed (its label), for status and tests. */
   waiting: string | null = null;
+  /** The last operation queued: one journal record, so its transactions go one at a time (settler, watchtower). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: SenderOptions) {}
+
+  /** Runs `f` after every operation queued before it has ended. */
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(f, f);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Drives the transaction journaled before a crash (if any) to its end, queued behind any send in progress. */
+  resumePending(): Promise<{ entry: JournalEntry; receipt: TransactionReceipt | undefined } | undefined> {
+    return this.exclusive(async () => {
+      const entry = await this.pending();
+      return entry ? { entry, receipt: await this.resume(entry) } : undefined;
+    });
+  }
 
   private get signal(): AbortSignal | undefined {
     return this.o.signal;
@@ -224,7 +241,11 @@ export class TxSender {
    * Estimates, signs, journals and sends a call to the anchor, then waits for its confirmed receipt. A revert
    * in estimation throws AnchorRevert before anything is journaled.
    */
-  async send(
+  send(label: string, functionName: AnchorFn, args: readonly unknown[], value?: bigint): Promise<SentTx> {
+    return this.exclusive(() => this.sendNow(label, functionName, args, value));
+  }
+
+  private async sendNow(
     label: string,
     functionName: AnchorFn,
     args: readonly unknown[],

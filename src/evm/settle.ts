@@ -64,8 +64,18 @@ export interface LevelSource {
   readonly what: string;
   /** The lookup path of `point` in the chain's tree at exactly `height`; SettleError when it cannot be had. */
   level(chainId: Uint8Array, point: bigint, height: number): Promise<Path>;
-  /** The owner-signed action that superseded the contract state with leaf digest `digest`, if this source has it. */
-  consent?(digest: Uint8Array): Promise<Consent | null>;
+  /**
+   * The owner-signed action that superseded the contract state with leaf digest `digest`, if this source has it;
+   * `where` names the chain and the committed height the state was proven at (a validator looks in the blocks
+   * after it).
+   */
+  consent?(digest: Uint8Array, where?: ConsentWhere): Promise<Consent | null>;
+}
+
+/** Where a claimed contract state was proven: its chain, and the height of that chain's committed root. */
+export interface ConsentWhere {
+  readonly chainId: Uint8Array;
+  readonly height: number;
 }
 
 interface AuthorisationJson {
@@ -175,17 +185,35 @@ export function watchApiSource(api: string): LevelSource {
       );
       return fromWatches(list, `validator ${api}`, point, height);
     },
+    async consent(digest, where) {
+      if (!where) return null;
+      try {
+        return consentOf(
+          await apiRequest<AuthorisationJson>(
+            api,
+            'GET',
+            `/v1/chains/${toHex(where.chainId)}/authorisations/${toHex(digest)}?after=${where.height}`,
+          ),
+        );
+      } catch (e) {
+        if (e instanceof ApiError && (e.code === 'NOT_FOUND' || e.code === 'UNKNOWN_CHAIN')) return null;
+        throw e;
+      }
+    },
   };
 }
 
 /** The watches of a validator in process, as they were at the height asked. */
 export function watchListSource(
   list: (chainId: Uint8Array, height: number) => readonly WatchJson[],
+  consent?: (chainId: Uint8Array, digest: Uint8Array, after: number) => Promise<Consent | null>,
 ): LevelSource {
   return {
     what: 'the validator',
     level: (chainId, point, height) =>
       Promise.resolve(fromWatches(list(chainId, height), 'the validator', point, height)),
+    consent: async (digest, where) =>
+      where && consent ? consent(where.chainId, digest, where.height) : null,
   };
 }
 
@@ -275,9 +303,9 @@ export function firstOf(sources: readonly LevelSource[]): LevelSource {
       }
       throw last;
     },
-    async consent(digest) {
+    async consent(digest, where) {
       for (const src of sources) {
-        const c = (await src.consent?.(digest)) ?? null;
+        const c = (await src.consent?.(digest, where)) ?? null;
         if (c) return c;
       }
       return null;
@@ -395,11 +423,30 @@ export interface ClaimResult {
   readonly deadline: string;
 }
 
+/**
+ * Who authorises the payout: the winner's key pair, or (a watchtower claiming for a holder) the winner's public key
+ * and the payout signature the holder gave in advance.
+ */
+export type Claimant = KeyPair | { readonly publicKey: Uint8Array; readonly payoutSignature: Hex };
+
 export interface ClaimOptions {
   readonly chainId: Uint8Array;
   /** The winner's Ed25519 key: the holder of the contract with the point, or the operator for free space. */
-  readonly key: KeyPair;
+  readonly key: Claimant;
   readonly payout: Address;
+}
+
+/** The point drawn for a chain, and who wins it by `source`'s proof at the last committed height (checked). */
+export async function proveWinner(
+  anchor: EvmAnchor,
+  source: LevelSource,
+  chainId: Uint8Array,
+): Promise<{ point: bigint; height: number; winner: Uint8Array; levels: Path[] }> {
+  const { c } = await settling(anchor, chainId);
+  const point = await anchor.winningPoint(chainId);
+  const first = await source.level(chainId, point, c.height);
+  const { winner, levels } = await judge(anchor, source, chainId, point, c.height, first, c);
+  return { point, height: c.height, winner, levels };
 }
 
 /**
@@ -412,17 +459,7 @@ export async function claimChain(
   source: LevelSource,
   o: ClaimOptions,
 ): Promise<ClaimResult> {
-  const { c } = await settling(anchor, o.chainId);
-  const point = await anchor.winningPoint(o.chainId);
-  const { winner, levels } = await judge(
-    anchor,
-    source,
-    o.chainId,
-    point,
-    c.height,
-    await source.level(o.chainId, point, c.height),
-    c,
-  );
+  const { point, height, winner, levels } = await proveWinner(anchor, source, o.chainId);
   if (!bytesEqual(winner, o.key.publicKey))
     fail(
       'NOT_WINNER',
@@ -442,10 +479,12 @@ export async function claimChain(
     'claim',
     [
       viemHex(o.chainId),
-      BigInt(c.height),
+      BigInt(height),
       levels.map((l) => viemHex(encodeLookupPath(l))),
       o.payout,
-      signPayout(o.key.secretKey, anchor.anchorId, o.chainId, o.payout),
+      'secretKey' in o.key
+        ? signPayout(o.key.secretKey, anchor.anchorId, o.chainId, o.payout)
+        : o.key.payoutSignature,
       standing?.levels ?? [],
     ],
     await anchor.claimBond(),
@@ -454,7 +493,7 @@ export async function claimChain(
   return {
     chainId: toHex(o.chainId),
     point: point.toString(),
-    height: c.height,
+    height,
     winnerKey: toHex(winner),
     payout: o.payout,
     gasUsed: r.gasUsed.toString(),
@@ -468,17 +507,23 @@ export async function claimChain(
  * `source` (an operator keeps every action it sealed): the contracts are the leaves of the claim's paths, read from
  * its transaction's calldata. Resolves with what was shown; NO_CONSENT when no source holds such an action.
  */
-async function challengeStanding(
+export async function challengeStanding(
   anchor: EvmAnchor,
   source: LevelSource,
   chainId: Uint8Array,
   standing: PendingClaim,
 ): Promise<{ level: number; digest: string; gasUsed: bigint }> {
   const paths = await anchor.claimPaths(standing.tx);
+  // Each level is proven in its own chain: the top one at the claim's height, a child at the height its parent
+  // contract committed.
+  let where: ConsentWhere | null = { chainId, height: standing.height };
   for (const [i, bytes] of paths.entries()) {
     const leaf = decodeLookupPath(bytes).leaf;
-    if (!leaf || i >= standing.levels.length) continue;
-    const consent = (await source.consent?.(leaf.digest)) ?? null;
+    if (!leaf || i >= standing.levels.length || !where) break;
+    const here: ConsentWhere = where;
+    const child = leaf.contract.child;
+    where = child ? { chainId: child.chain, height: child.height } : null;
+    const consent = (await source.consent?.(leaf.digest, here)) ?? null;
     if (!consent) continue;
     const r = await send(anchor, chainId, 'challenge', [
       viemHex(chainId),

@@ -7,6 +7,11 @@
  *   GET    /v1/watch                   [{id, chainId, start, status, height, path, end}] (?chainId=&status=&after=&limit=&height=)
  *   GET    /v1/watch/:id               one watch, with `verified`: its path matches this node's root
  *   DELETE /v1/watch/:id               stop watching
+ *   GET    /v1/chains/:id/authorisations/:digest?after=
+ *                                      the owner's signed action over the contract state with that leaf digest,
+ *                                      sealed after height `after` (from watches and stored blocks), as the
+ *                                      operator's GET /v1/authorisations/:digest gives it: what defeats a stale
+ *                                      claim on the anchor
  *
  * and the answer of POST /v1/chains/:id/proofs/check.
  */
@@ -46,10 +51,10 @@ function limitOf(q: URLSearchParams): number {
 }
 
 /** `?height=`: the watches as they were at that height (a lottery claim proves against a committed root). */
-function heightOf(q: URLSearchParams): number | undefined {
-  const v = q.get('height');
+function heightOf(q: URLSearchParams, name = 'height'): number | undefined {
+  const v = q.get(name);
   if (v === null) return undefined;
-  if (!/^[0-9]{1,15}$/.test(v)) bad('height must be a non-negative integer');
+  if (!/^[0-9]{1,15}$/.test(v)) bad(`${name} must be a non-negative integer`);
   return Number(v);
 }
 
@@ -80,6 +85,28 @@ export function addWatchRoutes(api: HttpApi, node: ValidatorNode): void {
     const w = node.watches.get(req.params.id);
     if (!w) throw new HttpError(404, 'NOT_FOUND', `no watch ${req.params.id}`);
     return { json: { ...w, verified: node.watches.verified(w.id) } };
+  });
+  api.route('GET', '/v1/chains/:id/authorisations/:digest', async (req) => {
+    const chainId = hex(req.params.id, 'chain id', 32);
+    const digest = hex(req.params.digest, 'digest', 32);
+    const after = heightOf(req.query, 'after') ?? 0;
+    if (!node.tracker.state(chainId))
+      throw new HttpError(404, 'UNKNOWN_CHAIN', `chain ${toHex(chainId)} is not tracked here`);
+    const c = await node.watches.consent(chainId, digest, after);
+    if (!c)
+      throw new HttpError(
+        404,
+        'NOT_FOUND',
+        `this node saw no owner-signed action over contract state ${toHex(digest)} after height ${after}`,
+      );
+    return {
+      json: {
+        digest: toHex(digest),
+        action: toHex(c.action),
+        signature: toHex(c.signature),
+        height: c.height,
+      },
+    };
   });
   api.route('DELETE', '/v1/watch/:id', async (req) => {
     if (!(await node.watches.remove(req.params.id)))

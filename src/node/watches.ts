@@ -18,7 +18,7 @@ import { blockTxs } from '../chain/validate.js';
 import { txHash } from '../chain/txroot.js';
 import { pathFromProto, pathToProto, type Path } from '../tree/path.js';
 import { pathRoot } from '../tree/verify.js';
-import { followBlock, WatchedPath, type WatchOp, type WatchStatus } from '../light/watch.js';
+import { followBlock, WatchedPath, type WatchEnd, type WatchOp, type WatchStatus } from '../light/watch.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Alerter } from './alerts.js';
 import type { NodeStore } from './store.js';
@@ -42,6 +42,21 @@ export interface WatchEndInfo {
   readonly tx: string;
   readonly txIndex: number;
   readonly op: WatchOp;
+  /**
+   * The owner's signed action that ended the contract state (hex of its encoded OwnerAction, and the Ed25519
+   * signature): the consent that defeats a claim of the old state on the anchor (docs/protocol.md §12). Absent in
+   * watches stored before it was kept.
+   */
+  readonly action?: string;
+  readonly signature?: string;
+}
+
+/** The end of a watch by transaction `tx` (bytes `txBytes`) of the block at `height`. */
+function endInfo(height: number, txBytes: Uint8Array, tx: Tx | undefined, end: WatchEnd): WatchEndInfo {
+  const base = { height, tx: toHex(txHash(txBytes)), txIndex: end.txIndex, op: end.op };
+  return tx?.kind === 'owner'
+    ? { ...base, action: toHex(tx.signed.bytes), signature: toHex(tx.signed.signature) }
+    : base;
 }
 
 /** A watch as the API shows it and the store keeps it. */
@@ -56,6 +71,16 @@ export interface WatchRecord {
   readonly path: string;
   readonly end: WatchEndInfo | null;
 }
+
+/** An owner's signed action over a contract state (hex-free): the encoded OwnerAction, its signature, its height. */
+export interface WatchConsent {
+  readonly action: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly height: number;
+}
+
+/** How many of a chain's latest blocks a search for an owner's action reads at most. */
+export const CONSENT_SCAN_BLOCKS = 100_000;
 
 export type WatchErrorCode = 'UNKNOWN_CHAIN' | 'UNKNOWN_ROOT' | 'WATCH_LIMIT' | 'NOT_FOUND' | 'NOT_A_MEMBER';
 
@@ -114,6 +139,8 @@ export class WatchService {
   /** chain hex -> start -> the current watches the core updates. */
   private readonly live = new Map<string, Map<bigint, WatchedPath>>();
   private readonly updateSeconds: Histogram;
+  /** Chain/digest -> the last height searched for an owner's action over it (bounded, oldest dropped). */
+  private readonly searched = new Map<string, number>();
 
   constructor(private readonly d: WatchDeps) {
     const count = (status: WatchStatus) =>
@@ -227,9 +254,10 @@ export class WatchService {
     if (!set || set.size === 0) return;
     const end = this.updateSeconds.startTimer();
     let ended: WatchedPath[] = [];
+    let decoded: readonly Tx[] = [];
     const before = new Map<bigint, Path>();
     try {
-      const decoded = txs ?? txBytes.map(decodeTx);
+      decoded = txs ?? txBytes.map(decodeTx);
       snapshotTouched(decoded, set, before);
       ended = followBlock(set, decoded);
     } catch (e) {
@@ -250,7 +278,7 @@ export class WatchService {
       set.delete(w.start);
       const e = this.entries.get(watchId(k, w.start));
       if (!e || !w.end) continue;
-      e.end = { height, tx: toHex(txHash(txBytes[w.end.txIndex])), txIndex: w.end.txIndex, op: w.end.op };
+      e.end = endInfo(height, txBytes[w.end.txIndex], decoded[w.end.txIndex], w.end);
       // The path kept is the last one under which the contract was the holder's: against the root before the block.
       e.w = ended1(before.get(w.start)!, w);
       e.height = height - 1;
@@ -269,6 +297,59 @@ export class WatchService {
     end();
     if (changed.length) this.d.write(() => this.d.store.putWatches(changed));
     if (height % (this.d.checkpointEvery ?? 64) === 0) this.d.write(() => this.checkpoint(k));
+  }
+
+  /**
+   * The owner's signed action over the contract state with leaf digest `digest` on `chainId`, sealed after height
+   * `after`: from a watch it ended, else from the blocks this node stored (an action names the state it acts on by
+   * that digest). Null when this node saw none, so the state's holder never gave it up here. What a watchtower
+   * challenges a stale claim with (docs/protocol.md §12, consent).
+   */
+  consent(chainId: Uint8Array, digest: Uint8Array, after: number): Promise<WatchConsent | null> {
+    const k = toHex(chainId);
+    for (const e of this.entries.values()) {
+      if (e.w.status === 'current' || !e.end?.action || !e.end.signature || e.end.height <= after) continue;
+      if (toHex(e.chainId) === k && bytesEqual(e.w.leaf.digest, digest))
+        return Promise.resolve({
+          action: fromHex(e.end.action, 'action'),
+          signature: fromHex(e.end.signature, 'signature'),
+          height: e.end.height,
+        });
+    }
+    return this.consentInBlocks(chainId, digest, after);
+  }
+
+  private async consentInBlocks(
+    chainId: Uint8Array,
+    digest: Uint8Array,
+    after: number,
+  ): Promise<WatchConsent | null> {
+    const g = this.d.tracker.genesisOf(chainId);
+    const head = this.d.tracker.state(chainId)?.height ?? 0;
+    if (!g) return null;
+    const key = `${toHex(chainId)}/${toHex(digest)}`;
+    // Blocks already searched for this digest are not read again: claims repeat, the chain only grows.
+    let h = Math.max(after + 1, (this.searched.get(key) ?? 0) + 1, head - CONSENT_SCAN_BLOCKS + 1);
+    while (h <= head) {
+      const blocks = await this.d.blocks(chainId, h, Math.min(64, head - h + 1));
+      if (blocks.length === 0) break;
+      for (const bytes of blocks) {
+        const b = decodeBlock(bytes);
+        const txs = blockTxs(g, b);
+        for (const tx of txs)
+          if (tx.kind === 'owner' && bytesEqual(tx.signed.action.contractHash, digest))
+            return {
+              action: tx.signed.bytes,
+              signature: tx.signed.signature,
+              height: b.signed.header.height,
+            };
+        h = b.signed.header.height + 1;
+      }
+    }
+    this.searched.delete(key);
+    this.searched.set(key, h - 1);
+    if (this.searched.size > 4096) this.searched.delete(this.searched.keys().next().value!);
+    return null;
   }
 
   /** Evidence about a watched chain or one of its ancestors (whose faults undermine it) raises an alert. */
@@ -310,12 +391,7 @@ export class WatchService {
         snapshotTouched(txs, one, before);
         const [ended] = followBlock(one, txs);
         if (ended?.end) {
-          const end = {
-            height: h,
-            tx: toHex(txHash(b.txs[ended.end.txIndex])),
-            txIndex: ended.end.txIndex,
-            op: ended.end.op,
-          };
+          const end = endInfo(h, b.txs[ended.end.txIndex], txs[ended.end.txIndex], ended.end);
           return { w: ended1(before.get(w.start)!, ended), provenAt: from, height: h - 1, end };
         }
         h++;

@@ -7,140 +7,26 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Address } from 'viem';
 import { decodeGenesis } from '../../src/chain/genesis.js';
-import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
 import { leafFromBytes } from '../../src/tree/contract.js';
 import { fromHex, toHex as hexOf } from '../../src/crypto/hash.js';
-import { writeKeyFile } from '../../src/runtime/keyfile.js';
-import { createLogger } from '../../src/runtime/logger.js';
 import { settleCommand } from '../../src/cli/settle.js';
-import { fileJournal } from '../../src/evm/journal.js';
-import { EvmAnchor } from '../../src/evm/node-anchor.js';
 import { SortitionAnchor } from '../../src/gen/contracts.js';
 import { act } from '../helpers/chains.js';
 import { waitFor } from '../helpers/net.js';
-import { newAnchor, type Anchor } from './anchor-helpers.js';
-import type { Address } from 'viem';
-import { devKey, startCli, stopCli, useAnvil, type CliProc } from './helpers.js';
-import { defer } from '../helpers/cleanup.js';
+import { devKey, stopCli, useAnvil } from './helpers.js';
+import { get, mineTo, topology, type Topology } from './watch-topology.js';
 
 const env = useAnvil();
-const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'settle-watch');
-
-async function get<T>(url: string): Promise<T> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  assert.equal(r.status, 200, `${url}: ${r.status}`);
-  return (await r.json()) as T;
-}
-
-interface Topology {
-  readonly anchor: Anchor;
-  readonly evm: EvmAnchor;
-  readonly dir: string;
-  readonly op: CliProc;
-  readonly val: CliProc;
-  readonly chainId: Uint8Array;
-  readonly holder: KeyPair;
-  readonly holderFile: string;
-  readonly expiry: number;
-}
-
-/**
- * An operator (chain [0, 1000) expiring soon, one contract held by `holder`) and a validator watching that
- * contract, both as processes, with the validator's watch current at the contract's committed height.
- */
-async function topology(
-  t: { after(f: () => Promise<void>): void },
-  validatorArgs: (holderFile: string) => string[] = () => [],
-  operatorArgs: (holderFile: string) => string[] = () => [],
-) {
-  const anchor = await newAnchor(env, 5n);
-  const dir = await mkdtemp(join(tmpdir(), 'evm-settle-watch-'));
-  defer(t, () => rm(dir, { recursive: true, force: true }));
-  const holder = generateKeyPair();
-  const holderFile = join(dir, 'holder.json');
-  await writeKeyFile(holderFile, holder);
-  const evmArgs = ['--evm-rpc', env.anvil.rpcUrl, '--anchor-address', anchor.address];
-  const expiry = Number(await env.pub.getBlockNumber()) + 40;
-  const op = await startCli([
-    'operator',
-    '--data-dir',
-    join(dir, 'op'),
-    ...evmArgs,
-    '--listen',
-    '/ip4/127.0.0.1/tcp/0',
-    '--evm-key',
-    devKey(env, 7),
-    '--amount',
-    '1000',
-    '--deposit',
-    '4000000',
-    '--expiry',
-    String(expiry),
-    '--block-interval-ms',
-    '50',
-    ...operatorArgs(holderFile),
-  ]);
-  defer(t, () => stopCli(op));
-  // The operator's routes come up after the node's.
-  await waitFor(async () => (await fetch(`${op.api}/v1/chain`)).status === 200, 'the operator API');
-  const info = await get<{ chainId: string }>(`${op.api}/v1/chain`);
-  const chainId = fromHex(info.chainId, 'chainId');
-  const token = (await readFile(join(dir, 'op', 'api-token'), 'utf8')).trim();
-  const r = await fetch(`${op.api}/v1/contracts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ start: '0', end: '1000', owner: hexOf(holder.publicKey) }),
-  });
-  assert.ok(r.status < 300, `create: ${r.status} ${await r.text()}`);
-  const evm = await EvmAnchor.open({
-    rpcUrl: env.anvil.rpcUrl,
-    address: anchor.address,
-    key: devKey(env, 9),
-    journal: fileJournal(join(dir, 'reader')),
-    log,
-  });
-  await waitFor(async () => (await evm.chain(chainId)).height >= 1, 'the contract committed');
-  const val = await startCli([
-    'run',
-    '--data-dir',
-    join(dir, 'val'),
-    ...evmArgs,
-    '--listen',
-    '/ip4/127.0.0.1/tcp/0',
-    '--track',
-    op.api,
-    '--bootstrap',
-    op.p2p,
-    '--watch',
-    `${op.api}/v1/contracts/0`,
-    '--evm-poll-ms',
-    '50',
-    ...validatorArgs(holderFile),
-  ]);
-  defer(t, () => stopCli(val));
-  await waitFor(async () => {
-    const committed = (await evm.chain(chainId)).height;
-    const ws = await get<{ status: string; height: number }[]>(`${val.api}/v1/watch`);
-    return ws.length === 1 && ws[0].status === 'current' && ws[0].height === committed;
-  }, "the validator's watch is current at the committed height");
-  return { anchor, evm, dir, op, val, chainId, holder, holderFile, expiry } satisfies Topology;
-}
-
-async function mineTo(block: number): Promise<void> {
-  const head = Number(await env.pub.getBlockNumber());
-  if (block > head) await env.test.mine({ blocks: block - head });
-}
 
 test("a holder claims from a validator's watch, without the operator, and is paid out", async (t) => {
-  const top = await topology(t);
+  const top = await topology(env, t);
   const { evm, chainId } = top;
   // The operator goes away: the proof comes from the validator alone.
   await stopCli(top.op);
-  await mineTo(top.expiry + 1);
+  await mineTo(env, top.expiry + 1);
   const payout = env.account(4).address;
   const cli = async (...args: string[]): Promise<Record<string, string>> => {
     const out: string[] = [];
@@ -159,7 +45,7 @@ test("a holder claims from a validator's watch, without the operator, and is pai
   assert.equal(claim.winnerKey, hexOf(top.holder.publicKey));
   assert.equal(claim.point, (await evm.winningPoint(chainId)).toString());
   assert.equal(Number(claim.height), (await evm.chain(chainId)).height, 'at the committed height');
-  await mineTo(Number(claim.deadline) + 1);
+  await mineTo(env, Number(claim.deadline) + 1);
   await cli('timeout', '--chain', hexOf(chainId));
   const c = await evm.chain(chainId);
   assert.equal(c.phase, 'settled');
@@ -229,17 +115,17 @@ function validatorSettler(payout: Address): (holderFile: string) => string[] {
 
 test('a validator with --settle-key settles a chain past expiry with no manual command', async (t) => {
   const payout = env.account(2).address;
-  const top = await topology(t, validatorSettler(payout));
-  await mineTo(top.expiry + 1);
+  const top = await topology(env, t, validatorSettler(payout));
+  await mineTo(env, top.expiry + 1);
   await paidOut(top, payout, 'the validator');
 });
 
 test('a settler paid to its own EVM account draws the prize into it once the chain settled', async (t) => {
   const own = env.account(6).address;
   const before = await env.pub.getBalance({ address: own });
-  const top = await topology(t, validatorSettler(own));
+  const top = await topology(env, t, validatorSettler(own));
   const from = await env.pub.getBlockNumber();
-  await mineTo(top.expiry + 1);
+  await mineTo(env, top.expiry + 1);
   const withdrawn = async () =>
     env.pub.getContractEvents({
       address: top.anchor.address,
@@ -270,7 +156,7 @@ test('a settler paid to its own EVM account draws the prize into it once the cha
 
 test('an operator with --settle-key settles its chain from its own tree', async (t) => {
   const payout = env.account(1).address;
-  const top = await topology(t, undefined, (holderFile) => [
+  const top = await topology(env, t, undefined, (holderFile) => [
     '--settle-key',
     holderFile,
     '--settle-payout',
@@ -278,13 +164,13 @@ test('an operator with --settle-key settles its chain from its own tree', async 
     '--evm-poll-ms',
     '50',
   ]);
-  await mineTo(top.expiry + 1);
+  await mineTo(env, top.expiry + 1);
   await paidOut(top, payout, 'the operator');
 });
 
 test('an operator busy across its expiry stops sealing there and still settles from its own tree', async (t) => {
   const payout = env.account(1).address;
-  const top = await topology(t, undefined, (holderFile) => [
+  const top = await topology(env, t, undefined, (holderFile) => [
     '--settle-key',
     holderFile,
     '--settle-payout',
@@ -299,7 +185,7 @@ test('an operator busy across its expiry stops sealing there and still settles f
       async () => (await get<{ head: { height: number } }>(`${top.op.api}/v1/chain`)).head.height >= 3,
       'a few blocks of transfers',
     );
-    await mineTo(top.expiry + 1);
+    await mineTo(env, top.expiry + 1);
   })();
   const refused = await busy;
   await mining;

@@ -136,19 +136,35 @@ test('watched contracts: kept current from blocks, checked, superseded with an a
 
     // The holder's contract is transferred away: superseded at that height by that transaction, and alerted.
     p.create({ start: 7000n, end: 7100n, owner: alice.publicKey });
-    const txBytes = p.owner(
-      act(top.genesis, p.tree.get(1000n)!, alice, {
-        kind: 'transfer',
-        newOwner: generateKeyPair().publicKey,
-        terms: new Uint8Array(0),
-      }),
-      1000n,
-    );
+    const given = p.tree.get(1000n)!;
+    const transfer = act(top.genesis, given, alice, {
+      kind: 'transfer',
+      newOwner: generateKeyPair().publicKey,
+      terms: new Uint8Array(0),
+    });
+    const txBytes = p.owner(transfer, 1000n);
     await publish();
     const gone = await call('GET', '/v1/watch');
     const rec = (gone.body as unknown as Record<string, unknown>[]).find((x) => x.id === wid)!;
     assert.deepEqual([rec.status, rec.height], ['superseded', 4]);
-    assert.deepEqual(rec.end, { height: 5, tx: toHex(txHash(txBytes)), txIndex: 1, op: 'transfer' });
+    // The end keeps the owner's signed transfer: the consent that defeats a claim of the old state on the anchor.
+    const ownerAction = { action: toHex(transfer.bytes), signature: toHex(transfer.signature) };
+    assert.deepEqual(rec.end, {
+      height: 5,
+      tx: toHex(txHash(txBytes)),
+      txIndex: 1,
+      op: 'transfer',
+      ...ownerAction,
+    });
+    const consent = await call('GET', `/v1/chains/${id}/authorisations/${toHex(given.digest)}?after=4`);
+    assert.deepEqual(consent.body, { digest: toHex(given.digest), ...ownerAction, height: 5 });
+    // Sealed at height 5, so not after it; and a state nobody gave up has none.
+    const later = await call('GET', `/v1/chains/${id}/authorisations/${toHex(given.digest)}?after=5`);
+    assert.deepEqual([later.status, (later.body.error as { code: string }).code], [404, 'NOT_FOUND']);
+    const kept = p.tree.get(5000n)!;
+    const none = await call('GET', `/v1/chains/${id}/authorisations/${toHex(kept.digest)}`);
+    assert.equal(none.status, 404);
+    assert.equal((await call('GET', `/v1/chains/${id}/authorisations/zz`)).status, 400);
     const check = await call('POST', `/v1/chains/${id}/proofs/check`, { path: bought });
     assert.deepEqual(
       [check.body.status, check.body.code, (check.body.end as { height: number }).height],
