@@ -124,6 +124,7 @@ export class EvmAnchor implements Anchor {
   private readonly sender: TxSender | null;
   private readonly evidenceSender: TxSender | null;
   private readonly settleSender: TxSender | null;
+  private levelsBound: Promise<number> | undefined;
 
   private constructor(
     readonly o: EvmAnchorOptions,
@@ -515,6 +516,18 @@ export class EvmAnchor implements Anchor {
   /** Blocks the contract keeps free of commits before expiry (`finality`, fixed at construction). */
   async finality(): Promise<bigint> {
     return this.pub.readContract({ ...this.call, functionName: 'finality' });
+  }
+
+  /** The most levels a winner proof may have (`MAX_LEVELS`, a constant of the contract's code). */
+  async maxLevels(): Promise<number> {
+    this.levelsBound ??= this.pub
+      .readContract({ ...this.call, functionName: 'MAX_LEVELS' })
+      .then(Number)
+      .catch((e: unknown) => {
+        this.levelsBound = undefined;
+        throw e;
+      });
+    return this.levelsBound;
   }
 
   /** The bond a claim locks (`claimBond`). */

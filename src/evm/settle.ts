@@ -224,9 +224,6 @@ function heightMessage(what: string, at: number, height: number): string {
     : `${what} is at height ${at}, the contract's committed height is ${height}: wait until it has caught up`;
 }
 
-/** The most levels a winner proof may have (the contract's bound). */
-const MAX_LEVELS = 24;
-
 /**
  * What the contract will find for the proof starting with `first`: the winner's key and every level, each
  * checked before anything is sent. A point in a contract holding a non-empty child chain descends into that
@@ -249,6 +246,7 @@ async function judge(
   let space = { start: chain.start, end: chain.end };
   let operator = fromHex(chain.operatorKey.slice(2), 'operatorKey');
   let where = `height ${height}`;
+  const maxLevels = await anchor.maxLevels();
   for (;;) {
     const path = levels[levels.length - 1];
     let r;
@@ -263,8 +261,8 @@ async function judge(
     const c = r.leaf.contract;
     if (!c.child) return { winner: c.owner, levels };
     if (bytesEqual(c.child.root, EMPTY_ROOT)) return { winner: c.child.operator, levels };
-    if (levels.length === MAX_LEVELS)
-      fail('BAD_PROOF', `point ${point} is more than ${MAX_LEVELS} chains deep`);
+    if (levels.length === maxLevels)
+      fail('BAD_PROOF', `point ${point} is more than ${maxLevels} chains deep`);
     const child = toHex(c.child.chain);
     try {
       levels.push(await source.level(c.child.chain, point, c.child.height));
