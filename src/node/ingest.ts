@@ -144,7 +144,10 @@ export class Ingest {
     if (out.accepted) {
       const meta = metaOf(tracker, chainId)!;
       const signed = out.accepted.block.signed;
-      this.write(() => store.putBlock(chainId, meta.height, bytes, signed, meta));
+      const acted = (out.accepted.txs ?? []).flatMap((tx) =>
+        tx.kind === 'owner' ? [tx.signed.action.contractHash] : [],
+      );
+      this.write(() => store.putBlock(chainId, meta.height, bytes, signed, meta, acted));
       // Gossip, backfill and local blocks all pass here: watched paths follow every accepted block.
       this.o.onAccepted(chainId, meta.height, out.accepted.block.txs, out.accepted.txs);
       log.debug({ chain: label, height: meta.height, source }, 'block accepted');

@@ -1,7 +1,8 @@
 /**
  * The validator's own small durable state (LevelDB via classic-level): genesis records, per tracked chain its
  * meta (anchored height, faulty), signed headers and blocks by height (to resume, to answer equivocation checks
- * after a restart, and to serve peers that backfill), evidence, and watched contracts. Memory use does not grow with the chains:
+ * after a restart, and to serve peers that backfill), the height of every owner action by the contract state it gave
+ * up, evidence, and watched contracts. Memory use does not grow with the chains:
  * everything here is on disk and read by key or range.
  */
 import { ClassicLevel } from 'classic-level';
@@ -49,20 +50,33 @@ export class NodeStore {
     return v ? decodeGenesis(v) : undefined;
   }
 
-  /** Records an accepted block and the chain's meta in one atomic write. */
+  /**
+   * Records an accepted block and the chain's meta in one atomic write, with the height of each owner action it
+   * carries under the digest of the contract state the action gave up (`acted`): what finds the consent that
+   * defeats a claim of that state without reading the chain's blocks.
+   */
   async putBlock(
     chainId: Uint8Array,
     height: number,
     block: Uint8Array,
     signed: SignedHeader,
     meta: ChainMeta,
+    acted: readonly Uint8Array[] = [],
   ): Promise<void> {
     const c = toHex(chainId);
+    const at = Buffer.from(pad(height));
     await this.db.batch([
       { type: 'put', key: `b/${c}/${pad(height)}`, value: block },
       { type: 'put', key: `s/${c}/${pad(height)}`, value: signed.bytes },
       { type: 'put', key: `m/${c}`, value: Buffer.from(JSON.stringify(meta)) },
+      ...acted.map((d) => ({ type: 'put' as const, key: `a/${c}/${toHex(d)}`, value: at })),
     ]);
+  }
+
+  /** The height of the block whose owner action gave up the contract state with leaf digest `digest`. */
+  async actedAt(chainId: Uint8Array, digest: Uint8Array): Promise<number | undefined> {
+    const v = await this.db.get(`a/${toHex(chainId)}/${toHex(digest)}`);
+    return v ? parseInt(Buffer.from(v).toString('utf8'), 16) : undefined;
   }
 
   async putMeta(chainId: Uint8Array, meta: ChainMeta): Promise<void> {

@@ -79,9 +79,6 @@ export interface WatchConsent {
   readonly height: number;
 }
 
-/** How many of a chain's latest blocks a search for an owner's action reads at most. */
-export const CONSENT_SCAN_BLOCKS = 100_000;
-
 export type WatchErrorCode = 'UNKNOWN_CHAIN' | 'UNKNOWN_ROOT' | 'WATCH_LIMIT' | 'NOT_FOUND' | 'NOT_A_MEMBER';
 
 export class WatchServiceError extends CodedError<WatchErrorCode> {
@@ -139,8 +136,6 @@ export class WatchService {
   /** chain hex -> start -> the current watches the core updates. */
   private readonly live = new Map<string, Map<bigint, WatchedPath>>();
   private readonly updateSeconds: Histogram;
-  /** Chain/digest -> the last height searched for an owner's action over it (bounded, oldest dropped). */
-  private readonly searched = new Map<string, number>();
 
   constructor(private readonly d: WatchDeps) {
     const count = (status: WatchStatus) =>
@@ -301,8 +296,8 @@ export class WatchService {
 
   /**
    * The owner's signed action over the contract state with leaf digest `digest` on `chainId`, sealed after height
-   * `after`: from a watch it ended, else from the blocks this node stored (an action names the state it acts on by
-   * that digest). Null when this node saw none, so the state's holder never gave it up here. What a watchtower
+   * `after`: from a watch it ended, else from the block the store's index names (an action names the state it acts
+   * on by that digest): one read, whatever the chain's length. Null when this node saw none, so the state's holder never gave it up here. What a watchtower
    * challenges a stale claim with (docs/protocol.md §12, consent).
    */
   consent(chainId: Uint8Array, digest: Uint8Array, after: number): Promise<WatchConsent | null> {
@@ -325,30 +320,13 @@ export class WatchService {
     after: number,
   ): Promise<WatchConsent | null> {
     const g = this.d.tracker.genesisOf(chainId);
-    const head = this.d.tracker.state(chainId)?.height ?? 0;
-    if (!g) return null;
-    const key = `${toHex(chainId)}/${toHex(digest)}`;
-    // Blocks already searched for this digest are not read again: claims repeat, the chain only grows.
-    let h = Math.max(after + 1, (this.searched.get(key) ?? 0) + 1, head - CONSENT_SCAN_BLOCKS + 1);
-    while (h <= head) {
-      const blocks = await this.d.blocks(chainId, h, Math.min(64, head - h + 1));
-      if (blocks.length === 0) break;
-      for (const bytes of blocks) {
-        const b = decodeBlock(bytes);
-        const txs = blockTxs(g, b);
-        for (const tx of txs)
-          if (tx.kind === 'owner' && bytesEqual(tx.signed.action.contractHash, digest))
-            return {
-              action: tx.signed.bytes,
-              signature: tx.signed.signature,
-              height: b.signed.header.height,
-            };
-        h = b.signed.header.height + 1;
-      }
-    }
-    this.searched.delete(key);
-    this.searched.set(key, h - 1);
-    if (this.searched.size > 4096) this.searched.delete(this.searched.keys().next().value!);
+    const height = await this.d.store.actedAt(chainId, digest);
+    if (!g || height === undefined || height <= after) return null;
+    const [bytes] = await this.d.blocks(chainId, height, 1);
+    if (!bytes) return null;
+    for (const tx of blockTxs(g, decodeBlock(bytes)))
+      if (tx.kind === 'owner' && bytesEqual(tx.signed.action.contractHash, digest))
+        return { action: tx.signed.bytes, signature: tx.signed.signature, height };
     return null;
   }
 
