@@ -13,8 +13,13 @@ import { mnemonicToAccount, type HDAccount } from 'viem/accounts';
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 
 export function anvilAccount(index: number): HDAccount {
-  return mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index });
+  // Derived once: each derivation is a 2048-round PBKDF2 (tens of ms), and tests ask per transaction.
+  let a = derived.get(index);
+  if (!a) derived.set(index, (a = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index })));
+  return a;
 }
+
+const derived = new Map<number, HDAccount>();
 
 /** Path of the anvil binary shipped by the platform package for this machine. */
 export function anvilBinary(): string {
