@@ -15,11 +15,12 @@ import {
   deployAnchor,
   evmAnchorId,
   evmGenesis,
-  NO_PREDECESSOR,
   signPayout,
+  signRegistration,
 } from '../src/evm/anchor.js';
 import { generateKeyPair, sign, type KeyPair } from '../src/crypto/keys.js';
 import { signHeader } from '../src/chain/header.js';
+import type { GenesisRecord } from '../src/chain/genesis.js';
 import { signAction } from '../src/chain/tx.js';
 import { ProbabilityTree } from '../src/tree/tree.js';
 import { makeLeaf } from '../src/tree/contract.js';
@@ -73,6 +74,12 @@ export async function benchEvm(
       if (r.status !== 'success') throw new Error(`${fn} reverted`);
       return r.gasUsed;
     };
+    // Registered from account 0 with account 1 committing, signed by the chain's operator key.
+    const regArgs = (g: GenesisRecord, key: KeyPair) => {
+      const [committer, sender] = [anvilAccount(1).address, anvilAccount(0).address];
+      const sig = signRegistration(key.secretKey, anchorId, g.chainId, committer, sender, 2000);
+      return [toHex(g.bytes), committer, 2000, sig];
+    };
     const read = <T>(fn: FnName, args: readonly unknown[]) =>
       pub.readContract({
         address,
@@ -111,7 +118,7 @@ export async function benchEvm(
     const SPACE = 1n << 62n;
     const g = evmGenesis(anchorId, { operatorKey: op.publicKey, spaceStart: 0n, spaceEnd: SPACE, expiry: block + 12, amountGwei: 10n ** 9n, name: 'bench' }); // prettier-ignore
     const deposit = 10n ** 18n;
-    row('register', await send(0, 'register', [toHex(g.bytes), anvilAccount(1).address, 2000, NO_PREDECESSOR], deposit)); // prettier-ignore
+    row('register', await send(0, 'register', regArgs(g, op), deposit));
     const id = toHex(g.chainId);
 
     const t0 = now();
@@ -134,10 +141,10 @@ export async function benchEvm(
     row('recordExistence (again)', await send(2, 'recordExistence', [data]), 'the first record stands');
 
     // Slashing, on two throwaway chains.
-    const slashable = async (start: bigint, prev: bigint) => {
+    const slashable = async (start: bigint) => {
       const k = generateKeyPair();
       const gg = evmGenesis(anchorId, { operatorKey: k.publicKey, spaceStart: start, spaceEnd: start + 1000n, expiry: block + 1000, amountGwei: 10n ** 9n }); // prettier-ignore
-      await send(0, 'register', [toHex(gg.bytes), anvilAccount(1).address, 2000, prev], deposit);
+      await send(0, 'register', regArgs(gg, k), deposit);
       const h = (height: number, salt: number) => {
         const txRoot = new Uint8Array(32);
         txRoot[0] = salt;
@@ -145,9 +152,9 @@ export async function benchEvm(
       };
       return { id: toHex(gg.chainId), h };
     };
-    const e1 = await slashable(SPACE, 0n);
+    const e1 = await slashable(SPACE);
     row('slashEquivocation', await send(2, 'slashEquivocation', [e1.id, toHex(e1.h(1, 1).bytes), toHex(e1.h(1, 2).bytes)]), '2 Ed25519 + parsing'); // prettier-ignore
-    const e2 = await slashable(SPACE + 1000n, SPACE);
+    const e2 = await slashable(SPACE + 1000n);
     await send(1, 'commit', [e2.id, toHex(e2.h(1, 1).bytes)]);
     row('slashCommitMismatch', await send(2, 'slashCommitMismatch', [e2.id, toHex(e2.h(1, 2).bytes)]), '1 Ed25519 + parsing'); // prettier-ignore
 
@@ -197,7 +204,7 @@ export async function benchEvm(
     const t2 = ProbabilityTree.fromLeaves([makeLeaf({ start: nStart, end: nStart + 64n, owner: kx.publicKey, nonce: 0, terms: new Uint8Array(0), child: { ...link, height: 2, root: inner2.root } })]); // prettier-ignore
     const nb = Number(await pub.getBlockNumber());
     const ng = evmGenesis(anchorId, { operatorKey: op.publicKey, spaceStart: nStart, spaceEnd: nStart + 64n, expiry: nb + 5, amountGwei: 10n ** 9n }); // prettier-ignore
-    await send(0, 'register', [toHex(ng.bytes), anvilAccount(1).address, 2000, SPACE + 1000n], deposit);
+    await send(0, 'register', regArgs(ng, op), deposit);
     const nid = toHex(ng.chainId);
     const nh = (height: number, t: ProbabilityTree) => {
       const s = t.summary();

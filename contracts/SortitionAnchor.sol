@@ -35,7 +35,7 @@ contract SortitionAnchor {
     error SafetyOutOfRange();
     error NoCommitter();
     error AlreadyRegistered();
-    error Overlap();
+    error BadRegistrationSignature();
     // Commits and evidence.
     error Reentrant();
     error UnknownChain();
@@ -146,7 +146,6 @@ contract SortitionAnchor {
         address requester;
     }
 
-    uint256 private constant NONE = 1 << 64;
     uint256 private constant BPS = 10_000;
     /// The most levels a winner proof may have: 24 worst-case levels fit an EIP-7825 transaction (2^24 gas) and
     /// 128 KB of calldata (docs/protocol.md section 12 gives the measurement).
@@ -194,9 +193,6 @@ contract SortitionAnchor {
     /// Per chain: data requests neither answered nor slashed; the chain cannot settle while any is open.
     mapping(bytes32 => uint256) public openRequests;
     mapping(address => uint256) public owed;
-    /// Registrations sorted by start, a linked list: the interval check is O(1) with the predecessor as a hint.
-    mapping(uint256 => uint256) private nextStart;
-    mapping(uint256 => bytes32) public chainAt;
     uint256 public locked;
     uint256 public totalOwed;
     uint256 private lock = 1;
@@ -254,7 +250,6 @@ contract SortitionAnchor {
         finality = finality_;
         claimBond = claimBond_;
         anchorId = sha256(abi.encodePacked("sortition/1/evm-anchor\x00", uint64(block.chainid), address(this)));
-        nextStart[NONE] = NONE;
     }
 
     modifier nonReentrant() {
@@ -267,10 +262,12 @@ contract SortitionAnchor {
     // ---- 1. register (sortition new) --------------------------------------------------------------------------
 
     /// Registers the top-level chain whose encoded Genesis is `genesis`: its parent is this anchor (`anchorId`),
-    /// its parent contract is its space's start, its amount (gwei) is the value sent, and its space must not
-    /// overlap any other registration (`prevStart` is the start of the registration just before it, or 2^64 if
-    /// none). `safetyBps` of the deposit is the operator's safety share.
-    function register(bytes calldata genesis, address committer, uint16 safetyBps, uint256 prevStart)
+    /// its parent contract is its space's start, its amount (gwei) is the value sent. `safetyBps` of the deposit is
+    /// the operator's safety share. The genesis's operator key signs `registrationMessage(chainId, committer,
+    /// msg.sender, safetyBps)`: a copy of the transaction sent by anyone else, or naming another committer, is
+    /// refused, so nobody can take a chain id for a committer of their own. Spaces are per chain (each lottery draws
+    /// in its own interval), so no registration can lock space for another.
+    function register(bytes calldata genesis, address committer, uint16 safetyBps, bytes calldata operatorSignature)
         external
         payable
         nonReentrant
@@ -285,7 +282,8 @@ contract SortitionAnchor {
         if (committer == address(0)) revert NoCommitter();
         chainId = sha256(abi.encodePacked("sortition/1/genesis\x00", genesis));
         if (chains[chainId].phase != Phase.None) revert AlreadyRegistered();
-        insertInterval(g.spaceStart, g.spaceEnd, prevStart, chainId);
+        if (!verifyEd25519(g.operatorKey, registrationMessage(chainId, committer, msg.sender, safetyBps), operatorSignature))
+            revert BadRegistrationSignature();
         uint256 safety = (msg.value * safetyBps) / BPS;
         chains[chainId] = Chain({
             committer: committer,
@@ -307,15 +305,14 @@ contract SortitionAnchor {
         emit Registered(chainId, g.spaceStart, g.spaceEnd, g.operatorKey, g.expiry, committer, msg.value, safetyBps, genesis);
     }
 
-    function insertInterval(uint64 start, uint64 end, uint256 prev, bytes32 chainId) private {
-        uint256 next = nextStart[prev];
-        if (next == 0) revert Overlap(); // the hint is no registration
-        if (prev != NONE && chains[chainAt[prev]].end > start) revert Overlap();
-        if (prev != NONE && prev >= start) revert Overlap();
-        if (next != NONE && next < end) revert Overlap();
-        nextStart[prev] = start;
-        nextStart[start] = next;
-        chainAt[start] = chainId;
+    /// What a chain's operator key signs to register it: this anchor, the chain, its committer, the sender (who
+    /// pays the deposit and is credited what returns) and the safety share.
+    function registrationMessage(bytes32 chainId, address committer, address sender, uint16 safetyBps)
+        public
+        view
+        returns (bytes32)
+    {
+        return sha256(abi.encodePacked("sortition/1/register\x00", anchorId, chainId, committer, sender, safetyBps));
     }
 
     // ---- 2. commit roots --------------------------------------------------------------------------------------

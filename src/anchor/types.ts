@@ -22,6 +22,11 @@ export interface RegistrationRequest {
   readonly expiry?: number;
   readonly name?: string;
   readonly deposit?: bigint;
+  /**
+   * EVM anchor only: signs with the operator key (Ed25519). The contract registers a chain only with its operator's
+   * signature over the anchor, the chain, the committer and the sender, so nobody can take the chain id first.
+   */
+  readonly sign?: (message: Uint8Array) => Uint8Array;
 }
 
 export interface Registration {

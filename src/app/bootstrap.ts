@@ -15,7 +15,7 @@
 import { bytesEqual } from '../codec/canonical.js';
 import { U64_MAX } from '../codec/u64.js';
 import { fromHex, toHex } from '../crypto/hash.js';
-import type { KeyPair } from '../crypto/keys.js';
+import { sign, type KeyPair } from '../crypto/keys.js';
 import { decodeGenesis, isAnchor, makeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { signAction } from '../chain/tx.js';
 import { ConfigError } from '../runtime/config.js';
@@ -149,6 +149,7 @@ async function buildGenesis(o: GenesisSource): Promise<GenesisRecord> {
     const r: Registration = await retrying('anchor registration', o.log, o.signal, () =>
       registrar.registerChain({
         operatorKey: o.key.publicKey,
+        sign: (message) => sign(o.key.secretKey, message),
         amount,
         expiry: o.expiry,
         name: o.name,

@@ -284,6 +284,10 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
       signal: abort.signal,
     });
     if (bytesEqual(p.genesis.genesis.parentChain, evmAnchor.anchorId)) {
+      // At every start: the registration this node believes in is in the contract, with its account committing.
+      await evmAnchor.checkRegistration(p.genesis).catch((e: unknown) => {
+        throw new ConfigError((e as Error).message);
+      });
       evm = evmAnchor;
       committer = new EvmCommitter({
         anchor: evmAnchor,

@@ -33,6 +33,7 @@ export const TAGS = {
   lottery: tag('lottery'),
   evmAnchor: tag('evm-anchor'),
   payout: tag('payout'),
+  register: tag('register'),
 } as const;
 
 export type TagName = keyof typeof TAGS;

@@ -62,8 +62,39 @@ export function evmGenesis(anchorId: Uint8Array, p: EvmChainParams): GenesisReco
   });
 }
 
-/** Sentinel for `register`'s predecessor hint: no registration starts before the new one. */
-export const NO_PREDECESSOR = 1n << 64n;
+/**
+ * What a chain's operator key signs to register it (the contract's `registrationMessage`): the anchor, the chain,
+ * its committer, the sender of the registration and the safety share. A copy sent by anyone else is refused.
+ */
+export function registrationMessage(
+  anchorId: Uint8Array,
+  chainId: Uint8Array,
+  committer: Address,
+  sender: Address,
+  safetyBps: number,
+): Uint8Array {
+  const bps = new Uint8Array([safetyBps >> 8, safetyBps & 0xff]);
+  return taggedHash(
+    'register',
+    anchorId,
+    chainId,
+    hexToBytes(getAddress(committer)),
+    hexToBytes(getAddress(sender)),
+    bps,
+  );
+}
+
+/** The operator's signature over the registration (`register`'s last argument). */
+export function signRegistration(
+  secretKey: Uint8Array,
+  anchorId: Uint8Array,
+  chainId: Uint8Array,
+  committer: Address,
+  sender: Address,
+  safetyBps: number,
+): Hex {
+  return toHex(sign(secretKey, registrationMessage(anchorId, chainId, committer, sender, safetyBps)));
+}
 
 /** The message a lottery winner signs to name where the prize goes. */
 export function payoutMessage(anchorId: Uint8Array, chainId: Uint8Array, payout: Address): Uint8Array {

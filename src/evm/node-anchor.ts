@@ -22,6 +22,7 @@ import {
 import { sortition } from '../gen/proto.js';
 import { bytesEqual, bytesOf, decodeCanonical } from '../codec/canonical.js';
 import { LIMITS } from '../codec/limits.js';
+import { randomBytes } from 'node:crypto';
 import { fromHex, toHex as hexOf } from '../crypto/hash.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
 import { EvidenceError, verifyEvidence, type EvidenceKind } from '../chain/evidence.js';
@@ -36,7 +37,7 @@ import type {
   Registration,
   RegistrationRequest,
 } from '../anchor/types.js';
-import { ANCHOR_ABI, evmAnchorId, evmGenesis, NO_PREDECESSOR } from './anchor.js';
+import { ANCHOR_ABI, evmAnchorId, evmGenesis, registrationMessage } from './anchor.js';
 import { connect, walletFor, type EvmWallet } from './client.js';
 import { AnchorRevert, TxSender, type Journal } from './sender.js';
 
@@ -233,69 +234,83 @@ export class EvmAnchor implements Anchor {
   }
 
   /**
-   * Registers a top-level chain of width `amount` with a deposit of `depositGwei` (default: `amount`), at the
-   * next free interval. Crash-safe: the genesis is journaled before its transaction.
+   * Registers a top-level chain of width `amount` (its space [0, amount): spaces are per chain) with a deposit of
+   * `depositGwei` (default: `amount`), signed by the operator key (`req.sign`). Crash-safe: the genesis is journaled
+   * before its transaction. The registration is checked in the contract afterwards (the chain active, this
+   * account its committer and its sender), so a reverted or stolen registration is never taken for ours.
    */
   async registerChain(req: RegistrationRequest): Promise<Registration> {
     if (req.operatorKey.length !== PUBLIC_KEY_BYTES)
       throw new AnchorError('BAD_REQUEST', 'operatorKey must be 32 bytes');
-    if (req.amount <= 0n) throw new AnchorError('BAD_REQUEST', 'amount must be positive');
+    if (req.amount <= 0n || req.amount > 1n << 64n)
+      throw new AnchorError('BAD_REQUEST', 'amount must be in [1, 2^64]');
+    if (!req.sign) throw new AnchorError('BAD_REQUEST', "registering needs the operator key's signature");
     const sender = this.need();
+    const me = this.wallet!.account.address;
     const journal = this.o.journal!;
     const journaled = await journal.get<{ genesis: string }>('evm-register');
-    let g: GenesisRecord | undefined = journaled
-      ? decodeGenesis(fromHex(journaled.genesis, 'genesis'))
-      : undefined;
-    for (let attempt = 0; ; attempt++) {
-      const regs = await sender.rpc('registrations', () => this.registrations());
-      if (g && regs.some((r) => r.chainId === toHex(g!.chainId))) return this.registrationOf(g);
-      if (await sender.resumePending()) continue;
-      const last = regs.reduce<(typeof regs)[number] | undefined>(
-        (m, r) => (!m || r.start > m.start ? r : m),
-        undefined,
-      );
-      if (!g || attempt > 0) {
-        const start = last ? last.end : 0n;
-        if (start + req.amount > 1n << 64n) throw new AnchorError('OUT_OF_SPACE', 'no free interval left');
-        g = evmGenesis(this.anchorId, {
-          operatorKey: req.operatorKey,
-          spaceStart: start,
-          spaceEnd: start + req.amount,
-          expiry: req.expiry && req.expiry > 0 ? req.expiry : NO_EXPIRY,
-          amountGwei: req.deposit ?? req.amount,
-          name: req.name ?? `chain-${start}`,
-        });
-        await journal.put('evm-register', { genesis: hexOf(g.bytes) });
-      }
-      const gs = g.genesis;
-      const prev = regs
-        .filter((r) => r.start < gs.spaceStart)
-        .reduce((m, r) => (r.start > m || m === NO_PREDECESSOR ? r.start : m), NO_PREDECESSOR);
+    let g: GenesisRecord;
+    if (journaled) g = decodeGenesis(fromHex(journaled.genesis, 'genesis'));
+    else {
+      g = evmGenesis(this.anchorId, {
+        operatorKey: req.operatorKey,
+        spaceStart: 0n,
+        spaceEnd: req.amount,
+        expiry: req.expiry && req.expiry > 0 ? req.expiry : NO_EXPIRY,
+        amountGwei: req.deposit ?? req.amount,
+        name: req.name ?? `chain-${hexOf(req.operatorKey).slice(0, 8)}`,
+        // A fresh salt: the same key registering twice (another data dir) gets another chain, not a collision.
+        salt: randomBytes(16),
+      });
+      await journal.put('evm-register', { genesis: hexOf(g.bytes) });
+    }
+    await sender.resumePending();
+    const bps = this.o.safetyBps ?? 5000;
+    if ((await this.chain(g.chainId)).phase === 'none') {
+      const signature = toHex(req.sign(registrationMessage(this.anchorId, g.chainId, me, me, bps)));
       try {
         const { receipt } = await sender.send(
           'register',
           'register',
-          [toHex(g.bytes), this.wallet!.account.address, this.o.safetyBps ?? 5000, prev],
-          gs.amount * 1_000_000_000n,
+          [toHex(g.bytes), me, bps, signature],
+          g.genesis.amount * 1_000_000_000n,
         );
         this.o.log.info(
-          {
-            chain: hexOf(g.chainId),
-            start: gs.spaceStart,
-            end: gs.spaceEnd,
-            gas: receipt.gasUsed,
-            block: receipt.blockNumber,
-          },
+          { chain: hexOf(g.chainId), gas: receipt.gasUsed, block: receipt.blockNumber },
           'registered the chain with the EVM anchor',
         );
-        return this.registrationOf(g);
       } catch (e) {
-        // Another registrant took the interval between our read and our transaction: pick the next one.
-        if (e instanceof AnchorRevert && e.errorName === 'Overlap' && attempt < 5) continue;
-        if (e instanceof AnchorRevert) throw new AnchorError('BAD_REQUEST', e.message);
-        throw e;
+        if (!(e instanceof AnchorRevert)) throw e;
+        if (e.errorName !== 'AlreadyRegistered') throw new AnchorError('BAD_REQUEST', e.message);
       }
     }
+    await this.checkRegistration(g);
+    return this.registrationOf(g);
+  }
+
+  /**
+   * The chain `g` is registered in the contract with this node's EVM account as committer and the genesis's
+   * operator key: what an operator checks at every start before it commits.
+   * @throws AnchorError NOT_REGISTERED saying what the contract holds instead and what to do
+   */
+  async checkRegistration(g: GenesisRecord): Promise<void> {
+    const c = await this.chain(g.chainId);
+    const id = hexOf(g.chainId);
+    if (c.phase === 'none')
+      throw new AnchorError(
+        'NOT_REGISTERED',
+        `chain ${id} is not registered on the anchor ${this.address}: its registration reverted or was lost in a ` +
+          'reorg; start with a fresh --data-dir to register a new chain',
+      );
+    const me = this.wallet?.account.address;
+    if (me && c.committer.toLowerCase() !== me.toLowerCase())
+      throw new AnchorError(
+        'NOT_REGISTERED',
+        `chain ${id} is registered on the anchor with committer ${c.committer}, not this node's EVM account ${me}: ` +
+          'run with the --evm-key that registered it',
+      );
+    if (c.operatorKey.toLowerCase() !== `0x${hexOf(g.genesis.operatorKey)}`)
+      throw new AnchorError('NOT_REGISTERED', `chain ${id} is registered with another operator key`);
   }
 
   private registrationOf(g: GenesisRecord): Registration {

@@ -302,6 +302,13 @@ export class TxSender {
     await this.o.journal.put(this.o.name, entry);
     const receipt = await this.resume(entry);
     if (!receipt) throw new Error(`${label}: its nonce ${nonce} went to another transaction`);
+    // Estimation passed, yet the state changed before it was mined (another sender was first): never report a
+    // reverted transaction as done.
+    if (receipt.status !== 'success')
+      throw new AnchorRevert(
+        'Reverted',
+        `${functionName}: mined in block ${receipt.blockNumber} but reverted (another transaction changed the state first)`,
+      );
     return { entry, receipt };
   }
 }

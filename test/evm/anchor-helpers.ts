@@ -4,7 +4,8 @@ import { BaseError, ContractFunctionRevertedError, toHex, type Address, type Hex
 import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
 import { signHeader, type SignedHeader } from '../../src/chain/header.js';
 import type { GenesisRecord } from '../../src/chain/genesis.js';
-import { ANCHOR_ABI, deployAnchor, evmAnchorId, evmGenesis, NO_PREDECESSOR } from '../../src/evm/anchor.js';
+import { ANCHOR_ABI, deployAnchor, evmAnchorId, evmGenesis, signRegistration } from '../../src/evm/anchor.js';
+import { anvilAccount } from '../../src/evm/anvil.js';
 import type { EvmEnv } from './helpers.js';
 
 type Abi = typeof ANCHOR_ABI;
@@ -107,6 +108,19 @@ export interface Registered {
   readonly depositWei: bigint;
 }
 
+/** `register`'s arguments for `genesis`, signed by its operator `key` for that committer and sender. */
+export function registerArgs(
+  anchorId: Uint8Array,
+  genesis: GenesisRecord,
+  key: KeyPair,
+  committer: Address,
+  sender: Address,
+  safetyBps = 2000,
+): [Hex, Address, number, Hex] {
+  const sig = signRegistration(key.secretKey, anchorId, genesis.chainId, committer, sender, safetyBps);
+  return [toHex(genesis.bytes), committer, safetyBps, sig];
+}
+
 export async function registerChain(
   anchor: Anchor,
   opts: {
@@ -117,7 +131,6 @@ export async function registerChain(
     committer: Address;
     safetyBps?: number;
     from?: number;
-    prev?: bigint;
     key?: KeyPair;
   },
 ): Promise<Registered & { gasUsed: bigint }> {
@@ -135,7 +148,14 @@ export async function registerChain(
   const { gasUsed } = await anchor.send(
     opts.from ?? 0,
     'register',
-    [toHex(genesis.bytes), opts.committer, opts.safetyBps ?? 2000, opts.prev ?? NO_PREDECESSOR],
+    registerArgs(
+      anchor.id,
+      genesis,
+      key,
+      opts.committer,
+      anvilAccount(opts.from ?? 0).address,
+      opts.safetyBps,
+    ),
     depositWei,
   );
   return { key, genesis, id: toHex(genesis.chainId), depositWei, gasUsed };

@@ -7,10 +7,17 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { toHex, type Hex } from 'viem';
 import { ReentrancyProbe } from '../../src/gen/contracts.js';
-import { evmAnchorId, evmGenesis, NO_PREDECESSOR } from '../../src/evm/anchor.js';
+import { evmAnchorId, evmGenesis } from '../../src/evm/anchor.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { useAnvil } from './helpers.js';
-import { header, newAnchor, registerChain, type Anchor, type Registered } from './anchor-helpers.js';
+import {
+  header,
+  newAnchor,
+  registerArgs,
+  registerChain,
+  type Anchor,
+  type Registered,
+} from './anchor-helpers.js';
 
 const hexOf = (b: Uint8Array): Hex => toHex(b);
 
@@ -30,7 +37,7 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
     assert.equal(await anchor.read<Hex>('anchorId'), hexOf(evmAnchorId(31337, anchor.address)));
   });
 
-  it('registers chains on disjoint intervals, locking each deposit, and refuses overlaps and bad records', async () => {
+  it('registers chains signed by their operator key, locking each deposit; spaces are per chain, never locked', async () => {
     const expiry = Number(await env.pub.getBlockNumber()) + 1000;
     a = await registerChain(anchor, { start: 1000n, end: 2000n, expiry, committer: committer() });
     ids.push(a.genesis.chainId);
@@ -41,33 +48,32 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
     assert.equal(c[10], a.depositWei);
     assert.equal(c[11], a.depositWei / 5n); // 20% safety share
     await anchor.checkAccounts(ids);
-    // After a (start 1000) and before it: both fit with the right hint.
-    b = await registerChain(anchor, {
-      start: 2000n,
-      end: 3000n,
-      expiry,
-      committer: committer(),
-      prev: 1000n,
-    });
+    // The space [0, 2^64 - 1) registered by one chain locks nothing: another overlapping it registers as well.
+    b = await registerChain(anchor, { start: 0n, end: (1n << 64n) - 1n, expiry, committer: committer() });
     ids.push(b.genesis.chainId);
-    const before0 = await registerChain(anchor, { start: 0n, end: 1000n, expiry, committer: committer() });
-    ids.push(before0.genesis.chainId);
+    const inside = await registerChain(anchor, { start: 1500n, end: 1501n, expiry, committer: committer() });
+    ids.push(inside.genesis.chainId);
     await anchor.checkAccounts(ids);
 
+    const key = generateKeyPair();
     const g = (start: bigint, end: bigint, parent = anchor.id, amountGwei = 1n) =>
-      evmGenesis(parent, { operatorKey: generateKeyPair().publicKey, spaceStart: start, spaceEnd: end, expiry, amountGwei }); // prettier-ignore
-    const reg = (rec: ReturnType<typeof g>, prev: bigint, value = 1_000_000_000n) =>
-      anchor.reverts(0, 'register', [hexOf(rec.bytes), committer(), 2000, prev], 'Overlap', value);
-    await reg(g(1500n, 2500n), 1000n);
-    await reg(g(2999n, 4000n), 2000n);
-    await reg(g(999n, 1001n), NO_PREDECESSOR);
-    await reg(g(5000n, 6000n), 4242n); // a hint that is no registration
-    await anchor.reverts(0, 'register', [hexOf(g(5000n, 6000n, new Uint8Array(32)).bytes), committer(), 2000, 2000n], 'ParentNotAnchor', 1_000_000_000n); // prettier-ignore
-    await anchor.reverts(0, 'register', [hexOf(g(5000n, 6000n).bytes), committer(), 2000, 2000n], 'ValueNotAmount', 1n); // prettier-ignore
-    await anchor.reverts(0, 'register', [hexOf(a.genesis.bytes), committer(), 2000, 2000n], 'AlreadyRegistered', a.depositWei); // prettier-ignore
+      evmGenesis(parent, { operatorKey: key.publicKey, spaceStart: start, spaceEnd: end, expiry, amountGwei }); // prettier-ignore
+    const sender0 = env.account(0).address;
+    const args = (rec: ReturnType<typeof g>) => registerArgs(anchor.id, rec, key, committer(), sender0);
+    await anchor.reverts(0, 'register', args(g(5000n, 6000n, new Uint8Array(32))), 'ParentNotAnchor', 1_000_000_000n); // prettier-ignore
+    await anchor.reverts(0, 'register', args(g(5000n, 6000n)), 'ValueNotAmount', 1n);
+    await anchor.reverts(0, 'register', registerArgs(anchor.id, a.genesis, a.key, committer(), sender0), 'AlreadyRegistered', a.depositWei); // prettier-ignore
     // Non-canonical bytes (a trailing byte) never register.
     const bad = new Uint8Array([...g(5000n, 6000n).bytes, 0]);
-    await anchor.reverts(0, 'register', [hexOf(bad), committer(), 2000, 2000n], 'Malformed', 1_000_000_000n);
+    await anchor.reverts(0, 'register', [hexOf(bad), ...args(g(5000n, 6000n)).slice(1)], 'Malformed', 1_000_000_000n); // prettier-ignore
+    // The operator signed for sender 0 and this committer: a copy from another sender, or naming another committer
+    // (a hijacker's own), or with another safety share, or signed by another key, is refused.
+    const rec = g(5000n, 6000n);
+    const signed = args(rec);
+    await anchor.reverts(3, 'register', signed, 'BadRegistrationSignature', 1_000_000_000n);
+    await anchor.reverts(0, 'register', [signed[0], env.account(3).address, 2000, signed[3]], 'BadRegistrationSignature', 1_000_000_000n); // prettier-ignore
+    await anchor.reverts(0, 'register', [signed[0], signed[1], 2001, signed[3]], 'BadRegistrationSignature', 1_000_000_000n); // prettier-ignore
+    await anchor.reverts(0, 'register', registerArgs(anchor.id, rec, generateKeyPair(), committer(), sender0), 'BadRegistrationSignature', 1_000_000_000n); // prettier-ignore
     await anchor.checkAccounts(ids);
   });
 
@@ -160,7 +166,7 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
   });
 
   it('pays credits once, to a reporter that tries to re-enter', async () => {
-    const c = await registerChain(anchor, { start: 10_000n, end: 20_000n, expiry: Number(await env.pub.getBlockNumber()) + 1000, committer: committer(), prev: 2000n }); // prettier-ignore
+    const c = await registerChain(anchor, { start: 10_000n, end: 20_000n, expiry: Number(await env.pub.getBlockNumber()) + 1000, committer: committer() }); // prettier-ignore
     ids.push(c.genesis.chainId);
     const hash = await env.wallet(2).deployContract({ abi: ReentrancyProbe.abi, bytecode: ReentrancyProbe.bytecode, args: [anchor.address] }); // prettier-ignore
     const receipt = await env.pub.waitForTransactionReceipt({ hash });

@@ -103,7 +103,6 @@ describe('anchor contract: the claim order over random histories', () => {
   const ids: Uint8Array[] = [];
   const keys = new Map<string, KeyPair>();
   let nextStart = 1n << 40n;
-  let prev = 1n << 64n;
   const bond = 10n ** 16n;
 
   before(async () => {
@@ -124,8 +123,7 @@ describe('anchor contract: the claim order over random histories', () => {
       const start = nextStart;
       nextStart += WIDTH;
       const expiryAt = Number(await env.pub.getBlockNumber()) + 12;
-      const r: Registered = await registerChain(anchor, { start, end: start + WIDTH, expiry: expiryAt, committer: env.account(1).address, key: operator, prev }); // prettier-ignore
-      prev = start;
+      const r: Registered = await registerChain(anchor, { start, end: start + WIDTH, expiry: expiryAt, committer: env.account(1).address, key: operator }); // prettier-ignore
       ids.push(r.genesis.chainId);
       const h = history(rand, start, r.genesis.chainId, keys);
       if (process.env.CLAIM_ORDER_TRACE) process.stderr.write(`run ${run}: ${h.steps.join(' ')}\n`);

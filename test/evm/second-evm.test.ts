@@ -35,11 +35,10 @@ import {
   DEVNET_EVM_CHAIN_ID,
   evmAnchorId,
   evmGenesis,
-  NO_PREDECESSOR,
   signPayout,
 } from '../../src/evm/anchor.js';
 import { useAnvil } from './helpers.js';
-import { header } from './anchor-helpers.js';
+import { header, registerArgs } from './anchor-helpers.js';
 import {
   anvilEvm,
   decodeLogs,
@@ -268,13 +267,13 @@ describe('anchor contract on a second EVM (ethereumjs) agrees with anvil', () =>
     await step(
       'register with a value not the amount',
       0,
-      fn('register', [hex(genesis.bytes), addr(committer), 2000, NO_PREDECESSOR], deposit - 1n),
+      fn('register', registerArgs(anchorId, genesis, operator, addr(committer), addr(0)), deposit - 1n),
       { error: 'ValueNotAmount' },
     );
     await step(
       'register',
       0,
-      fn('register', [hex(genesis.bytes), addr(committer), 2000, NO_PREDECESSOR], deposit),
+      fn('register', registerArgs(anchorId, genesis, operator, addr(committer), addr(0)), deposit),
       { events: ['Registered'] },
     );
     await step('commit by a non-committer', 2, commitAt(1, old), { error: 'NotCommitter' });

@@ -94,7 +94,6 @@ describe('anchor contract: settlement', () => {
   let anchor: Anchor;
   const ids: Uint8Array[] = [];
   let nextStart = 0n;
-  let prevStart = 1n << 64n;
 
   before(async () => {
     anchor = await newAnchor(env, 5n, 1000);
@@ -164,8 +163,7 @@ describe('anchor contract: settlement', () => {
     const start = nextStart;
     nextStart += width;
     const expiry = Number(await env.pub.getBlockNumber()) + trees.length + 3;
-    const r = await registerChain(anchor, { start, end: start + width, expiry, committer: env.account(1).address, key: operator, prev: prevStart }); // prettier-ignore
-    prevStart = start;
+    const r = await registerChain(anchor, { start, end: start + width, expiry, committer: env.account(1).address, key: operator }); // prettier-ignore
     ids.push(r.genesis.chainId);
     for (const [i, tree] of trees.entries()) {
       const s = tree.summary();
@@ -449,8 +447,7 @@ describe('anchor contract: settlement', () => {
     ]);
     const expiry = Number(await env.pub.getBlockNumber()) + 40;
     nextStart += 64n;
-    const r = await registerChain(anchor, { start, end: start + 64n, expiry, committer: env.account(1).address, prev: prevStart }); // prettier-ignore
-    prevStart = start;
+    const r = await registerChain(anchor, { start, end: start + 64n, expiry, committer: env.account(1).address }); // prettier-ignore
     ids.push(r.genesis.chainId);
     const s0 = tree.summary();
     await anchor.send(1, 'commit', [r.id, hexOf(header(r.genesis.chainId, 1, r.key, { root: s0.digest, min: s0.min, max: s0.max }).bytes)]); // prettier-ignore

@@ -16,7 +16,7 @@ import { toHex, type Hex } from 'viem';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { ChainProducer } from '../../src/chain/producer.js';
 import { makeEquivocation } from '../../src/chain/evidence.js';
-import { ANCHOR_ABI, evmGenesis, NO_PREDECESSOR } from '../../src/evm/anchor.js';
+import { ANCHOR_ABI, evmGenesis } from '../../src/evm/anchor.js';
 import { anchorView } from '../../src/evm/api.js';
 import { fileJournal } from '../../src/evm/journal.js';
 import { EvmAnchor } from '../../src/evm/node-anchor.js';
@@ -24,7 +24,7 @@ import { AnchorWatcher } from '../../src/evm/watcher.js';
 import { craftBlock } from '../../src/operator/faults.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { testNet, waitFor } from '../helpers/net.js';
-import { newAnchor } from './anchor-helpers.js';
+import { newAnchor, registerArgs } from './anchor-helpers.js';
 import { useAnvil, type EvmEnv } from './helpers.js';
 import { defer } from '../helpers/cleanup.js';
 
@@ -51,16 +51,9 @@ test('validators anchor gossiped blocks on contract commits; mismatch and equivo
     });
     return { key, genesis, producer: new ChainProducer(genesis, key.secretKey) };
   });
-  let prev = NO_PREDECESSOR;
-  for (const c of chains) {
-    await anchor.send(
-      5,
-      'register',
-      [toHex(c.genesis.bytes), env.account(5).address, 5000, prev],
-      10n ** 15n,
-    );
-    prev = c.genesis.genesis.spaceStart;
-  }
+  const five = env.account(5).address;
+  for (const c of chains)
+    await anchor.send(5, 'register', registerArgs(anchor.id, c.genesis, c.key, five, five, 5000), 10n ** 15n);
 
   const node = await net.start({
     ip: '127.0.0.1',
@@ -231,12 +224,8 @@ test('the EVM RPC goes away and comes back: gossip is still validated, anchoring
     amountGwei: 1_000_000n,
   });
   const producer = new ChainProducer(genesis, key.secretKey);
-  await anchor.send(
-    5,
-    'register',
-    [toHex(genesis.bytes), env.account(5).address, 5000, NO_PREDECESSOR],
-    10n ** 15n,
-  );
+  const five = env.account(5).address;
+  await anchor.send(5, 'register', registerArgs(anchor.id, genesis, key, five, five, 5000), 10n ** 15n);
   const node = await net.start({
     ip: '127.0.0.1',
     genesis: [genesis],
