@@ -23,7 +23,7 @@ import { getAddress, isAddress, type Address } from 'viem';
 import { addEvmAnchorRoute, addWatchtowerRoutes } from '../evm/api.js';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
-import { AnchorWatcher } from '../evm/watcher.js';
+import { AnchorWatcher, DEFAULT_DATA_REQUESTS, DEFAULT_UNSEEN_GRACE_MS } from '../evm/watcher.js';
 import { Watchtower } from '../evm/watchtower.js';
 import { watchListSource } from '../evm/settle.js';
 import { EvmSettler, type SettlerOptions } from '../evm/settler.js';
@@ -61,6 +61,8 @@ export interface NodeProcessOptions {
   evmKey?: string;
   confirmations?: string | number;
   evmPollMs?: string | number;
+  unseenGraceMs?: string | number;
+  dataRequests?: string | number;
   settleKey?: string;
   settlePayout?: string;
 }
@@ -336,6 +338,11 @@ export async function startNodeProcess(
       log: log.child({ component: 'evm-watch' }),
       pollMs: intOption(o.evmPollMs ?? 1000, 'evm-poll-ms', 10),
       registry,
+      // The validator's alerts and watches; the compiler holds an AnchorAlert to be an Alert here.
+      alerts: { raise: (a) => node.alerts.raise(a) },
+      watches: node.watches,
+      unseenGraceMs: intOption(o.unseenGraceMs ?? DEFAULT_UNSEEN_GRACE_MS, 'unseen-grace-ms', 0),
+      dataRequests: intOption(o.dataRequests ?? DEFAULT_DATA_REQUESTS, 'data-requests', 0, 64),
     });
     addEvmAnchorRoute(api, evm, watcher);
     watcher.start();

@@ -213,6 +213,8 @@ export async function checkNodeOptions(o: NodeProcessOptions): Promise<void> {
   intOption(o.maxWatches ?? 20000, 'max-watches', 0);
   intOption(o.confirmations ?? 1, 'confirmations', 1, 1000);
   intOption(o.evmPollMs ?? 1000, 'evm-poll-ms', 10);
+  intOption(o.unseenGraceMs ?? 60_000, 'unseen-grace-ms', 0);
+  intOption(o.dataRequests ?? 4, 'data-requests', 0, 64);
   const listen = multiaddrs('--listen', o.listen);
   multiaddrs('--announce', o.announce);
   multiaddrs('--bootstrap', o.bootstrap);

@@ -40,6 +40,22 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
     .addOption(option('--evm-poll-ms <ms>', 'EVM anchor: how often to read new commits', 1000))
     .addOption(
       option(
+        '--unseen-grace-ms <ms>',
+        "EVM anchor: a commit above this node's head that stays unseen on gossip this long while the head stalls " +
+          '(ten times as long while it still moves) raises a commit-unseen alert',
+        60_000,
+      ),
+    )
+    .addOption(
+      option(
+        '--data-requests <n>',
+        'EVM anchor, with --evm-key: after commit-unseen, data requests filed per chain per committed height for ' +
+          "watched contracts (each costs the contract's claim bond, paid to whoever answers; 0: none)",
+        4,
+      ),
+    )
+    .addOption(
+      option(
         '--settle-key <file>',
         'EVM anchor: settle expired chains automatically, claiming for this winner key file (a validator: ' +
           'for contracts it watches; an operator: from its tree); needs --evm-key and --settle-payout',
@@ -65,7 +81,12 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
           '<service>/<start> with --join, or <chain-id-hex>:<path-hex>; their chains are tracked',
       ),
     )
-    .addOption(option('--alert-url <url>', 'webhook for watch alerts (JSON POST, retried with backoff)'))
+    .addOption(
+      option(
+        '--alert-url <url>',
+        "webhook for alerts on watched contracts and the EVM anchor's commits (JSON POST, retried with backoff)",
+      ),
+    )
     .addOption(option('--max-watches <n>', 'most contracts this node watches', 20000))
     .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000))
     .addOption(

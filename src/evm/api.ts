@@ -3,8 +3,9 @@
  * (wei as decimal strings), and how current this node's view is.
  *
  *   {kind: "evm", rpcUrl, address, evmChainId, anchorId, watcher: {evmHead, scannedTo, stale, ...},
- *    mismatches: [...], chains: [{chainId, depositWei, slashed, committedHeight, phase, beacon,
- *                                 settlement: null | {point, winnerKey, paidWei}}]}
+ *    mismatches: [...], dataRequests: [{id, chainId, height, point, watchId, deadline, state}],
+ *    chains: [{chainId, depositWei, slashed, committedHeight, phase, beacon,
+ *              settlement: null | {point, winnerKey, paidWei}}]}
  */
 import { hexToBytes } from 'viem';
 import { toHex as hexOf } from '../crypto/hash.js';
@@ -79,6 +80,7 @@ export function addEvmAnchorRoute(api: HttpApi, anchor: EvmAnchor, watcher: Anch
           anchorId: hexOf(anchor.anchorId),
           watcher: watcher.status(),
           mismatches: watcher.mismatches,
+          dataRequests: watcher.dataRequests(),
           chains,
         },
       };

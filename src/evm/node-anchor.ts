@@ -435,8 +435,9 @@ export class EvmAnchor implements Anchor {
   }
 
   /**
-   * A settlement step (`claim`, `challenge`, `timeout`, `withdraw`) through the crash-safe journal; a revert in
-   * estimation throws AnchorRevert with the contract's error name.
+   * A settlement step (`claim`, `challenge`, `timeout`, `withdraw`, a data request's) through the crash-safe
+   * journal; a revert in estimation throws AnchorRevert with the contract's error name. Calls run one at a time:
+   * the journal holds one transaction, and a settler and the watcher's data requests share it.
    */
   async settle(
     fn: SettleFunction,
@@ -445,6 +446,7 @@ export class EvmAnchor implements Anchor {
   ): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
     const s = this.settleSender;
     if (!s) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
+    // One at a time (the sender queues): the settler, the watchtower and data requests share its journal.
     const { receipt } = await s.send(fn, fn, args, value);
     return { gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
   }
@@ -528,6 +530,26 @@ export class EvmAnchor implements Anchor {
     return out;
   }
 
+  /** One data request (`dataRequests(id)`), or null when the contract holds none with that id. */
+  async dataRequest(id: Hex): Promise<DataRequestView | null> {
+    const r = await this.pub.readContract({ ...this.call, functionName: 'dataRequests', args: [id] });
+    if (r[5] === zeroAddress) return null;
+    return {
+      id,
+      chainId: r[0],
+      height: Number(r[1]),
+      point: r[2],
+      deadline: r[3],
+      answered: r[4],
+      requester: r[5],
+    };
+  }
+
+  /** Blocks an operator has to answer a data request, and a claim stands open (`challengeWindow`). */
+  async challengeWindow(): Promise<bigint> {
+    return this.pub.readContract({ ...this.call, functionName: 'challengeWindow' });
+  }
+
   /** Blocks the contract keeps free of commits before expiry (`finality`, fixed at construction). */
   async finality(): Promise<bigint> {
     return this.pub.readContract({ ...this.call, functionName: 'finality' });
@@ -602,6 +624,16 @@ export class EvmAnchor implements Anchor {
     }
     return out;
   }
+}
+
+/** A data request's id: keccak256(abi.encode(chainId, height, point)), as `requestData` makes it. */
+export function dataRequestId(chainId: Uint8Array, height: number, point: bigint): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'uint64' }, { type: 'uint64' }],
+      [toHex(chainId), BigInt(height), point],
+    ),
+  );
 }
 
 /** What the contract keeps of a claim's levels: keccak256(abi.encode(Level[])). */

@@ -10,6 +10,12 @@
  * With a key it also submits equivocation evidence the node finds or receives (`slashEquivocation`), once per
  * chain: the contract slashes a chain at most once, and a slashed chain is not sent again.
  *
+ * A commit above what the node has seen of the chain waits for its blocks. If it stays unseen past a grace while
+ * the node's head on the chain stalls (`unseenGraceMs`; a node still catching up waits up to ten graces), the
+ * committed state is one the node cannot check and may hide the contracts it watches: commit-unseen is raised, once
+ * until the node catches up, and the data guard (data-guard.ts) demands the watched contracts' paths on chain.
+ * Commit mismatches raise commit-mismatch. Alerts go to the validator's Alerter (`alerts`).
+ *
  * What it trusts: its RPC endpoint's answers (see the README). When the endpoint stops answering the node keeps
  * validating gossip; anchoring is reported stale (`status().stale`, metric `sortition_evm_anchor_stale`) and
  * catches up from the last scanned block when the endpoint is back.
@@ -23,8 +29,15 @@ import type { SignedHeader } from '../chain/header.js';
 import type { Tracker } from '../light/tracker.js';
 import { sleep } from '../runtime/http-client.js';
 import type { Logger } from '../runtime/logger.js';
+import { watchIds, type AnchorAlert, type AnchorAlerts, type WatchedContracts } from './alerts.js';
 import { ANCHOR_ABI } from './anchor.js';
+import { DataGuard, type OwnRequestJson } from './data-guard.js';
 import type { EvmAnchor } from './node-anchor.js';
+
+/** How long a commit may stay unseen on gossip (while the head stalls) before commit-unseen, by default. */
+export const DEFAULT_UNSEEN_GRACE_MS = 60_000;
+/** Data requests filed per chain per committed height for watched contracts, by default. */
+export const DEFAULT_DATA_REQUESTS = 4;
 
 /** The validator as the watcher sees it; a ValidatorNode is one (src/app wires them). */
 export interface AnchoredValidator {
@@ -46,6 +59,14 @@ export interface WatcherOptions {
   readonly registry?: Registry;
   /** Events read per getLogs call (RPC providers cap the range). */
   readonly maxRange?: bigint;
+  /** Where alerts go (the validator's Alerter); without it they are logged only. */
+  readonly alerts?: AnchorAlerts;
+  /** The validator's watches: paths published on chain are compared with them, data requests filed for them. */
+  readonly watches?: WatchedContracts;
+  /** How long a commit above the node's head may stay unseen while the head stalls (DEFAULT_UNSEEN_GRACE_MS). */
+  readonly unseenGraceMs?: number;
+  /** With an EVM key: data requests filed per chain per unseen committed height (DEFAULT_DATA_REQUESTS; 0: none). */
+  readonly dataRequests?: number;
 }
 
 export interface WatcherStatus {
@@ -67,6 +88,8 @@ export interface Mismatch {
 interface PendingCommit {
   readonly height: number;
   readonly hash: string;
+  /** When this node first read it (ms). */
+  readonly readAt: number;
 }
 
 export class AnchorWatcher {
@@ -83,8 +106,23 @@ export class AnchorWatcher {
   private readonly staleGauge: Gauge | null;
   private readonly headGauge: Gauge | null;
   private submissions: Promise<unknown> = Promise.resolve();
+  /** Chain -> the node's height on it and when that last changed: a head that moves is catching up. */
+  private readonly progress = new Map<string, { height: number; at: number }>();
+  /** Chains alerted commit-unseen, until the node catches up with their commits. */
+  private readonly unseenAlerted = new Set<string>();
+  private readonly guard: DataGuard | null;
 
   constructor(private readonly o: WatcherOptions) {
+    this.guard = o.watches
+      ? new DataGuard({
+          anchor: o.anchor,
+          watches: o.watches,
+          alerts: o.alerts,
+          log: o.log,
+          registry: o.registry,
+          maxPerCommit: o.dataRequests ?? DEFAULT_DATA_REQUESTS,
+        })
+      : null;
     this.staleGauge = o.registry
       ? new Gauge({
           name: 'sortition_evm_anchor_stale',
@@ -113,7 +151,12 @@ export class AnchorWatcher {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
-    await this.submissions.catch(() => undefined);
+    await this.settled();
+  }
+
+  /** This node's data requests for watched contracts (GET /v1/anchor). */
+  dataRequests(): OwnRequestJson[] {
+    return this.guard?.requests() ?? [];
   }
 
   status(): WatcherStatus {
@@ -154,13 +197,18 @@ export class AnchorWatcher {
         fromBlock: from,
         toBlock: to,
       });
+      await this.guard?.scan(from, to, mine);
       for (const e of events) {
         const id = e.args.chainId!.toLowerCase();
         if (!mine.has(id)) continue;
         const list = this.pending.get(id) ?? [];
         // Bounded: only the newest commits matter for the anchored height; older ones are covered by them.
         if (list.length >= 256) list.shift();
-        list.push({ height: Number(e.args.height), hash: e.args.headerHash!.slice(2).toLowerCase() });
+        list.push({
+          height: Number(e.args.height),
+          hash: e.args.headerHash!.slice(2).toLowerCase(),
+          readAt: Date.now(),
+        });
         this.pending.set(id, list);
       }
       this.scanned = to;
@@ -182,8 +230,56 @@ export class AnchorWatcher {
       }
       this.pending.set(id, keep);
     }
+    await this.checkUnseen(mine);
+    await this.guard?.step(head);
     this.lastOk = Date.now();
     this.lastError = null;
+  }
+
+  private get graceMs(): number {
+    return this.o.unseenGraceMs ?? DEFAULT_UNSEEN_GRACE_MS;
+  }
+
+  /** Commits above the node's head past the grace: commit-unseen, and data requests for the watched contracts. */
+  private async checkUnseen(mine: ReadonlyMap<string, GenesisRecord>): Promise<void> {
+    const now = Date.now();
+    const grace = this.graceMs;
+    for (const id of this.progress.keys()) if (!mine.has(id)) this.progress.delete(id);
+    for (const id of this.unseenAlerted) if (!mine.has(id)) this.unseenAlerted.delete(id);
+    for (const [id, g] of mine) {
+      const height = this.o.node.tracker.state(g.chainId)?.height ?? 0;
+      const p = this.progress.get(id);
+      if (!p || p.height !== height) this.progress.set(id, { height, at: now });
+      // After the judging above, what is pending lies above the node's head.
+      const above = this.pending.get(id) ?? [];
+      if (above.length === 0) {
+        this.unseenAlerted.delete(id);
+        continue;
+      }
+      const stalled = now - this.progress.get(id)!.at >= grace;
+      const overdue = above.filter(
+        (c) => now - c.readAt >= grace && (stalled || now - c.readAt >= 10 * grace),
+      );
+      const top = overdue.at(-1);
+      if (!top) continue;
+      if (!this.unseenAlerted.has(id)) {
+        this.unseenAlerted.add(id);
+        const a: AnchorAlert = {
+          kind: 'commit-unseen',
+          chainId: toHex(g.chainId),
+          height: top.height,
+          committed: top.hash,
+          seenHeight: height,
+          watches: watchIds(this.o.watches, g.chainId),
+        };
+        this.o.log.warn(
+          { chain: a.chainId, height: a.height, committed: a.committed, seenHeight: height },
+          'the EVM anchor holds a commit this node never saw on gossip: a state it cannot check',
+        );
+        this.o.alerts?.raise(a);
+      }
+      await this.guard?.unseen(g, top.height);
+    }
   }
 
   private async run(): Promise<void> {
@@ -210,6 +306,14 @@ export class AnchorWatcher {
     this.mismatches.push(m);
     if (this.mismatches.length > 64) this.mismatches.shift();
     this.o.log.warn(m, 'commit mismatch: the EVM anchor holds another header than the one gossiped');
+    this.o.alerts?.raise({
+      kind: 'commit-mismatch',
+      chainId: m.chainId,
+      height: c.height,
+      committed: c.hash,
+      seen,
+      watches: watchIds(this.o.watches, g.chainId),
+    });
     if (!this.o.anchor.evmAddress) return;
     this.submit(`commit mismatch of ${m.chainId}@${c.height}`, async () => {
       const wei = await this.o.anchor.reportCommitMismatch(g, signedHeader);
@@ -244,8 +348,9 @@ export class AnchorWatcher {
       });
   }
 
-  /** Resolves once every submission queued so far has ended. */
+  /** Resolves once every submission and data request transaction queued so far has ended. */
   async settled(): Promise<void> {
     await this.submissions.catch(() => undefined);
+    await this.guard?.settled();
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Alerts for a holder: a watched contract superseded or closed, or evidence against a watched chain (or one of its
- * ancestors). Each alert is logged at warn and counted; with a webhook (`--alert-url`) it is also POSTed as JSON,
+ * ancestors); and from the EVM anchor's watcher (src/evm/alerts.ts), a commit naming a header this node did not
+ * accept, a commit it never saw, a watched contract a committed path shows removed, a data request left
+ * unanswered. Each alert is logged at warn and counted; with a webhook (`--alert-url`) it is also POSTed as JSON,
  * one at a time in order, retried with exponential backoff. The queue is bounded: when it is full the oldest
  * undelivered alert is dropped (and counted), so a dead webhook never grows memory.
  */
@@ -8,7 +10,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger.js';
 
-export type AlertKind = 'superseded' | 'closed' | 'evidence';
+export type AlertKind =
+  | 'superseded'
+  | 'closed'
+  | 'evidence'
+  | 'commit-mismatch'
+  | 'commit-unseen'
+  | 'watch-removed'
+  | 'data-withheld';
 
 export interface Alert {
   readonly kind: AlertKind;
@@ -23,8 +32,24 @@ export interface Alert {
   readonly op?: string;
   /** Evidence fields: its kind, id and the chain it proves something about (the watched one or an ancestor). */
   readonly evidence?: { readonly kind: string; readonly id: string; readonly chainId: string };
-  /** Watches on the chain the evidence touches. */
+  /** Watches on the chain the evidence or the commit touches. */
   readonly watches?: string[];
+  /** Anchor fields: the header hash committed at `height`, and (commit-mismatch) the one this node accepted. */
+  readonly committed?: string;
+  readonly seen?: string;
+  /** commit-unseen: this node's height on the chain. */
+  readonly seenHeight?: number;
+  /** watch-removed, data-withheld: the data request's id. */
+  readonly request?: string;
+  /** watch-removed: what the committed path shows at the watched contract's start (a gap, or another contract). */
+  readonly found?: {
+    readonly kind: 'gap' | 'contract';
+    readonly start: string;
+    readonly end: string;
+    readonly owner?: string;
+    readonly nonce?: number;
+    readonly digest?: string;
+  };
 }
 
 export interface AlerterOptions {
@@ -50,7 +75,9 @@ export class Alerter {
     const registers = [o.registry];
     this.raised = new Counter({
       name: 'sortition_watch_alerts_total',
-      help: 'Alerts raised for watched contracts and chains, by kind (superseded, closed, evidence)',
+      help:
+        'Alerts raised for watched contracts and chains, by kind (superseded, closed, evidence, commit-mismatch, ' +
+        'commit-unseen, watch-removed, data-withheld)',
       labelNames: ['kind'],
       registers,
     });
@@ -68,7 +95,7 @@ export class Alerter {
   }
 
   raise(a: Alert): void {
-    this.o.log.warn({ alert: a }, `watch alert: ${a.kind}`);
+    this.o.log.warn({ alert: a }, `alert: ${a.kind}`);
     this.raised.inc({ kind: a.kind });
     if (!this.o.url || this.abort.signal.aborted) return;
     if (this.queue.length >= (this.o.maxQueue ?? 1000)) {

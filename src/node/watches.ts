@@ -16,6 +16,7 @@ import type { VerifiedEvidence } from '../chain/evidence.js';
 import { decodeTx, type Tx } from '../chain/tx.js';
 import { blockTxs } from '../chain/validate.js';
 import { txHash } from '../chain/txroot.js';
+import type { Leaf } from '../tree/contract.js';
 import { pathFromProto, pathToProto, type Path } from '../tree/path.js';
 import { pathRoot } from '../tree/verify.js';
 import { followBlock, WatchedPath, type WatchEnd, type WatchOp, type WatchStatus } from '../light/watch.js';
@@ -430,6 +431,17 @@ export class WatchService {
     this.unindex(e);
     await this.d.store.deleteWatch(id);
     return true;
+  }
+
+  /** The current watches of a chain, read-only (the EVM anchor's watcher compares them with committed paths). */
+  current(chainId: Uint8Array): { id: string; height: number; leaf: Leaf }[] {
+    const k = toHex(chainId);
+    const out: { id: string; height: number; leaf: Leaf }[] = [];
+    for (const w of this.live.get(k)?.values() ?? []) {
+      const e = this.entries.get(watchId(k, w.start));
+      if (e?.w === w && w.status === 'current') out.push({ id: e.id, height: e.height, leaf: w.leaf });
+    }
+    return out;
   }
 
   get(id: string): WatchRecord | undefined {

@@ -183,6 +183,11 @@ describe('fail fast: options are judged before the database and the network', ()
       /^sortition-node: CONFIG_INVALID: --watch operator-child\/5: --watch <service>\/<start> needs --join <manifest> .*http:\/\/host:port\/v1\/contracts\/5$/,
     ],
     [
+      'more --data-requests than a commit may take',
+      ['--data-requests', '65'],
+      /^sortition-node: CONFIG_INVALID: --data-requests must be an integer in \[0, 64\], got 65$/,
+    ],
+    [
       'an --api-port out of range',
       ['--api-port', '70000'],
       /^sortition-node: CONFIG_INVALID: --api-port must be an integer in \[0, 65535\], got 70000$/,
