@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 interface IAnchorPayouts {
     function withdraw() external;
     function slashEquivocation(bytes32 chainId, bytes calldata first, bytes calldata second) external;
+    function commitReport(bytes32 commitment) external;
 }
 
 /// Test fixture: a reporter that, when paid, calls back into the anchor to be paid again.
@@ -15,6 +16,10 @@ contract ReentrancyProbe {
 
     constructor(address anchor_) {
         anchor = IAnchorPayouts(anchor_);
+    }
+
+    function seal(bytes32 commitment) external {
+        anchor.commitReport(commitment);
     }
 
     function report(bytes32 chainId, bytes calldata first, bytes calldata second) external {

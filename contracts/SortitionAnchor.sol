@@ -175,7 +175,7 @@ contract SortitionAnchor {
     /// Blocks kept free of commits before expiry, and between expiry and the beacon block: a commit cannot race
     /// the draw, and a shallow reorg around expiry cannot change what was committed or drawn.
     uint64 public immutable finality;
-    /// Wei locked with every standing claim: refunded to an honest claimant, paid to whoever proves it stale.
+    /// Wei locked with every standing claim: refunded to an honest claimant, paid to whoever proves it stale (and sealed that proof first: commitReport).
     uint256 public immutable claimBond;
 
     mapping(bytes32 => Chain) public chains;
@@ -193,6 +193,9 @@ contract SortitionAnchor {
     /// Per chain: data requests neither answered nor slashed; the chain cannot settle while any is open.
     mapping(bytes32 => uint256) public openRequests;
     mapping(address => uint256) public owed;
+    /// Reporters' sealed commitments (`commitReport`): keccak256(abi.encode(reporter, keccak256(report calldata)))
+    /// -> the block it was made in.
+    mapping(bytes32 => uint256) public reportCommits;
     uint256 public locked;
     uint256 public totalOwed;
     uint256 private lock = 1;
@@ -391,6 +394,21 @@ contract SortitionAnchor {
         if (c.slashed) revert AlreadySlashed();
     }
 
+    /// Seals a report before it is sent: `commitment` is keccak256(abi.encode(reporter, keccak256(calldata))) of
+    /// the report (`slashEquivocation`, `slashCommitMismatch`, `challenge`) the reporter will send from that address
+    /// in a later block. A reward (a slashed chain's reporter share, a removed claim's bond) goes only to a sender
+    /// that sealed the very calldata earlier: a copy of a report taken from the mempool and sent first still slashes
+    /// or removes, but its reward is burnt, so copying a report never pays.
+    function commitReport(bytes32 commitment) external {
+        if (reportCommits[commitment] == 0) reportCommits[commitment] = block.number;
+    }
+
+    /// The sender, if it sealed this very call in an earlier block; else nobody (the reward is burnt).
+    function sealedReporter() private view returns (address) {
+        uint256 sealedAt = reportCommits[keccak256(abi.encode(msg.sender, keccak256(msg.data)))];
+        return sealedAt != 0 && sealedAt < block.number ? msg.sender : address(0);
+    }
+
     /// Two operator-signed headers of one chain at one height with different hashes.
     function slashEquivocation(bytes32 chainId, bytes calldata first, bytes calldata second) external nonReentrant {
         Chain storage c = liveChain(chainId);
@@ -400,7 +418,7 @@ contract SortitionAnchor {
         if (ha == hb) revert SameHeader();
         checkOperatorSignature(c, ha, sa);
         checkOperatorSignature(c, hb, sb);
-        burn(slash(c, chainId, SLASH_EQUIVOCATION, msg.sender));
+        burn(slash(c, chainId, SLASH_EQUIVOCATION, sealedReporter()));
     }
 
     /// An operator-signed header at a committed height that differs from the commit.
@@ -411,14 +429,14 @@ contract SortitionAnchor {
         if (committed == bytes32(0)) revert NoCommitAtHeight();
         if (committed == hash) revert CommittedHeader();
         checkOperatorSignature(c, hash, sig);
-        burn(slash(c, chainId, SLASH_COMMIT_MISMATCH, msg.sender));
+        burn(slash(c, chainId, SLASH_COMMIT_MISMATCH, sealedReporter()));
     }
 
     /// The safety share leaves the chain: `reporterBps` of it to the reporter (credited), the rest to be burnt
     /// by the caller once its effects are done.
     function slash(Chain storage c, bytes32 chainId, uint8 kind, address reporter) private returns (uint256 burnt) {
         uint256 amount = c.safety;
-        uint256 reward = (amount * reporterBps) / BPS;
+        uint256 reward = reporter == address(0) ? 0 : (amount * reporterBps) / BPS;
         burnt = amount - reward;
         c.slashed = true;
         c.safety = 0;
@@ -670,7 +688,7 @@ contract SortitionAnchor {
     /// `contractBytes` in chain `chain` (any level of the settling chain's hierarchy), signed by its owner. The
     /// contract is stale from then on (it can neither stand nor keep a point from a later owner), a pending
     /// "sold twice" against its successor is cleared, and a standing claim that holds it (`standing`: its levels,
-    /// empty if none stands) is removed, its bond paid to the caller.
+    /// empty if none stands) is removed, its bond paid to the caller if it sealed the call first (commitReport), else burnt.
     function challenge(
         bytes32 chainId,
         bytes calldata contractBytes,
@@ -703,8 +721,10 @@ contract SortitionAnchor {
         if (held) {
             delete claims[chainId].claimant;
             locked -= claimBond;
-            credit(msg.sender, claimBond);
             emit ClaimDefeated(chainId, msg.sender);
+            address to = sealedReporter();
+            if (to != address(0)) credit(to, claimBond);
+            else burn(claimBond);
         }
     }
 
@@ -748,7 +768,7 @@ contract SortitionAnchor {
     /// Demands the lookup path of `point` in the chain's tree at its last committed height `height`, with a bond of
     /// `claimBond` wei: the operator must publish it on chain (`answerData`) within `challengeWindow` blocks, or
     /// anyone may slash it (`slashWithheld`), the requester getting its bond back and the reporter's reward. A holder
-    /// whose operator withholds its current path forces it this way; the bond pays whoever answers.
+    /// whose operator withholds its current path forces it this way; the bond pays the chain's operator (its registrant) once answered.
     function requestData(bytes32 chainId, uint64 height, uint64 point) external payable nonReentrant returns (bytes32 id) {
         Chain storage c = liveChain(chainId);
         if (msg.value != claimBond) revert WrongBond();
@@ -769,7 +789,7 @@ contract SortitionAnchor {
     }
 
     /// Answers a data request with the lookup path it asks for (checked against the committed root), published in
-    /// the DataAnswered event. Anyone may answer; the request's bond is paid to the answerer.
+    /// the DataAnswered event. Anyone may answer; the request's bond is credited to the chain's operator.
     function answerData(bytes32 id, bytes calldata path) external nonReentrant {
         DataRequest storage r = dataRequests[id];
         if (r.requester == address(0)) revert UnknownRequest();
@@ -779,7 +799,8 @@ contract SortitionAnchor {
         r.answered = true;
         openRequests[r.chainId] -= 1;
         locked -= claimBond;
-        credit(msg.sender, claimBond);
+        // The bond pays the operator for publishing, whoever sends the answer: copying an answer never pays.
+        credit(chains[r.chainId].operator, claimBond);
         emit DataAnswered(r.chainId, id, path);
     }
 

@@ -11,6 +11,7 @@
 import {
   decodeFunctionData,
   encodeAbiParameters,
+  encodeFunctionData,
   getAddress,
   hexToBytes,
   keccak256,
@@ -410,7 +411,10 @@ export class EvmAnchor implements Anchor {
     const before = await this.chain(g.chainId);
     if (before.slashed || before.phase === 'none' || before.phase === 'settled') return 0n;
     try {
-      const { receipt } = await s.send(`${fn}:${hexOf(g.chainId)}`, fn, [toHex(g.chainId), ...args]);
+      const { receipt } = await this.sendSealed(s, `${fn}:${hexOf(g.chainId)}`, fn, [
+        toHex(g.chainId),
+        ...args,
+      ]);
       this.o.log.warn(
         { chain: hexOf(g.chainId), fn, gas: receipt.gasUsed },
         'evidence slashed the chain on the EVM anchor',
@@ -446,9 +450,31 @@ export class EvmAnchor implements Anchor {
   ): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
     const s = this.settleSender;
     if (!s) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
-    // One at a time (the sender queues): the settler, the watchtower and data requests share its journal.
-    const { receipt } = await s.send(fn, fn, args, value);
+    // One at a time (the sender queues): the settler, the watchtower and data requests share its journal. A challenge
+    // is sealed first, so its reward (the removed claim's bond) cannot be taken by a copy from the mempool.
+    const { receipt } =
+      fn === 'challenge' ? await this.sendSealed(s, fn, fn, args) : await s.send(fn, fn, args, value);
     return { gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+  }
+
+  /**
+   * Seals a report (`commitReport` of keccak256(sender, keccak256(calldata))), then sends it in a later block: the
+   * contract pays a report's reward only to a sender that sealed the very calldata before, so a copy of it taken
+   * from the mempool and sent first gets nothing.
+   */
+  private async sendSealed(
+    s: TxSender,
+    label: string,
+    fn: 'slashEquivocation' | 'slashCommitMismatch' | 'challenge',
+    args: readonly unknown[],
+  ): Promise<{ receipt: { gasUsed: bigint; blockNumber: bigint } }> {
+    const data = encodeFunctionData({ abi: ANCHOR_ABI, functionName: fn, args } as never);
+    const me = this.wallet!.account.address;
+    const commitment = keccak256(
+      encodeAbiParameters([{ type: 'address' }, { type: 'bytes32' }], [me, keccak256(data)]),
+    );
+    await s.send(`seal:${label}`, 'commitReport', [commitment]);
+    return s.send(label, fn, args);
   }
 
   /** Drives a settlement transaction journaled before a crash to its end; its label, or undefined if none. */

@@ -1,6 +1,15 @@
 /** Shared by the anchor contract's tests: deployment, transactions that wait for receipts, and the accounting. */
 import assert from 'node:assert/strict';
-import { BaseError, ContractFunctionRevertedError, toHex, type Address, type Hex } from 'viem';
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  encodeAbiParameters,
+  encodeFunctionData,
+  keccak256,
+  toHex,
+  type Address,
+  type Hex,
+} from 'viem';
 import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
 import { signHeader, type SignedHeader } from '../../src/chain/header.js';
 import type { GenesisRecord } from '../../src/chain/genesis.js';
@@ -99,6 +108,25 @@ export async function attachAnchor(env: EvmEnv, address: Address): Promise<Ancho
     },
   };
   return anchor;
+}
+
+/** What a reporter seals before sending a report (`commitReport`): keccak256(reporter, keccak256(calldata)). */
+export function reportCommitment(reporter: Address, fn: FnName, args: readonly unknown[]): Hex {
+  const data = encodeFunctionData({ abi: ANCHOR_ABI, functionName: fn, args } as never);
+  return keccak256(
+    encodeAbiParameters([{ type: 'address' }, { type: 'bytes32' }], [reporter, keccak256(data)]),
+  );
+}
+
+/** Seals a report from account `from`, then sends it (the next block): the reward is then `from`'s. */
+export async function sealedReport(
+  anchor: Anchor,
+  from: number,
+  fn: FnName,
+  args: readonly unknown[],
+): Promise<{ gasUsed: bigint; blockNumber: bigint }> {
+  await anchor.send(from, 'commitReport', [reportCommitment(anvilAccount(from).address, fn, args)]);
+  return anchor.send(from, fn, args);
 }
 
 export interface Registered {

@@ -15,6 +15,8 @@ import {
   newAnchor,
   registerArgs,
   registerChain,
+  reportCommitment,
+  sealedReport,
   type Anchor,
   type Registered,
 } from './anchor-helpers.js';
@@ -134,7 +136,7 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
     const burnBefore = await env.pub.getBalance({ address: '0x000000000000000000000000000000000000dEaD' });
     const first = hexOf(header(b.genesis.chainId, 3, b.key, { salt: 1 }).bytes);
     const second = hexOf(header(b.genesis.chainId, 3, b.key, { salt: 2 }).bytes);
-    const { gasUsed } = await anchor.send(2, 'slashEquivocation', [b.id, first, second]);
+    const { gasUsed } = await sealedReport(anchor, 2, 'slashEquivocation', [b.id, first, second]);
     assert.ok(gasUsed > 600_000n, 'two Ed25519 verifications on chain');
     const c = await anchor.read<readonly unknown[]>('chains', [b.id]);
     const safety = b.depositWei / 5n;
@@ -160,8 +162,21 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
     await anchor.reverts(2, 'slashCommitMismatch', [a.id, at1(9, generateKeyPair())], 'BadOperatorSignature');
     await anchor.reverts(2, 'slashCommitMismatch', [a.id, hexOf(header(a.genesis.chainId, 2, a.key).bytes)], 'NoCommitAtHeight'); // prettier-ignore
     await anchor.checkAccounts(ids);
+    // Sent without a seal (what a copier of a report in the mempool does): the chain is slashed all the same, but
+    // nobody is rewarded; the whole safety share is burnt.
+    const burnBefore = await env.pub.getBalance({ address: '0x000000000000000000000000000000000000dEaD' });
+    const safety = (await anchor.read<readonly unknown[]>('chains', [a.id]))[11] as bigint;
+    const owedBefore = await anchor.read<bigint>('owed', [env.account(2).address]);
     await anchor.send(2, 'slashCommitMismatch', [a.id, at1(9)]);
     assert.equal((await anchor.read<readonly unknown[]>('chains', [a.id]))[3], true);
+    assert.equal(
+      await anchor.read<bigint>('owed', [env.account(2).address]),
+      owedBefore,
+      'no reward unsealed',
+    );
+    const burnt =
+      (await env.pub.getBalance({ address: '0x000000000000000000000000000000000000dEaD' })) - burnBefore;
+    assert.equal(burnt, safety);
     await anchor.checkAccounts(ids);
   });
 
@@ -172,11 +187,13 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
     const receipt = await env.pub.waitForTransactionReceipt({ hash });
     const reporter = receipt.contractAddress!;
     const w = env.wallet(2);
-    const send = async (functionName: 'report' | 'drain', args: readonly unknown[]) => {
+    const send = async (functionName: 'seal' | 'report' | 'drain', args: readonly unknown[]) => {
       const tx = await w.writeContract({ address: reporter, abi: ReentrancyProbe.abi, functionName, args: args as never }); // prettier-ignore
       assert.equal((await env.pub.waitForTransactionReceipt({ hash: tx })).status, 'success');
     };
-    await send('report', [c.id, hexOf(header(c.genesis.chainId, 1, c.key, { salt: 1 }).bytes), hexOf(header(c.genesis.chainId, 1, c.key, { salt: 2 }).bytes)]); // prettier-ignore
+    const evidence = [c.id, hexOf(header(c.genesis.chainId, 1, c.key, { salt: 1 }).bytes), hexOf(header(c.genesis.chainId, 1, c.key, { salt: 2 }).bytes)]; // prettier-ignore
+    await send('seal', [reportCommitment(reporter, 'slashEquivocation', evidence)]);
+    await send('report', evidence);
     const reward = await anchor.read<bigint>('owed', [reporter]);
     assert.equal(reward, c.depositWei / 5n / 10n);
     await anchor.checkAccounts(ids);

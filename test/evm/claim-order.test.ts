@@ -17,7 +17,14 @@ import { ProbabilityTree } from '../../src/tree/tree.js';
 import { encodeLookupPath } from '../../src/sortition/lottery.js';
 import { ANCHOR_ABI, signPayout } from '../../src/evm/anchor.js';
 import { useAnvil } from './helpers.js';
-import { header, newAnchor, registerChain, type Anchor, type Registered } from './anchor-helpers.js';
+import {
+  header,
+  newAnchor,
+  registerChain,
+  sealedReport,
+  type Anchor,
+  type Registered,
+} from './anchor-helpers.js';
 import { Rng } from '../../bench/fuzz/prng.js';
 
 const hexOf = (b: Uint8Array): Hex => toHex(b);
@@ -174,7 +181,7 @@ describe('anchor contract: the claim order over random histories', () => {
         const { leaf, signed } = h.consents[i];
         const args = [r.id, hexOf(leaf.bytes), hexOf(signed.bytes), hexOf(signed.signature), standing];
         try {
-          await anchor.send(4, 'challenge', args);
+          await sealedReport(anchor, 4, 'challenge', args);
           tally.consents++;
         } catch {
           return; // a contract nobody claimed yet is no chain's

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { toHex, type Address } from 'viem';
 import { evmAnchorId } from '../../src/evm/anchor.js';
 import { useAnvil } from './helpers.js';
-import { attachAnchor, header, registerChain } from './anchor-helpers.js';
+import { attachAnchor, header, registerChain, sealedReport } from './anchor-helpers.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -72,7 +72,7 @@ describe('sortition-node evm deploy / status', () => {
     });
     const h1 = header(r.genesis.chainId, 1, r.key, { salt: 1 });
     await anchor.send(1, 'commit', [r.id, toHex(h1.bytes)]);
-    await anchor.send(2, 'slashCommitMismatch', [
+    await sealedReport(anchor, 2, 'slashCommitMismatch', [
       r.id,
       toHex(header(r.genesis.chainId, 1, r.key, { salt: 2 }).bytes),
     ]);

@@ -16,8 +16,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   decodeFunctionResult,
+  encodeAbiParameters,
   encodeDeployData,
   encodeFunctionData,
+  keccak256,
   parseGwei,
   toHex,
   type Address,
@@ -354,6 +356,14 @@ describe('anchor contract on a second EVM (ethereumjs) agrees with anvil', () =>
       return fn('challenge', [id, hex(xLeaf.bytes), hex(act.bytes), hex(act.signature), standing]);
     };
     await step('challenge with a consent x never signed', 4, consent(y), { error: 'BadConsentSignature' });
+    // The challenger seals its challenge first, so the removed claim's bond is its own (commitReport).
+    const sealOf = (c: Call) =>
+      fn('commitReport', [
+        keccak256(
+          encodeAbiParameters([{ type: 'address' }, { type: 'bytes32' }], [addr(4), keccak256(c.data)]),
+        ),
+      ]);
+    await step('seal the challenge', 4, sealOf(consent(x)), { events: [] });
     await step('challenge with x`s consent', 4, consent(x), { events: ['ConsentProven', 'ClaimDefeated'] });
     await step('claim for x again', 3, claimX, { error: 'NotWinnable' });
     const claimY = (s: Side) =>
@@ -370,14 +380,13 @@ describe('anchor contract on a second EVM (ethereumjs) agrees with anvil', () =>
     await step('timeout at the deadline', 6, fn('timeout', [id]), { error: 'WindowOpen' });
     await step('timeout', 6, fn('timeout', [id]), { events: ['Settled'] });
     const safety = (deposit * 2000n) / 10_000n;
-    // Who is owed what: the prize to y's payout, the safety share to the operator's account, x's bond to the
-    // challenger, y's bond back to its claimant, the data request's bond to its answerer.
+    // Who is owed what: the prize to y's payout, the safety share and the data request's bond (whoever answered) to
+    // the operator's account, x's bond to the challenger that sealed its challenge, y's bond back to its claimant.
     const credits: [number, bigint][] = [
       [8, deposit - safety],
-      [0, safety],
+      [0, safety + bond],
       [4, bond],
       [5, bond],
-      [committer, bond],
     ];
     for (const [who, amount] of credits) {
       const before = await Promise.all(sides.map((s) => s.evm.balance(addr(who))));

@@ -16,7 +16,14 @@ import { nodeDigest, STEP_RIGHT } from '../../src/tree/node.js';
 import { encodeLookupPath } from '../../src/sortition/lottery.js';
 import { deployAnchor, signPayout } from '../../src/evm/anchor.js';
 import { useAnvil } from './helpers.js';
-import { header, newAnchor, registerChain, type Anchor, type Registered } from './anchor-helpers.js';
+import {
+  header,
+  newAnchor,
+  registerChain,
+  sealedReport,
+  type Anchor,
+  type Registered,
+} from './anchor-helpers.js';
 
 const hexOf = (b: Uint8Array): Hex => toHex(b);
 
@@ -228,7 +235,7 @@ describe('anchor contract: settlement', () => {
   }
 
   async function consent(r: Registered, chain: Uint8Array, leaf: Leaf, op: OwnerOp, from = 4) {
-    const res = await anchor.send(from, 'challenge', consentArgs(r, chain, leaf, op));
+    const res = await sealedReport(anchor, from, 'challenge', consentArgs(r, chain, leaf, op));
     if ((await claimOf(r))[4] === NOBODY) standing.delete(r.id);
     await anchor.checkAccounts(ids);
     return res;
@@ -471,9 +478,13 @@ describe('anchor contract: settlement', () => {
     // A path for another point, or from another tree, is no answer.
     await anchor.reverts(6, 'answerData', [answered, path(tree, start + 45n)[0]], 'NotALookupPath');
     await anchor.reverts(6, 'answerData', [answered, path(ProbabilityTree.fromLeaves([contract(start, start + 32n, key())]), start + 5n)[0]], 'NotALookupPath'); // prettier-ignore
+    // Account 6 answers, not the operator (account 0, which registered): anyone may, as a copier of the operator's
+    // answer from the mempool would. The bond is the operator's all the same, so copying an answer never pays.
+    const operatorBefore = await gained(0);
     await anchor.send(6, 'answerData', [answered, path(tree, start + 5n)[0]]);
     await anchor.checkAccounts(ids);
-    assert.equal(await gained(6), bond, 'the answerer is paid the bond');
+    assert.equal(await gained(6), 0n, 'the sender of an answer is not paid');
+    assert.equal((await gained(0)) - operatorBefore, bond, "the bond is credited to the chain's operator");
     const published = await env.pub.getContractEvents({ address: anchor.address, abi: SortitionAnchor.abi, eventName: 'DataAnswered', args: { chainId: r.id } }); // prettier-ignore
     assert.equal(published[0].args.path, path(tree, start + 5n)[0], 'the path is on chain for the holder');
     await anchor.reverts(6, 'answerData', [answered, path(tree, start + 5n)[0]], 'AlreadyAnswered');
