@@ -1,19 +1,13 @@
 /**
  * `evm` command: the anchor contract on an EVM chain (docs/protocol.md section 12).
- *   evm deploy --rpc URL --evm-key KEY   deploys it and prints {"address", ...} as JSON
+ *   evm deploy --rpc URL --evm-key FILE  deploys it through the CREATE2 factory (src/cli/evm-deploy.ts)
  *   evm status --rpc URL --address 0x..  prints registrations, commits, slashings and settlements as JSON
  *   evm node [--fund 0x..]               the devnet's EVM service: anvil, the contract deployed, accounts funded
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { isAddress, toHex, type Address } from 'viem';
-import {
-  DEVNET_DEPLOY,
-  DEVNET_EVM_CHAIN_ID,
-  deployAnchor,
-  evmAnchorId,
-  PUBLIC_DEPLOY,
-} from '../evm/anchor.js';
-import { anchorStatus, connect, walletFor } from '../evm/client.js';
+import { isAddress, type Address } from 'viem';
+import { anchorStatus, connect } from '../evm/client.js';
+import { deployCommand } from './evm-deploy.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { DEFAULT_FUND_WEI, parseAddresses, startDevnode } from '../evm/devnode.js';
@@ -39,7 +33,7 @@ interface DevnodeCliOptions {
 function devnodeCommand(): Command {
   return new Command('node')
     .description(
-      'devnet only: run anvil, deploy the anchor contract from its first dev account, fund the given accounts',
+      'devnet only: run anvil, deploy the anchor contract through the CREATE2 factory, fund the given accounts',
     )
     .addOption(option('--host <address>', 'anvil JSON-RPC listen address', '127.0.0.1'))
     .addOption(option('--port <n>', 'anvil JSON-RPC port', 8545))
@@ -88,84 +82,9 @@ function devnodeCommand(): Command {
     });
 }
 
-function positiveInt(name: string, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new InvalidArgumentError(`${name}: 0..${max}`);
-    return n;
-  };
-}
-
 export function evmCommand(): Command {
   const evm = new Command('evm').description('the sortition anchor contract on an EVM chain');
-  evm
-    .command('deploy')
-    .description('deploy the anchor contract; prints its address as JSON')
-    .requiredOption('--rpc <url>', 'EVM JSON-RPC URL', process.env.SORTITION_EVM_RPC)
-    .requiredOption(
-      '--evm-key <key>',
-      'deployer: 0x hex private key, or a file holding one',
-      process.env.SORTITION_EVM_KEY,
-    )
-    .option(
-      '--challenge-window <blocks>',
-      `blocks a lottery claim stays open to challenge (2..${2 ** 20}; default ${DEVNET_DEPLOY.challengeWindow} ` +
-        `on the devnet's chain id ${DEVNET_EVM_CHAIN_ID}, ${PUBLIC_DEPLOY.challengeWindow} (7 days of 12 s blocks) elsewhere)`,
-      positiveInt('challenge window', 2 ** 20),
-    ) // prettier-ignore
-    .option(
-      '--finality <blocks>',
-      `blocks kept free of commits before expiry and before the beacon block (0..128; default ` +
-        `${DEVNET_DEPLOY.finality} on the devnet, ${PUBLIC_DEPLOY.finality} elsewhere)`,
-      positiveInt('finality', 128),
-    ) // prettier-ignore
-    .option(
-      '--claim-bond <wei>',
-      `wei locked with every standing claim (default ${DEVNET_DEPLOY.claimBond} on the devnet, ${PUBLIC_DEPLOY.claimBond} elsewhere)`,
-    ) // prettier-ignore
-    .option(
-      '--reporter-bps <bps>',
-      'share of a slashed safety deposit paid to the reporter (at most 5000)',
-      positiveInt('reporter share', 5_000),
-      1000,
-    ) // prettier-ignore
-    .action(
-      async (opts: {
-        rpc: string;
-        evmKey: string;
-        challengeWindow?: number;
-        finality?: number;
-        claimBond?: string;
-        reporterBps: number;
-      }) => {
-        // prettier-ignore
-        const { pub, wallet, account } = await walletFor(opts.rpc, opts.evmKey);
-        const evmChainId = await pub.getChainId();
-        const defaults = evmChainId === DEVNET_EVM_CHAIN_ID ? DEVNET_DEPLOY : PUBLIC_DEPLOY;
-        const challengeWindow = opts.challengeWindow === undefined ? defaults.challengeWindow : BigInt(opts.challengeWindow); // prettier-ignore
-        if (challengeWindow < 2n) throw new InvalidArgumentError('challenge window: at least 2 blocks');
-        const claimBond = opts.claimBond === undefined ? defaults.claimBond : BigInt(opts.claimBond);
-        const d = await deployAnchor(wallet, pub, {
-          challengeWindow,
-          reporterBps: opts.reporterBps,
-          finality: opts.finality === undefined ? defaults.finality : BigInt(opts.finality),
-          claimBond,
-        });
-        const out = {
-          address: d.address,
-          evmChainId,
-          anchorId: toHex(evmAnchorId(evmChainId, d.address)),
-          deployer: account.address,
-          block: d.blockNumber.toString(),
-          gasUsed: d.gasUsed.toString(),
-          verifier: d.verifier,
-          challengeWindow: challengeWindow.toString(),
-          claimBond: claimBond.toString(),
-          reporterBps: opts.reporterBps,
-        };
-        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-      },
-    );
+  evm.addCommand(deployCommand());
   evm
     .command('status')
     .description('print the anchor contract state as JSON')

@@ -156,7 +156,11 @@ async function deployed(
   return { address: receipt.contractAddress, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
 }
 
-/** Deploys the anchor contract (and its Ed25519 verifier unless one is given) and waits for the receipts. */
+/**
+ * Deploys a fresh anchor contract (and its Ed25519 verifier unless one is given) with plain CREATE and waits for the
+ * receipts: for tests and benchmarks, which want a new instance each time. `evm deploy` and the devnet go through
+ * the CREATE2 factory instead (src/evm/deploy.ts), where the same parameters always give the same contract.
+ */
 export async function deployAnchor(
   wallet: WalletClient<Transport, Chain, Account>,
   pub: PublicClient<Transport, Chain>,

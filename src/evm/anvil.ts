@@ -58,6 +58,8 @@ export interface AnvilOptions {
   readonly blockTime?: number;
   /** File anvil loads its chain from at start and writes it to on exit: a restarted devnet keeps its chain. */
   readonly stateFile?: string;
+  /** Start without the CREATE2 factory anvil otherwise has from genesis (src/evm/create2.ts): a chain lacking it. */
+  readonly noCreate2Factory?: boolean;
 }
 
 async function rpcAnswers(url: string): Promise<boolean> {
@@ -83,6 +85,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   args.push('--gas-limit', String(opts.gasLimit ?? 100_000_000n));
   if (opts.blockTime) args.push('--block-time', String(opts.blockTime));
   if (opts.stateFile) args.push('--state', opts.stateFile);
+  if (opts.noCreate2Factory) args.push('--disable-default-create2-deployer');
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   // If this process ends without stopping it (an uncaught error, process.exit), anvil goes with it.

@@ -2,7 +2,7 @@
  * Clients for an EVM JSON-RPC endpoint and the anchor contract's state as JSON (the `evm status` command): every
  * registration with its live state, and the commits, slashings, existence records and settlements from its events.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import {
   createPublicClient,
   createWalletClient,
@@ -19,6 +19,7 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { ANCHOR_ABI } from './anchor.js';
+import { decryptKeystore, isKeystore } from './keystore.js';
 
 /** A viem chain for whatever EVM answers at `rpcUrl` (its id read from the node). */
 export async function connect(
@@ -42,18 +43,51 @@ export async function connect(
   return { pub: createPublicClient({ chain, transport, cacheTime: 0 }), chain };
 }
 
-/** An EVM account from `0x` + 64 hex digits, or from a file holding that. */
-export async function loadEvmKey(spec: string): Promise<Account> {
+/** Whether `--evm-key` is a key itself rather than a file holding one. */
+export function isRawEvmKey(spec: string): boolean {
+  return /^0x[0-9a-fA-F]{64}$/.test(spec.trim());
+}
+
+export interface EvmKeyOptions {
+  /** The password of an encrypted keystore file. */
+  readonly password?: string;
+  /** Told what is risky but allowed: a key file others can read. */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * An EVM account from a file holding `0x` + 64 hex digits, or an encrypted JSON keystore (Web3 Secret Storage v3,
+ * with `password`), or from the key itself given as `0x` + 64 hex digits.
+ */
+export async function loadEvmKey(spec: string, opts: EvmKeyOptions = {}): Promise<Account> {
   let text = spec.trim();
   if (!text.startsWith('0x')) {
     try {
       text = (await readFile(spec, 'utf8')).trim();
+      if (((await stat(spec)).mode & 0o077) !== 0)
+        opts.warn?.(`${spec} is readable by other users of this machine: chmod 600 ${spec}`);
     } catch (e) {
       throw new Error(`--evm-key: neither a 0x hex key nor a readable file: ${(e as Error).message}`);
     }
+    if (text.startsWith('{')) return privateKeyToAccount(keystoreKey(spec, text, opts.password));
   }
   if (!isHex(text) || text.length !== 66) throw new Error('--evm-key: expected 0x followed by 64 hex digits');
   return privateKeyToAccount(text as Hex);
+}
+
+function keystoreKey(path: string, text: string, password: string | undefined): Hex {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--evm-key: ${path} is neither a 0x hex key nor JSON: ${(e as Error).message}`);
+  }
+  if (!isKeystore(j)) throw new Error(`--evm-key: ${path} is JSON but not an encrypted keystore`);
+  if (password === undefined)
+    throw new Error(
+      `--evm-key: ${path} is an encrypted keystore: give its password with --evm-password-file`,
+    );
+  return decryptKeystore(j, password);
 }
 
 export interface EvmWallet {
@@ -62,9 +96,13 @@ export interface EvmWallet {
   readonly account: Account;
 }
 
-export async function walletFor(rpcUrl: string, keySpec: string): Promise<EvmWallet> {
+export async function walletFor(
+  rpcUrl: string,
+  keySpec: string,
+  keyOpts: EvmKeyOptions = {},
+): Promise<EvmWallet> {
   const { pub, chain } = await connect(rpcUrl);
-  const account = await loadEvmKey(keySpec);
+  const account = await loadEvmKey(keySpec, keyOpts);
   const wallet: WalletClient<Transport, Chain, Account> = createWalletClient({
     chain,
     account,

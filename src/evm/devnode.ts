@@ -1,13 +1,15 @@
 /**
- * The devnet's EVM service: anvil on a fixed address, the anchor contract deployed by anvil's first dev account
- * (nonce 0, so at an address the compose file can name before anything runs), and the operators' and reporters'
- * EVM accounts funded from it. A restart on the same state file finds the contract and the funds and does
- * nothing twice.
+ * The devnet's EVM service: anvil on a fixed address, the anchor contract deployed through the CREATE2 factory
+ * (anvil has it from genesis) with the devnet's parameters, so at an address that follows from the contracts'
+ * bytecode and those parameters alone and that the compose file can name before anything runs, and the operators'
+ * and reporters' EVM accounts funded from anvil's first dev account. A restart on the same state file finds the
+ * contract and the funds and does nothing twice.
  */
-import { getAddress, getContractAddress, isAddress, parseEther, toHex, type Address } from 'viem';
+import { isAddress, parseEther, toHex, type Address } from 'viem';
 import { anvilAccount, startAnvil, type Anvil } from './anvil.js';
-import { deployAnchor } from './anchor.js';
+import { DEVNET_DEPLOY, DEVNET_EVM_CHAIN_ID } from './anchor.js';
 import { walletFor } from './client.js';
+import { deployAnchorCreate2, predictAnchor } from './deploy.js';
 import type { Logger } from '../runtime/logger.js';
 
 export interface DevnodeOptions {
@@ -32,13 +34,11 @@ export interface Devnode {
 }
 
 /**
- * Where the deployer's second contract lands (its first is the Ed25519 verifier): what docker-compose.yml passes as
- * SORTITION_ANCHOR_ADDRESS.
+ * The devnet's anchor with the default salt: what docker-compose.yml passes as SORTITION_ANCHOR_ADDRESS. It moves
+ * with every change of the contracts' bytecode; `npm run devnet-address` puts the new one in the compose file, and
+ * test/devnet/compose.test.ts fails, naming it, until that is done.
  */
-export const DEVNET_ANCHOR_ADDRESS: Address = getContractAddress({
-  from: anvilAccount(0).address,
-  nonce: 1n,
-});
+export const DEVNET_ANCHOR_ADDRESS: Address = predictAnchor(DEVNET_EVM_CHAIN_ID, DEVNET_DEPLOY).anchor;
 
 export function parseAddresses(list: readonly string[]): Address[] {
   return list
@@ -61,21 +61,21 @@ export async function startDevnode(o: DevnodeOptions): Promise<Devnode> {
   try {
     const deployer = toHex(anvilAccount(0).getHdKey().privateKey!);
     const { pub, wallet } = await walletFor(anvil.rpcUrl, deployer);
-    const code = await pub.getCode({ address: DEVNET_ANCHOR_ADDRESS });
-    if (!code || code === '0x') {
-      const nonce = await pub.getTransactionCount({ address: anvilAccount(0).address });
-      if (nonce !== 0)
-        throw new Error(
-          `the deployer has sent ${nonce} transactions: the verifier and the anchor would not be at their addresses`,
-        );
-      const d = await deployAnchor(wallet, pub, {
-        challengeWindow: o.challengeWindow,
-        reporterBps: o.reporterBps,
-      });
-      if (getAddress(d.address) !== DEVNET_ANCHOR_ADDRESS)
-        throw new Error(`the anchor landed at ${d.address}`);
-      o.log.info({ address: d.address, gas: d.gasUsed }, 'deployed the anchor contract');
-    } else o.log.info({ address: DEVNET_ANCHOR_ADDRESS }, 'the anchor contract is deployed already');
+    // `evm node --challenge-window` other than the default moves the anchor away from the compose file's address.
+    const prediction = predictAnchor(anvil.chainId, {
+      ...DEVNET_DEPLOY,
+      challengeWindow: o.challengeWindow,
+      reporterBps: o.reporterBps,
+    });
+    const d = await deployAnchorCreate2(wallet, pub, prediction);
+    if (d.anchorSent)
+      o.log.info({ address: prediction.anchor, gas: d.gasUsed }, 'deployed the anchor contract');
+    else o.log.info({ address: prediction.anchor }, 'the anchor contract is deployed already');
+    if (prediction.anchor !== DEVNET_ANCHOR_ADDRESS)
+      o.log.warn(
+        { address: prediction.anchor, composeAddress: DEVNET_ANCHOR_ADDRESS },
+        'the anchor is not at the address docker-compose.yml names: its parameters differ from the defaults',
+      );
     for (const to of o.fund) {
       const have = await pub.getBalance({ address: to });
       if (have >= o.fundWei) continue;
@@ -86,7 +86,7 @@ export async function startDevnode(o: DevnodeOptions): Promise<Devnode> {
     return {
       anvil,
       rpcUrl: anvil.rpcUrl,
-      anchorAddress: DEVNET_ANCHOR_ADDRESS,
+      anchorAddress: prediction.anchor,
       evmChainId: anvil.chainId,
       stop: () => anvil.stop(),
     };

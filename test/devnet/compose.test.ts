@@ -6,7 +6,23 @@ import { createLogger } from '../../src/runtime/logger.js';
 import { COMPOSE } from './helpers.js';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Hex } from 'viem';
+import { readFileSync } from 'node:fs';
 import { DEVNET_ANCHOR_ADDRESS } from '../../src/evm/devnode.js';
+import { DEVNET_DEPLOY, DEVNET_EVM_CHAIN_ID } from '../../src/evm/anchor.js';
+import { predictAnchor } from '../../src/evm/deploy.js';
+
+const RESYNC =
+  `the devnet's anchor is at ${DEVNET_ANCHOR_ADDRESS} (CREATE2: it moves with the contracts' bytecode); ` +
+  '`npm run devnet-address` puts it in docker-compose.yml';
+
+test('docker-compose.yml names the devnet anchor where the CREATE2 factory puts it', () => {
+  const text = readFileSync(COMPOSE, 'utf8');
+  const named = [...text.matchAll(/SORTITION_ANCHOR_ADDRESS: '(0x[0-9a-fA-F]{40})'/g)].map((m) => m[1]);
+  assert.ok(named.length > 0, 'the compose file names the anchor');
+  const predicted = predictAnchor(DEVNET_EVM_CHAIN_ID, DEVNET_DEPLOY).anchor;
+  assert.equal(predicted, DEVNET_ANCHOR_ADDRESS);
+  for (const a of named) assert.equal(a, predicted, RESYNC);
+});
 
 test('the local runner is driven by docker-compose.yml itself: same services, commands and environment', () => {
   const raw = loadCompose(COMPOSE);
@@ -51,7 +67,11 @@ test('the local runner is driven by docker-compose.yml itself: same services, co
   assert.ok(evm.env.SORTITION_FUND?.includes(privateKeyToAccount(top.env.SORTITION_EVM_KEY as Hex).address));
   for (const p of plans.filter((x) => x.role === 'operator' || x.role === 'validator')) {
     assert.equal(p.env.SORTITION_EVM_RPC, `http://${evm.address}:8545`, `${p.name} uses the devnet's EVM`);
-    assert.equal(p.env.SORTITION_ANCHOR_ADDRESS, DEVNET_ANCHOR_ADDRESS, `${p.name} trusts its contract`);
+    assert.equal(
+      p.env.SORTITION_ANCHOR_ADDRESS,
+      DEVNET_ANCHOR_ADDRESS,
+      `${p.name} trusts its contract: ${RESYNC}`,
+    );
   }
   assert.ok(roles.filter((r) => r === 'operator').length >= 2);
   assert.ok(roles.filter((r) => r === 'validator').length >= 4);
