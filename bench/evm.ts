@@ -78,7 +78,7 @@ export async function benchEvm(
     const regArgs = (g: GenesisRecord, key: KeyPair) => {
       const [committer, sender] = [anvilAccount(1).address, anvilAccount(0).address];
       const sig = signRegistration(key.secretKey, anchorId, g.chainId, committer, sender, 2000);
-      return [toHex(g.bytes), committer, 2000, sig];
+      return [toHex(g.bytes), committer, 2000, `0x${'00'.repeat(32)}`, sig];
     };
     const read = <T>(fn: FnName, args: readonly unknown[]) =>
       pub.readContract({

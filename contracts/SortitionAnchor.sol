@@ -41,6 +41,8 @@ contract SortitionAnchor {
     error UnknownChain();
     error NotCommitter();
     error WrongPhase();
+    error SeedNotRevealed();
+    error BadSeed();
     error CommitTooLate();
     error HeaderOfAnotherChain();
     error HeightNotIncreasing();
@@ -159,14 +161,18 @@ contract SortitionAnchor {
     /// At most this many blocks between expiry and the beacon block (blockhash reaches back 256 blocks).
     uint64 public constant MAX_FINALITY = 128;
     /// Settlement ends this many challenge windows after the beacon block, whatever claimants do.
-    uint64 public constant FINAL_WINDOWS = 4;
+    uint64 private constant FINAL_WINDOWS = 4;
     /// Where burnt value goes: an address nobody holds a key for (0x0 is a block producer's coinbase on some chains).
-    address payable public constant BURN = payable(0x000000000000000000000000000000000000dEaD);
+    address payable private constant BURN = payable(0x000000000000000000000000000000000000dEaD);
 
-    uint8 public constant SLASH_EQUIVOCATION = 1;
-    uint8 public constant SLASH_COMMIT_MISMATCH = 2;
-    uint8 public constant SLASH_SOLD_TWICE = 3;
-    uint8 public constant SLASH_WITHHELD = 4;
+    uint8 private constant SLASH_EQUIVOCATION = 1;
+    uint8 private constant SLASH_COMMIT_MISMATCH = 2;
+    uint8 private constant SLASH_SOLD_TWICE = 3;
+    uint8 private constant SLASH_WITHHELD = 4;
+    uint8 private constant SLASH_SEED_WITHHELD = 5;
+    /// The EIP-2935 history contract: block hashes of the last 8191 blocks, where the chain has it.
+    address private constant HISTORY = 0x0000F90827F1C53a10cb7A02335B175320002935;
+    uint256 private constant HISTORY_WINDOW = 8191;
 
     bytes32 public immutable anchorId;
     IEd25519Verifier public immutable verifier;
@@ -185,17 +191,21 @@ contract SortitionAnchor {
     /// Per settling chain: contract identities whose owner consented to give them up.
     mapping(bytes32 => mapping(bytes32 => bool)) public stale;
     /// Per settling chain: the lowest committed height + 1 at which a contract identity was shown holding the point.
-    mapping(bytes32 => mapping(bytes32 => uint64)) public firstSeen;
+    mapping(bytes32 => mapping(bytes32 => uint64)) private firstSeen;
     mapping(bytes32 => DoubleSales) public doubleSales;
     /// Per settling chain: the contract identities first committed holding a point that was sold again.
-    mapping(bytes32 => mapping(bytes32 => bool)) public soldOver;
+    mapping(bytes32 => mapping(bytes32 => bool)) private soldOver;
     mapping(bytes32 => DataRequest) public dataRequests;
     /// Per chain: data requests neither answered nor slashed; the chain cannot settle while any is open.
     mapping(bytes32 => uint256) public openRequests;
     mapping(address => uint256) public owed;
+    /// Per chain: keccak256 of the operator's beacon seed, committed at registration (zero: none), and the seed once
+    /// revealed after the beacon block.
+    mapping(bytes32 => bytes32) private seedHashes;
+    mapping(bytes32 => bytes32) public seeds;
     /// Reporters' sealed commitments (`commitReport`): keccak256(abi.encode(reporter, keccak256(report calldata)))
     /// -> the block it was made in.
-    mapping(bytes32 => uint256) public reportCommits;
+    mapping(bytes32 => uint256) private reportCommits;
     uint256 public locked;
     uint256 public totalOwed;
     uint256 private lock = 1;
@@ -266,11 +276,18 @@ contract SortitionAnchor {
 
     /// Registers the top-level chain whose encoded Genesis is `genesis`: its parent is this anchor (`anchorId`),
     /// its parent contract is its space's start, its amount (gwei) is the value sent. `safetyBps` of the deposit is
-    /// the operator's safety share. The genesis's operator key signs `registrationMessage(chainId, committer,
+    /// the operator's safety share; `seedHash` is keccak256 of the operator's beacon seed (zero: none, and the draw
+    /// rests on the beacon block's hash alone). The genesis's operator key signs `registrationMessage(chainId, committer,
     /// msg.sender, safetyBps)`: a copy of the transaction sent by anyone else, or naming another committer, is
     /// refused, so nobody can take a chain id for a committer of their own. Spaces are per chain (each lottery draws
     /// in its own interval), so no registration can lock space for another.
-    function register(bytes calldata genesis, address committer, uint16 safetyBps, bytes calldata operatorSignature)
+    function register(
+        bytes calldata genesis,
+        address committer,
+        uint16 safetyBps,
+        bytes32 seedHash,
+        bytes calldata operatorSignature
+    )
         external
         payable
         nonReentrant
@@ -304,6 +321,7 @@ contract SortitionAnchor {
             beacon: bytes32(0),
             commits: 0
         });
+        seedHashes[chainId] = seedHash;
         locked += msg.value;
         emit Registered(chainId, g.spaceStart, g.spaceEnd, g.operatorKey, g.expiry, committer, msg.value, safetyBps, genesis);
     }
@@ -311,7 +329,7 @@ contract SortitionAnchor {
     /// What a chain's operator key signs to register it: this anchor, the chain, its committer, the sender (who
     /// pays the deposit and is credited what returns) and the safety share.
     function registrationMessage(bytes32 chainId, address committer, address sender, uint16 safetyBps)
-        public
+        private
         view
         returns (bytes32)
     {
@@ -455,23 +473,52 @@ contract SortitionAnchor {
 
     // ---- 5. settlement ----------------------------------------------------------------------------------------
 
-    /// Fixes the chain's beacon once the beacon block (`expiry + finality`) is past: that block's hash (or, if
-    /// nobody fixed it within the 256 blocks the EVM keeps hashes for, of the latest block B + 256 j still within
-    /// reach), and the winning point p = start + Int_be(H(lottery, beacon || chain id || u64be(0))) mod width.
+    /// The operator reveals the seed it committed to at registration, once the beacon block is past (never before:
+    /// whoever builds the beacon block must not know it).
+    function revealSeed(bytes32 chainId, bytes32 seed) external {
+        Chain storage c = chains[chainId];
+        if (c.phase != Phase.Active || block.number <= uint256(c.expiry) + finality) revert WrongPhase();
+        if (seedHashes[chainId] == bytes32(0) || keccak256(abi.encode(seed)) != seedHashes[chainId]) revert BadSeed();
+        seeds[chainId] = seed;
+    }
+
+    /// Fixes the chain's beacon once the beacon block B = `expiry + finality` is past: H(beacon, hash of B || the
+    /// operator's seed). B's hash comes from BLOCKHASH or the EIP-2935 history contract, so the fix may come late
+    /// without moving it (only if nobody fixed it for 8191 blocks, the latest block B + 8191 j still within reach;
+    /// without the history contract, B + 256 j). The seed was committed at registration and is revealed after B, so
+    /// neither B's builder (who does not know the seed) nor the operator (who cannot choose B's hash) steers the
+    /// draw alone; an operator that does not reveal within a challenge window is slashed, and the beacon is B's hash
+    /// alone. The winning point p = start + Int_be(H(lottery, beacon || chain id || u64be(0))) mod width.
     function fixBeacon(bytes32 chainId) public returns (uint64 point) {
         Chain storage c = chains[chainId];
         if (c.phase == Phase.None) revert UnknownChain();
         if (c.phase == Phase.Active) {
-            uint256 fixedAt = uint256(c.expiry) + finality;
-            if (block.number <= fixedAt) revert WrongPhase();
-            if (block.number - fixedAt > 256) fixedAt = block.number - 1 - ((block.number - 1 - fixedAt) % 256);
-            c.beacon = blockhash(fixedAt);
+            uint256 b = uint256(c.expiry) + finality;
+            if (block.number <= b) revert WrongPhase();
+            bytes32 seed = seeds[chainId];
+            if (seedHashes[chainId] != bytes32(0) && seed == bytes32(0)) {
+                if (block.number <= b + challengeWindow) revert SeedNotRevealed();
+                if (!c.slashed) burn(slash(c, chainId, SLASH_SEED_WITHHELD, address(0)));
+            }
+            (uint256 blockUsed, bytes32 h) = blockHashAfter(b);
+            c.beacon = sha256(abi.encodePacked("sortition/1/beacon\x00", h, seed));
             c.phase = Phase.Settling;
             point = winningPoint(c, chainId);
-            emit BeaconFixed(chainId, uint64(fixedAt), c.beacon, point);
+            emit BeaconFixed(chainId, uint64(blockUsed), c.beacon, point);
         } else {
             point = winningPoint(c, chainId);
         }
+    }
+
+    /// The hash of block `b`, or of the latest block b + window * j within reach when `b` is out of it.
+    function blockHashAfter(uint256 b) private view returns (uint256 n, bytes32 h) {
+        n = b;
+        if (block.number - n > HISTORY_WINDOW) n = block.number - 1 - ((block.number - 1 - n) % HISTORY_WINDOW);
+        if (block.number - n <= 256) return (n, blockhash(n));
+        (bool ok, bytes memory r) = HISTORY.staticcall(abi.encode(n));
+        if (ok && r.length == 32) return (n, abi.decode(r, (bytes32)));
+        n = block.number - 1 - ((block.number - 1 - b) % 256);
+        h = blockhash(n);
     }
 
     function winningPoint(Chain storage c, bytes32 chainId) private view returns (uint64) {
@@ -486,7 +533,7 @@ contract SortitionAnchor {
     }
 
     /// The message a winner signs to name its payout address: H(payout, anchor id || chain id || address).
-    function payoutMessage(bytes32 chainId, address payout) public view returns (bytes32) {
+    function payoutMessage(bytes32 chainId, address payout) private view returns (bytes32) {
         return sha256(abi.encodePacked("sortition/1/payout\x00", anchorId, chainId, payout));
     }
 

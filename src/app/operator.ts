@@ -40,6 +40,7 @@ import { bytesEqual } from '../codec/canonical.js';
 import type { Anchor } from '../anchor/types.js';
 import { EvmCommitter } from '../evm/committer.js';
 import { DataResponder } from '../evm/responder.js';
+import { SeedRevealer } from '../evm/seed-revealer.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import { serviceSource } from '../evm/settle.js';
 import type { Journal } from '../evm/sender.js';
@@ -122,6 +123,8 @@ export interface RunningOperator {
   readonly committer: EvmCommitter | null;
   /** Answers data requests for the chain on the EVM anchor (null when the chain is not on one). */
   readonly responder: DataResponder | null;
+  /** Reveals the beacon seed after the beacon block (EVM anchor). */
+  readonly revealer: SeedRevealer | null;
   /** The EVM anchor a top-level chain commits to with its key (automatic settlement sends from it too). */
   readonly evm: EvmAnchor | null;
   /** Finishes the block being built (sealing what is pending), stops submitting upstream, closes the store. */
@@ -275,6 +278,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
   }
   let committer: EvmCommitter | null = null;
   let responder: DataResponder | null = null;
+  let revealer: SeedRevealer | null = null;
   let evm: EvmAnchor | null = null;
   if (p.evm && !anchor && !parentApi && p.evm.key) {
     const evmAnchor = await EvmAnchor.open({
@@ -304,6 +308,13 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
         log: log.child({ component: 'evm-data' }),
       });
       responder.start();
+      // The beacon: the seed committed at registration is revealed once the beacon block is past.
+      revealer = new SeedRevealer({
+        anchor: evmAnchor,
+        chainId: p.genesis.chainId,
+        log: log.child({ component: 'evm-seed' }),
+        pollMs: 500,
+      }).start();
     }
   }
   service.start();
@@ -326,6 +337,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     anchor,
     committer,
     responder,
+    revealer,
     evm,
     async stop() {
       if (stopped) return;
@@ -341,6 +353,7 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
         await upstream.stop();
       }
       await responder?.stop();
+      await revealer?.stop();
       await committer?.stop();
     },
   };

@@ -40,7 +40,7 @@ import type {
 } from '../anchor/types.js';
 import { ANCHOR_ABI, evmAnchorId, evmGenesis, registrationMessage } from './anchor.js';
 import { connect, walletFor, type EvmWallet } from './client.js';
-import { AnchorRevert, TxSender, type Journal } from './sender.js';
+import { AnchorRevert, revertOf, TxSender, type Journal } from './sender.js';
 
 /** Expiry used when none is given: far beyond any EVM block, and a safe integer. */
 export const NO_EXPIRY = Number.MAX_SAFE_INTEGER;
@@ -78,7 +78,14 @@ export interface ChainOnChain {
 
 /** The contract functions sent through the settlement journal. */
 export type SettleFunction =
-  'claim' | 'challenge' | 'timeout' | 'withdraw' | 'requestData' | 'answerData' | 'slashWithheld';
+  | 'claim'
+  | 'challenge'
+  | 'timeout'
+  | 'withdraw'
+  | 'requestData'
+  | 'answerData'
+  | 'slashWithheld'
+  | 'revealSeed';
 
 /** A data request (`dataRequests(id)`): the lookup path of `point` at committed `height`, due by `deadline`. */
 export interface DataRequestView {
@@ -113,11 +120,15 @@ export interface PendingClaim {
 }
 
 const PHASES = ['none', 'active', 'settling', 'settled'] as const;
-const SLASH_KINDS: Record<number, EvidenceKind | 'commit_mismatch' | 'sold_twice' | 'withheld'> = {
+const SLASH_KINDS: Record<
+  number,
+  EvidenceKind | 'commit_mismatch' | 'sold_twice' | 'withheld' | 'seed_withheld'
+> = {
   1: 'equivocation',
   2: 'commit_mismatch',
   3: 'sold_twice',
   4: 'withheld',
+  5: 'seed_withheld',
 };
 
 export class EvmAnchor implements Anchor {
@@ -249,10 +260,15 @@ export class EvmAnchor implements Anchor {
     const sender = this.need();
     const me = this.wallet!.account.address;
     const journal = this.o.journal!;
-    const journaled = await journal.get<{ genesis: string }>('evm-register');
+    const journaled = await journal.get<{ genesis: string; seed?: string }>('evm-register');
     let g: GenesisRecord;
-    if (journaled) g = decodeGenesis(fromHex(journaled.genesis, 'genesis'));
-    else {
+    // The beacon seed: committed (its keccak256) with the registration, revealed after the beacon block
+    // (`revealSeed`, SeedRevealer). Kept with the genesis in the journal, so a restart reveals the same one.
+    const seed: Hex = journaled?.seed ? (journaled.seed as Hex) : toHex(randomBytes(32));
+    if (journaled) {
+      g = decodeGenesis(fromHex(journaled.genesis, 'genesis'));
+      if (!journaled.seed) await journal.put('evm-register', { genesis: journaled.genesis, seed });
+    } else {
       g = evmGenesis(this.anchorId, {
         operatorKey: req.operatorKey,
         spaceStart: 0n,
@@ -263,7 +279,7 @@ export class EvmAnchor implements Anchor {
         // A fresh salt: the same key registering twice (another data dir) gets another chain, not a collision.
         salt: randomBytes(16),
       });
-      await journal.put('evm-register', { genesis: hexOf(g.bytes) });
+      await journal.put('evm-register', { genesis: hexOf(g.bytes), seed });
     }
     await sender.resumePending();
     const bps = this.o.safetyBps ?? 5000;
@@ -273,7 +289,7 @@ export class EvmAnchor implements Anchor {
         const { receipt } = await sender.send(
           'register',
           'register',
-          [toHex(g.bytes), me, bps, signature],
+          [toHex(g.bytes), me, bps, keccak256(seed), signature],
           g.genesis.amount * 1_000_000_000n,
         );
         this.o.log.info(
@@ -287,6 +303,18 @@ export class EvmAnchor implements Anchor {
     }
     await this.checkRegistration(g);
     return this.registrationOf(g);
+  }
+
+  /** The beacon seed this node committed to when it registered (from the journal), if any. */
+  async registeredSeed(): Promise<Hex | undefined> {
+    const j = await this.o.journal?.get<{ seed?: string }>('evm-register');
+    return j?.seed ? (j.seed as Hex) : undefined;
+  }
+
+  /** The seed revealed for a chain (`seeds(chainId)`); undefined before it is. */
+  async revealedSeed(chainId: Uint8Array): Promise<Hex | undefined> {
+    const s = await this.pub.readContract({ ...this.call, functionName: 'seeds', args: [toHex(chainId)] });
+    return /^0x0+$/.test(s) ? undefined : s;
   }
 
   /**
@@ -429,13 +457,21 @@ export class EvmAnchor implements Anchor {
 
   /** The winning point of a chain past its expiry (what `fixBeacon` fixes or has fixed), by a call. */
   async winningPoint(chainId: Uint8Array): Promise<bigint> {
-    const r = await this.pub.simulateContract({
-      ...this.call,
-      functionName: 'fixBeacon',
-      args: [toHex(chainId)],
-      account: this.wallet?.account,
-    });
-    return BigInt(r.result);
+    try {
+      const r = await this.pub.simulateContract({
+        ...this.call,
+        functionName: 'fixBeacon',
+        args: [toHex(chainId)],
+        account: this.wallet?.account,
+      });
+      return BigInt(r.result);
+    } catch (e) {
+      // A refusal (WrongPhase before the beacon block, SeedNotRevealed while the operator may still reveal) is
+      // typed like any other, so settlement can say what to wait for.
+      const r = revertOf(e);
+      if (r) throw new AnchorRevert(r.name, `fixBeacon: ${r.name}`, r.args);
+      throw e;
+    }
   }
 
   /**

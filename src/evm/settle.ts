@@ -36,6 +36,7 @@ export type SettleErrorCode =
   | 'WINDOW_CLOSED' // claim or challenge after the window; timeout is what is left
   | 'NO_CLAIM' // challenge or timeout with no claim pending
   | 'NO_CONSENT' // no source holds an owner-signed action over a contract of the standing claim
+  | 'SEED_PENDING' // the beacon waits for the operator's seed (until a challenge window after the beacon block)
   | 'NOT_WINNER' // the key given does not own the point
   | 'SOURCE_HEIGHT' // the source's tree is not at the contract's committed height
   | 'NOT_WATCHED' // no watch of the validator holds the point
@@ -374,6 +375,14 @@ export async function explain(anchor: EvmAnchor, chainId: Uint8Array | null, e: 
         'REFUSED',
         'the request was answered (its path is in the DataAnswered event) or slashed',
       );
+    case 'SeedNotRevealed': {
+      const until = c ? c.expiry + (await anchor.finality()) + (await anchor.challengeWindow()) : head;
+      return new SettleError(
+        'SEED_PENDING',
+        `the operator has until block ${until} to reveal its beacon seed: ${blocksLeft(until, head)}; after it, ` +
+          'the beacon is fixed without the seed and the operator slashed',
+      );
+    }
     case 'NotBetter':
       return new SettleError(
         'REFUSED',
@@ -441,7 +450,9 @@ export async function proveWinner(
   chainId: Uint8Array,
 ): Promise<{ point: bigint; height: number; winner: Uint8Array; levels: Path[] }> {
   const { c } = await settling(anchor, chainId);
-  const point = await anchor.winningPoint(chainId);
+  const point = await anchor.winningPoint(chainId).catch(async (e: unknown) => {
+    throw await explain(anchor, chainId, e);
+  });
   const first = await source.level(chainId, point, c.height);
   const { winner, levels } = await judge(anchor, source, chainId, point, c.height, first, c);
   return { point, height: c.height, winner, levels };
@@ -696,6 +707,12 @@ export async function settleStep(
     if (pending && (e.code === 'NOT_WINNER' || e.code === 'NOT_WATCHED' || e.code === 'REFUSED'))
       return { status: 'waiting', untilBlock: pending.deadline + 1n, why: `another claim: ${e.message}` };
     if (e.code === 'NOT_WINNER' || e.code === 'NOT_WATCHED') return { status: 'not-winner', why: e.message };
+    if (e.code === 'SEED_PENDING')
+      return {
+        status: 'waiting',
+        untilBlock: c.expiry + (await anchor.finality()) + (await anchor.challengeWindow()) + 1n,
+        why: 'beacon seed',
+      };
     throw e;
   }
 }

@@ -188,6 +188,7 @@ export class Watchtower {
     try {
       holder = (await proveWinner(a, this.o.source, chainId)).winner;
     } catch (e) {
+      if (e instanceof SettleError && e.code === 'SEED_PENDING') return done('waiting', e.message);
       if (e instanceof SettleError && e.code !== 'REFUSED') return done('not-watched', e.message);
       throw e;
     }

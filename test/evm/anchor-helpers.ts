@@ -144,10 +144,14 @@ export function registerArgs(
   committer: Address,
   sender: Address,
   safetyBps = 2000,
-): [Hex, Address, number, Hex] {
+  seedHash: Hex = ZERO_HASH,
+): [Hex, Address, number, Hex, Hex] {
   const sig = signRegistration(key.secretKey, anchorId, genesis.chainId, committer, sender, safetyBps);
-  return [toHex(genesis.bytes), committer, safetyBps, sig];
+  return [toHex(genesis.bytes), committer, safetyBps, seedHash, sig];
 }
+
+/** No beacon seed committed (the draw rests on the beacon block's hash alone). */
+export const ZERO_HASH: Hex = `0x${'00'.repeat(32)}`;
 
 export async function registerChain(
   anchor: Anchor,
@@ -160,6 +164,8 @@ export async function registerChain(
     safetyBps?: number;
     from?: number;
     key?: KeyPair;
+    /** keccak256 of a beacon seed the operator commits to (default: none). */
+    seedHash?: Hex;
   },
 ): Promise<Registered & { gasUsed: bigint }> {
   const key = opts.key ?? generateKeyPair();
@@ -183,6 +189,7 @@ export async function registerChain(
       opts.committer,
       anvilAccount(opts.from ?? 0).address,
       opts.safetyBps,
+      opts.seedHash,
     ),
     depositWei,
   );

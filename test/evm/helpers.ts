@@ -21,6 +21,7 @@ import {
 import { toHex } from 'viem';
 import { foundry } from 'viem/chains';
 import { anvilAccount, startAnvil, type Anvil } from '../../src/evm/anvil.js';
+import { waitFor } from '../helpers/net.js';
 
 export interface EvmEnv {
   anvil: Anvil;
@@ -112,4 +113,15 @@ export async function startCli(args: string[]): Promise<CliProc> {
 export async function stopCli(p: CliProc): Promise<void> {
   if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGTERM');
   await p.exited;
+}
+
+/** The operator reveals its beacon seed once the beacon block is past (its SeedRevealer): what a draw waits for. */
+export async function seedRevealed(
+  evm: { revealedSeed(chainId: Uint8Array): Promise<unknown> },
+  chainId: Uint8Array,
+): Promise<void> {
+  await waitFor(
+    async () => (await evm.revealedSeed(chainId)) !== undefined,
+    "the operator's beacon seed revealed",
+  );
 }

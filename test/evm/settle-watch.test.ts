@@ -26,7 +26,11 @@ test("a holder claims from a validator's watch, without the operator, and is pai
   const { evm, chainId } = top;
   // The operator goes away: the proof comes from the validator alone.
   await stopCli(top.op);
-  await mineTo(env, top.expiry + 1);
+  // Gone, it never reveals its beacon seed: a challenge window past the beacon block the draw goes ahead without
+  // it, and the operator is slashed for withholding it (the holder's prize is untouched).
+  const window = Number(await evm.challengeWindow());
+  const beaconBlock = top.expiry + Number(await evm.finality());
+  await mineTo(env, beaconBlock + window + 1);
   const payout = env.account(4).address;
   const cli = async (...args: string[]): Promise<Record<string, string>> => {
     const out: string[] = [];
@@ -49,6 +53,7 @@ test("a holder claims from a validator's watch, without the operator, and is pai
   await cli('timeout', '--chain', hexOf(chainId));
   const c = await evm.chain(chainId);
   assert.equal(c.phase, 'settled');
+  assert.equal(c.slashed, true, 'the operator that withheld its seed');
   assert.equal(
     await evm.owed(payout),
     2_000_000n * 10n ** 9n,

@@ -26,7 +26,7 @@ import { createLogger } from '../../src/runtime/logger.js';
 import { startCliOperator } from '../operator/helpers.js';
 import { waitFor } from '../helpers/net.js';
 import { newAnchor } from './anchor-helpers.js';
-import { useAnvil, type EvmEnv } from './helpers.js';
+import { seedRevealed, useAnvil, type EvmEnv } from './helpers.js';
 import { defer } from '../helpers/cleanup.js';
 
 const env = useAnvil();
@@ -102,6 +102,7 @@ test('a chain past its expiry settles on chain: claim from the operator’s tree
   // Past the expiry: the point, its lookup path in the committed tree, and the holder's payout signature.
   await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
   const a = await evmOf();
+  await seedRevealed(a, chainId);
   const point = await a.winningPoint(chainId);
   await assert.rejects(
     cli('claim', '--api', op.url, '--key', strangerFile, '--payout', payout),
@@ -214,6 +215,7 @@ test('a stale claim is defeated by `settle challenge` with the seller`s signed t
   await svc.sealNow();
   await committedAt(2);
   await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
+  await seedRevealed(evm, chainId);
 
   // The seller claims with the state of height 1, in which it still held the point (committed, so it verifies).
   const point = await evm.winningPoint(chainId);
@@ -326,6 +328,7 @@ test('a point inside a child chain: the claim carries the child level from its o
     );
   }, "the child's root committed in the top chain, and that in the contract");
   await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
+  await seedRevealed(evm, top.op.genesis.chainId);
 
   const holderFile = join(dir, 'holder.json');
   await writeKeyFile(holderFile, holder);
