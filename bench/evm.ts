@@ -6,7 +6,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPublicClient, createTestClient, createWalletClient, http, toHex, type Hex } from 'viem';
+import {
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  encodeAbiParameters,
+  encodeFunctionData,
+  http,
+  keccak256,
+  toHex,
+  type Hex,
+} from 'viem';
 import { foundry } from 'viem/chains';
 import { Ed25519Probe, Ed25519Verifier } from '../src/gen/contracts.js';
 import { anvilAccount, startAnvil } from '../src/evm/anvil.js';
@@ -75,10 +85,21 @@ export async function benchEvm(
       return r.gasUsed;
     };
     // Registered from account 0 with account 1 committing, signed by the chain's operator key.
-    const regArgs = (g: GenesisRecord, key: KeyPair) => {
+    const regArgs = (g: GenesisRecord, key: KeyPair, seedHash: Hex = `0x${'00'.repeat(32)}`) => {
       const [committer, sender] = [anvilAccount(1).address, anvilAccount(0).address];
       const sig = signRegistration(key.secretKey, anchorId, g.chainId, committer, sender, 2000);
-      return [toHex(g.bytes), committer, 2000, `0x${'00'.repeat(32)}`, sig];
+      return [toHex(g.bytes), committer, 2000, seedHash, sig];
+    };
+    // The big chain's operator commits to a beacon seed, revealed after its beacon block.
+    const seed = keccak256(toHex('bench seed'));
+    const seedHash = keccak256(encodeAbiParameters([{ type: 'bytes32' }], [seed]));
+    // A report sealed by account 2 before it is sent, so the reward is its own.
+    let sealGas = 0n;
+    const sealed = async (fn: FnName, args: readonly unknown[]): Promise<bigint> => {
+      const data = encodeFunctionData({ abi: ANCHOR_ABI, functionName: fn, args } as never);
+      const c = keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'bytes32' }], [anvilAccount(2).address, keccak256(data)])); // prettier-ignore
+      sealGas = await send(2, 'commitReport', [c]);
+      return send(2, fn, args);
     };
     const read = <T>(fn: FnName, args: readonly unknown[]) =>
       pub.readContract({
@@ -118,7 +139,7 @@ export async function benchEvm(
     const SPACE = 1n << 62n;
     const g = evmGenesis(anchorId, { operatorKey: op.publicKey, spaceStart: 0n, spaceEnd: SPACE, expiry: block + 12, amountGwei: 10n ** 9n, name: 'bench' }); // prettier-ignore
     const deposit = 10n ** 18n;
-    row('register', await send(0, 'register', regArgs(g, op), deposit));
+    row('register (operator signature, seed hash)', await send(0, 'register', regArgs(g, op, seedHash), deposit), '1 Ed25519'); // prettier-ignore
     const id = toHex(g.chainId);
 
     const t0 = now();
@@ -153,15 +174,17 @@ export async function benchEvm(
       return { id: toHex(gg.chainId), h };
     };
     const e1 = await slashable(SPACE);
-    row('slashEquivocation', await send(2, 'slashEquivocation', [e1.id, toHex(e1.h(1, 1).bytes), toHex(e1.h(1, 2).bytes)]), '2 Ed25519 + parsing'); // prettier-ignore
+    row('slashEquivocation (sealed)', await sealed('slashEquivocation', [e1.id, toHex(e1.h(1, 1).bytes), toHex(e1.h(1, 2).bytes)]), '2 Ed25519 + parsing'); // prettier-ignore
+    row('commitReport (the seal sent a block before a report)', sealGas);
     const e2 = await slashable(SPACE + 1000n);
     await send(1, 'commit', [e2.id, toHex(e2.h(1, 1).bytes)]);
-    row('slashCommitMismatch', await send(2, 'slashCommitMismatch', [e2.id, toHex(e2.h(1, 2).bytes)]), '1 Ed25519 + parsing'); // prettier-ignore
+    row('slashCommitMismatch (sealed)', await sealed('slashCommitMismatch', [e2.id, toHex(e2.h(1, 2).bytes)]), '1 Ed25519 + parsing'); // prettier-ignore
 
     // Settlement of the big chain.
     const nowBlock = Number(await pub.getBlockNumber());
     if (nowBlock <= block + 12) await testClient.mine({ blocks: block + 12 - nowBlock + 1 });
-    row('fixBeacon', await send(3, 'fixBeacon', [id]));
+    row('revealSeed', await send(0, 'revealSeed', [id, seed]));
+    row('fixBeacon (with the seed)', await send(3, 'fixBeacon', [id]));
     const point = await read<bigint>('fixBeacon', [id]);
     const path = tree.lookupPath(point);
     const level = toHex(encodeLookupPath(path));
@@ -212,8 +235,9 @@ export async function benchEvm(
     };
     await send(1, 'commit', [nid, toHex(nh(1, t1).bytes)]);
     await send(1, 'commit', [nid, toHex(nh(2, t2).bytes)]);
-    await testClient.mine({ blocks: 5 });
-    await send(3, 'fixBeacon', [nid]);
+    // Fixed 300 blocks after its beacon block: B's hash read through the EIP-2935 history contract.
+    await testClient.mine({ blocks: 305 });
+    row('fixBeacon 300 blocks late (EIP-2935 read)', await send(3, 'fixBeacon', [nid]));
     const np = await read<bigint>('fixBeacon', [nid]);
     const lv1 = [toHex(encodeLookupPath(t1.lookupPath(np))), toHex(encodeLookupPath(inner.lookupPath(np)))];
     const lv2 = [toHex(encodeLookupPath(t2.lookupPath(np))), toHex(encodeLookupPath(inner2.lookupPath(np)))];
@@ -221,7 +245,7 @@ export async function benchEvm(
     const [, judged] = await read<readonly [Hex, readonly { digest: Hex; ident: Hex; chain: Hex }[]]>('judge', [nid, 1n, lv1]); // prettier-ignore
     const held = inner.get(nStart)!;
     const gave = signAction({ chainId: link.chain, contractHash: held.digest, nonce: 1, op: { kind: 'transfer', newOwner: kx.publicKey, terms: new Uint8Array(0) } }, ky.secretKey); // prettier-ignore
-    row('challenge (owner-signed transfer, level 2)', await send(4, 'challenge', [nid, toHex(held.bytes), toHex(gave.bytes), toHex(gave.signature), judged]), 'Ed25519 + parsing'); // prettier-ignore
+    row('challenge (owner-signed transfer, level 2; unsealed)', await send(4, 'challenge', [nid, toHex(held.bytes), toHex(gave.bytes), toHex(gave.signature), judged]), 'Ed25519 + parsing'); // prettier-ignore
     row('claim, 2 levels, over a given-up one', await send(3, 'claim', [nid, 2n, lv2, payout, signPayout(kx.secretKey, anchorId, ng.chainId, payout), []], bond)); // prettier-ignore
 
     // Seed 001's data request on the big chain's last commit (a 10^6-contract tree's path answered on chain).
