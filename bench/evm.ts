@@ -235,9 +235,8 @@ export async function benchEvm(
     };
     await send(1, 'commit', [nid, toHex(nh(1, t1).bytes)]);
     await send(1, 'commit', [nid, toHex(nh(2, t2).bytes)]);
-    // Fixed 300 blocks after its beacon block: B's hash read through the EIP-2935 history contract.
-    await testClient.mine({ blocks: 305 });
-    row('fixBeacon 300 blocks late (EIP-2935 read)', await send(3, 'fixBeacon', [nid]));
+    await testClient.mine({ blocks: 5 });
+    await send(3, 'fixBeacon', [nid]);
     const np = await read<bigint>('fixBeacon', [nid]);
     const lv1 = [toHex(encodeLookupPath(t1.lookupPath(np))), toHex(encodeLookupPath(inner.lookupPath(np)))];
     const lv2 = [toHex(encodeLookupPath(t2.lookupPath(np))), toHex(encodeLookupPath(inner2.lookupPath(np)))];
@@ -251,7 +250,7 @@ export async function benchEvm(
     // Seed 001's data request on the big chain's last commit (a 10^6-contract tree's path answered on chain).
     const db = Number(await pub.getBlockNumber());
     const dg = evmGenesis(anchorId, { operatorKey: op.publicKey, spaceStart: 0n + SPACE * 2n, spaceEnd: SPACE * 3n, expiry: db + 200, amountGwei: 10n ** 9n }); // prettier-ignore
-    await send(0, 'register', [toHex(dg.bytes), anvilAccount(1).address, 2000, nStart], deposit);
+    await send(0, 'register', regArgs(dg, op), deposit);
     const did = toHex(dg.chainId);
     const shifted = ProbabilityTree.fromLeaves(leaves.map((l) => makeLeaf({ ...l.contract, start: l.contract.start + SPACE * 2n, end: l.contract.end + SPACE * 2n }))); // prettier-ignore
     const ds = shifted.summary();
@@ -269,6 +268,12 @@ export async function benchEvm(
       await send(7, 'slashWithheld', [reqs[1].args.requestId!]),
       'unanswered: slash + refund',
     );
+
+    // A beacon fixed 300 blocks after its beacon block: B's hash read through the EIP-2935 history contract.
+    const late = evmGenesis(anchorId, { operatorKey: op.publicKey, spaceStart: 0n, spaceEnd: 64n, expiry: Number(await pub.getBlockNumber()) + 3, amountGwei: 10n ** 9n, name: 'late' }); // prettier-ignore
+    await send(0, 'register', regArgs(late, op), deposit);
+    await testClient.mine({ blocks: 305 });
+    row('fixBeacon 300 blocks late (EIP-2935 read)', await send(3, 'fixBeacon', [toHex(late.chainId)]));
 
     await deepProofs({ address, pub, row });
     await nodeSettlement({ rpcUrl: anvil.rpcUrl, address, anchorId, send, mine: (n) => testClient.mine({ blocks: n }), pub, row, prev: nStart }); // prettier-ignore
@@ -305,7 +310,9 @@ async function nodeSettlement(b: {
     const trees = [new ProbabilityTree(), at(seller, 0), at(buyer, 1)];
     const expiry = Number(await b.pub.getBlockNumber()) + 6;
     const g = evmGenesis(b.anchorId, { operatorKey: op.publicKey, spaceStart: start, spaceEnd: start + 1000n, expiry, amountGwei: 10n ** 9n }); // prettier-ignore
-    await b.send(0, 'register', [toHex(g.bytes), anvilAccount(1).address, 2000, b.prev], 10n ** 18n);
+    const [committer, sender] = [anvilAccount(1).address, anvilAccount(0).address];
+    const sig = signRegistration(op.secretKey, b.anchorId, g.chainId, committer, sender, 2000);
+    await b.send(0, 'register', [toHex(g.bytes), committer, 2000, `0x${'00'.repeat(32)}`, sig], 10n ** 18n);
     for (const h of [1, 2]) {
       const s = trees[h].summary();
       const hd = signHeader({ chainId: g.chainId, height: h, prevHash: g.chainId, stateRoot: s.digest, stateMin: s.min, stateMax: s.max, txRoot: new Uint8Array(32), txCount: 0, timeMs: h, beaconSig: new Uint8Array(0) }, op.secretKey); // prettier-ignore
