@@ -5,7 +5,7 @@
  */
 import { bytesEqual } from '../codec/bytes.js';
 import { readFile } from 'node:fs/promises';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { decodeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { fromHex, toHex } from '../crypto/hash.js';
 import { addValidatorRoutes } from '../node/api.js';
@@ -17,7 +17,16 @@ import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { installNativeCrypto } from '../runtime/native-crypto.js';
 import { abortOnSignal, onShutdown } from '../runtime/shutdown.js';
-import { apiListenFailure, readManifest, startFailure, watchSpec, type WatchSpec } from './options.js';
+import {
+  apiListenFailure,
+  DEFAULT_API_BURST,
+  DEFAULT_API_RATE,
+  readManifest,
+  startFailure,
+  watchSpec,
+  type WatchSpec,
+} from './options.js';
+import { ClientBudgets } from '../runtime/budget.js';
 import { join } from 'node:path';
 import { getAddress, isAddress, type Address } from 'viem';
 import { addEvmAnchorRoute, addWatchtowerRoutes } from '../evm/api.js';
@@ -63,6 +72,9 @@ export interface NodeProcessOptions {
   evmPollMs?: string | number;
   unseenGraceMs?: string | number;
   dataRequests?: string | number;
+  /** Per-client API budget: requests per second (0: no limit) and the most at once. */
+  apiRate?: string | number;
+  apiBurst?: string | number;
   settleKey?: string;
   settlePayout?: string;
 }
@@ -324,7 +336,7 @@ export async function startNodeProcess(
   await node.start().catch((e: unknown) => {
     throw startFailure(e, o.dataDir);
   });
-  const api = new HttpApi(log.child({ component: 'api' }));
+  const api = new HttpApi(log.child({ component: 'api' }), undefined, apiBudgets(o, name, registry));
   let watcher: AnchorWatcher | null = null;
   addValidatorRoutes(api, node, registry, {
     devnet: boolOption(o.devnet),
@@ -409,6 +421,32 @@ export async function startNodeProcess(
   };
   onShutdown(log, stop);
   return { node, api, registry, log, apiUrl, onStop: (b) => befores.push(b), stop };
+}
+
+/**
+ * The public API's per-client budget (`--api-rate` per second, `--api-burst` at once; rate 0: none; an operator's
+ * default none), with a metric of the requests it refused.
+ */
+function apiBudgets(
+  o: Pick<NodeProcessOptions, 'apiRate' | 'apiBurst'>,
+  name: string,
+  registry: Registry,
+): { table: ClientBudgets; refused: () => void } | undefined {
+  // An operator's API takes its own sales (token-authenticated) at thousands a second: no budget unless asked.
+  const perSecond = intOption(
+    o.apiRate ?? (name === 'operator' ? 0 : DEFAULT_API_RATE),
+    'api-rate',
+    0,
+    1_000_000,
+  );
+  if (perSecond === 0) return undefined;
+  const burst = intOption(o.apiBurst ?? DEFAULT_API_BURST, 'api-burst', 1, 1_000_000);
+  const refused = new Counter({
+    name: 'sortition_api_rate_limited_total',
+    help: 'API requests refused with 429 RATE_LIMITED: a client over its budget (--api-rate, --api-burst)',
+    registers: [registry],
+  });
+  return { table: new ClientBudgets({ perSecond, burst }), refused: () => refused.inc() };
 }
 
 /**

@@ -198,6 +198,10 @@ async function checkBindable(binds: readonly Bind[]): Promise<void> {
   }
 }
 
+/** The API's default budget per client: requests per second, and at most at once (a 1,024-block replay is 128). */
+export const DEFAULT_API_RATE = 100;
+export const DEFAULT_API_BURST = 400;
+
 /**
  * Every option of a node process (validator, operator, anchor) that can be judged without its database or the
  * network: values, forms, the --join manifest, and whether the HTTP API and libp2p addresses are free. Throws
@@ -215,6 +219,8 @@ export async function checkNodeOptions(o: NodeProcessOptions): Promise<void> {
   intOption(o.evmPollMs ?? 1000, 'evm-poll-ms', 10);
   intOption(o.unseenGraceMs ?? 60_000, 'unseen-grace-ms', 0);
   intOption(o.dataRequests ?? 4, 'data-requests', 0, 64);
+  intOption(o.apiRate ?? DEFAULT_API_RATE, 'api-rate', 0, 1_000_000);
+  intOption(o.apiBurst ?? DEFAULT_API_BURST, 'api-burst', 1, 1_000_000);
   const listen = multiaddrs('--listen', o.listen);
   multiaddrs('--announce', o.announce);
   multiaddrs('--bootstrap', o.bootstrap);

@@ -88,6 +88,16 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
       ),
     )
     .addOption(option('--max-watches <n>', 'most contracts this node watches', 20000))
+    .addOption(
+      option(
+        '--api-rate <n>',
+        'API budget per client address: requests per second (a proof check replaying k stored blocks costs k/8 ' +
+          'more; over budget: 429 RATE_LIMITED with Retry-After; 0: no limit; default 100, an operator 0)',
+      ),
+    )
+    .addOption(
+      option('--api-burst <n>', 'API budget per client address: the most spent at once (default 400)'),
+    )
     .addOption(option('--sync-interval-ms <ms>', 'how often to compare heads with peers', 3000))
     .addOption(
       option(

@@ -9,7 +9,7 @@ import { ChainError } from '../chain/errors.js';
 import { TreeError } from '../tree/errors.js';
 import { HttpError, type HttpApi } from '../runtime/http.js';
 import type { ValidatorNode } from './validator.js';
-import { addWatchRoutes, checkProof } from './watch-api.js';
+import { addWatchRoutes, checkProof, replayCharge } from './watch-api.js';
 
 function hexParam(s: unknown, what: string): Uint8Array {
   if (typeof s !== 'string') throw new HttpError(400, 'BAD_REQUEST', `${what} must be a hex string`);
@@ -100,7 +100,14 @@ export function addValidatorRoutes(
   // Is a contract proof a user holds still current against the root this node verified, and if not, why not?
   api.route('POST', '/v1/chains/:id/proofs/check', async (req) => {
     const { path } = req.json<{ path?: string }>() ?? {};
-    return { json: await checkProof(node, hexParam(req.params.id, 'chain id'), hexParam(path, 'path')) };
+    return {
+      json: await checkProof(
+        node,
+        hexParam(req.params.id, 'chain id'),
+        hexParam(path, 'path'),
+        replayCharge(req),
+      ),
+    };
   });
   addWatchRoutes(api, node);
   if (opts.devnet) {

@@ -80,6 +80,9 @@ export interface WatchConsent {
   readonly height: number;
 }
 
+/** Told the number of stored blocks a request's replay will read, before it reads them; may throw to refuse. */
+export type ReplayCharge = (blocks: number) => void;
+
 export type WatchErrorCode = 'UNKNOWN_CHAIN' | 'UNKNOWN_ROOT' | 'WATCH_LIMIT' | 'NOT_FOUND' | 'NOT_A_MEMBER';
 
 export class WatchServiceError extends CodedError<WatchErrorCode> {
@@ -379,8 +382,12 @@ export class WatchService {
     return { w, provenAt: from, height: to, end: null };
   }
 
-  /** The height (within the replay window) whose state root the path matches, and the path brought to the head. */
-  private async forward(chainId: Uint8Array, path: Path): Promise<Forwarded> {
+  /**
+   * The height (within the replay window) whose state root the path matches, and the path brought to the head.
+   * `charge` is told how many stored blocks the replay reads, before it reads them (a client's budget, which may
+   * refuse by throwing).
+   */
+  private async forward(chainId: Uint8Array, path: Path, charge?: ReplayCharge): Promise<Forwarded> {
     const state = this.d.tracker.state(chainId);
     if (!state) throw new WatchServiceError('UNKNOWN_CHAIN', `chain ${toHex(chainId)} is not tracked here`);
     if (!path.leaf)
@@ -396,13 +403,18 @@ export class WatchService {
         'UNKNOWN_ROOT',
         `the path matches no state root of the last ${WATCH_REPLAY_WINDOW} blocks this node accepted`,
       );
+    charge?.(state.height - at.header.height);
     return this.replay(chainId, w, at.header.height, state.height);
   }
 
   /** Watches the contract a membership path proves; a path older than the head is brought forward first. */
-  add(chainId: Uint8Array, path: Path): Promise<{ created: boolean; watch: WatchRecord }> {
+  add(
+    chainId: Uint8Array,
+    path: Path,
+    charge?: ReplayCharge,
+  ): Promise<{ created: boolean; watch: WatchRecord }> {
     return this.d.serialize(async () => {
-      const f = await this.forward(chainId, path);
+      const f = await this.forward(chainId, path, charge);
       const k = toHex(chainId);
       const id = watchId(k, f.w.start);
       const old = this.entries.get(id);
@@ -487,9 +499,9 @@ export class WatchService {
    * What a holder's path says now: current (matches the head), outdated (matches an earlier root and the contract
    * is unchanged since: the current path is returned), superseded or closed (with the height and transaction).
    */
-  check(chainId: Uint8Array, path: Path): Promise<CheckResult> {
+  check(chainId: Uint8Array, path: Path, charge?: ReplayCharge): Promise<CheckResult> {
     return this.d.serialize(async () => {
-      const f = await this.forward(chainId, path);
+      const f = await this.forward(chainId, path, charge);
       const state = this.d.tracker.state(chainId)!;
       const id = watchId(toHex(chainId), f.w.start);
       const status: CheckStatus = f.end

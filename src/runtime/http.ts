@@ -13,6 +13,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ClientBudgets } from './budget.js';
 import type { Logger } from './logger.js';
 
 export class HttpError extends CodedError {
@@ -26,6 +27,16 @@ export class HttpError extends CodedError {
   }
 }
 
+/** A 429: the client spent its budget (`Retry-After` says when it has enough again). */
+export class RateLimited extends HttpError {
+  constructor(
+    readonly retryAfterS: number,
+    message: string,
+  ) {
+    super(429, 'RATE_LIMITED', message);
+  }
+}
+
 export interface Request {
   readonly method: string;
   readonly path: string;
@@ -35,6 +46,11 @@ export interface Request {
   /** Raw body (empty for GET). */
   readonly body: Buffer;
   json<T>(): T;
+  /**
+   * Charges the client `cost` more tokens of its budget for work this request is about to do (a replay of stored
+   * blocks); throws a 429 RATE_LIMITED, before the work, when the client cannot afford it. Free without budgets.
+   */
+  charge(cost: number, what: string): void;
 }
 
 export type Reply = { status?: number; json?: unknown; text?: string; contentType?: string };
@@ -75,7 +91,23 @@ export class HttpApi {
   constructor(
     private readonly log: Logger,
     private readonly maxBody = 4 * 1024 * 1024,
+    /** Per-client request budgets (a public API); every request costs 1, `charge` more. */
+    private readonly budgets?: { readonly table: ClientBudgets; readonly refused?: () => void },
   ) {}
+
+  /** Takes `cost` of `client`'s budget, or throws the 429 that says when to come back. */
+  private spend(client: string, cost: number, what: string): void {
+    if (!this.budgets) return;
+    const r = this.budgets.table.take(client, cost);
+    if (r.ok) return;
+    this.budgets.refused?.();
+    const l = this.budgets.table.limits;
+    throw new RateLimited(
+      r.retryAfterS,
+      `${what} is over this client's budget (${l.perSecond} per second, at most ${l.burst} at once): retry in ` +
+        `${r.retryAfterS} s`,
+    );
+  }
 
   route(method: string, pattern: string, handler: Handler): this {
     this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
@@ -140,7 +172,9 @@ export class HttpApi {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     let path = req.url ?? '';
+    const client = req.socket.remoteAddress ?? 'unknown';
     try {
+      this.spend(client, 1, 'a request');
       const url = parseTarget(path);
       path = url.pathname;
       const m = this.match(method, path);
@@ -162,6 +196,7 @@ export class HttpApi {
             throw new HttpError(400, 'BAD_JSON', `request body is not JSON: ${(e as Error).message}`);
           }
         },
+        charge: (cost, what) => this.spend(client, cost, what),
       };
       const reply = await m.route.handler(request);
       this.send(res, reply.status ?? 200, reply);
@@ -174,6 +209,7 @@ export class HttpApi {
         this.log.debug({ code: he.code, err: he.message, path }, 'request refused: unavailable');
       else if (he.status >= 500) this.log.error({ err: e, path }, 'request failed');
       if (he.status === 413) discardRest(req);
+      if (he instanceof RateLimited && !res.headersSent) res.setHeader('retry-after', String(he.retryAfterS));
       this.send(res, he.status, { json: { error: { code: he.code, message: he.message } } });
     }
   }
