@@ -80,8 +80,31 @@ export interface ChainInfo {
     readonly signedHeader: string | null;
   };
   readonly pendingTxs: number;
-  /** The chain expired on its anchor: it seals no more blocks and refuses requests (EXPIRED). */
+  /** The genesis expiry: the anchor height at which the chain settles (0: never). */
+  readonly expiry: number;
+  /**
+   * The earliest of `expiry` and the parent's `effectiveExpiry` as the parent last reported it (0: never): a chain
+   * expires with its parent, whatever level it sits at.
+   */
+  readonly effectiveExpiry: number;
+  /**
+   * The anchor's height as this operator knows it: the anchor chain's head, passed down from parent to child
+   * (null: unknown, e.g. a chain on the EVM anchor, whose committer stops it at its expiry). A chain whose own
+   * expiry it reaches expires.
+   */
+  readonly anchorHeight: number | null;
+  /**
+   * The chain expired on its anchor, or its parent did: it seals no more blocks and refuses requests (EXPIRED).
+   * Absent from operators older than the field (read as false).
+   */
   readonly expired: boolean;
+  readonly expiredReason: string | null;
+  /**
+   * False while the parent's contract does not hold this chain (not yet, or it holds another chain): the operator
+   * refuses requests with NOT_ANCHORED, and `notAnchoredReason` says why.
+   */
+  readonly anchored: boolean;
+  readonly notAnchoredReason: string | null;
   readonly contracts: number;
   readonly upstream: UpstreamStatus | null;
 }

@@ -129,7 +129,7 @@ async function buildGenesis(o: GenesisSource): Promise<GenesisRecord> {
         `the parent contract at ${start} is owned by ${c.owner}, not by this operator's key`,
       );
     const end = BigInt(c.end);
-    return makeGenesis({
+    const g = makeGenesis({
       ...base,
       spaceStart: start,
       spaceEnd: end,
@@ -138,6 +138,12 @@ async function buildGenesis(o: GenesisSource): Promise<GenesisRecord> {
       amount: o.amount ?? end - start,
       name: o.name ?? `chain-${start}`,
     });
+    // This data directory has no chain yet, and the contract already holds one: a contract holds its chain for
+    // good (CONTRACT_IS_CHAIN), so nothing this operator could wait for would ever anchor a new chain there, and
+    // if the held chain is this very genesis another data directory is running it (a second copy would sign
+    // other blocks at the heights that one signs: equivocation). Refused before anything is stored.
+    if (c.child) throw new ConfigError(orphanMessage(start, c.child.chain, toHex(g.chainId)));
+    return g;
   }
   if (o.amount === undefined)
     throw new ConfigError('a top-level chain needs --amount (the width to register with the anchor)');
@@ -183,6 +189,17 @@ async function buildGenesis(o: GenesisSource): Promise<GenesisRecord> {
   });
 }
 
+/** Why a chain cannot be opened in a contract that holds `held`. */
+function orphanMessage(start: bigint, held: string, mine: string): string {
+  return held === mine
+    ? `the parent contract at ${start} already holds chain ${held}, this very chain, but this data directory ` +
+        `has none of its blocks: another data directory runs it (a second copy would sign other blocks at the ` +
+        `same heights); start the operator on that data directory`
+    : `the parent contract at ${start} already holds chain ${held}, not this chain ${mine}: a contract holds ` +
+        `one chain for good, so this chain could never be anchored there and whatever it sold could never win; ` +
+        `run chain ${held}'s operator on its own data directory, or open this chain in another contract`;
+}
+
 /**
  * Makes sure the parent's contract holds this chain: signs and submits the open-child action (as the contract's
  * owner) unless the parent already has it. Retries while the parent is unreachable or the contract changes.
@@ -206,8 +223,7 @@ export async function ensureOpened(o: {
     const c = view.contract;
     if (!c) throw new ConfigError(`the parent has no contract at ${start}`);
     if (c.child?.chain === me) return;
-    if (c.child)
-      throw new ConfigError(`the parent contract at ${start} already holds chain ${c.child.chain}`);
+    if (c.child) throw new ConfigError(orphanMessage(start, c.child.chain, me));
     if (c.owner !== toHex(o.key.publicKey))
       throw new ConfigError(
         `the parent contract at ${start} is owned by ${c.owner}, not by this operator's key`,

@@ -358,6 +358,9 @@ export async function startNodeProcess(
     });
     addEvmAnchorRoute(api, evm, watcher);
     watcher.start();
+    // Expiries are EVM block numbers: a chain whose ancestor's expiry the EVM head has reached is flagged.
+    const w = watcher;
+    node.setAnchorHeight(() => w.status().evmHead);
   }
   // A validator's settlement: the proof of a point comes from its watch of the contract holding it, an owner's
   // signed action from a watch it ended or the blocks the node stored.

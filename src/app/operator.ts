@@ -31,7 +31,9 @@ import { OperatorStore } from '../operator/store.js';
 import { TOKEN_FILE } from '../api/operator.js';
 import { loadOrCreateApiToken } from '../operator/token.js';
 import type { OperatorDeps } from '../operator/types.js';
+import { ParentWatch } from '../operator/parent.js';
 import { Upstream } from '../operator/upstream.js';
+import { ApiError, backoff, sleep } from '../runtime/http-client.js';
 import { ensureOpened, resolveGenesis } from './bootstrap.js';
 import { settlerFor, startNodeProcess, type NodeProcessOptions } from './node.js';
 import { checkNodeOptions, dataDirInUse } from './options.js';
@@ -52,6 +54,8 @@ export interface OperatorCliOptions {
   readonly chainGenesis?: string;
   readonly parentApi?: string;
   readonly parentContract?: string | number;
+  /** How often a nested chain reads its parent's `/v1/chain` (it expires with its parent). Default 1000 ms. */
+  readonly parentPollMs?: string | number;
   readonly amount?: string | number;
   readonly expiry?: string | number;
   readonly blockIntervalMs?: string | number;
@@ -105,6 +109,7 @@ export interface PreparedOperator {
   readonly genesis: GenesisRecord;
   readonly faults: readonly Fault[];
   readonly parentApi: string | null;
+  readonly parentPollMs: number;
   readonly blockIntervalMs: number;
   readonly maxPending: number;
   readonly devnet: boolean;
@@ -117,6 +122,15 @@ export interface RunningOperator {
   /** The operator API token (also in <data-dir>/api-token). */
   readonly token: string;
   readonly upstream: Upstream | null;
+  /** Follows the parent's state (its expiry) for a chain with a parent operator. */
+  readonly parentWatch: ParentWatch | null;
+  /**
+   * Settles once the parent's contract is known to hold this chain (true: the service takes requests) or known to
+   * hold another one (false: it refuses them with NOT_ANCHORED for good, the reason in `GET /v1/chain`). Resolved
+   * true at once for chains with nothing to open (the anchor, a chain on the EVM anchor, a chain with no parent
+   * API), and for a nested chain whose store records an earlier opening. Never rejects.
+   */
+  readonly opened: Promise<boolean>;
   /** Set for `anchor`. */
   readonly anchor: DevnetAnchor | null;
   /** Set for a top-level chain on the EVM anchor. */
@@ -159,6 +173,7 @@ export async function prepareOperator(
   const devnet = boolOption(o.devnet);
   const faults = parseFaults(listOption(o.fault), devnet);
   const blockIntervalMs = intOption(o.blockIntervalMs ?? 1000, 'block-interval-ms', 1);
+  const parentPollMs = intOption(o.parentPollMs ?? 1000, 'parent-poll-ms', 10);
   const maxPending = intOption(o.maxPending ?? 10000, 'max-pending', 1, 20000);
   const parentApi = ctx.anchor ? null : (o.parentApi ?? null);
   if (parentApi !== null && !/^https?:\/\/./.test(parentApi))
@@ -212,6 +227,7 @@ export async function prepareOperator(
       genesis,
       faults,
       parentApi,
+      parentPollMs,
       blockIntervalMs,
       maxPending,
       devnet,
@@ -252,6 +268,14 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     throw e;
   });
   const token = await loadOrCreateApiToken(p.dataDir);
+  // A chain with a parent operator takes requests once the parent holds it (openInParent): held from the start,
+  // before any route can reach the service, unless the store records the opening already.
+  const nested = p.parentApi !== null && !isAnchor(p.genesis.genesis);
+  const recorded = nested && (await openedRecorded(p));
+  if (nested && !recorded)
+    service.holdUntilAnchored(
+      `waiting for the parent's contract at ${p.genesis.genesis.parentContract} to hold it`,
+    );
   addOperatorRoutes(deps.api, service, { token });
   const anchor = isAnchor(p.genesis.genesis)
     ? new DevnetAnchor(service, base.child({ component: 'anchor' }))
@@ -265,16 +289,20 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     );
   const abort = new AbortController();
   let upstream: Upstream | null = null;
+  let parentWatch: ParentWatch | null = null;
+  let opened: Promise<boolean> = Promise.resolve(true);
   const parentApi = p.parentApi;
   if (parentApi && !anchor) {
     upstream = new Upstream({ parentApi, log: base.child({ component: 'upstream' }) }).attach(service);
     upstream.start();
-    ensureOpened({ genesis: p.genesis, key: p.key, parentApi, log, signal: abort.signal }).catch(
-      (e: unknown) => {
-        if (!abort.signal.aborted)
-          log.error({ err: (e as Error).message }, 'opening the chain in its parent failed');
-      },
-    );
+    parentWatch = new ParentWatch({
+      parentApi,
+      log: base.child({ component: 'parent' }),
+      pollMs: p.parentPollMs,
+    })
+      .attach(service)
+      .start();
+    opened = openInParent(p, service, parentApi, recorded, log, abort.signal);
   }
   let committer: EvmCommitter | null = null;
   let responder: DataResponder | null = null;
@@ -334,6 +362,8 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
     genesis: p.genesis,
     token,
     upstream,
+    parentWatch,
+    opened,
     anchor,
     committer,
     responder,
@@ -343,6 +373,8 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
       if (stopped) return;
       stopped = true;
       abort.abort();
+      await opened;
+      await parentWatch?.stop();
       await service.stop();
       // The last block's header gets one chance to go up before the submitter stops.
       if (upstream) {
@@ -357,6 +389,81 @@ export async function startOperator(p: PreparedOperator, deps: OperatorDeps): Pr
       await committer?.stop();
     },
   };
+}
+
+/** The store's record that the parent's contract holds this chain (so that a restart takes requests at once). */
+const OPENED = 'opened-in-parent';
+
+interface OpenedRecord {
+  readonly chainId: string;
+  readonly parentChain: string;
+  readonly parentContract: string;
+}
+
+function openedRecord(g: GenesisRecord): OpenedRecord {
+  return {
+    chainId: toHex(g.chainId),
+    parentChain: toHex(g.genesis.parentChain),
+    parentContract: g.genesis.parentContract.toString(),
+  };
+}
+
+async function openedRecorded(p: PreparedOperator): Promise<boolean> {
+  const want = openedRecord(p.genesis);
+  const known = await p.store.getJson<OpenedRecord>(OPENED);
+  return (
+    known?.chainId === want.chainId &&
+    known.parentChain === want.parentChain &&
+    known.parentContract === want.parentContract
+  );
+}
+
+/**
+ * A chain with a parent operator takes no request (NOT_ANCHORED; startOperator holds the service) until the
+ * parent's contract holds it: opens it there (ensureOpened, retried while the parent is unreachable, not ready or
+ * not anchored itself), records that in the store and releases the service. A parent contract holding another
+ * chain (or owned by another key) is final: the service keeps refusing, with the reason. A contract holds its
+ * chain for good, so once recorded no later start waits for the parent.
+ */
+async function openInParent(
+  p: PreparedOperator,
+  service: OperatorService,
+  parentApi: string,
+  recorded: boolean,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const g = p.genesis;
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    try {
+      await ensureOpened({ genesis: g, key: p.key, parentApi, log, signal });
+      if (!recorded) await p.store.putJson(OPENED, openedRecord(g));
+      service.markAnchored();
+      return true;
+    } catch (e) {
+      if (signal.aborted) break;
+      if (e instanceof ConfigError) {
+        if (recorded) {
+          // Cannot happen with an honest parent (a contract holds its chain for good): say so and go on.
+          log.error({ err: e.message }, 'the parent no longer shows this chain where it was opened');
+          return true;
+        }
+        service.holdUntilAnchored(e.message);
+        log.error({ err: e.message }, 'the chain cannot be opened in its parent: it takes no requests');
+        return false;
+      }
+      if (e instanceof ApiError && e.code === 'EXPIRED') {
+        // The parent is over before this chain got into it: so is this chain.
+        service.expire(`the parent chain expired before this chain was opened in it (${e.message})`);
+        return false;
+      }
+      // Anything else (the parent answering 404 before its routes are up, a store write failing): try again.
+      if (attempt % 10 === 0)
+        log.warn({ err: (e as Error).message, attempt }, 'opening the chain in its parent failed; retrying');
+      await sleep(backoff(attempt, 200, 5000), signal);
+    }
+  }
+  return service.anchored;
 }
 
 export type OperatorProcessOptions = NodeProcessOptions & OperatorCliOptions;

@@ -54,6 +54,13 @@ function operatorOptions(cmd: Command): Command {
         'nested chain: the contract of the parent this chain lives in (owned by --key)',
       ),
     )
+    .addOption(
+      option(
+        '--parent-poll-ms <ms>',
+        "how often the parent's state is read (a chain expires with its parent)",
+        1000,
+      ),
+    )
     .addOption(option('--amount <n>', 'top-level chain: the width of the anchor space to register for it'))
     .addOption(option('--expiry <height>', 'anchor height at which a new chain settles (0: never)', 0))
     .addOption(

@@ -58,7 +58,21 @@ export interface ChainStatus {
   readonly stateRoot: string;
   readonly anchoredHeight: number;
   readonly faulty: boolean;
+  /** The earliest expiry of the chain and its ancestors, an anchor height (0: never). */
+  readonly effectiveExpiry: number;
+  /** An ancestor's expiry is past (the anchor height this node sees has reached it): the chain is over too. */
+  readonly parentExpired: boolean;
+  /**
+   * Whether the parent's contract holds this chain, as far as this node has seen the parent's open-child
+   * transactions (null: the parent is not followed here, e.g. the EVM contract).
+   */
+  readonly held: boolean | null;
+  /** The chain the parent's contract holds instead of this one: nothing on this chain can ever be anchored. */
+  readonly orphanOf: string | null;
 }
+
+/** How a chain stands in its line: see ChainStatus. */
+export type Lineage = Pick<ChainStatus, 'effectiveExpiry' | 'parentExpired' | 'held' | 'orphanOf'>;
 
 /** A child header committed in a parent block, waiting for the child chain to reach that height. */
 interface Commit {
@@ -79,6 +93,8 @@ class ChainView {
   readonly commits = new Map<number, Commit>();
   faulty = false;
   anchoredHeight = 0;
+  /** Which chain each contract of this chain holds (by the contract's start), from the open-child transactions. */
+  readonly holds = new Map<string, string>();
 
   constructor(readonly genesis: GenesisRecord) {
     this.state = genesisState(genesis);
@@ -129,7 +145,13 @@ export class Tracker {
   /** Starts following a chain, optionally from a persisted head (trusted: it was validated before). */
   track(
     rec: GenesisRecord,
-    restore?: { head: SignedHeader | null; recent: SignedHeader[]; anchoredHeight: number; faulty: boolean },
+    restore?: {
+      head: SignedHeader | null;
+      recent: SignedHeader[];
+      anchoredHeight: number;
+      faulty: boolean;
+      holds?: Readonly<Record<string, string>>;
+    },
   ): void {
     this.learn(rec);
     const k = hex(rec.chainId);
@@ -143,6 +165,7 @@ export class Tracker {
       for (const h of restore.recent) v.recent.set(h.header.height, h);
       v.anchoredHeight = restore.anchoredHeight;
       v.faulty = restore.faulty;
+      for (const [start, child] of Object.entries(restore.holds ?? {})) v.holds.set(start, child);
     }
     // Evidence can arrive while a chain is known but not yet tracked (its ancestry still resolving); it is kept
     // then, and a later copy is a duplicate, so the chain must start out faulty here or it never would be.
@@ -167,8 +190,47 @@ export class Tracker {
     return this.chains.get(hex(chainId))?.head ?? null;
   }
 
-  view(chainId: Uint8Array): { faulty: boolean; anchoredHeight: number } | undefined {
+  view(
+    chainId: Uint8Array,
+  ): { faulty: boolean; anchoredHeight: number; holds: ReadonlyMap<string, string> } | undefined {
     return this.chains.get(hex(chainId));
+  }
+
+  /**
+   * How a chain stands in its line (undefined if unknown): the earliest expiry of it and its ancestors, whether an
+   * ancestor's expiry is past at `anchorHeight` (the anchor's height as this node sees it: the devnet anchor
+   * chain's head, or the EVM head; null when unknown), and whether its parent's contract holds it. A chain expires
+   * with its parent, so blocks past an ancestor's expiry sell what can never win; a chain its parent's contract
+   * does not hold can never be anchored.
+   */
+  lineage(chainId: Uint8Array, anchorHeight: number | null, externalRoot?: Uint8Array): Lineage | undefined {
+    const g = this.genesisOf(chainId);
+    if (!g) return undefined;
+    const line = this.ancestry(chainId, externalRoot) ?? [g];
+    const earliest = (gs: readonly GenesisRecord[]) =>
+      gs.reduce(
+        (m, x) => (x.genesis.expiry > 0 && (m === 0 || x.genesis.expiry < m) ? x.genesis.expiry : m),
+        0,
+      );
+    const parents = earliest(line.slice(1));
+    const parentExpired = anchorHeight !== null && parents > 0 && anchorHeight >= parents;
+    let held: boolean | null = null;
+    let orphanOf: string | null = null;
+    if (!isAnchor(g.genesis)) {
+      const parent = this.chains.get(hex(g.genesis.parentChain));
+      if (parent) {
+        const holder = parent.holds.get(g.genesis.parentContract.toString());
+        held = holder === hex(chainId);
+        if (holder !== undefined && !held) orphanOf = holder;
+      }
+    }
+    return { effectiveExpiry: earliest(line), parentExpired, held, orphanOf };
+  }
+
+  /** The height of the tracked anchor chain (the devnet anchor), null when none is tracked. */
+  anchorChainHeight(): number | null {
+    for (const v of this.chains.values()) if (isAnchor(v.genesis.genesis)) return v.state.height;
+    return null;
   }
 
   /**
@@ -197,7 +259,11 @@ export class Tracker {
     return true;
   }
 
-  status(): ChainStatus[] {
+  /**
+   * Every tracked chain. `anchorHeight`: the anchor's height for the expiry checks (default: the tracked devnet
+   * anchor chain's head); `externalRoot`: the EVM anchor's id, where ancestry stops.
+   */
+  status(anchorHeight: number | null = this.anchorChainHeight(), externalRoot?: Uint8Array): ChainStatus[] {
     return [...this.chains.values()].map((v) => ({
       chainId: hex(v.genesis.chainId),
       parentId: isAnchor(v.genesis.genesis) ? null : hex(v.genesis.genesis.parentChain),
@@ -207,6 +273,7 @@ export class Tracker {
       stateRoot: hex(v.state.stateRoot),
       anchoredHeight: v.anchoredHeight,
       faulty: v.faulty,
+      ...this.lineage(v.genesis.chainId, anchorHeight, externalRoot)!,
     }));
   }
 
@@ -347,8 +414,11 @@ export class Tracker {
       this.settleCommit(v, pending, found, anchored);
     }
     txs.forEach((tx, i) => {
-      if (tx.kind === 'owner' && tx.childGenesis && this.learn(tx.childGenesis))
-        discovered.push(tx.childGenesis);
+      if (tx.kind === 'owner' && tx.childGenesis) {
+        // The contract holds that chain from now on, for good (a contract holding a chain cannot change).
+        v.holds.set(tx.childGenesis.genesis.parentContract.toString(), hex(tx.childGenesis.chainId));
+        if (this.learn(tx.childGenesis)) discovered.push(tx.childGenesis);
+      }
       if (tx.kind !== 'childRoot') return;
       const child = this.chains.get(hex(tx.child.header.chainId));
       if (!child) return;

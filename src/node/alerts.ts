@@ -2,7 +2,8 @@
  * Alerts for a holder: a watched contract superseded or closed, or evidence against a watched chain (or one of its
  * ancestors); and from the EVM anchor's watcher (src/evm/alerts.ts), a commit naming a header this node did not
  * accept, a commit it never saw, a watched contract a committed path shows removed, a data request left
- * unanswered. Each alert is logged at warn and counted; with a webhook (`--alert-url`) it is also POSTed as JSON,
+ * unanswered; and a tracked chain its parent's contract does not hold (orphan) or whose parent expired
+ * (parent-expired), raised by ValidatorNode.checkLineage. Each alert is logged at warn and counted; with a webhook (`--alert-url`) it is also POSTed as JSON,
  * one at a time in order, retried with exponential backoff. The queue is bounded: when it is full the oldest
  * undelivered alert is dropped (and counted), so a dead webhook never grows memory.
  */
@@ -17,7 +18,9 @@ export type AlertKind =
   | 'commit-mismatch'
   | 'commit-unseen'
   | 'watch-removed'
-  | 'data-withheld';
+  | 'data-withheld'
+  | 'orphan'
+  | 'parent-expired';
 
 export interface Alert {
   readonly kind: AlertKind;
@@ -39,6 +42,12 @@ export interface Alert {
   readonly seen?: string;
   /** commit-unseen: this node's height on the chain. */
   readonly seenHeight?: number;
+  /** orphan, parent-expired: the chain's parent. */
+  readonly parentChain?: string;
+  /** orphan: the chain the parent's contract holds instead. */
+  readonly heldChain?: string;
+  /** parent-expired: the earliest expiry of the chain's line (an anchor height). */
+  readonly expiry?: number;
   /** watch-removed, data-withheld: the data request's id. */
   readonly request?: string;
   /** watch-removed: what the committed path shows at the watched contract's start (a gap, or another contract). */
@@ -77,7 +86,7 @@ export class Alerter {
       name: 'sortition_watch_alerts_total',
       help:
         'Alerts raised for watched contracts and chains, by kind (superseded, closed, evidence, commit-mismatch, ' +
-        'commit-unseen, watch-removed, data-withheld)',
+        'commit-unseen, watch-removed, data-withheld, orphan, parent-expired)',
       labelNames: ['kind'],
       registers,
     });

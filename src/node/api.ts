@@ -52,7 +52,7 @@ export function addValidatorRoutes(
       peerId: node.peerId.toString(),
       peers: node.connectedPeers().length,
       listen: node.multiaddrs(),
-      chains: node.tracker.status(),
+      chains: node.chainStatus(),
       ...(opts.anchorStatus ? { anchor: opts.anchorStatus() } : {}),
     },
   }));
@@ -85,7 +85,7 @@ export function addValidatorRoutes(
   });
   api.route('GET', '/v1/chains/:id', (req) => {
     const id = hexParam(req.params.id, 'chain id');
-    const st = node.tracker.status().find((c) => c.chainId === toHex(id));
+    const st = node.chainStatus().find((c) => c.chainId === toHex(id));
     const g = node.tracker.genesisOf(id);
     if (!st || !g) throw new HttpError(404, 'UNKNOWN_CHAIN', `chain ${req.params.id} is not tracked here`);
     return { json: { ...st, genesis: toHex(g.bytes) } };

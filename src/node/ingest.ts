@@ -34,7 +34,9 @@ export const judgeBlock: BlockJudge = (tracker, chainId, bytes) => tracker.onBlo
 export function metaOf(tracker: Tracker, chainId: Uint8Array): ChainMeta | undefined {
   const v = tracker.view(chainId);
   const s = tracker.state(chainId);
-  return v && s ? { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty } : undefined;
+  if (!v || !s) return undefined;
+  const meta = { height: s.height, anchoredHeight: v.anchoredHeight, faulty: v.faulty };
+  return v.holds.size ? { ...meta, holds: Object.fromEntries(v.holds) } : meta;
 }
 
 /** Sets a chain's height, anchored height and faulty gauges from the tracker. */

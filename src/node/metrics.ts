@@ -7,6 +7,8 @@ export interface NodeMetrics {
   readonly height: Gauge<'chain'>;
   readonly anchoredHeight: Gauge<'chain'>;
   readonly faulty: Gauge<'chain'>;
+  readonly orphan: Gauge<'chain'>;
+  readonly parentExpired: Gauge<'chain'>;
   readonly syncTarget: Gauge<'chain'>;
   readonly syncBlocks: Counter<'chain'>;
   readonly validationSeconds: Histogram<'source'>;
@@ -58,6 +60,18 @@ export function createNodeMetrics(registry: Registry): NodeMetrics {
     faulty: new Gauge({
       name: 'sortition_chain_faulty',
       help: '1 when evidence shows the operator cheated',
+      labelNames: ['chain'],
+      registers,
+    }),
+    orphan: new Gauge({
+      name: 'sortition_chain_orphan',
+      help: "1 when the parent's contract holds another chain: nothing on this one can ever be anchored",
+      labelNames: ['chain'],
+      registers,
+    }),
+    parentExpired: new Gauge({
+      name: 'sortition_chain_parent_expired',
+      help: '1 when an ancestor is past its expiry (at the anchor height this node sees): the chain is over too',
       labelNames: ['chain'],
       registers,
     }),

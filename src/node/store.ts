@@ -15,6 +15,8 @@ export interface ChainMeta {
   readonly height: number;
   readonly anchoredHeight: number;
   readonly faulty: boolean;
+  /** Which chain each contract holds, by start (absent in stores written before it was kept). */
+  readonly holds?: Readonly<Record<string, string>>;
 }
 
 const pad = (n: number) => n.toString(16).padStart(14, '0');

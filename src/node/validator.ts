@@ -26,11 +26,11 @@ import type { Logger } from '../runtime/logger.js';
 import { Alerter } from './alerts.js';
 import { AncestryResolver } from './ancestry.js';
 import { Ingest, metaOf, type BlockJudge, type BlockSource } from './ingest.js';
-import { createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { chainLabel, createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { ourStatus, serveHandlers } from './serve.js';
 import { NodeStore } from './store.js';
 import { Syncer, type SyncerSizes } from './sync.js';
-import { Tracker, type Verdict } from '../light/tracker.js';
+import { Tracker, type ChainStatus, type Verdict } from '../light/tracker.js';
 import { WatchService } from './watches.js';
 
 export type { BlockJudge, BlockSource } from './ingest.js';
@@ -103,6 +103,11 @@ export class ValidatorNode {
   private started = false;
   private readonly evidenceListeners: ((ev: VerifiedEvidence) => void)[] = [];
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => this.syncer.forget(evt.detail);
+  /** The anchor's height for expiry checks: the tracked devnet anchor's head unless set (the EVM head). */
+  private anchorHeightSource: () => number | null = () => this.tracker.anchorChainHeight();
+  /** Per chain: its height when an ancestor was first seen expired, and whether it is flagged an orphan. */
+  private readonly parentExpiredAt = new Map<string, number>();
+  private readonly orphans = new Set<string>();
 
   constructor(private readonly opts: ValidatorOptions) {
     this.metrics = createNodeMetrics(opts.registry);
@@ -191,7 +196,70 @@ export class ValidatorNode {
       return { chainId: toHex(id), height, peerHead, lag };
     });
     if (chains.length === 0) reasons.push('no tracked chain');
+    for (const c of this.checkLineage()) {
+      const id = c.chainId.slice(0, 16);
+      if (c.orphanOf)
+        reasons.push(
+          `chain ${id} is an orphan: its parent's contract holds chain ${c.orphanOf.slice(0, 16)}, so nothing ` +
+            'on it can ever be anchored',
+        );
+      const at = this.parentExpiredAt.get(c.chainId);
+      if (c.parentExpired && at !== undefined && c.height > at)
+        reasons.push(
+          `chain ${id} sealed blocks after its parent expired (expiry ${c.effectiveExpiry}, height ${at} then, ` +
+            `${c.height} now)`,
+        );
+    }
     return { healthy: reasons.length === 0, reasons, peerId: this.peerId.toString(), peers, listen, chains };
+  }
+
+  /** Where the anchor's height comes from for expiry checks (the EVM anchor: its watcher's head). */
+  setAnchorHeight(f: () => number | null): void {
+    this.anchorHeightSource = f;
+  }
+
+  /** Every tracked chain with its line's state (GET /v1/status). */
+  chainStatus(): ChainStatus[] {
+    return this.tracker.status(this.anchorHeightSource(), this.ancestry.externalAnchorId);
+  }
+
+  /**
+   * Flags chains that sell what can never win (issue 27): one whose parent's contract holds another chain
+   * (`orphan`), and one an ancestor of which is past its expiry (`parent-expired`). Each is raised once per chain
+   * through the Alerter, and shown by the gauges sortition_chain_orphan and sortition_chain_parent_expired; health
+   * reports an orphan, and a chain whose height still rises after its parent expired.
+   */
+  checkLineage(): ChainStatus[] {
+    const all = this.chainStatus();
+    for (const c of all) {
+      const label = chainLabel(c.chainId);
+      this.metrics.orphan.set({ chain: label }, c.orphanOf ? 1 : 0);
+      this.metrics.parentExpired.set({ chain: label }, c.parentExpired ? 1 : 0);
+      const watches = () => this.watches.list({ chainId: c.chainId, limit: 100 }).map((w) => w.id);
+      if (c.orphanOf && !this.orphans.has(c.chainId)) {
+        this.orphans.add(c.chainId);
+        this.alerts.raise({
+          kind: 'orphan',
+          chainId: c.chainId,
+          height: c.height,
+          parentChain: c.parentId ?? undefined,
+          heldChain: c.orphanOf,
+          watches: watches(),
+        });
+      }
+      if (c.parentExpired && !this.parentExpiredAt.has(c.chainId)) {
+        this.parentExpiredAt.set(c.chainId, c.height);
+        this.alerts.raise({
+          kind: 'parent-expired',
+          chainId: c.chainId,
+          height: c.height,
+          parentChain: c.parentId ?? undefined,
+          expiry: c.effectiveExpiry,
+          watches: watches(),
+        });
+      }
+    }
+    return all;
   }
 
   connectedPeers(): PeerId[] {
@@ -284,7 +352,10 @@ export class ValidatorNode {
     for (const id of this.tracker.trackedIds()) this.gossip.subscribe(blocksTopic(id));
     this.started = true;
     this.syncer.start();
-    this.resolveTimer = setInterval(() => void this.resolveAncestry(), 1000);
+    this.resolveTimer = setInterval(() => {
+      void this.resolveAncestry();
+      this.checkLineage();
+    }, 1000);
     this.resolveTimer.unref();
     await this.resolveAncestry();
     log.info({ peerId: this.peerId.toString(), listen: this.multiaddrs() }, 'validator started');
@@ -319,7 +390,13 @@ export class ValidatorNode {
       if (!meta) continue;
       const recent = await this.store.recentHeaders(g.chainId, meta.height, 1024);
       const head = recent.length ? recent[recent.length - 1] : null;
-      this.tracker.track(g, { head, recent, anchoredHeight: meta.anchoredHeight, faulty: meta.faulty });
+      this.tracker.track(g, {
+        head,
+        recent,
+        anchoredHeight: meta.anchoredHeight,
+        faulty: meta.faulty,
+        holds: meta.holds,
+      });
       this.intake.observe(g.chainId);
     }
     for (const e of await this.store.evidence()) {

@@ -12,7 +12,8 @@
  *
  * Accepted requests answer 202 once durable; a repeated request answers 200 with status "duplicate". Rejections
  * answer `{error: {code, message}}` with the protocol's code and change nothing: 400 malformed or badly signed,
- * 401 missing token, 404 NOT_FOUND or UNKNOWN_CHAIN, 409 conflicts with the current state, 503 not running.
+ * 401 missing token, 404 NOT_FOUND or UNKNOWN_CHAIN, 409 conflicts with the current state or EXPIRED, 503 not running
+ * or NOT_ANCHORED (the parent's contract does not hold this chain yet).
  */
 import { toHex } from '../codec/bytes.js';
 import { DecodeError } from '../codec/errors.js';
@@ -51,6 +52,7 @@ const OPERATOR_STATUS: Record<OperatorError['code'], number> = {
   STORE_FAILED: 503,
   STORE_MISMATCH: 500,
   EXPIRED: 409,
+  NOT_ANCHORED: 503,
 };
 
 /** Maps the operator's and the protocol's errors to HTTP errors. */

@@ -38,4 +38,5 @@ export {
 } from './store.js';
 export { loadOrCreateApiToken, requireToken } from './token.js';
 export type { PublishVerdict, BlockSink, OperatorDeps } from './types.js';
+export { ParentWatch, type ParentWatchOptions } from './parent.js';
 export { Upstream, type UpstreamOptions } from './upstream.js';

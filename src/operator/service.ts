@@ -132,6 +132,12 @@ export class OperatorService {
   private upstreamStatus: (() => UpstreamStatus) | null = null;
   /** Why the chain is over (see expire()), null while it runs. */
   private expiredWhy: string | null = null;
+  /** Why requests are refused until the parent's contract holds this chain (see holdUntilAnchored()). */
+  private notAnchoredWhy: string | null = null;
+  /** The earliest expiry among the ancestors, as the parent last reported it (0: none known). */
+  private ancestorExpiry = 0;
+  /** The anchor's height as the parent last reported it (null: unknown); the anchor chain's is its own head. */
+  private reportedAnchorHeight: number | null = null;
   /** Requests replayed from the log that no longer applied (never acknowledged ones only, see docs). */
   droppedOnReplay = 0;
 
@@ -339,12 +345,76 @@ export class OperatorService {
     return this.expiredWhy !== null;
   }
 
+  /** Why the chain expired (its own anchor, or an ancestor's expiry), null while it runs. */
+  get expiredReason(): string | null {
+    return this.expiredWhy;
+  }
+
+  /**
+   * The parent reported its effective expiry (the earliest of its own and its ancestors', 0: never). A chain
+   * expires with its parent, so this chain's effective expiry is the earliest of its own and that one.
+   */
+  setAncestorExpiry(expiry: number): void {
+    this.ancestorExpiry = expiry;
+  }
+
+  /**
+   * The anchor's height as the parent reports it (the devnet anchor's head, passed down level by level). Once it
+   * reaches this chain's own expiry the chain expires.
+   */
+  setAnchorHeight(height: number | null): void {
+    this.reportedAnchorHeight = height;
+    const own = this.genesis.genesis.expiry;
+    if (height !== null && own > 0 && height >= own)
+      this.expire(`the anchor reached height ${height}, this chain's expiry ${own}`);
+  }
+
+  /** The anchor's height: the head's for the anchor chain, else as the parent last reported it (null: unknown). */
+  get anchorHeight(): number | null {
+    return isAnchor(this.genesis.genesis) ? this.committed.state.height : this.reportedAnchorHeight;
+  }
+
+  /** The anchor height at which this chain is over: the earliest of its own expiry and its ancestors' (0: never). */
+  get effectiveExpiry(): number {
+    const own = this.genesis.genesis.expiry;
+    if (own === 0) return this.ancestorExpiry;
+    return this.ancestorExpiry === 0 ? own : Math.min(own, this.ancestorExpiry);
+  }
+
+  /**
+   * Refuses every request with NOT_ANCHORED (reads still answer) until markAnchored(): the parent's contract does
+   * not hold this chain (yet), so no block of it could be committed upward and whatever it sold could never win.
+   * The app holds a nested chain this way from its start until the parent is seen holding it, and for good, with
+   * the reason, when the parent's contract holds another chain.
+   */
+  holdUntilAnchored(why: string): void {
+    if (this.notAnchoredWhy === null)
+      this.log.info({ why }, 'the chain takes no requests until it is anchored');
+    this.notAnchoredWhy = why;
+  }
+
+  /** The parent's contract holds this chain: requests are taken. */
+  markAnchored(): void {
+    if (this.notAnchoredWhy === null) return;
+    this.notAnchoredWhy = null;
+    this.log.info('the parent holds the chain: requests are taken');
+  }
+
+  get anchored(): boolean {
+    return this.notAnchoredWhy === null;
+  }
+
   private assertAccepting(): void {
     if (this.fatal) throw new OperatorError('STORE_FAILED', `the operator stopped: ${this.fatal.message}`);
     if (this.expiredWhy !== null)
       throw new OperatorError(
         'EXPIRED',
         `the chain has expired (${this.expiredWhy}): it takes no transactions`,
+      );
+    if (this.notAnchoredWhy !== null)
+      throw new OperatorError(
+        'NOT_ANCHORED',
+        `the chain is not anchored (${this.notAnchoredWhy}): it takes no transactions`,
       );
     if (this.state !== 'running') throw new OperatorError('NOT_RUNNING', `the operator is ${this.state}`);
   }
@@ -622,6 +692,10 @@ export class OperatorService {
         pendingTxs: this.producer.pendingCount,
         contracts: this.producer.tree.size,
         expired: this.expiredWhy !== null,
+        expiredReason: this.expiredWhy,
+        effectiveExpiry: this.effectiveExpiry,
+        anchorHeight: this.anchorHeight,
+        notAnchoredReason: this.notAnchoredWhy,
       },
       this.upstreamStatus ? this.upstreamStatus() : null,
     );

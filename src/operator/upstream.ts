@@ -7,7 +7,8 @@
  *
  * Retried with exponential backoff: the parent unreachable or failing (5xx), and UNKNOWN_CHAIN (the parent has
  * not applied this chain's open-child yet). Given up for that header: other rejections (logged), and
- * CHILD_HEIGHT_NOT_INCREASING (the parent already holds a later header).
+ * CHILD_HEIGHT_NOT_INCREASING (the parent already holds a later header). EXPIRED (the parent's chain is over)
+ * gives up the header and expires this chain as well (see parent.ts, which learns it without a header to send).
  */
 import { toHex } from '../crypto/hash.js';
 import type { SignedHeader } from '../chain/header.js';
@@ -30,6 +31,7 @@ export class Upstream {
   private acceptedHeight = 0;
   private skipThrough = 0;
   private parentExpired = false;
+  private svc: OperatorService | null = null;
   private lastError: string | null = null;
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
@@ -42,6 +44,7 @@ export class Upstream {
   attach(svc: OperatorService): this {
     svc.onSealed((s) => this.submit(s.signed));
     svc.setUpstreamStatus(() => this.status());
+    this.svc = svc;
     return this;
   }
 
@@ -121,6 +124,9 @@ export class Upstream {
             );
           this.parentExpired = true;
           this.skipThrough = height;
+          // A chain expires with its parent: nothing it seals from now on could be committed anywhere.
+          const parent = this.svc ? toHex(this.svc.genesis.genesis.parentChain).slice(0, 16) : '';
+          this.svc?.expire(`the parent chain ${parent} expired: it refuses this chain's headers`);
           continue;
         }
         if (!err.retryable && err.code !== 'UNKNOWN_CHAIN') {

@@ -134,7 +134,15 @@ export class OwnerIndex {
 export function chainInfo(
   genesis: GenesisRecord,
   committed: CommittedView,
-  current: { pendingTxs: number; contracts: number; expired: boolean },
+  current: {
+    pendingTxs: number;
+    contracts: number;
+    expired: boolean;
+    expiredReason: string | null;
+    effectiveExpiry: number;
+    anchorHeight: number | null;
+    notAnchoredReason: string | null;
+  },
   upstream: UpstreamStatus | null,
 ): ChainInfo {
   const g = genesis.genesis;
@@ -156,7 +164,13 @@ export function chainInfo(
       signedHeader: committed.head ? toHex(committed.head.bytes) : null,
     },
     pendingTxs: current.pendingTxs,
+    expiry: g.expiry,
+    effectiveExpiry: current.effectiveExpiry,
+    anchorHeight: current.anchorHeight,
     expired: current.expired,
+    expiredReason: current.expiredReason,
+    anchored: current.notAnchoredReason === null,
+    notAnchoredReason: current.notAnchoredReason,
     contracts: current.contracts,
     upstream,
   };

@@ -1,6 +1,6 @@
 /**
  * `sortition-node devnet --scenario settle` as a user runs it: the top-level chain gets an expiry a few EVM blocks
- * ahead, its operator stops sealing there, settles its chain from its own tree (claim, the challenge window,
+ * ahead, its operator stops sealing there (and the nested chain's with it), settles its chain from its own tree (claim, the challenge window,
  * timeout), and the runner's verdict (exit 0) requires every validator to show the payout. The test reads the
  * contract itself, on the devnet's EVM node, while the runner waits for its verdict.
  */
@@ -81,6 +81,13 @@ test('devnet --scenario settle: the top chain stops at its expiry, settles, and 
     assert.ok(agreed, 'the honest nodes agree, the stopped top chain included');
     const opLog = readFileSync(join(work, 'logs', 'operator-top.log'), 'utf8');
     assert.match(opLog, /chain expired: block production stops/, 'the top operator stopped at its expiry');
+    // A chain expires with its parent (issue 27): the nested chain stopped too, saying why.
+    const childLog = readFileSync(join(work, 'logs', 'operator-child.log'), 'utf8');
+    assert.match(
+      childLog,
+      /"why":"the parent chain [0-9a-f]{16} expired[^"]*","msg":"chain expired: block production stops"/,
+      'the child operator stopped with its parent',
+    );
   } finally {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGINT');
     await exited;

@@ -306,6 +306,7 @@ test('a point inside a child chain: the claim carries the child level from its o
     parentApi: top.url,
     parentContract: g.spaceStart.toString(),
     name: 'child',
+    parentPollMs: 100,
   });
   defer(t, () => child.stop());
   const holder = generateKeyPair();
@@ -329,6 +330,16 @@ test('a point inside a child chain: the claim carries the child level from its o
   }, "the child's root committed in the top chain, and that in the contract");
   await env.test.mine({ blocks: expiry - Number(await env.pub.getBlockNumber()) + 1 });
   await seedRevealed(evm, top.op.genesis.chainId);
+  // A chain expires with its parent (issue 27): the child stops when the top does, and sells nothing more.
+  await waitFor(() => top.op.service.expired && child.op.service.expired, 'the child expired with the top');
+  assert.equal(child.op.service.effectiveExpiry, expiry, "the child's expiry is its parent's");
+  const childHeight = child.op.service.head.height;
+  await assert.rejects(
+    child.op.service.create({ start: g.spaceEnd - 1n, end: g.spaceEnd, owner: holder.publicKey }),
+    { code: 'EXPIRED' },
+  );
+  await assert.rejects(child.op.service.sealNow(), { code: 'EXPIRED' });
+  assert.equal(child.op.service.head.height, childHeight);
 
   const holderFile = join(dir, 'holder.json');
   await writeKeyFile(holderFile, holder);

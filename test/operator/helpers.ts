@@ -203,7 +203,12 @@ export interface TestOperator {
 
 export async function startCliOperator(
   opts: Partial<OperatorCliOptions> & { dataDir: string },
-  mode: { anchor?: boolean; sink?: MemorySink } = {},
+  mode: {
+    anchor?: boolean;
+    sink?: MemorySink;
+    /** Return before the parent's contract holds the chain (by default the helper waits for op.opened). */
+    early?: boolean;
+  } = {},
 ): Promise<TestOperator> {
   const api = new HttpApi(quiet);
   const addr = await api.start('127.0.0.1', 0);
@@ -214,6 +219,8 @@ export async function startCliOperator(
   );
   const sink = (mode.sink ?? new MemorySink()).track(prepared.genesis);
   const op = await startOperator(prepared, { api, registry: new Registry(), log: quiet, sink });
+  // A nested chain takes requests once its parent holds it (NOT_ANCHORED before): tests sell right after start.
+  if (!mode.early) await op.opened;
   return {
     op,
     url,
