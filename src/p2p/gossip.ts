@@ -39,6 +39,9 @@ export type GossipValidator = (msg: GossipMessage) => Promise<Verdict>;
 /** Receives accepted messages (after they were reported for relaying). Errors are logged, not propagated. */
 export type GossipMessageHandler = (msg: GossipMessage) => void | Promise<void>;
 
+/** Ignores that say something about this node, not about the message's sender. */
+const LOCAL_IGNORES: ReadonlySet<string> = new Set(['OVERLOADED', 'TIMEOUT', 'INTERNAL', 'NO_VALIDATOR']);
+
 /** The one mapping from a verdict to gossipsub's. */
 export function acceptanceOf(v: Verdict): TopicValidatorResult {
   switch (v.result) {
@@ -269,6 +272,11 @@ export class GossipService {
 
   #report(msgId: string, source: string, kind: string, verdict: Verdict): void {
     this.metrics.messages.inc({ topic_kind: kind, result: verdict.result, code: codeLabel(verdict) });
+    // An ignored evidence message of the sender's making (not this node's load or faults) counts towards its
+    // useless traffic. Evidence only: honest evidence is rare, while an honest peer relays blocks this node ignores
+    // for as long as it is behind (each block ahead of its head), many a second on a fast chain.
+    if (kind === 'evidence' && verdict.result === 'ignore' && !LOCAL_IGNORES.has(verdict.code))
+      this.#node.useless.note(source);
     if (!this.#started || !this.#node.isStarted) return;
     try {
       this.#node.gossipsub.reportMessageValidationResult(msgId, source, acceptanceOf(verdict));

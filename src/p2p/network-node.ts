@@ -2,6 +2,7 @@
 // ban list enforced by the connection gater (banlist.ts), a score watcher that hangs up on and bans peers whose
 // gossipsub score falls below the disconnect threshold (gossipsub on its own only prunes and graylists), and a
 // bound on the peer store.
+import { UselessTraffic } from './useless.js';
 import { toHex } from '../codec/bytes.js';
 import { createTopicScoreParams } from '@libp2p/gossipsub/score';
 import type { PeerId } from '@libp2p/interface';
@@ -38,6 +39,8 @@ export class NetworkNode {
   readonly peerId: PeerId;
   readonly maxMessageSize: number;
   readonly bans: BanList;
+  /** Ignored gossip per peer, which becomes its application-specific score (useless.ts). */
+  readonly useless = new UselessTraffic();
   readonly log: P2pLogger;
   readonly #bootstrap: BootstrapDialer;
   readonly #scoring: ResolvedScoring;
@@ -61,6 +64,8 @@ export class NetworkNode {
     if (typeof router.score?.params?.topics !== 'object')
       throw new Error('@libp2p/gossipsub router lacks score');
     this.gossipsub = router;
+    // P5: a flood of well-formed but useless messages costs the sender like invalid ones do.
+    router.score.params.appSpecificScore = (peer: string) => this.useless.score(peer);
     this.peerId = init.libp2p.peerId;
     this.bans = init.bans;
     this.#bootstrap = init.bootstrap;
