@@ -577,17 +577,8 @@ export class EvmAnchor implements Anchor {
     });
     const out: DataRequestView[] = [];
     for (const e of events) {
-      const id = e.args.requestId!;
-      const r = await this.pub.readContract({ ...this.call, functionName: 'dataRequests', args: [id] });
-      out.push({
-        id,
-        chainId: r[0],
-        height: Number(r[1]),
-        point: r[2],
-        deadline: r[3],
-        answered: r[4],
-        requester: r[5],
-      });
+      const r = await this.dataRequest(e.args.requestId!);
+      if (r) out.push(r);
     }
     return out;
   }

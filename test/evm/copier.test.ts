@@ -11,22 +11,11 @@ import { ANCHOR_ABI } from '../../src/evm/anchor.js';
 import { waitFor } from '../helpers/net.js';
 import { defer } from '../helpers/cleanup.js';
 import { header, newAnchor, registerChain, reportCommitment } from './anchor-helpers.js';
-import { useAnvil } from './helpers.js';
+import { poolTransactions, useAnvil } from './helpers.js';
 
 const env = useAnvil();
 
-interface PoolTx {
-  readonly from: string;
-  readonly to: string | null;
-  readonly input: Hex;
-}
-
-async function pending(): Promise<PoolTx[]> {
-  const pool = (await env.pub.request({ method: 'txpool_content' as never })) as {
-    pending: Record<string, Record<string, PoolTx>>;
-  };
-  return Object.values(pool.pending).flatMap((bySender) => Object.values(bySender));
-}
+const pending = () => poolTransactions(env);
 
 test('a slash report copied from the mempool and sent first slashes, but pays the copier nothing', async (t) => {
   const anchor = await newAnchor(env);

@@ -125,3 +125,18 @@ export async function seedRevealed(
     "the operator's beacon seed revealed",
   );
 }
+
+/** A transaction waiting in anvil's pool (`txpool_content`), as a mempool watcher sees it. */
+export interface PoolTx {
+  readonly from: string;
+  readonly to: string | null;
+  readonly input: Hex;
+}
+
+/** The transactions waiting in anvil's pool (automine off), from every sender. */
+export async function poolTransactions(env: EvmEnv): Promise<PoolTx[]> {
+  const pool = (await env.pub.request({ method: 'txpool_content' as never })) as {
+    pending: Record<string, Record<string, PoolTx>>;
+  };
+  return Object.values(pool.pending).flatMap((bySender) => Object.values(bySender));
+}

@@ -22,25 +22,12 @@ import { AnchorError } from '../../src/anchor/types.js';
 import { waitFor } from '../helpers/net.js';
 import { defer } from '../helpers/cleanup.js';
 import { newAnchor, registerArgs } from './anchor-helpers.js';
-import { devKey, useAnvil } from './helpers.js';
+import { devKey, poolTransactions, useAnvil } from './helpers.js';
 
 const env = useAnvil();
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'registration');
 
-interface PoolTx {
-  readonly from: string;
-  readonly to: string | null;
-  readonly input: Hex;
-  readonly gas: Hex;
-}
-
-/** The transactions waiting in anvil's pool, from every sender. */
-async function pending(): Promise<PoolTx[]> {
-  const pool = (await env.pub.request({ method: 'txpool_content' as never })) as {
-    pending: Record<string, Record<string, PoolTx>>;
-  };
-  return Object.values(pool.pending).flatMap((bySender) => Object.values(bySender));
-}
+const pending = () => poolTransactions(env);
 
 test('a registration copied from the mempool, with the copier as committer or as is, reverts; the operator’s stands', async (t) => {
   const anchor = await newAnchor(env);
