@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toHex, type Hex } from 'viem';
+import { toHex } from 'viem';
 import { ANCHOR_ABI } from '../../src/evm/anchor.js';
 import { waitFor } from '../helpers/net.js';
 import { defer } from '../helpers/cleanup.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeFunctionData, encodeFunctionData, type Hex } from 'viem';
+import { decodeFunctionData, encodeFunctionData } from 'viem';
 import { generateKeyPair, sign } from '../../src/crypto/keys.js';
 import { toHex as hexOf } from '../../src/crypto/hash.js';
 import { decodeGenesis } from '../../src/chain/genesis.js';
