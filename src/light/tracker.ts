@@ -197,6 +197,17 @@ export class Tracker {
     return true;
   }
 
+  /**
+   * Lowers a chain's anchored height to `height` (the external anchor's commits above it left its chain in a reorg);
+   * false if it was not above.
+   */
+  unanchorAbove(chainId: Uint8Array, height: number): boolean {
+    const v = this.chains.get(hex(chainId));
+    if (!v || v.anchoredHeight <= height) return false;
+    v.anchoredHeight = Math.max(0, height);
+    return true;
+  }
+
   status(): ChainStatus[] {
     return [...this.chains.values()].map((v) => ({
       chainId: hex(v.genesis.chainId),
