@@ -6,6 +6,10 @@
  * Restart-safe through the anchor's journal: at start a journaled commit is driven to its end (mined, or the very
  * same signed bytes sent again) before anything new is signed, and the committed height is read from the contract,
  * never assumed. So after kill -9 a commit the chain accepted is neither lost nor sent twice.
+ *
+ * Reorg-safe: the contract's committed height is read every `reorgPollMs`; when it is below the height this
+ * committer believes committed on two reads in a row (an EVM reorg dropped confirmed commits), it believes the
+ * contract and commits its newest header again.
  */
 import type { SignedHeader } from '../chain/header.js';
 import { toHex } from '../crypto/hash.js';
@@ -23,6 +27,8 @@ export interface CommitterOptions {
   readonly log: Logger;
   /** How often the EVM head is read while waiting for the chain's expiry. Default 1000 ms. */
   readonly expiryPollMs?: number;
+  /** How often the contract's committed height is read to find commits a reorg dropped. Default 2000 ms. */
+  readonly reorgPollMs?: number;
 }
 
 /** What the committer tells the operator: the chain expired (it stops sealing; see OperatorService.expire). */
@@ -50,6 +56,8 @@ export class EvmCommitter {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private svc: Expirable | null = null;
+  /** A reorg dropped commits: the newest header is committed again even if fewer than `every` blocks above. */
+  private recommit = false;
   /** Commit transactions mined by this process (the restart test counts them). */
   sent = 0;
 
@@ -102,7 +110,7 @@ export class EvmCommitter {
     if (!h) return null;
     const height = h.header.height;
     if (height <= Math.max(this.committedHeight, this.skipThrough)) return null;
-    return height - this.committedHeight >= this.o.every ? h : null;
+    return this.recommit || height - this.committedHeight >= this.o.every ? h : null;
   }
 
   /**
@@ -132,12 +140,45 @@ export class EvmCommitter {
     }
   }
 
+  /** Reads the contract's committed height; a drop below what was committed (twice in a row) is a reorg. */
+  private async watchDrops(): Promise<void> {
+    const signal = this.abort.signal;
+    let lower = false;
+    while (!signal.aborted) {
+      await sleep(this.o.reorgPollMs ?? 2000, signal).catch(() => undefined);
+      if (signal.aborted) return;
+      try {
+        const on = (await this.o.anchor.chain(this.o.chainId)).height;
+        if (on >= this.committedHeight) {
+          lower = false;
+          continue;
+        }
+        // One low read may be a lagging RPC backend: a second one in a row is believed.
+        if (!lower) {
+          lower = true;
+          continue;
+        }
+        lower = false;
+        this.o.log.warn(
+          { chain: toHex(this.o.chainId), committed: this.committedHeight, onChain: on },
+          'an EVM reorg dropped commits: committing again',
+        );
+        this.committedHeight = on;
+        this.recommit = true;
+        this.wake?.();
+      } catch {
+        // The RPC is down: the commits report it; the next read tries again.
+      }
+    }
+  }
+
   private async run(): Promise<void> {
     const a = this.o.anchor;
     const resumed = await a.resumeCommit();
     const registered = await a.chain(this.o.chainId);
     this.committedHeight = registered.height;
     void this.watchExpiry(registered.expiry);
+    void this.watchDrops();
     if (resumed !== undefined)
       this.o.log.info(
         { resumed, committed: this.committedHeight },
@@ -156,6 +197,7 @@ export class EvmCommitter {
         const r = await a.commitRoot(h.bytes);
         this.lastError = null;
         if (r.status === 'accepted') this.sent++;
+        this.recommit = false;
         this.committedHeight = Math.max(this.committedHeight, (await a.chain(this.o.chainId)).height);
         this.o.log.debug(
           { height, status: r.status, ms: Math.round(performance.now() - t0) },

@@ -19,8 +19,15 @@
  * What it trusts: its RPC endpoint's answers (see the README). When the endpoint stops answering the node keeps
  * validating gossip; anchoring is reported stale (`status().stale`, metric `sortition_evm_anchor_stale`) and
  * catches up from the last scanned block when the endpoint is back.
+ *
+ * Reorgs: the hashes of scanned blocks are kept (ScannedBlocks); each poll compares the newest one at or below the
+ * confirmed block with the endpoint's, and when it changed finds the newest one still on the chain and scans again
+ * from there: commits read above it are forgotten, counted ones un-counted (the anchored height goes down) and the
+ * commits that replaced them judged. A head far past the last one is read twice (the lower taken, a block must be
+ * there); a scanned height above the confirmed head is stale.
  */
 import { Gauge, type Registry } from 'prom-client';
+import { BaseError, BlockNotFoundError, ContractFunctionZeroDataError, type Hex } from 'viem';
 import { bytesEqual } from '../codec/canonical.js';
 import { toHex } from '../crypto/hash.js';
 import type { GenesisRecord } from '../chain/genesis.js';
@@ -38,17 +45,27 @@ import type { EvmAnchor } from './node-anchor.js';
 export const DEFAULT_UNSEEN_GRACE_MS = 60_000;
 /** Data requests filed per chain per committed height for watched contracts, by default. */
 export const DEFAULT_DATA_REQUESTS = 4;
+/** Scanned block hashes kept: the newest RECENT_BLOCKS, and below them one checkpoint per RECENT_BLOCKS blocks. */
+export const RECENT_BLOCKS = 1024;
+/** Checkpoints kept below the recent blocks (a reorg below the oldest one rescans from block 0). */
+const CHECKPOINTS = 256;
+/** Counted commits kept per chain to un-count them in a reorg; older ones form a floor (below it: full rescan). */
+const COUNTED = 64;
+/** A head this many blocks past the last one read (or the first head read) is read again before it is trusted. */
+export const DEFAULT_HEAD_JUMP = 64n;
 
 /** The validator as the watcher sees it; a ValidatorNode is one (src/app wires them). */
 export interface AnchoredValidator {
   /** Which chains it tracks, and how far. */
-  readonly tracker: Pick<Tracker, 'trackedIds' | 'genesisOf' | 'state'>;
+  readonly tracker: Pick<Tracker, 'trackedIds' | 'genesisOf' | 'state' | 'view'>;
   /** Evidence the validator verified, to be submitted to the anchor. */
   onEvidence(f: (ev: VerifiedEvidence) => void): void;
   /** The stored header of a chain at a height, if the validator has it. */
   headerAt(chainId: Uint8Array, height: number): Promise<SignedHeader | undefined>;
   /** The anchor holds this header: the chain is final up to it. */
   markAnchored(chainId: Uint8Array, height: number): void;
+  /** The anchor's commits above `height` left the EVM chain (a reorg): the anchored height goes down to it. */
+  unanchorAbove(chainId: Uint8Array, height: number): void;
 }
 
 export interface WatcherOptions {
@@ -67,6 +84,8 @@ export interface WatcherOptions {
   readonly unseenGraceMs?: number;
   /** With an EVM key: data requests filed per chain per unseen committed height (DEFAULT_DATA_REQUESTS; 0: none). */
   readonly dataRequests?: number;
+  /** A head further than this past the last one read is confirmed by a second read first (DEFAULT_HEAD_JUMP). */
+  readonly headJump?: bigint;
 }
 
 export interface WatcherStatus {
@@ -74,7 +93,12 @@ export interface WatcherStatus {
   readonly scannedTo: number;
   readonly lastOkMs: number | null;
   readonly lastError: string | null;
+  /** No answer for three poll intervals, or the scanned height is above the endpoint's confirmed head. */
   readonly stale: boolean;
+  /** Reorgs seen below the scanned height (commits above the fork point were un-counted and judged again). */
+  readonly reorgs: number;
+  /** Head answers not trusted: a jump a second read did not confirm, or a head below the last one. */
+  readonly headDisagreements: number;
 }
 
 export interface Mismatch {
@@ -90,6 +114,48 @@ interface PendingCommit {
   readonly hash: string;
   /** When this node first read it (ms). */
   readonly readAt: number;
+  /** The EVM block holding it. */
+  readonly block: bigint;
+}
+
+/** A commit this node counted (its header matched): un-counted if its block leaves the EVM chain. */
+interface Counted {
+  readonly height: number;
+  readonly block: bigint;
+}
+
+interface ScannedBlock {
+  readonly n: bigint;
+  readonly hash: Hex;
+}
+
+/**
+ * The hashes of scanned blocks, ascending: the newest RECENT_BLOCKS ends of scanned ranges, and sparse checkpoints
+ * below them. A reorg's fork point is found among them; one below the oldest means a rescan from block 0.
+ */
+class ScannedBlocks {
+  private checkpoints: ScannedBlock[] = [];
+  private recent: ScannedBlock[] = [];
+
+  add(n: bigint, hash: Hex): void {
+    this.recent.push({ n, hash });
+    if (this.recent.length <= RECENT_BLOCKS) return;
+    const old = this.recent.shift()!;
+    const last = this.checkpoints.at(-1);
+    if (!last || old.n - last.n >= BigInt(RECENT_BLOCKS)) this.checkpoints.push(old);
+    if (this.checkpoints.length > CHECKPOINTS) this.checkpoints.shift();
+  }
+
+  /** Those at or below `n`, ascending. */
+  upTo(n: bigint): ScannedBlock[] {
+    return [...this.checkpoints, ...this.recent].filter((b) => b.n <= n);
+  }
+
+  /** Forgets those above `n`. */
+  truncate(n: bigint): void {
+    this.checkpoints = this.checkpoints.filter((b) => b.n <= n);
+    this.recent = this.recent.filter((b) => b.n <= n);
+  }
 }
 
 export class AnchorWatcher {
@@ -101,6 +167,19 @@ export class AnchorWatcher {
   private readonly pending = new Map<string, PendingCommit[]>();
   readonly mismatches: Mismatch[] = [];
   private readonly reported = new Set<string>();
+  /** Commit mismatches judged (`chain/height`) -> the EVM block of the commit: judged again if it leaves the chain. */
+  private readonly mismatchAt = new Map<string, bigint>();
+  private readonly blocks = new ScannedBlocks();
+  /** By chain: the newest commits counted, and the newest one dropped from that list. */
+  private readonly counted = new Map<string, { floor: Counted | null; list: Counted[] }>();
+  /** Chains whose counted commits a reorg removed: their anchored height is set once the rescan is judged. */
+  private readonly recount = new Set<string>();
+  /** Anchored heights to check against the contract's committed heights (at start, after a reorg). */
+  private reconcile = true;
+  /** The last head's confirmed block (head - (confirmations - 1)). */
+  private safe: bigint | null = null;
+  private reorgs = 0;
+  private headDisagreements = 0;
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private readonly staleGauge: Gauge | null;
@@ -160,13 +239,18 @@ export class AnchorWatcher {
   }
 
   status(): WatcherStatus {
-    const stale = this.lastOk === null || Date.now() - this.lastOk > 3 * this.pollMs;
+    const stale =
+      this.lastOk === null ||
+      Date.now() - this.lastOk > 3 * this.pollMs ||
+      (this.safe !== null && this.scanned > this.safe);
     return {
       evmHead: this.evmHead === null ? null : Number(this.evmHead),
       scannedTo: Number(this.scanned),
       lastOkMs: this.lastOk,
       lastError: this.lastError,
       stale,
+      reorgs: this.reorgs,
+      headDisagreements: this.headDisagreements,
     };
   }
 
@@ -179,17 +263,25 @@ export class AnchorWatcher {
       .filter((g) => bytesEqual(g.genesis.parentChain, a));
   }
 
-  /** One scan: new confirmed commits, then commits waiting for blocks this node has now seen. */
+  /**
+   * One scan: the last scanned block checked (a reorg below it rolls the scan back to the fork point), new
+   * confirmed commits, then commits waiting for blocks this node has now seen.
+   */
   async poll(): Promise<void> {
     const a = this.o.anchor;
-    const head = await a.pub.getBlockNumber({ cacheTime: 0 });
+    const head = await this.trustedHead();
     this.evmHead = head;
     this.headGauge?.set(Number(head));
     const safe = head - BigInt(a.confirmations - 1);
+    this.safe = safe;
     const mine = new Map(this.topLevel().map((g) => [`0x${toHex(g.chainId)}`, g]));
+    await this.checkReorg(safe);
     while (this.scanned < safe) {
       const from = this.scanned + 1n;
       const to = safe - from > (this.o.maxRange ?? 5000n) ? from + (this.o.maxRange ?? 5000n) : safe;
+      // Read before the events: a reorg after this read changes the hash, which the next check sees.
+      const toHash = await this.blockHash(to);
+      if (!toHash) throw new Error(`the EVM endpoint has no block ${to} below its head ${head}`);
       const events = await a.pub.getContractEvents({
         address: a.address,
         abi: ANCHOR_ABI,
@@ -208,10 +300,14 @@ export class AnchorWatcher {
           height: Number(e.args.height),
           hash: e.args.headerHash!.slice(2).toLowerCase(),
           readAt: Date.now(),
+          block: e.blockNumber,
         });
         this.pending.set(id, list);
       }
       this.scanned = to;
+      this.blocks.add(to, toHash);
+      // Ranges scanned in one poll chain up: the end of the last one is checked before the next is read.
+      if (this.scanned < safe) await this.checkReorg(safe);
     }
     for (const [id, list] of this.pending) {
       const g = mine.get(id);
@@ -225,15 +321,169 @@ export class AnchorWatcher {
         }
         const seen = await this.o.node.headerAt(g.chainId, c.height);
         if (!seen) continue;
-        if (toHex(seen.hash) === c.hash) this.o.node.markAnchored(g.chainId, c.height);
-        else this.onMismatch(g, c, seen.bytes, toHex(seen.hash));
+        if (toHex(seen.hash) === c.hash) {
+          this.count(id, c);
+          this.o.node.markAnchored(g.chainId, c.height);
+        } else this.onMismatch(g, c, seen.bytes, toHex(seen.hash));
       }
       this.pending.set(id, keep);
     }
+    await this.lowerAnchored(mine, safe);
     await this.checkUnseen(mine);
     await this.guard?.step(head);
     this.lastOk = Date.now();
     this.lastError = null;
+  }
+
+  /**
+   * The endpoint's head, trusted only as far as it is consistent: a head far past the last one (or the first one
+   * read) is read again and the lower answer taken, and a block must exist there; a head below the last one is
+   * taken (nothing is scanned past it, and the anchor is stale while the scanned height is above it).
+   */
+  private async trustedHead(): Promise<bigint> {
+    const pub = this.o.anchor.pub;
+    const first = await pub.getBlockNumber({ cacheTime: 0 });
+    const prev = this.evmHead;
+    const bound = this.o.headJump ?? DEFAULT_HEAD_JUMP;
+    if (prev !== null && first < prev) {
+      this.headDisagreements++;
+      this.o.log.warn({ head: first.toString(), last: prev.toString() }, 'the EVM head went backwards');
+      return first;
+    }
+    if (prev !== null && first - prev <= bound) return first;
+    const second = await pub.getBlockNumber({ cacheTime: 0 });
+    const head = second < first ? second : first;
+    if (second < first) {
+      this.headDisagreements++;
+      this.o.log.warn(
+        { claimed: first.toString(), again: second.toString(), last: prev?.toString() ?? null },
+        'the EVM endpoint named a head a second read does not confirm: the lower one is used',
+      );
+    }
+    if (!(await this.blockHash(head)))
+      throw new Error(`the EVM endpoint names head ${head} but has no block there`);
+    return head;
+  }
+
+  /** The hash of EVM block `n`, or null when the endpoint has no such block. */
+  private async blockHash(n: bigint): Promise<Hex | null> {
+    try {
+      return (await this.o.anchor.pub.getBlock({ blockNumber: n })).hash;
+    } catch (e) {
+      if (e instanceof BlockNotFoundError) return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Compares the newest scanned block at or below `safe` with the endpoint's block there. When it changed, a
+   * binary search over the remembered blocks finds the newest one still on the chain (those below a block still on
+   * it are too), and the scan rolls back to it: the fork lies above it.
+   */
+  private async checkReorg(safe: bigint): Promise<void> {
+    const known = this.blocks.upTo(safe < this.scanned ? safe : this.scanned);
+    const top = known.at(-1);
+    if (!top) return;
+    const now = await this.blockHash(top.n);
+    if (now === null) throw new Error(`the EVM endpoint has no block ${top.n} below its head`);
+    if (now === top.hash) return;
+    let good = -1;
+    for (let lo = 0, hi = known.length - 2; lo <= hi;) {
+      const mid = (lo + hi) >> 1;
+      if ((await this.blockHash(known[mid].n)) === known[mid].hash) {
+        good = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    this.rollback(good < 0 ? -1n : known[good].n, top.n);
+  }
+
+  /**
+   * A reorg replaced the blocks above `base`: what was read from them is forgotten (pending commits, counted
+   * commits, judged mismatches) and they are scanned again. Chains that lost counted commits have their anchored
+   * height set once the rescan is judged.
+   */
+  private rollback(base: bigint, changed: bigint): void {
+    for (const c of this.counted.values()) if (c.floor && c.floor.block > base) base = -1n;
+    this.reorgs++;
+    this.o.log.warn(
+      { changed: changed.toString(), forkBelow: (base + 1n).toString(), scannedTo: this.scanned.toString() },
+      'EVM reorg below the scanned height: rescanning the anchor from the fork point',
+    );
+    this.scanned = base;
+    this.blocks.truncate(base);
+    for (const [id, list] of this.pending)
+      this.pending.set(
+        id,
+        list.filter((c) => c.block <= base),
+      );
+    for (const [id, c] of this.counted) {
+      const list = c.list.filter((x) => x.block <= base);
+      if (list.length === c.list.length && (c.floor === null || c.floor.block <= base)) continue;
+      this.counted.set(id, { floor: c.floor && c.floor.block <= base ? c.floor : null, list });
+      this.recount.add(id);
+    }
+    for (const [key, block] of this.mismatchAt) {
+      if (block <= base) continue;
+      this.mismatchAt.delete(key);
+      this.reported.delete(key);
+      const i = this.mismatches.findIndex((m) => `${m.chainId}/${m.height}` === key);
+      if (i >= 0) this.mismatches.splice(i, 1);
+    }
+    this.reconcile = true;
+  }
+
+  private count(id: string, c: PendingCommit): void {
+    const e = this.counted.get(id) ?? { floor: null, list: [] };
+    e.list.push({ height: c.height, block: c.block });
+    if (e.list.length > COUNTED) e.floor = e.list.shift()!;
+    this.counted.set(id, e);
+  }
+
+  /**
+   * After a reorg the anchored height of a chain that lost counted commits is what remains counted; and at start
+   * and after a reorg no anchored height stays above the contract's committed height at the confirmed block.
+   */
+  private async lowerAnchored(mine: ReadonlyMap<string, GenesisRecord>, safe: bigint): Promise<void> {
+    for (const id of this.recount) {
+      const g = mine.get(id);
+      const c = this.counted.get(id);
+      if (!g || !c) continue;
+      const top = Math.max(c.floor?.height ?? 0, ...c.list.map((x) => x.height));
+      this.o.node.unanchorAbove(g.chainId, top);
+      this.o.log.warn({ chain: id.slice(2), anchored: top }, 'anchored height after the EVM reorg');
+    }
+    this.recount.clear();
+    if (!this.reconcile || safe < 0n) return;
+    const a = this.o.anchor;
+    for (const g of mine.values()) {
+      const anchored = this.o.node.tracker.view(g.chainId)?.anchoredHeight;
+      if (!anchored) continue;
+      const committed = await a.pub
+        .readContract({
+          address: a.address,
+          abi: ANCHOR_ABI,
+          functionName: 'chains',
+          args: [`0x${toHex(g.chainId)}`],
+          blockNumber: safe,
+        })
+        .then(
+          (c) => Number(c[8]),
+          (e: unknown) => {
+            // No contract at that block yet: nothing was committed there.
+            if (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionZeroDataError)) return 0;
+            throw e;
+          },
+        );
+      if (anchored > committed) {
+        this.o.log.warn(
+          { chain: toHex(g.chainId), anchored, committed },
+          "the anchored height was above the EVM anchor's committed height: lowered",
+        );
+        this.o.node.unanchorAbove(g.chainId, committed);
+      }
+    }
+    this.reconcile = false;
   }
 
   private get graceMs(): number {
@@ -302,6 +552,7 @@ export class AnchorWatcher {
     const key = `${toHex(g.chainId)}/${c.height}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
+    this.mismatchAt.set(key, c.block);
     const m = { chainId: toHex(g.chainId), height: c.height, committed: c.hash, seen, submitted: false };
     this.mismatches.push(m);
     if (this.mismatches.length > 64) this.mismatches.shift();

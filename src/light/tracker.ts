@@ -260,6 +260,17 @@ export class Tracker {
   }
 
   /**
+   * Lowers a chain's anchored height to `height` (the external anchor's commits above it left its chain in a reorg);
+   * false if it was not above.
+   */
+  unanchorAbove(chainId: Uint8Array, height: number): boolean {
+    const v = this.chains.get(hex(chainId));
+    if (!v || v.anchoredHeight <= height) return false;
+    v.anchoredHeight = Math.max(0, height);
+    return true;
+  }
+
+  /**
    * Every tracked chain. `anchorHeight`: the anchor's height for the expiry checks (default: the tracked devnet
    * anchor chain's head); `externalRoot`: the EVM anchor's id, where ancestry stops.
    */

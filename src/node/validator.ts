@@ -464,6 +464,11 @@ export class ValidatorNode {
     if (this.tracker.markAnchored(chainId, height)) this.intake.saveMeta(chainId);
   }
 
+  /** The external anchor no longer holds the chain's commits above `height` (an EVM reorg): persisted and exported. */
+  unanchorAbove(chainId: Uint8Array, height: number): void {
+    if (this.tracker.unanchorAbove(chainId, height)) this.intake.saveMeta(chainId);
+  }
+
   /** The signed header of the block this node accepted at `height`, if it holds that block. */
   async headerAt(chainId: Uint8Array, height: number): Promise<SignedHeader | undefined> {
     if (height < 1) return undefined;
