@@ -10,6 +10,7 @@
  *   settle withdraw                                                      draw the credits of the --evm-key account
  *   settle request-data --chain ID --height H --point P                  force the operator to publish a path on chain
  *   settle slash-withheld --request ID                                   slash an operator that did not answer
+ *   settle winner    --api URL [--from-watch] --chain ID                 did I win? the point, the winner, the proof
  *   settle sign-payout --key FILE --chain ID --payout 0x.. [--watchtower URL]
  *                    a holder's payout signature, given in advance to a validator's watchtower, which then
  *                    claims for the holder (no key of the holder's leaves the holder's machine)
@@ -22,6 +23,7 @@ import { createLogger } from '../runtime/logger.js';
 import { apiRequest } from '../runtime/http-client.js';
 import { evmAddress } from '../app/node.js';
 import { signPayout } from '../evm/anchor.js';
+import { encodeLookupPath } from '../sortition/lottery.js';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import {
@@ -29,6 +31,7 @@ import {
   claimChain,
   firstOf,
   operatorApiSource,
+  proveWinner,
   requestData,
   slashWithheld,
   timeoutChain,
@@ -175,6 +178,34 @@ export function settleCommand(out: (s: string) => void = (s) => process.stdout.w
     )
     .action(async (o: Common & { request: string }) => {
       out(JSON.stringify(await slashWithheld(await open(o), o.request)));
+    });
+  sourceOptions(
+    settle
+      .command('winner')
+      .addOption(required(option('--evm-rpc <url>', 'JSON-RPC endpoint of the EVM chain')))
+      .addOption(required(option('--anchor-address <address>', 'the SortitionAnchor contract address'))),
+  )
+    .description(
+      'did I win? the drawn point of a chain past its expiry, the key that wins it and the proof, checked against ' +
+        'the committed root, before any claim (sends nothing)',
+    )
+    .action(async (o: Omit<Common, 'evmKey' | 'journalDir'> & SourceOpts) => {
+      const { source, chainId } = await sourceOf(o);
+      const a = await EvmAnchor.open({
+        rpcUrl: o.evmRpc,
+        address: evmAddress(o.anchorAddress, '--anchor-address'),
+        log: createLogger('warn', 'settle'),
+      });
+      const w = await proveWinner(a, source, chainId);
+      out(
+        JSON.stringify({
+          chainId: toHex(chainId),
+          point: w.point.toString(),
+          height: w.height,
+          winnerKey: toHex(w.winner),
+          levels: w.levels.map((l) => toHex(encodeLookupPath(l))),
+        }),
+      );
     });
   settle
     .command('sign-payout')

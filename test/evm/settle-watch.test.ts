@@ -45,6 +45,18 @@ test("a holder claims from a validator's watch, without the operator, and is pai
     return JSON.parse(out[0]) as Record<string, string>;
   };
   const from = ['--api', top.val.api, '--from-watch', '--chain', hexOf(chainId)];
+  // Did I win? Asked before any claim, from the validator's watch: the point, the winning key and the proof.
+  const asked: string[] = [];
+  await settleCommand((l) => asked.push(l)).parseAsync(
+    ['winner', ...from, '--evm-rpc', env.anvil.rpcUrl, '--anchor-address', top.anchor.address],
+    { from: 'user' },
+  );
+  const won = JSON.parse(asked[0]) as { point: string; height: number; winnerKey: string; levels: string[] };
+  assert.equal(won.winnerKey, hexOf(top.holder.publicKey));
+  assert.equal(won.point, (await evm.winningPoint(chainId)).toString());
+  assert.equal(won.height, (await evm.chain(chainId)).height);
+  assert.equal(won.levels.length, 1);
+  assert.equal(await evm.claimOf(chainId), null, 'asking claims nothing');
   const claim = await cli('claim', ...from, '--key', top.holderFile, '--payout', payout);
   assert.equal(claim.winnerKey, hexOf(top.holder.publicKey));
   assert.equal(claim.point, (await evm.winningPoint(chainId)).toString());
