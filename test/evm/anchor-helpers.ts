@@ -15,6 +15,9 @@ import { signHeader, type SignedHeader } from '../../src/chain/header.js';
 import type { GenesisRecord } from '../../src/chain/genesis.js';
 import { ANCHOR_ABI, deployAnchor, evmAnchorId, evmGenesis, signRegistration } from '../../src/evm/anchor.js';
 import { anvilAccount } from '../../src/evm/anvil.js';
+import { ChainProducer } from '../../src/chain/producer.js';
+import type { TestNet } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import type { EvmEnv } from './helpers.js';
 
 type Abi = typeof ANCHOR_ABI;
@@ -226,3 +229,30 @@ export function header(
 }
 
 export { zero32 };
+
+/**
+ * A top-level chain [0, 1000) registered on `anchor` by its operator (EVM account 5 sends and commits), with its
+ * producer, and a validator of `net` on 127.0.0.1 tracking it with the anchor as its external root.
+ */
+export async function trackedTopChain(env: EvmEnv, anchor: Anchor, net: TestNet) {
+  const key = generateKeyPair();
+  const genesis = evmGenesis(anchor.id, {
+    operatorKey: key.publicKey,
+    spaceStart: 0n,
+    spaceEnd: 1000n,
+    expiry: 1_000_000,
+    amountGwei: 1_000_000n,
+  });
+  const producer = new ChainProducer(genesis, key.secretKey);
+  const five = env.account(5).address;
+  await anchor.send(5, 'register', registerArgs(anchor.id, genesis, key, five, five, 5000), 10n ** 15n);
+  const node = await net.start({
+    ip: '127.0.0.1',
+    genesis: [genesis],
+    track: [genesis.chainId],
+    anchorId: anchor.id,
+    externalAnchor: true,
+  });
+  await waitFor(() => node.tracker.isTracked(genesis.chainId), 'chain tracked');
+  return { key, genesis, producer, node };
+}

@@ -17,7 +17,7 @@ import { toHex, type Hex } from 'viem';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { ChainProducer } from '../../src/chain/producer.js';
 import type { SignedHeader } from '../../src/chain/header.js';
-import { ANCHOR_ABI, evmGenesis } from '../../src/evm/anchor.js';
+import { ANCHOR_ABI } from '../../src/evm/anchor.js';
 import { EvmCommitter } from '../../src/evm/committer.js';
 import { fileJournal } from '../../src/evm/journal.js';
 import { EvmAnchor } from '../../src/evm/node-anchor.js';
@@ -25,7 +25,7 @@ import { AnchorWatcher } from '../../src/evm/watcher.js';
 import { craftBlock } from '../../src/operator/faults.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { testNet, waitFor } from '../helpers/net.js';
-import { header, newAnchor, registerArgs, registerChain, type Anchor } from './anchor-helpers.js';
+import { header, newAnchor, registerChain, trackedTopChain, type Anchor } from './anchor-helpers.js';
 import { devKey, useAnvil } from './helpers.js';
 import { defer } from '../helpers/cleanup.js';
 
@@ -39,25 +39,7 @@ async function following(t: TestContext, confirmations: number, rpcUrl?: (real: 
   defer(t, () => rm(dir, { recursive: true, force: true }));
   const net = await testNet();
   defer(t, () => net.close());
-  const key = generateKeyPair();
-  const genesis = evmGenesis(anchor.id, {
-    operatorKey: key.publicKey,
-    spaceStart: 0n,
-    spaceEnd: 1000n,
-    expiry: 1_000_000,
-    amountGwei: 1_000_000n,
-  });
-  const producer = new ChainProducer(genesis, key.secretKey);
-  const five = env.account(5).address;
-  await anchor.send(5, 'register', registerArgs(anchor.id, genesis, key, five, five, 5000), 10n ** 15n);
-  const node = await net.start({
-    ip: '127.0.0.1',
-    genesis: [genesis],
-    track: [genesis.chainId],
-    anchorId: anchor.id,
-    externalAnchor: true,
-  });
-  await waitFor(() => node.tracker.isTracked(genesis.chainId), 'chain tracked');
+  const { key, genesis, producer, node } = await trackedTopChain(env, anchor, net);
   // Aborted first at the end: a submission waiting for confirmations no one mines does not hold the test.
   const ac = new AbortController();
   const evm = await EvmAnchor.open({

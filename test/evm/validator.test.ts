@@ -24,7 +24,7 @@ import { AnchorWatcher } from '../../src/evm/watcher.js';
 import { craftBlock } from '../../src/operator/faults.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { testNet, waitFor } from '../helpers/net.js';
-import { newAnchor, registerArgs } from './anchor-helpers.js';
+import { newAnchor, registerArgs, trackedTopChain } from './anchor-helpers.js';
 import { useAnvil, type EvmEnv } from './helpers.js';
 import { defer } from '../helpers/cleanup.js';
 
@@ -215,25 +215,7 @@ test('the EVM RPC goes away and comes back: gossip is still validated, anchoring
   defer(t, () => net.close());
   const proxy = await rpcProxy(env.anvil.rpcUrl);
   defer(t, () => proxy.down().catch(() => undefined));
-  const key = generateKeyPair();
-  const genesis = evmGenesis(anchor.id, {
-    operatorKey: key.publicKey,
-    spaceStart: 0n,
-    spaceEnd: 1000n,
-    expiry: 1_000_000,
-    amountGwei: 1_000_000n,
-  });
-  const producer = new ChainProducer(genesis, key.secretKey);
-  const five = env.account(5).address;
-  await anchor.send(5, 'register', registerArgs(anchor.id, genesis, key, five, five, 5000), 10n ** 15n);
-  const node = await net.start({
-    ip: '127.0.0.1',
-    genesis: [genesis],
-    track: [genesis.chainId],
-    anchorId: anchor.id,
-    externalAnchor: true,
-  });
-  await waitFor(() => node.tracker.isTracked(genesis.chainId), 'chain tracked');
+  const { genesis, producer, node } = await trackedTopChain(env, anchor, net);
   const registry = new Registry();
   const evm = await EvmAnchor.open({ rpcUrl: proxy.url, address: anchor.address, log });
   const watcher = new AnchorWatcher({ anchor: evm, node, log, pollMs: 20, registry });
