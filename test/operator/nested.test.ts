@@ -117,7 +117,17 @@ test('a chain expires with its parent at every level: the child and grandchild s
     await grandchild.op.service.sealNow();
     assert.equal((await sell(grandchild, gStart + 10n, gStart + 20n, alice.publicKey)).status, 202);
     assert.equal((await sell(child, cStart, cStart + 10n, alice.publicKey)).status, 202);
-    await waitFor(() => child.op.service.head.height >= 1 && !child.op.service.pendingCount, 'a child block');
+    // The grandchild's block 1 reaches the child as a child-root transaction: the child's height is read once that
+    // is sealed too, so no block of the child's is still to come from before the expiry.
+    await waitFor(async () => {
+      const v = (await http<ContractView>(child.url, 'GET', `/v1/contracts/${gStart}`)).json;
+      return (
+        !v.pending &&
+        (v.contract?.child?.height ?? 0) >= 1 &&
+        child.op.service.head.height >= 1 &&
+        !child.op.service.pendingCount
+      );
+    }, "a child block, with the grandchild's first root");
     const [childHeight, gcHeight] = [child.op.service.head.height, grandchild.op.service.head.height];
     assert.equal(gcHeight, 1);
 
