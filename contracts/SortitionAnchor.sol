@@ -9,6 +9,11 @@ interface IEd25519Verifier {
     function verify(bytes32 publicKey, bytes calldata message, bytes calldata signature) external view returns (bool);
 }
 
+/// The drand rounds verified on chain (contracts/DrandBeacon.sol) the anchor reads, where it has them.
+interface IDrandBeacon {
+    function round(uint64 r) external view returns (uint256 time, bytes32 randomness);
+}
+
 /// The main-chain half of sortition chains (seed 001's transactions) as an EVM contract: a top-level chain
 /// registers here with a deposit (sortition new), its committer records its signed headers, anyone records 32
 /// bytes with the block height (proof of existence), anyone slashes an operator with evidence verified here
@@ -36,12 +41,14 @@ contract SortitionAnchor {
     error NoCommitter();
     error AlreadyRegistered();
     error BadRegistrationSignature();
+    error BeaconRoundTooSoon();
     // Commits and evidence.
     error Reentrant();
     error UnknownChain();
     error NotCommitter();
     error WrongPhase();
     error SeedNotRevealed();
+    error BeaconNotPosted();
     error BadSeed();
     error CommitTooLate();
     error HeaderOfAnotherChain();
@@ -103,6 +110,10 @@ contract SortitionAnchor {
         uint256 safety;
         bytes32 beacon;
         uint64 commits;
+        /// The drand round the draw uses (0: none, the beacon block's hash), and when that round is published:
+        /// commits stop before it, so nobody knows the draw while the committed state can still change.
+        uint64 beaconRound;
+        uint64 beaconTime;
     }
 
     struct Commit {
@@ -154,12 +165,12 @@ contract SortitionAnchor {
     uint256 public constant MAX_LEVELS = 24;
     /// Bounds of the challenge window in blocks: 0 would let a stale claim win unopposed, 2^64-1 would lock every
     /// deposit for ever; 2^20 blocks is about 145 days at 12 s.
-    uint64 public constant MIN_WINDOW = 2;
-    uint64 public constant MAX_WINDOW = 1 << 20;
+    uint64 private constant MIN_WINDOW = 2;
+    uint64 private constant MAX_WINDOW = 1 << 20;
     /// At most half a slashed safety share goes to the reporter, so an operator reporting itself still loses half.
-    uint16 public constant MAX_REPORTER_BPS = 5_000;
+    uint16 private constant MAX_REPORTER_BPS = 5_000;
     /// At most this many blocks between expiry and the beacon block (blockhash reaches back 256 blocks).
-    uint64 public constant MAX_FINALITY = 128;
+    uint64 private constant MAX_FINALITY = 128;
     /// Settlement ends this many challenge windows after the beacon block, whatever claimants do.
     uint64 private constant FINAL_WINDOWS = 4;
     /// Where burnt value goes: an address nobody holds a key for (0x0 is a block producer's coinbase on some chains).
@@ -176,6 +187,8 @@ contract SortitionAnchor {
 
     bytes32 public immutable anchorId;
     IEd25519Verifier public immutable verifier;
+    /// The drand network chains may draw from (zero: none on this anchor).
+    IDrandBeacon public immutable drand;
     uint64 public immutable challengeWindow;
     uint16 public immutable reporterBps;
     /// Blocks kept free of commits before expiry, and between expiry and the beacon block: a commit cannot race
@@ -252,7 +265,8 @@ contract SortitionAnchor {
         uint64 challengeWindow_,
         uint16 reporterBps_,
         uint64 finality_,
-        uint256 claimBond_
+        uint256 claimBond_,
+        IDrandBeacon drand_
     ) {
         if (address(verifier_).code.length == 0) revert BadParameter();
         if (challengeWindow_ < MIN_WINDOW || challengeWindow_ > MAX_WINDOW) revert BadParameter();
@@ -262,6 +276,7 @@ contract SortitionAnchor {
         reporterBps = reporterBps_;
         finality = finality_;
         claimBond = claimBond_;
+        drand = drand_;
         anchorId = sha256(abi.encodePacked("sortition/1/evm-anchor\x00", uint64(block.chainid), address(this)));
     }
 
@@ -286,7 +301,8 @@ contract SortitionAnchor {
         address committer,
         uint16 safetyBps,
         bytes32 seedHash,
-        bytes calldata operatorSignature
+        bytes calldata operatorSignature,
+        uint64 beaconRound
     )
         external
         payable
@@ -305,6 +321,11 @@ contract SortitionAnchor {
         if (!verifyEd25519(g.operatorKey, registrationMessage(chainId, committer, msg.sender, safetyBps), operatorSignature))
             revert BadRegistrationSignature();
         uint256 safety = (msg.value * safetyBps) / BPS;
+        uint256 t;
+        if (beaconRound != 0) {
+            (t, ) = drandRound(beaconRound);
+            if (t <= block.timestamp) revert BeaconRoundTooSoon();
+        }
         chains[chainId] = Chain({
             committer: committer,
             operator: msg.sender,
@@ -319,7 +340,9 @@ contract SortitionAnchor {
             deposit: msg.value,
             safety: safety,
             beacon: bytes32(0),
-            commits: 0
+            commits: 0,
+            beaconRound: beaconRound,
+            beaconTime: uint64(t)
         });
         seedHashes[chainId] = seedHash;
         locked += msg.value;
@@ -350,6 +373,7 @@ contract SortitionAnchor {
         if (c.phase != Phase.Active) revert WrongPhase();
         if (c.slashed) revert AlreadySlashed();
         if (block.number + finality >= c.expiry) revert CommitTooLate();
+        if (c.beaconTime != 0 && block.timestamp >= c.beaconTime) revert CommitTooLate();
         (bytes memory hb, ) = Proto.signedHeader(signedHeader);
         Proto.Header memory h = Proto.header(hb);
         if (h.chainId != chainId) revert HeaderOfAnotherChain();
@@ -375,7 +399,7 @@ contract SortitionAnchor {
     // ---- 4. slashing ------------------------------------------------------------------------------------------
 
     /// Ed25519 under docs/protocol.md section 1 through the verifier; false (never a revert) for any input.
-    function verifyEd25519(bytes32 publicKey, bytes32 message, bytes memory signature) public view returns (bool) {
+    function verifyEd25519(bytes32 publicKey, bytes32 message, bytes memory signature) private view returns (bool) {
         try verifier.verify(publicKey, abi.encodePacked(message), signature) returns (bool ok) {
             return ok;
         } catch {
@@ -482,31 +506,63 @@ contract SortitionAnchor {
         seeds[chainId] = seed;
     }
 
-    /// Fixes the chain's beacon once the beacon block B = `expiry + finality` is past: H(beacon, hash of B || the
-    /// operator's seed). B's hash comes from BLOCKHASH or the EIP-2935 history contract, so the fix may come late
-    /// without moving it (only if nobody fixed it for 8191 blocks, the latest block B + 8191 j still within reach;
-    /// without the history contract, B + 256 j). The seed was committed at registration and is revealed after B, so
-    /// neither B's builder (who does not know the seed) nor the operator (who cannot choose B's hash) steers the
-    /// draw alone; an operator that does not reveal within a challenge window is slashed, and the beacon is B's hash
-    /// alone. The winning point p = start + Int_be(H(lottery, beacon || chain id || u64be(0))) mod width.
+    /// Fixes the chain's beacon once the beacon block B = `expiry + finality` is past. A chain that draws from a
+    /// drand round: H(beacon, the round's randomness || 0), posted to the drand contract by anyone (`post`); commits
+    /// stopped before the round was published, and no block builder, caller or operator moves it. If nobody posted it within a challenge window after B (the network down,
+    /// or every post censored that long), the draw falls back to the hash of block B + window, as a chain without
+    /// drand draws from B's. A chain without drand: H(beacon, hash of B || the operator's seed). B's hash comes from
+    /// BLOCKHASH or the EIP-2935 history contract, so the fix may come late without moving it (only if nobody
+    /// fixed it for 8191 blocks, the latest block B + 8191 j still within reach; without the history contract,
+    /// B + 256 j). The seed was committed at registration and is revealed after B, so neither B's builder (who does
+    /// not know the seed) nor the operator (who cannot choose B's hash) steers the draw alone; an operator that
+    /// does not reveal within a challenge window is slashed, and the beacon is B's hash alone. The winning point
+    /// p = start + Int_be(H(lottery, beacon || chain id || u64be(0))) mod width.
     function fixBeacon(bytes32 chainId) public returns (uint64 point) {
         Chain storage c = chains[chainId];
         if (c.phase == Phase.None) revert UnknownChain();
         if (c.phase == Phase.Active) {
             uint256 b = uint256(c.expiry) + finality;
             if (block.number <= b) revert WrongPhase();
-            bytes32 seed = seeds[chainId];
-            if (seedHashes[chainId] != bytes32(0) && seed == bytes32(0)) {
-                if (block.number <= b + challengeWindow) revert SeedNotRevealed();
-                if (!c.slashed) burn(slash(c, chainId, SLASH_SEED_WITHHELD, address(0)));
+            bytes32 seed;
+            uint256 blockUsed;
+            bytes32 h;
+            if (c.beaconRound != 0) (, h) = drandRound(c.beaconRound);
+            if (h == bytes32(0)) {
+                if (c.beaconRound != 0) {
+                    if (block.number <= b + challengeWindow) revert BeaconNotPosted();
+                    b += challengeWindow;
+                }
+                seed = seeds[chainId];
+                if (seedHashes[chainId] != bytes32(0) && seed == bytes32(0)) {
+                    if (block.number <= b + challengeWindow) revert SeedNotRevealed();
+                    if (!c.slashed) burn(slash(c, chainId, SLASH_SEED_WITHHELD, address(0)));
+                }
+                (blockUsed, h) = blockHashAfter(b);
             }
-            (uint256 blockUsed, bytes32 h) = blockHashAfter(b);
             c.beacon = sha256(abi.encodePacked("sortition/1/beacon\x00", h, seed));
             c.phase = Phase.Settling;
             point = winningPoint(c, chainId);
             emit BeaconFixed(chainId, uint64(blockUsed), c.beacon, point);
         } else {
             point = winningPoint(c, chainId);
+        }
+    }
+
+    /// `drand.round(r)`, by hand: the compiler's call and decoding code would not fit in the anchor. Reverts when the
+    /// call fails or answers anything but two words (an anchor without drand: no code answers nothing).
+    function drandRound(uint64 r) private view returns (uint256 t, bytes32 v) {
+        address d = address(drand);
+        bytes4 selector = IDrandBeacon.round.selector;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, selector)
+            mstore(add(p, 4), r)
+            // Yul evaluates arguments right to left: the call runs before returndatasize is read.
+            if iszero(and(eq(returndatasize(), 64), staticcall(gas(), d, p, 36, p, 64))) {
+                revert(0, 0)
+            }
+            t := mload(p)
+            v := mload(add(p, 32))
         }
     }
 

@@ -66,6 +66,7 @@ export interface NodeProcessOptions {
   benchSignaturesOnly?: boolean;
   devnet?: boolean | string;
   evmRpc?: string;
+  drandUrl?: string;
   anchorAddress?: string;
   evmKey?: string;
   confirmations?: string | number;
@@ -289,6 +290,7 @@ export async function startNodeProcess(
       key: name === 'operator' ? undefined : o.evmKey,
       journal: fileJournal(join(o.dataDir, 'evm-journal')),
       confirmations: intOption(o.confirmations ?? 1, 'confirmations', 1, 1000),
+      drandUrl: o.drandUrl,
       log: log.child({ component: 'evm' }),
       signal: abort.signal,
     };

@@ -63,6 +63,7 @@ export interface OperatorCliOptions {
   readonly devnet?: boolean | string;
   readonly fault?: string | string[];
   readonly evmRpc?: string;
+  readonly drandUrl?: string;
   readonly anchorAddress?: string;
   readonly evmKey?: string;
   readonly confirmations?: string | number;
@@ -79,6 +80,7 @@ export interface EvmSettings {
   readonly confirmations: number;
   readonly safetyBps: number;
   readonly commitEvery: number;
+  readonly drandUrl?: string;
 }
 
 export function evmSettings(o: OperatorCliOptions): EvmSettings | null {
@@ -94,6 +96,7 @@ export function evmSettings(o: OperatorCliOptions): EvmSettings | null {
     confirmations: intOption(o.confirmations ?? 1, 'confirmations', 1, 1000),
     safetyBps: intOption(o.safetyBps ?? 5000, 'safety-bps', 1, 9999),
     commitEvery: intOption(o.commitEvery ?? 1, 'commit-every', 1),
+    drandUrl: o.drandUrl,
   };
 }
 

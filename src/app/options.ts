@@ -227,6 +227,11 @@ export async function checkNodeOptions(o: NodeProcessOptions): Promise<void> {
   for (const t of listOption(o.track)) checkChainRef('--track', t, 'an operator API URL');
   if (o.anchor !== undefined) checkChainRef('--anchor', o.anchor, 'the anchor API URL');
   checkHttpUrl('--alert-url', o.alertUrl, 'http://127.0.0.1:9999/hook');
+  checkHttpUrl(
+    '--drand-url',
+    o.drandUrl,
+    'https://api.drand.sh/52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971',
+  );
   const manifest = o.join ? await readManifest(o.join) : null;
   for (const w of listOption(o.watch)) watchSpec(w, manifest);
   if (o.evmRpc !== undefined || o.anchorAddress !== undefined) {

@@ -68,7 +68,8 @@ const RAW_KEY_WARNING =
 export function deployCommand(): Command {
   return new Command('deploy')
     .description(
-      'deploy the anchor contract and its Ed25519 verifier through the CREATE2 factory ' +
+      "deploy the anchor contract, its Ed25519 verifier and its drand verifier (quicknet; the devnet's own " +
+        "signer on the devnet's chain id) through the CREATE2 factory " +
         `(${CREATE2_FACTORY}); prints what it did as JSON and writes a source-verification bundle. ` +
         'The addresses follow from the parameters and the salt alone: deploying again finds them there.',
     )
@@ -184,6 +185,9 @@ export function deployCommand(): Command {
         address: prediction.anchor,
         anchorId: prediction.anchorId,
         verifier: prediction.verifier,
+        drand: prediction.drandNetwork
+          ? { network: prediction.drandNetwork.name, address: prediction.drand }
+          : null,
         factory: prediction.factory,
         salt,
         challengeWindow: params.challengeWindow.toString(),
@@ -210,6 +214,7 @@ export function deployCommand(): Command {
           gas: plan
             ? {
                 verifier: plan.verifier.gas.toString(),
+                drand: plan.drand?.gas.toString() ?? '0',
                 anchor: plan.anchor.gas.toString(),
                 total: plan.gas.toString(),
               }

@@ -30,6 +30,13 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
     .addOption(option('--anchor-address <address>', 'EVM anchor: the SortitionAnchor contract address'))
     .addOption(
       option(
+        '--drand-url <url>',
+        "EVM anchor: a drand HTTP relay for the anchor's drand network, read to post a lottery's round " +
+          '(default: https://api.drand.sh/<quicknet hash> for quicknet; the devnet signs its own)',
+      ),
+    )
+    .addOption(
+      option(
         '--evm-key <key|file>',
         'EVM anchor: 0x private key (or a file holding it) that pays for registration, commits and evidence',
       ),

@@ -15,7 +15,8 @@ import {
   type WalletClient,
   type Account,
 } from 'viem';
-import { Ed25519Verifier, SortitionAnchor } from '../gen/contracts.js';
+import { DrandBeacon, Ed25519Verifier, SortitionAnchor } from '../gen/contracts.js';
+import { drandConstructorArgs, type DrandNetwork } from './drand.js';
 import { makeGenesis, type GenesisRecord } from '../chain/genesis.js';
 import { taggedHash } from '../crypto/hash.js';
 import { sign } from '../crypto/keys.js';
@@ -126,6 +127,8 @@ export interface DeployOptions {
   readonly claimBond?: bigint;
   /** An Ed25519Verifier already deployed (one serves any number of anchors); deployed first when absent. */
   readonly verifier?: Address;
+  /** The drand network chains may draw from (its verifier deployed first); none when absent. */
+  readonly drand?: DrandNetwork;
 }
 
 /** anvil's chain id, the devnet's. */
@@ -165,9 +168,23 @@ export async function deployAnchor(
   wallet: WalletClient<Transport, Chain, Account>,
   pub: PublicClient<Transport, Chain>,
   opts: DeployOptions = {},
-): Promise<{ address: Address; verifier: Address; gasUsed: bigint; blockNumber: bigint }> {
+): Promise<{ address: Address; verifier: Address; drand: Address; gasUsed: bigint; blockNumber: bigint }> {
   let verifier = opts.verifier;
   let gas = 0n;
+  let drand: Address = '0x0000000000000000000000000000000000000000';
+  if (opts.drand) {
+    const d = await deployed(
+      pub,
+      await wallet.deployContract({
+        abi: DrandBeacon.abi,
+        bytecode: DrandBeacon.bytecode,
+        args: drandConstructorArgs(opts.drand),
+      }),
+      'drand verifier',
+    );
+    drand = d.address;
+    gas += d.gasUsed;
+  }
   if (!verifier) {
     const v = await deployed(
       pub,
@@ -188,9 +205,10 @@ export async function deployAnchor(
         opts.reporterBps ?? DEVNET_DEPLOY.reporterBps,
         opts.finality ?? DEVNET_DEPLOY.finality,
         opts.claimBond ?? DEVNET_DEPLOY.claimBond,
+        drand,
       ],
     }),
     'anchor',
   );
-  return { ...a, verifier, gasUsed: gas + a.gasUsed };
+  return { ...a, verifier, drand, gasUsed: gas + a.gasUsed };
 }

@@ -4,7 +4,7 @@
  *
  *   {kind: "evm", rpcUrl, address, evmChainId, anchorId, watcher: {evmHead, scannedTo, stale, ...},
  *    mismatches: [...], dataRequests: [{id, chainId, height, point, watchId, deadline, state}],
- *    chains: [{chainId, depositWei, slashed, committedHeight, phase, beacon,
+ *    chains: [{chainId, depositWei, slashed, committedHeight, phase, beacon, beaconRound, beaconTime,
  *              settlement: null | {point, winnerKey, paidWei}}]}
  */
 import { hexToBytes } from 'viem';
@@ -23,6 +23,9 @@ export interface AnchorChainJson {
   readonly committedHeight: number;
   /** The lottery beacon the contract fixed after expiry (hex), null before. */
   readonly beacon: string | null;
+  /** The drand round the chain draws from (decimal; null: none, a block hash) and its Unix publication time. */
+  readonly beaconRound: string | null;
+  readonly beaconTime: number | null;
   readonly settlement: null | { point: string; winnerKey: string; paidWei: string };
 }
 
@@ -47,6 +50,8 @@ export async function anchorView(anchor: EvmAnchor): Promise<AnchorChainJson[]> 
       slashed: c.slashed,
       committedHeight: c.height,
       beacon: /^0x0+$/.test(c.beacon) ? null : c.beacon.slice(2),
+      beaconRound: c.beaconRound === 0n ? null : c.beaconRound.toString(),
+      beaconTime: c.beaconRound === 0n ? null : Number(c.beaconTime),
       settlement: s
         ? {
             point: String(p?.args.point ?? ''),

@@ -171,6 +171,8 @@ export async function anchorStatus(
         liveDeposit: c[10],
         safety: c[11],
         beacon: c[12],
+        beaconRound: c[14],
+        beaconTime: c[15],
       }),
     );
   }

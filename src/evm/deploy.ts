@@ -20,7 +20,7 @@ import {
   type WalletClient,
 } from 'viem';
 import { CodedError } from '../codec/errors.js';
-import { Ed25519Verifier, SortitionAnchor } from '../gen/contracts.js';
+import { DrandBeacon, Ed25519Verifier, SortitionAnchor } from '../gen/contracts.js';
 import { DEVNET_DEPLOY, DEVNET_EVM_CHAIN_ID, PUBLIC_DEPLOY, evmAnchorId } from './anchor.js';
 import {
   CREATE2_FACTORY,
@@ -32,6 +32,7 @@ import {
   requireFactory,
 } from './create2.js';
 import { DEFAULT_BLOCK_SECONDS, type AnchorParams } from './deploy-params.js';
+import { DEV_DRAND, QUICKNET, drandConstructorArgs, type DrandNetwork } from './drand.js';
 
 export type { AnchorParams } from './deploy-params.js';
 
@@ -56,8 +57,18 @@ export function defaultParams(evmChainId: number, blockSeconds = DEFAULT_BLOCK_S
   return { ...PUBLIC_DEPLOY, challengeWindow: week < 1n << 20n ? week : 1n << 20n };
 }
 
+/**
+ * The drand network an anchor on `evmChainId` draws from unless told otherwise: the devnet's own signer on the
+ * devnet's chain id, quicknet elsewhere (its verification needs the EIP-2537 precompiles: Ethereum since Pectra).
+ */
+export function defaultDrand(evmChainId: number): DrandNetwork {
+  return evmChainId === DEVNET_EVM_CHAIN_ID ? DEV_DRAND : QUICKNET;
+}
+
+const NO_DRAND: Address = '0x0000000000000000000000000000000000000000';
+
 /** The anchor constructor's arguments, ABI-encoded: what a block explorer asks for beside the source. */
-export function anchorConstructorArgs(verifier: Address, p: AnchorParams): Hex {
+export function anchorConstructorArgs(verifier: Address, p: AnchorParams, drand: Address = NO_DRAND): Hex {
   const ctor = SortitionAnchor.abi.find((e) => e.type === 'constructor')!;
   return encodeAbiParameters(ctor.inputs, [
     verifier,
@@ -65,6 +76,7 @@ export function anchorConstructorArgs(verifier: Address, p: AnchorParams): Hex {
     p.reporterBps,
     p.finality,
     p.claimBond,
+    drand,
   ]);
 }
 
@@ -74,10 +86,14 @@ export interface AnchorPrediction {
   readonly salt: Hex;
   readonly params: AnchorParams;
   readonly verifier: Address;
+  /** The drand network and its verifier contract (null: an anchor whose chains draw from block hashes only). */
+  readonly drandNetwork: DrandNetwork | null;
+  readonly drand: Address;
   readonly anchor: Address;
   /** evmAnchorId(evmChainId, anchor). */
   readonly anchorId: Hex;
   readonly verifierInitcode: Hex;
+  readonly drandInitcode: Hex | null;
   readonly anchorInitcode: Hex;
   readonly anchorConstructorArgs: Hex;
 }
@@ -87,13 +103,22 @@ export function predictAnchor(
   evmChainId: number,
   params: AnchorParams,
   salt: Hex = DEFAULT_SALT,
+  drandNetwork: DrandNetwork | null = defaultDrand(evmChainId),
 ): AnchorPrediction {
   const verifierInitcode = Ed25519Verifier.bytecode;
   const verifier = create2Address(salt, verifierInitcode);
+  const drandInitcode = drandNetwork
+    ? encodeDeployData({
+        abi: DrandBeacon.abi,
+        bytecode: DrandBeacon.bytecode,
+        args: drandConstructorArgs(drandNetwork),
+      })
+    : null;
+  const drand = drandInitcode ? create2Address(salt, drandInitcode) : NO_DRAND;
   const anchorInitcode = encodeDeployData({
     abi: SortitionAnchor.abi,
     bytecode: SortitionAnchor.bytecode,
-    args: [verifier, params.challengeWindow, params.reporterBps, params.finality, params.claimBond],
+    args: [verifier, params.challengeWindow, params.reporterBps, params.finality, params.claimBond, drand],
   });
   const anchor = create2Address(salt, anchorInitcode);
   return {
@@ -102,11 +127,14 @@ export function predictAnchor(
     salt,
     params,
     verifier,
+    drandNetwork,
+    drand,
     anchor,
     anchorId: toHex(evmAnchorId(evmChainId, anchor)),
     verifierInitcode,
+    drandInitcode,
     anchorInitcode,
-    anchorConstructorArgs: anchorConstructorArgs(verifier, params),
+    anchorConstructorArgs: anchorConstructorArgs(verifier, params, drand),
   };
 }
 
@@ -120,6 +148,7 @@ export interface StepPlan {
 export interface AnchorPlan {
   readonly prediction: AnchorPrediction;
   readonly verifier: StepPlan;
+  readonly drand: StepPlan | null;
   readonly anchor: StepPlan;
   readonly gas: bigint;
   /** The fee per gas the estimate assumes: the node's EIP-1559 max fee (or gas price), wei. */
@@ -140,8 +169,12 @@ export async function planAnchor(
   from?: Address,
 ): Promise<AnchorPlan> {
   const p = prediction;
-  const [verifierThere, anchorThere] = await Promise.all([hasCode(pub, p.verifier), hasCode(pub, p.anchor)]);
-  if (!verifierThere || !anchorThere) await requireFactory(pub);
+  const [verifierThere, drandThere, anchorThere] = await Promise.all([
+    hasCode(pub, p.verifier),
+    p.drandInitcode ? hasCode(pub, p.drand) : Promise.resolve(true),
+    hasCode(pub, p.anchor),
+  ]);
+  if (!verifierThere || !drandThere || !anchorThere) await requireFactory(pub);
   const estimate = async (initcode: Hex, what: string): Promise<bigint> => {
     try {
       return await pub.estimateGas({
@@ -157,6 +190,8 @@ export async function planAnchor(
     }
   };
   const verifierGas = verifierThere ? 0n : await estimate(p.verifierInitcode, 'the Ed25519 verifier');
+  const drandGas =
+    drandThere || !p.drandInitcode ? 0n : await estimate(p.drandInitcode, 'the drand verifier');
   const anchorGas = anchorThere
     ? 0n
     : await estimate(
@@ -171,15 +206,17 @@ export async function planAnchor(
                 p.params.reporterBps,
                 p.params.finality,
                 p.params.claimBond,
+                p.drand,
               ],
             }),
         'the anchor',
       );
   const feePerGas = await fee(pub);
-  const gas = verifierGas + anchorGas;
+  const gas = verifierGas + drandGas + anchorGas;
   return {
     prediction: p,
     verifier: { address: p.verifier, deployed: verifierThere, gas: verifierGas },
+    drand: p.drandInitcode ? { address: p.drand, deployed: drandThere, gas: drandGas } : null,
     anchor: { address: p.anchor, deployed: anchorThere, gas: anchorGas },
     gas,
     feePerGas,
@@ -239,15 +276,22 @@ export async function deployAnchorCreate2(
     prediction.verifierInitcode,
     'the Ed25519 verifier',
   );
+  const d = prediction.drandInitcode
+    ? await deployCreate2(wallet, pub, prediction.salt, prediction.drandInitcode, 'the drand verifier')
+    : null;
   const a = await deployCreate2(wallet, pub, prediction.salt, prediction.anchorInitcode, 'the anchor');
-  if (v.address !== prediction.verifier || a.address !== prediction.anchor)
+  if (
+    v.address !== prediction.verifier ||
+    a.address !== prediction.anchor ||
+    (d && d.address !== prediction.drand)
+  )
     throw new Create2Error('CREATE2_FAILED', 'deployed addresses differ from the prediction'); // a bug, not a chain
   return {
     prediction,
     verifierSent: v.sent,
     anchorSent: a.sent,
-    gasUsed: v.gasUsed + a.gasUsed,
-    transactions: [v.hash, a.hash].filter((h): h is Hex => h !== undefined),
+    gasUsed: v.gasUsed + (d?.gasUsed ?? 0n) + a.gasUsed,
+    transactions: [v.hash, d?.hash, a.hash].filter((h): h is Hex => h !== undefined),
     blockNumber: a.blockNumber,
   };
 }

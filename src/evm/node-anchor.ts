@@ -39,6 +39,19 @@ import type {
   RegistrationRequest,
 } from '../anchor/types.js';
 import { ANCHOR_ABI, evmAnchorId, evmGenesis, registrationMessage } from './anchor.js';
+import { DrandBeacon } from '../gen/contracts.js';
+import { DEFAULT_BLOCK_SECONDS } from './deploy-params.js';
+import {
+  QUICKNET_RELAY,
+  chooseRound,
+  devDrandSource,
+  g1ForEvm,
+  g2FromEvm,
+  httpDrandSource,
+  knownNetwork,
+  type DrandNetwork,
+  type DrandSource,
+} from './drand.js';
 import { connect, walletFor, type EvmWallet } from './client.js';
 import { AnchorRevert, revertOf, TxSender, type Journal } from './sender.js';
 
@@ -56,6 +69,8 @@ export interface EvmAnchorOptions {
   readonly confirmations?: number;
   /** Share of the deposit that is the operator's safety share, in basis points. */
   readonly safetyBps?: number;
+  /** A drand HTTP relay for the anchor's drand network (`--drand-url`; quicknet's public relay by default). */
+  readonly drandUrl?: string;
   readonly log: Logger;
   readonly signal?: AbortSignal;
   readonly pollMs?: number;
@@ -74,6 +89,9 @@ export interface ChainOnChain {
   readonly safetyWei: bigint;
   readonly beacon: Hex;
   readonly committer: Address;
+  /** The drand round the chain draws from (0: none) and when it is published (Unix seconds; commits stop then). */
+  readonly beaconRound: bigint;
+  readonly beaconTime: bigint;
 }
 
 /** The contract functions sent through the settlement journal. */
@@ -138,6 +156,7 @@ export class EvmAnchor implements Anchor {
   private readonly evidenceSender: TxSender | null;
   private readonly settleSender: TxSender | null;
   private levelsBound: Promise<number> | undefined;
+  private drandInfo: Promise<{ address: Address; network: DrandNetwork } | null> | undefined;
 
   private constructor(
     readonly o: EvmAnchorOptions,
@@ -217,7 +236,88 @@ export class EvmAnchor implements Anchor {
       depositWei: c[10],
       safetyWei: c[11],
       beacon: c[12],
+      beaconRound: BigInt(c[14]),
+      beaconTime: BigInt(c[15]),
     };
+  }
+
+  /**
+   * The drand network the anchor's chains may draw from and its verifier's address; null for an anchor without
+   * one. A key that is neither quicknet's nor the devnet's is taken as it is (`name: 'custom'`).
+   */
+  async drand(): Promise<{ address: Address; network: DrandNetwork } | null> {
+    this.drandInfo ??= (async () => {
+      const address = await this.pub.readContract({ ...this.call, functionName: 'drand' });
+      if (/^0x0{40}$/.test(address)) return null;
+      const d = { address, abi: DrandBeacon.abi } as const;
+      const [key, genesisTime, period] = await Promise.all([
+        this.pub.readContract({ ...d, functionName: 'publicKey' }),
+        this.pub.readContract({ ...d, functionName: 'genesisTime' }),
+        this.pub.readContract({ ...d, functionName: 'period' }),
+      ]);
+      const known = knownNetwork(key);
+      return {
+        address,
+        network: known ?? {
+          name: 'custom',
+          publicKey: g2FromEvm(key),
+          genesisTime: Number(genesisTime),
+          period: Number(period),
+        },
+      };
+    })().catch((e: unknown) => {
+      this.drandInfo = undefined;
+      throw e;
+    });
+    return this.drandInfo;
+  }
+
+  /**
+   * Where this node reads drand rounds: the devnet's signer for the devnet's key, else `--drand-url` (quicknet's
+   * public relay by default for quicknet's key); null for an anchor without drand or a custom network with no URL.
+   */
+  async drandSource(): Promise<DrandSource | null> {
+    const d = await this.drand();
+    if (!d) return null;
+    if (d.network.name === 'devnet') return devDrandSource();
+    const url = this.o.drandUrl ?? (d.network.name === 'quicknet' ? QUICKNET_RELAY : undefined);
+    return url ? httpDrandSource(d.network, url) : null;
+  }
+
+  /** The randomness posted for drand round `round` (undefined: not yet). */
+  async drandPosted(round: bigint): Promise<Hex | undefined> {
+    const d = await this.drand();
+    if (!d) return undefined;
+    const [, v] = await this.pub.readContract({ address: d.address, abi: DrandBeacon.abi, functionName: 'round', args: [round] }); // prettier-ignore
+    return /^0x0+$/.test(v) ? undefined : v;
+  }
+
+  /**
+   * Posts the drand round chain `chainId` draws from, once `source` has it (anyone may; the contract verifies it):
+   * what the operator, a settler or a watchtower does at expiry so the draw needs nobody in particular.
+   * 'none': the chain draws from block hashes; 'posted': it is there (now or before); 'waiting': not published.
+   */
+  async postDrandRound(chainId: Uint8Array, source?: DrandSource): Promise<'none' | 'posted' | 'waiting'> {
+    const c = await this.chain(chainId);
+    if (c.beaconRound === 0n || c.phase !== 'active') return c.beaconRound === 0n ? 'none' : 'posted';
+    if (await this.drandPosted(c.beaconRound)) return 'posted';
+    const now = (await this.pub.getBlock({ blockTag: 'latest' })).timestamp;
+    const src = source ?? (await this.drandSource());
+    if (!src) return 'waiting';
+    const sig = await src.signature(c.beaconRound, now);
+    if (!sig) return 'waiting';
+    const d = (await this.drand())!;
+    const s = this.settleSender;
+    if (!s) throw new AnchorError('BAD_REQUEST', 'this node has no EVM key (--evm-key)');
+    await s.sendTo(`drand:${c.beaconRound}`, { address: d.address, abi: DrandBeacon.abi }, 'post', [
+      c.beaconRound,
+      g1ForEvm(sig),
+    ]);
+    this.o.log.info(
+      { chain: hexOf(chainId), round: c.beaconRound.toString() },
+      'posted the drand round of the draw',
+    );
+    return 'posted';
   }
 
   /** The header hash committed at `height` (undefined: none). */
@@ -260,14 +360,15 @@ export class EvmAnchor implements Anchor {
     const sender = this.need();
     const me = this.wallet!.account.address;
     const journal = this.o.journal!;
-    const journaled = await journal.get<{ genesis: string; seed?: string }>('evm-register');
+    const journaled = await journal.get<{ genesis: string; seed?: string; round?: string }>('evm-register');
     let g: GenesisRecord;
     // The beacon seed: committed (its keccak256) with the registration, revealed after the beacon block
     // (`revealSeed`, SeedRevealer). Kept with the genesis in the journal, so a restart reveals the same one.
     const seed: Hex = journaled?.seed ? (journaled.seed as Hex) : toHex(randomBytes(32));
+    let round = journaled?.round;
     if (journaled) {
       g = decodeGenesis(fromHex(journaled.genesis, 'genesis'));
-      if (!journaled.seed) await journal.put('evm-register', { genesis: journaled.genesis, seed });
+      if (!journaled.seed) await journal.put('evm-register', { genesis: journaled.genesis, seed, round });
     } else {
       g = evmGenesis(this.anchorId, {
         operatorKey: req.operatorKey,
@@ -279,7 +380,8 @@ export class EvmAnchor implements Anchor {
         // A fresh salt: the same key registering twice (another data dir) gets another chain, not a collision.
         salt: randomBytes(16),
       });
-      await journal.put('evm-register', { genesis: hexOf(g.bytes), seed });
+      round = (await this.beaconRoundFor(BigInt(g.genesis.expiry))).toString();
+      await journal.put('evm-register', { genesis: hexOf(g.bytes), seed, round });
     }
     await sender.resumePending();
     const bps = this.o.safetyBps ?? 5000;
@@ -289,7 +391,7 @@ export class EvmAnchor implements Anchor {
         const { receipt } = await sender.send(
           'register',
           'register',
-          [toHex(g.bytes), me, bps, keccak256(seed), signature],
+          [toHex(g.bytes), me, bps, keccak256(seed), signature, BigInt(round ?? 0)],
           g.genesis.amount * 1_000_000_000n,
         );
         this.o.log.info(
@@ -303,6 +405,28 @@ export class EvmAnchor implements Anchor {
     }
     await this.checkRegistration(g);
     return this.registrationOf(g);
+  }
+
+  /**
+   * The drand round a chain expiring at `expiry` draws from (0: none, on an anchor without drand or for a chain that
+   * never expires): the first published after its beacon block is expected, at the block time measured over the
+   * last 64 blocks (`chooseRound`).
+   */
+  private async beaconRoundFor(expiry: bigint): Promise<bigint> {
+    const d = await this.drand();
+    if (!d || expiry >= NO_EXPIRY) return 0n;
+    const latest = await this.pub.getBlock({ blockTag: 'latest' });
+    const back = latest.number > 64n ? latest.number - 64n : 0n;
+    const old = await this.pub.getBlock({ blockNumber: back });
+    const span = Number(latest.number - old.number);
+    const measured = span > 0 ? Number(latest.timestamp - old.timestamp) / span : 0;
+    return chooseRound(d.network, {
+      expiry,
+      finality: await this.finality(),
+      head: latest.number,
+      now: latest.timestamp,
+      blockSeconds: measured > 0 ? measured : DEFAULT_BLOCK_SECONDS,
+    });
   }
 
   /** The beacon seed this node committed to when it registered (from the journal), if any. */

@@ -1,5 +1,6 @@
 /**
- * The operator's one duty at its chain's beacon block (docs/protocol.md §12, the beacon): reveal the seed it
+ * The operator's one duty at its chain's beacon block (docs/protocol.md §12, the beacon): post the drand round its
+ * chain draws from once it is published, or, for a chain without drand, reveal the seed it
  * committed to when it registered, once the beacon block B = expiry + finality is past and before a challenge
  * window has gone by (after that anyone fixes the beacon from B's hash alone and the operator is slashed). Never
  * before B: whoever builds B must not know the seed. Polls the EVM head; sends through the settlement journal.
@@ -38,6 +39,21 @@ export class SeedRevealer {
   /** One look at the contract: reveals when due. Resolves with the outcome once there is nothing left to do. */
   async step(): Promise<SeedRevealer['outcome']> {
     const a = this.o.anchor;
+    // A chain drawing from drand needs no seed: the operator posts the round once published (anyone may).
+    const drawn = await a.postDrandRound(this.o.chainId).catch((e: unknown) => {
+      this.o.log.warn(
+        { err: (e as Error).message.split('\n')[0] },
+        'posting the drand round failed; retrying',
+      );
+      return 'waiting' as const;
+    });
+    if (drawn === 'posted') return 'revealed';
+    if (drawn === 'waiting') {
+      // Unposted a window past the beacon block, the draw falls back to a block hash and the seed: reveal it.
+      const c = await a.chain(this.o.chainId);
+      const fallback = c.expiry + (await a.finality()) + (await a.challengeWindow());
+      if ((await a.head()) <= fallback) return null;
+    }
     const seed = await a.registeredSeed();
     if (!seed) return 'no-seed';
     const c = await a.chain(this.o.chainId);

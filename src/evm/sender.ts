@@ -18,6 +18,7 @@ import {
   encodeFunctionData,
   keccak256,
   TransactionReceiptNotFoundError,
+  type Abi,
   type Address,
   type Hex,
   type TransactionReceipt,
@@ -245,23 +246,35 @@ export class TxSender {
     return this.exclusive(() => this.sendNow(label, functionName, args, value));
   }
 
+  /** As `send`, to another contract the anchor relies on (its drand verifier), through the same journal. */
+  sendTo(
+    label: string,
+    target: { address: Address; abi: Abi },
+    functionName: string,
+    args: readonly unknown[],
+  ) {
+    return this.exclusive(() => this.sendNow(label, functionName, args, undefined, target));
+  }
+
   private async sendNow(
     label: string,
-    functionName: AnchorFn,
+    functionName: string,
     args: readonly unknown[],
     value?: bigint,
+    target?: { address: Address; abi: Abi },
   ): Promise<SentTx> {
     const prior = await this.pending();
     if (prior) await this.resume(prior);
     const { pub, wallet, account } = this.o.w;
-    const data = encodeFunctionData({ abi: ANCHOR_ABI, functionName, args } as never);
-    const to = this.o.address;
+    const abi = target?.abi ?? ANCHOR_ABI;
+    const data = encodeFunctionData({ abi, functionName, args } as never);
+    const to = target?.address ?? this.o.address;
     let gas: bigint;
     try {
       gas = await this.rpc('estimate gas', () =>
         pub.estimateContractGas({
           address: to,
-          abi: ANCHOR_ABI,
+          abi,
           functionName,
           args,
           account,

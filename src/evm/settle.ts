@@ -26,6 +26,7 @@ import { verifyLookup } from '../tree/verify.js';
 import type { Logger } from '../runtime/logger.js';
 import { signPayout } from './anchor.js';
 import type { EvmAnchor, PendingClaim, SettleFunction } from './node-anchor.js';
+import { DrandError } from './drand.js';
 import { AnchorRevert } from './sender.js';
 
 export type SettleErrorCode =
@@ -36,7 +37,7 @@ export type SettleErrorCode =
   | 'WINDOW_CLOSED' // claim or challenge after the window; timeout is what is left
   | 'NO_CLAIM' // challenge or timeout with no claim pending
   | 'NO_CONSENT' // no source holds an owner-signed action over a contract of the standing claim
-  | 'SEED_PENDING' // the beacon waits for the operator's seed (until a challenge window after the beacon block)
+  | 'SEED_PENDING' // the beacon waits for its input: the operator's seed or the drand round (a window at most)
   | 'NOT_WINNER' // the key given does not own the point
   | 'SOURCE_HEIGHT' // the source's tree is not at the contract's committed height
   | 'NOT_WATCHED' // no watch of the validator holds the point
@@ -383,6 +384,14 @@ export async function explain(anchor: EvmAnchor, chainId: Uint8Array | null, e: 
           'the beacon is fixed without the seed and the operator slashed',
       );
     }
+    case 'BeaconNotPosted': {
+      const until = c ? c.expiry + (await anchor.finality()) + (await anchor.challengeWindow()) : head;
+      return new SettleError(
+        'SEED_PENDING',
+        `the draw waits for drand round ${c?.beaconRound} to be posted (anyone may: settle beacon), at the latest ` +
+          `until block ${until}: ${blocksLeft(until, head)}; after it, the draw falls back to that block's hash`,
+      );
+    }
     case 'NotBetter':
       return new SettleError(
         'REFUSED',
@@ -653,6 +662,16 @@ export async function slashWithheld(
   return { request, gasUsed: r.gasUsed.toString() };
 }
 
+/**
+ * Posts the drand round chain `chainId` draws from when it is published and not yet posted. A relay that cannot
+ * answer is not this step's failure: the claim that follows says the draw is pending (SEED_PENDING).
+ */
+export async function postRoundQuietly(anchor: EvmAnchor, chainId: Uint8Array): Promise<void> {
+  await anchor.postDrandRound(chainId).catch((e: unknown) => {
+    if (!(e instanceof DrandError) && !(e instanceof AnchorRevert)) throw e;
+  });
+}
+
 /** Draws the credits owed to the anchor's EVM account. */
 export async function withdrawCredits(
   anchor: EvmAnchor,
@@ -692,6 +711,8 @@ export async function settleStep(
   if (c.phase === 'settled') return { status: 'settled' };
   if (c.phase === 'active' && head <= c.expiry)
     return { status: 'waiting', untilBlock: c.expiry + 1n, why: 'expiry' };
+  // A holder's settler posts the drand round itself: the draw needs nobody in particular, not even the operator.
+  if (c.phase === 'active' && c.beaconRound > 0n) await postRoundQuietly(anchor, o.chainId);
   const pending = await anchor.claimOf(o.chainId);
   if ((pending && head > pending.deadline) || (!pending && head > (await anchor.finalDeadline(o.chainId)))) {
     await timeoutChain(anchor, o.chainId);

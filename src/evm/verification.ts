@@ -4,6 +4,9 @@
  * compiler version, each contract's fully qualified name, address and ABI-encoded constructor arguments.
  */
 import type { Address, Hex } from 'viem';
+import { encodeAbiParameters } from 'viem';
+import { DrandBeacon } from '../gen/contracts.js';
+import { drandConstructorArgs } from './drand.js';
 import type { AnchorPrediction } from './deploy.js';
 
 export interface VerifiedContract {
@@ -54,6 +57,19 @@ export async function verificationBundle(p: AnchorPrediction): Promise<Verificat
         address: p.verifier,
         constructorArguments: '',
       },
+      ...(p.drandInitcode && p.drandNetwork
+        ? [
+            {
+              name: 'DrandBeacon',
+              fullyQualifiedName: fqn('DrandBeacon'),
+              address: p.drand,
+              constructorArguments: encodeAbiParameters(
+                DrandBeacon.abi.find((e) => e.type === 'constructor')!.inputs,
+                drandConstructorArgs(p.drandNetwork),
+              ).slice(2),
+            },
+          ]
+        : []),
       {
         name: 'SortitionAnchor',
         fullyQualifiedName: fqn('SortitionAnchor'),

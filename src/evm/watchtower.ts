@@ -33,6 +33,7 @@ import {
   SettleError,
   timeoutChain,
   type LevelSource,
+  postRoundQuietly,
 } from './settle.js';
 
 /** A holder's payout signature for one lottery, given to the watchtower in advance. */
@@ -179,6 +180,7 @@ export class Watchtower {
     if (c.phase === 'none') return done('waiting', 'not registered');
     if (c.phase === 'settled') return done('settled');
     if (c.phase === 'active' && head <= c.expiry) return done('waiting', `expiry at block ${c.expiry}`);
+    if (c.phase === 'active' && c.beaconRound > 0n) await postRoundQuietly(a, chainId);
     const standing = await a.claimOf(chainId);
     if (standing ? head > standing.deadline : head > (await a.finalDeadline(chainId))) {
       await timeoutChain(a, chainId);

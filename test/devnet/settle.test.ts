@@ -81,6 +81,15 @@ test('devnet --scenario settle: the top chain stops at its expiry, settles, and 
     assert.ok(agreed, 'the honest nodes agree, the stopped top chain included');
     const opLog = readFileSync(join(work, 'logs', 'operator-top.log'), 'utf8');
     assert.match(opLog, /chain expired: block production stops/, 'the top operator stopped at its expiry');
+    // The draw came from the devnet's drand round, posted by the operator once published (issue 25 item 3).
+    assert.match(opLog, /"round":"\d+","msg":"posted the drand round of the draw"/, 'the operator posted the round');
+    const [fixed] = await pub.getContractEvents({
+      address: DEVNET_ANCHOR_ADDRESS,
+      abi: ANCHOR_ABI,
+      eventName: 'BeaconFixed',
+      fromBlock: 0n,
+    });
+    assert.equal(fixed.args.block_, 0n, 'drawn from the drand round, not from a block hash');
     // A chain expires with its parent (issue 27): the nested chain stopped too, saying why.
     const childLog = readFileSync(join(work, 'logs', 'operator-child.log'), 'utf8');
     assert.match(

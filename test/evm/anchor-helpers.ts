@@ -15,6 +15,7 @@ import { signHeader, type SignedHeader } from '../../src/chain/header.js';
 import type { GenesisRecord } from '../../src/chain/genesis.js';
 import { ANCHOR_ABI, deployAnchor, evmAnchorId, evmGenesis, signRegistration } from '../../src/evm/anchor.js';
 import { anvilAccount } from '../../src/evm/anvil.js';
+import type { DrandNetwork } from '../../src/evm/drand.js';
 import { ChainProducer } from '../../src/chain/producer.js';
 import type { TestNet } from '../helpers/net.js';
 import { waitFor } from '../helpers/net.js';
@@ -44,8 +45,14 @@ export async function newAnchor(
   challengeWindow = 20n,
   reporterBps = 1000,
   claimBond = 10n ** 16n,
+  drand?: DrandNetwork,
 ): Promise<Anchor> {
-  const { address } = await deployAnchor(env.wallet(0), env.pub, { challengeWindow, reporterBps, claimBond });
+  const { address } = await deployAnchor(env.wallet(0), env.pub, {
+    challengeWindow,
+    reporterBps,
+    claimBond,
+    drand,
+  });
   return attachAnchor(env, address);
 }
 
@@ -148,9 +155,10 @@ export function registerArgs(
   sender: Address,
   safetyBps = 2000,
   seedHash: Hex = ZERO_HASH,
-): [Hex, Address, number, Hex, Hex] {
+  beaconRound = 0n,
+): [Hex, Address, number, Hex, Hex, bigint] {
   const sig = signRegistration(key.secretKey, anchorId, genesis.chainId, committer, sender, safetyBps);
-  return [toHex(genesis.bytes), committer, safetyBps, seedHash, sig];
+  return [toHex(genesis.bytes), committer, safetyBps, seedHash, sig, beaconRound];
 }
 
 /** No beacon seed committed (the draw rests on the beacon block's hash alone). */
@@ -169,6 +177,8 @@ export async function registerChain(
     key?: KeyPair;
     /** keccak256 of a beacon seed the operator commits to (default: none). */
     seedHash?: Hex;
+    /** The drand round the draw uses (default: none). */
+    beaconRound?: bigint;
   },
 ): Promise<Registered & { gasUsed: bigint }> {
   const key = opts.key ?? generateKeyPair();
@@ -193,6 +203,7 @@ export async function registerChain(
       anvilAccount(opts.from ?? 0).address,
       opts.safetyBps,
       opts.seedHash,
+      opts.beaconRound,
     ),
     depositWei,
   );

@@ -73,8 +73,8 @@ describe('anchor contract: register, commit, proof of existence, slashing', () =
     const rec = g(5000n, 6000n);
     const signed = args(rec);
     await anchor.reverts(3, 'register', signed, 'BadRegistrationSignature', 1_000_000_000n);
-    await anchor.reverts(0, 'register', [signed[0], env.account(3).address, 2000, signed[3], signed[4]], 'BadRegistrationSignature', 1_000_000_000n); // prettier-ignore
-    await anchor.reverts(0, 'register', [signed[0], signed[1], 2001, signed[3], signed[4]], 'BadRegistrationSignature', 1_000_000_000n); // prettier-ignore
+    await anchor.reverts(0, 'register', [signed[0], env.account(3).address, 2000, signed[3], signed[4], 0n], 'BadRegistrationSignature', 1_000_000_000n); // prettier-ignore
+    await anchor.reverts(0, 'register', [signed[0], signed[1], 2001, signed[3], signed[4], 0n], 'BadRegistrationSignature', 1_000_000_000n); // prettier-ignore
     await anchor.reverts(0, 'register', registerArgs(anchor.id, rec, generateKeyPair(), committer(), sender0), 'BadRegistrationSignature', 1_000_000_000n); // prettier-ignore
     await anchor.checkAccounts(ids);
   });

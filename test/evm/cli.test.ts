@@ -11,7 +11,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPublicClient, http, toHex, type Address } from 'viem';
+import { createPublicClient, encodeAbiParameters, http, toHex, type Address } from 'viem';
+import { DrandBeacon } from '../../src/gen/contracts.js';
+import { DEV_DRAND, drandConstructorArgs } from '../../src/evm/drand.js';
 import { DEVNET_DEPLOY, PUBLIC_DEPLOY, evmAnchorId } from '../../src/evm/anchor.js';
 import { startAnvil, anvilAccount, type Anvil } from '../../src/evm/anvil.js';
 import { parseSalt, predictAnchor } from '../../src/evm/deploy.js';
@@ -60,7 +62,16 @@ describe('sortition-node evm deploy / status', () => {
     assert.equal(dry.stderr, '', 'a key file: no warning');
     const plan = JSON.parse(dry.stdout) as Record<string, unknown> & { gas: Record<string, string> };
     assert.deepEqual(
-      [plan.dryRun, plan.evmChainId, plan.address, plan.verifier, plan.anchorId, plan.factory, plan.salt],
+      [
+        plan.dryRun,
+        plan.evmChainId,
+        plan.address,
+        plan.verifier,
+        plan.anchorId,
+        plan.factory,
+        plan.salt,
+        plan.drand,
+      ],
       [
         true,
         31337,
@@ -69,6 +80,7 @@ describe('sortition-node evm deploy / status', () => {
         predicted.anchorId,
         predicted.factory,
         predicted.salt,
+        { network: 'devnet', address: predicted.drand },
       ],
     );
     assert.deepEqual(
@@ -78,7 +90,8 @@ describe('sortition-node evm deploy / status', () => {
     assert.deepEqual([plan.alreadyDeployed, plan.factoryPresent, plan.enoughFunds], [false, true, true]);
     const gas = BigInt(plan.gas.total);
     assert.ok(
-      gas > 5_000_000n && gas === BigInt(plan.gas.verifier) + BigInt(plan.gas.anchor),
+      gas > 5_000_000n &&
+        gas === BigInt(plan.gas.verifier) + BigInt(plan.gas.drand) + BigInt(plan.gas.anchor),
       plan.gas.total,
     );
     assert.equal(BigInt(plan.costWei as string), gas * BigInt(plan.feePerGasWei as string));
@@ -99,7 +112,7 @@ describe('sortition-node evm deploy / status', () => {
     assert.deepEqual([out.address, out.anchorId], [predicted.anchor, predicted.anchorId]);
     assert.equal(out.deployer, deployer);
     assert.equal(out.anchorId, toHex(evmAnchorId(31337, out.address)));
-    assert.deepEqual([out.alreadyDeployed, out.transactions.length], [false, 2]);
+    assert.deepEqual([out.alreadyDeployed, out.transactions.length], [false, 3]);
     assert.equal(
       out.verificationFile,
       join(cwd, `sortition-anchor-31337-${predicted.anchor}.verification.json`),
@@ -112,6 +125,7 @@ describe('sortition-node evm deploy / status', () => {
       bundle.contracts.map((c) => [c.fullyQualifiedName, c.address, c.constructorArguments]),
       [
         ['Ed25519Verifier.sol:Ed25519Verifier', predicted.verifier, ''],
+        ['DrandBeacon.sol:DrandBeacon', predicted.drand, encodeAbiParameters(DrandBeacon.abi.find((e) => e.type === 'constructor')!.inputs, drandConstructorArgs(DEV_DRAND)).slice(2)], // prettier-ignore
         ['SortitionAnchor.sol:SortitionAnchor', predicted.anchor, predicted.anchorConstructorArgs.slice(2)],
       ],
     );

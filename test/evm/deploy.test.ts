@@ -12,6 +12,8 @@ import {
   createPublicClient,
   createWalletClient,
   decodeAbiParameters,
+  encodeAbiParameters,
+  encodeDeployData,
   getContractAddress,
   http,
   recoverTransactionAddress,
@@ -48,7 +50,8 @@ import {
 import { verificationBundle } from '../../src/evm/verification.js';
 import { decryptKeystore } from '../../src/evm/keystore.js';
 import { loadEvmKey } from '../../src/evm/client.js';
-import { SortitionAnchor } from '../../src/gen/contracts.js';
+import { DrandBeacon, SortitionAnchor } from '../../src/gen/contracts.js';
+import { QUICKNET, drandConstructorArgs } from '../../src/evm/drand.js';
 import { useAnvil } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -68,7 +71,8 @@ describe('CREATE2 deployment on anvil (chain id 31337)', () => {
     assert.equal(plan.costWei, plan.gas * plan.feePerGas);
 
     const d = await deployAnchorCreate2(wallet, env.pub, p, plan);
-    assert.deepEqual([d.verifierSent, d.anchorSent, d.transactions.length], [true, true, 2]);
+    // The Ed25519 verifier, the drand verifier (the devnet's network on its chain id) and the anchor.
+    assert.deepEqual([d.verifierSent, d.anchorSent, d.transactions.length], [true, true, 3]);
     // Within the estimate (which had a stand-in verifier for the anchor): what a dry run prints is an upper bound.
     assert.ok(d.gasUsed <= plan.gas, `${d.gasUsed} > ${plan.gas}`);
     const read = <T>(functionName: string): Promise<T> =>
@@ -76,6 +80,8 @@ describe('CREATE2 deployment on anvil (chain id 31337)', () => {
     assert.equal(await read('anchorId'), p.anchorId, "the contract's own id (chain id, address(this))");
     assert.equal(p.anchorId, toHex(evmAnchorId(31337, p.anchor)));
     assert.equal(await read('verifier'), p.verifier);
+    assert.equal(await read('drand'), p.drand);
+    assert.notEqual(p.drand, '0x0000000000000000000000000000000000000000');
     assert.deepEqual(
       [
         await read('challengeWindow'),
@@ -85,16 +91,39 @@ describe('CREATE2 deployment on anvil (chain id 31337)', () => {
       ],
       [33n, 1000, 0n, 10n ** 16n],
     );
-    // The checks' notion of the contract's bounds is the contract's.
+    // The checks' notion of the contract's bounds is the contract's: its constructor takes each bound and refuses
+    // one past it (the bounds are private constants: no getter to spend code on).
+    const b = CONTRACT_BOUNDS;
+    const ctor = async (over: Partial<typeof params>): Promise<boolean> => {
+      const q = { ...params, ...over };
+      const data = encodeDeployData({
+        abi: SortitionAnchor.abi,
+        bytecode: SortitionAnchor.bytecode,
+        args: [p.verifier, q.challengeWindow, q.reporterBps, q.finality, q.claimBond, p.drand],
+      });
+      return env.pub.estimateGas({ data, account: wallet.account.address }).then(
+        () => true,
+        () => false,
+      );
+    };
     assert.deepEqual(
-      [await read('MIN_WINDOW'), await read('MAX_WINDOW'), await read('MAX_REPORTER_BPS'), await read('MAX_FINALITY')],
       [
-        CONTRACT_BOUNDS.challengeWindow.min,
-        CONTRACT_BOUNDS.challengeWindow.max,
-        Number(CONTRACT_BOUNDS.reporterBps.max),
-        CONTRACT_BOUNDS.finality.max,
+        await ctor({ challengeWindow: b.challengeWindow.min }),
+        await ctor({ challengeWindow: b.challengeWindow.max }),
+        await ctor({ reporterBps: Number(b.reporterBps.max) }),
+        await ctor({ finality: b.finality.max }),
       ],
-    ); // prettier-ignore
+      [true, true, true, true],
+    );
+    assert.deepEqual(
+      [
+        await ctor({ challengeWindow: b.challengeWindow.min - 1n }),
+        await ctor({ challengeWindow: b.challengeWindow.max + 1n }),
+        await ctor({ reporterBps: Number(b.reporterBps.max) + 1 }),
+        await ctor({ finality: b.finality.max + 1n }),
+      ],
+      [false, false, false, false],
+    );
 
     const again = await deployAnchorCreate2(env.wallet(4), env.pub, p);
     assert.deepEqual(
@@ -102,8 +131,8 @@ describe('CREATE2 deployment on anvil (chain id 31337)', () => {
       [false, false, [], 0n],
     );
     const replan = await planAnchor(env.pub, p);
-    assert.deepEqual([replan.anchor.deployed, replan.verifier.deployed, replan.gas], [true, true, 0n]);
-    assert.equal(await env.pub.getTransactionCount({ address: wallet.account.address }), nonce0 + 2);
+    assert.deepEqual([replan.anchor.deployed, replan.verifier.deployed, replan.drand?.deployed, replan.gas], [true, true, true, 0n]); // prettier-ignore
+    assert.equal(await env.pub.getTransactionCount({ address: wallet.account.address }), nonce0 + 3);
 
     // Other parameters, same salt: the verifier is found, only the anchor is sent.
     const q = predictAnchor(31337, { ...params, challengeWindow: 34n }, p.salt);
@@ -283,6 +312,8 @@ describe('the verification bundle', () => {
       b.contracts.map((c) => [c.fullyQualifiedName, c.address, c.constructorArguments]),
       [
         ['Ed25519Verifier.sol:Ed25519Verifier', p.verifier, ''],
+        // Off the devnet, quicknet's key: the anchor's lotteries draw from the League of Entropy's rounds.
+        ['DrandBeacon.sol:DrandBeacon', p.drand, encodeAbiParameters(DrandBeacon.abi.find((e) => e.type === 'constructor')!.inputs, drandConstructorArgs(QUICKNET)).slice(2)], // prettier-ignore
         ['SortitionAnchor.sol:SortitionAnchor', p.anchor, p.anchorConstructorArgs.slice(2)],
       ],
     );

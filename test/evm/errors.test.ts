@@ -8,16 +8,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SortitionAnchor } from '../../src/gen/contracts.js';
+import { DrandBeacon, SortitionAnchor } from '../../src/gen/contracts.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-test('the anchor contract`s errors and docs/protocol.md section 12 name the same set', () => {
+test('the anchor and drand contracts` errors and docs/protocol.md section 12 name the same set', () => {
   const doc = readFileSync(join(ROOT, 'docs', 'protocol.md'), 'utf8');
   const section = doc.slice(doc.indexOf('## 12. '), doc.indexOf('## 13. '));
   const listed = section.slice(section.indexOf('**Errors.**'), section.indexOf('**Naming the anchor.**'));
   const documented = new Set([...listed.matchAll(/`([A-Z][A-Za-z]+)(?:\([a-z]+\))?`/g)].map((m) => m[1]));
-  const inAbi = new Set<string>(SortitionAnchor.abi.filter((e) => e.type === 'error').map((e) => e.name));
+  const inAbi = new Set<string>(
+    [...SortitionAnchor.abi, ...DrandBeacon.abi].filter((e) => e.type === 'error').map((e) => e.name),
+  );
   assert.ok(inAbi.size >= 40, `the ABI has ${inAbi.size} errors`);
   assert.deepEqual([...inAbi].filter((n) => !documented.has(n)).sort(), [], 'errors missing from section 12');
   assert.deepEqual(

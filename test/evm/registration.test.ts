@@ -55,7 +55,7 @@ test('a registration copied from the mempool, with the copier as committer or as
   const [honest] = await pending();
   const call = decodeFunctionData({ abi: ANCHOR_ABI, data: honest.input });
   assert.equal(call.functionName, 'register');
-  const [genesis, , bps, seedHash, signature] = call.args;
+  const [genesis, , bps, seedHash, signature, round] = call.args;
   const thief = env.account(3).address;
   const tip = 50n * 10n ** 9n;
   const copy = async (args: readonly unknown[]) =>
@@ -68,7 +68,7 @@ test('a registration copied from the mempool, with the copier as committer or as
       maxFeePerGas: 200n * 10n ** 9n,
     });
   // The copier names itself committer (to freeze the chain), and also sends the transaction exactly as it is.
-  const stolen = await copy([genesis, thief, bps, seedHash, signature]);
+  const stolen = await copy([genesis, thief, bps, seedHash, signature, round]);
   const verbatim = await copy(call.args);
   await env.test.mine({ blocks: 1 });
   for (const hash of [stolen, verbatim]) {

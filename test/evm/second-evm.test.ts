@@ -25,6 +25,7 @@ import {
   type Address,
   type Hex,
 } from 'viem';
+import { zeroAddress } from 'viem';
 import { Hardfork } from '@ethereumjs/common';
 import { keyPairFromSecret, type KeyPair } from '../../src/crypto/keys.js';
 import { makeLeaf, type Leaf } from '../../src/tree/contract.js';
@@ -186,7 +187,14 @@ describe('anchor contract on a second EVM (ethereumjs) agrees with anvil', () =>
         data: encodeDeployData({
           abi: SortitionAnchor.abi,
           bytecode: SortitionAnchor.bytecode,
-          args: [verifier, PARAMS.challengeWindow, PARAMS.reporterBps, PARAMS.finality, PARAMS.claimBond],
+          args: [
+            verifier,
+            PARAMS.challengeWindow,
+            PARAMS.reporterBps,
+            PARAMS.finality,
+            PARAMS.claimBond,
+            zeroAddress,
+          ],
         }),
       },
       { events: [] },
