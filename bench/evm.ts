@@ -18,7 +18,15 @@ import {
   type Hex,
 } from 'viem';
 import { foundry } from 'viem/chains';
-import { Ed25519Probe, Ed25519Verifier } from '../src/gen/contracts.js';
+import { DrandBeacon, Ed25519Probe, Ed25519Verifier } from '../src/gen/contracts.js';
+import {
+  DEV_DRAND,
+  DEV_DRAND_SECRET,
+  firstRoundAfter,
+  g1ForEvm,
+  roundTime,
+  signRound,
+} from '../src/evm/drand.js';
 import { anvilAccount, startAnvil } from '../src/evm/anvil.js';
 import {
   ANCHOR_ABI,
@@ -63,12 +71,16 @@ export async function benchEvm(
     const rows: Record<string, string | number>[] = [];
     const row = (fn: string, gas: bigint, note = '') => rows.push({ function: fn, gas: Number(gas), note });
 
-    const d = await deployAnchor(wallet(0), pub, { challengeWindow: 5n, reporterBps: 1000 });
+    const d = await deployAnchor(wallet(0), pub, {
+      challengeWindow: 5n,
+      reporterBps: 1000,
+      drand: DEV_DRAND,
+    });
     const codeSize = async (a: Hex) => (await pub.getCode({ address: a }))!.length / 2 - 1;
     row(
-      'deploy Ed25519Verifier + SortitionAnchor',
+      'deploy Ed25519Verifier + DrandBeacon + SortitionAnchor',
       d.gasUsed,
-      `${await codeSize(d.verifier)} + ${await codeSize(d.address)} B of code (EIP-170 limit 24,576)`,
+      `${await codeSize(d.verifier)} + ${await codeSize(d.drand)} + ${await codeSize(d.address)} B of code (EIP-170 limit 24,576)`,
     );
     const bond = await pub.readContract({ address: d.address, abi: ANCHOR_ABI, functionName: 'claimBond' });
     const address = d.address;
@@ -85,10 +97,10 @@ export async function benchEvm(
       return r.gasUsed;
     };
     // Registered from account 0 with account 1 committing, signed by the chain's operator key.
-    const regArgs = (g: GenesisRecord, key: KeyPair, seedHash: Hex = `0x${'00'.repeat(32)}`) => {
+    const regArgs = (g: GenesisRecord, key: KeyPair, seedHash: Hex = `0x${'00'.repeat(32)}`, round = 0n) => {
       const [committer, sender] = [anvilAccount(1).address, anvilAccount(0).address];
       const sig = signRegistration(key.secretKey, anchorId, g.chainId, committer, sender, 2000);
-      return [toHex(g.bytes), committer, 2000, seedHash, sig];
+      return [toHex(g.bytes), committer, 2000, seedHash, sig, round];
     };
     // The big chain's operator commits to a beacon seed, revealed after its beacon block.
     const seed = keccak256(toHex('bench seed'));
@@ -179,6 +191,21 @@ export async function benchEvm(
     const e2 = await slashable(SPACE + 1000n);
     await send(1, 'commit', [e2.id, toHex(e2.h(1, 1).bytes)]);
     row('slashCommitMismatch (sealed)', await sealed('slashCommitMismatch', [e2.id, toHex(e2.h(1, 2).bytes)]), '1 Ed25519 + parsing'); // prettier-ignore
+
+    // A chain drawing from a drand round: registered with it, the round posted once published, the beacon fixed.
+    {
+      const k = generateKeyPair();
+      const expiry = Number(await pub.getBlockNumber()) + 3;
+      const t = (await pub.getBlock({ blockTag: 'latest' })).timestamp;
+      const round = firstRoundAfter(DEV_DRAND, t + 30n);
+      const dg = evmGenesis(anchorId, { operatorKey: k.publicKey, spaceStart: 0n, spaceEnd: 1000n, expiry, amountGwei: 10n ** 9n }); // prettier-ignore
+      row('register with a drand round', await send(0, 'register', regArgs(dg, k, undefined, round), deposit), 'reads the round\'s time from DrandBeacon'); // prettier-ignore
+      await testClient.mine({ blocks: 4 });
+      await testClient.setNextBlockTimestamp({ timestamp: roundTime(DEV_DRAND, round) });
+      const hash = await wallet(4).writeContract({ address: d.drand, abi: DrandBeacon.abi, functionName: 'post', args: [round, g1ForEvm(signRound(DEV_DRAND_SECRET, round))] }); // prettier-ignore
+      row('DrandBeacon.post (a round verified: hash to G1, pairing)', (await pub.waitForTransactionReceipt({ hash })).gasUsed, 'EIP-2537 precompiles'); // prettier-ignore
+      row('fixBeacon (from the drand round)', await send(3, 'fixBeacon', [toHex(dg.chainId)]));
+    }
 
     // Settlement of the big chain.
     const nowBlock = Number(await pub.getBlockNumber());
@@ -312,7 +339,12 @@ async function nodeSettlement(b: {
     const g = evmGenesis(b.anchorId, { operatorKey: op.publicKey, spaceStart: start, spaceEnd: start + 1000n, expiry, amountGwei: 10n ** 9n }); // prettier-ignore
     const [committer, sender] = [anvilAccount(1).address, anvilAccount(0).address];
     const sig = signRegistration(op.secretKey, b.anchorId, g.chainId, committer, sender, 2000);
-    await b.send(0, 'register', [toHex(g.bytes), committer, 2000, `0x${'00'.repeat(32)}`, sig], 10n ** 18n);
+    await b.send(
+      0,
+      'register',
+      [toHex(g.bytes), committer, 2000, `0x${'00'.repeat(32)}`, sig, 0n],
+      10n ** 18n,
+    );
     for (const h of [1, 2]) {
       const s = trees[h].summary();
       const hd = signHeader({ chainId: g.chainId, height: h, prevHash: g.chainId, stateRoot: s.digest, stateMin: s.min, stateMax: s.max, txRoot: new Uint8Array(32), txCount: 0, timeMs: h, beaconSig: new Uint8Array(0) }, op.secretKey); // prettier-ignore
