@@ -326,6 +326,8 @@ export async function runNetwork(cfg: NetworkRunConfig, root: string): Promise<N
         // carries the blocks.
         '--sync-interval-ms',
         '600000',
+        // The topology is the experiment: no DHT dials between nodes the edges do not join.
+        '--no-dht',
         ...MODE_FLAGS[cfg.mode],
       ];
       v.proc = startProc(`${label} validator ${v.ip}`, args, (line) => {

@@ -67,6 +67,8 @@ export interface NodeProcessOptions {
   devnet?: boolean | string;
   evmRpc?: string;
   drandUrl?: string;
+  /** False with `--no-dht`. */
+  dht?: boolean;
   anchorAddress?: string;
   evmKey?: string;
   confirmations?: string | number;
@@ -334,6 +336,9 @@ export async function startNodeProcess(
         : undefined,
     alertUrl: o.alertUrl,
     maxWatches: intOption(o.maxWatches ?? 20000, 'max-watches', 0),
+    // The DHT finds the peers of a chain (src/node/discovery.ts; `--no-dht` turns it off), and peers and bans
+    // live on disk, so a restart reconnects with no bootstrap list (src/p2p/peer-memory.ts).
+    network: { dht: o.dht !== false, peerStorePath: join(o.dataDir, 'peers') },
   });
   await node.start().catch((e: unknown) => {
     throw startFailure(e, o.dataDir);

@@ -25,6 +25,13 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
       ),
     )
     .addOption(
+      option(
+        '--no-dht',
+        'do not run the Kademlia DHT that announces this node as a follower of its chains and finds the peers ' +
+          'of a chain it has no gossip peer for (on by default)',
+      ),
+    )
+    .addOption(
       option('--evm-rpc <url>', 'EVM anchor: JSON-RPC endpoint of the EVM chain (trusted; see README)'),
     )
     .addOption(option('--anchor-address <address>', 'EVM anchor: the SortitionAnchor contract address'))

@@ -5,6 +5,7 @@
  * their blocks through it. This file wires the rooms: ingest.ts judges and persists, ancestry.ts decides which
  * chains are followed, serve.ts answers requests, sync.ts backfills.
  */
+import { ChainDiscovery } from './discovery.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { PeerId } from '@libp2p/interface';
@@ -100,6 +101,7 @@ export class ValidatorNode {
   private reqresp!: ReqRespService;
   private syncer!: Syncer;
   private resolveTimer: NodeJS.Timeout | null = null;
+  private discovery: ChainDiscovery | null = null;
   private started = false;
   private readonly evidenceListeners: ((ev: VerifiedEvidence) => void)[] = [];
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => this.syncer.forget(evt.detail);
@@ -352,6 +354,14 @@ export class ValidatorNode {
     for (const id of this.tracker.trackedIds()) this.gossip.subscribe(blocksTopic(id));
     this.started = true;
     this.syncer.start();
+    const finder = this.network.chains;
+    this.discovery = finder
+      ? new ChainDiscovery({
+          finder,
+          tracked: () => this.tracker.trackedIds(),
+          meshPeers: (id) => this.meshPeers(id),
+        }).start()
+      : null;
     this.resolveTimer = setInterval(() => {
       void this.resolveAncestry();
       this.checkLineage();
@@ -365,6 +375,7 @@ export class ValidatorNode {
     if (!this.started) return;
     this.started = false;
     if (this.resolveTimer) clearInterval(this.resolveTimer);
+    await this.discovery?.stop();
     await this.syncer.stop();
     this.network.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect);
     await this.intake.drain();

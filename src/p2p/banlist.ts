@@ -31,6 +31,11 @@ export class BanList {
     return true;
   }
 
+  /** Every ban that still runs, with its end (ms since the epoch): what a peer store on disk keeps. */
+  entries(now = Date.now()): [string, number][] {
+    return [...this.#until].filter(([, until]) => until > now);
+  }
+
   /** Currently banned peer ids. */
   list(now = Date.now()): string[] {
     return [...this.#until.keys()].filter((id) => this.isBanned(id, now));

@@ -32,7 +32,7 @@ interface BootstrapTarget {
 /** Dials bootstrap peers with backoff until connected; redials when the node has no connection left. */
 export class BootstrapDialer {
   readonly #libp2p: NetworkLibp2p;
-  readonly #targets: BootstrapTarget[];
+  #targets: BootstrapTarget[];
   readonly #opts: Required<RedialOptions> & { dialTimeoutMs: number };
   readonly #bans: BanList;
   readonly #log: P2pLogger;
@@ -60,6 +60,20 @@ export class BootstrapDialer {
   readonly #onDisconnect = (): void => {
     if (this.#libp2p.getConnections().length === 0) this.kick();
   };
+
+  /**
+   * More peers to keep dialing like bootstrap peers: those a peer store on disk remembered (peer-memory.ts). Call
+   * before `start`; the dialer then starts even with no bootstrap list.
+   */
+  add(addrs: Multiaddr[]): void {
+    const self = this.#libp2p.peerId.toString();
+    const known = new Set(this.#targets.map((t) => t.peerId));
+    for (const addr of addrs) {
+      const peerId = peerIdOf(addr);
+      if (peerId === self || (peerId !== undefined && known.has(peerId))) continue;
+      this.#targets.push({ addr, peerId, running: false });
+    }
+  }
 
   /** Peer ids named in the bootstrap addresses. */
   peerIds(): string[] {

@@ -6,9 +6,12 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, StrictNoSign } from '@libp2p/gossipsub';
 import type { Message } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
+import { ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { MemoryDatastore } from 'datastore-core';
+import { LevelDatastore } from 'datastore-level';
 import { createLibp2p } from 'libp2p';
 import { BanList } from './banlist.js';
 import { BootstrapDialer } from './bootstrap.js';
@@ -45,9 +48,12 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
   const fastMsgIdFn = await createFastMessageId();
   const { gossip: g, connections: conns, maxMessageSize } = o;
 
+  // A peer store on disk lets a restart find its peers again without a bootstrap list (and keeps bans).
+  const disk = opts.peerStorePath === undefined ? null : new LevelDatastore(opts.peerStorePath);
+  await disk?.open();
   const libp2p = await createLibp2p<NetworkServices>({
     start: false,
-    datastore: new CompactMemoryDatastore(),
+    datastore: disk ?? new CompactMemoryDatastore(),
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen, announce: opts.announce },
     transports: [tcp()],
@@ -66,6 +72,18 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
     },
     services: {
       identify: identify(),
+      // The DHT's routing table checks contacts with ping; testnets on private and loopback addresses keep them.
+      // Typed as always there (services.ts); `dhtOf` reads the DHT where it may be absent.
+      ...((opts.dht
+        ? {
+            ping: ping(),
+            dht: kadDHT({
+              protocol: '/sortition/kad/1.0.0',
+              clientMode: false,
+              peerInfoMapper: passthroughMapper,
+            }),
+          }
+        : {}) as { ping: ReturnType<typeof ping>; dht: ReturnType<typeof kadDHT> }),
       pubsub: gossipsub({
         globalSignaturePolicy: StrictNoSign,
         msgIdFn: (msg: Message) => gossipMessageId(msg.topic, msg.data),
@@ -119,5 +137,6 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
     topicFilter,
     topicLabels,
     onPeerBanned: opts.onPeerBanned,
+    store: disk ? { datastore: disk, remembered: opts.rememberedPeers ?? 16 } : null,
   });
 }

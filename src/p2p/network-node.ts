@@ -7,10 +7,13 @@ import { toHex } from '../codec/bytes.js';
 import { createTopicScoreParams } from '@libp2p/gossipsub/score';
 import type { PeerId } from '@libp2p/interface';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import type { Datastore } from 'interface-datastore';
 import type { BanList } from './banlist.js';
+import { ChainFinder } from './chain-finder.js';
+import { loadBans, markSeen, rememberedPeers, saveBans } from './peer-memory.js';
 import type { BootstrapDialer } from './bootstrap.js';
 import type { P2pLogger, ResolvedScoring } from './options.js';
-import type { GossipRouter, NetworkLibp2p } from './services.js';
+import { dhtOf, type GossipRouter, type NetworkLibp2p } from './services.js';
 import { stringifyTopic, type GossipTopic } from './topics.js';
 
 function toHexPrefix(id: Uint8Array): string {
@@ -30,6 +33,8 @@ export interface NetworkNodeInit {
   /** gossipsub's metric label per topic, filled as topics are scored (a chain id is too long for a label). */
   topicLabels: Map<string, string>;
   onPeerBanned?: (peer: PeerId, reason: string) => void;
+  /** The peer store on disk and how many remembered peers a start dials; null: in memory. */
+  store: { datastore: Datastore & { close(): Promise<void> }; remembered: number } | null;
 }
 
 /** A libp2p node with gossipsub, bootstrap dialing, bans and score-based disconnection. */
@@ -39,6 +44,8 @@ export class NetworkNode {
   readonly peerId: PeerId;
   readonly maxMessageSize: number;
   readonly bans: BanList;
+  /** Who follows a chain, over the DHT (chain-finder.ts); null without the DHT. */
+  readonly chains: ChainFinder | null;
   /** Ignored gossip per peer, which becomes its application-specific score (useless.ts). */
   readonly useless = new UselessTraffic();
   readonly log: P2pLogger;
@@ -50,6 +57,7 @@ export class NetworkNode {
   #scoreTimer: ReturnType<typeof setInterval> | undefined;
   #started = false;
   readonly #maxStoredPeers: number;
+  readonly #store: NetworkNodeInit['store'];
   #disconnects = 0;
   #pruning = false;
   #pruneAgain = false;
@@ -76,7 +84,13 @@ export class NetworkNode {
     this.#topicFilter = init.topicFilter;
     this.#onPeerBanned = init.onPeerBanned;
     this.#maxStoredPeers = init.maxStoredPeers;
+    this.#store = init.store;
+    this.chains = dhtOf(init.libp2p) ? new ChainFinder(init.libp2p, init.log) : null;
   }
+
+  readonly #onConnect = (e: CustomEvent<{ remotePeer: PeerId }>): void => {
+    void markSeen(this.libp2p, e.detail.remotePeer).catch(() => undefined);
+  };
 
   // The peer store is read in full only every quarter of its bound in disconnects, so pruning stays cheap.
   readonly #onDisconnect = (): void => {
@@ -127,6 +141,16 @@ export class NetworkNode {
     await this.libp2p.start();
     this.#started = true;
     this.libp2p.addEventListener('peer:disconnect', this.#onDisconnect);
+    if (this.#store) {
+      const banned = await loadBans(this.#store.datastore, this.bans);
+      const remembered = await rememberedPeers(this.libp2p, this.bans, this.#store.remembered);
+      this.#bootstrap.add(remembered);
+      this.libp2p.addEventListener('connection:open', this.#onConnect);
+      this.log.info(
+        { remembered: remembered.length, banned },
+        'peer store opened: dialing the peers it remembers',
+      );
+    }
     this.#bootstrap.start();
     this.#scoreTimer = setInterval(() => this.#checkScores(), this.#scoring.checkIntervalMs);
     this.#scoreTimer.unref?.();
@@ -143,7 +167,9 @@ export class NetworkNode {
     this.#scoreTimer = undefined;
     this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect);
     await this.#bootstrap.stop();
+    this.libp2p.removeEventListener('connection:open', this.#onConnect);
     await this.libp2p.stop();
+    await this.#store?.datastore.close();
     this.log.info({ peerId: this.peerId.toString() }, 'network node stopped');
   }
 
@@ -165,6 +191,10 @@ export class NetworkNode {
   /** Bans a peer (connection gater) and closes its connections. */
   async ban(peer: PeerId, reason: string, durationMs = this.#scoring.banDurationMs): Promise<void> {
     this.bans.ban(peer, durationMs);
+    if (this.#store)
+      await saveBans(this.#store.datastore, this.bans).catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'could not keep the ban on disk'),
+      );
     this.log.warn({ peer: peer.toString(), reason, durationMs }, 'peer banned');
     try {
       await this.libp2p.hangUp(peer);

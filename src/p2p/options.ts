@@ -91,6 +91,19 @@ export interface NetworkNodeOptions {
   onPeerBanned?: (peer: PeerId, reason: string) => void;
   /** Where gossipsub's own metrics go (delivery, mesh, IDONTWANT, churn); none without it. */
   registry?: Registry;
+  /**
+   * A folder for the peer store and the bans (a LevelDB): a restarted node dials the peers it knew, even with no
+   * bootstrap list, and keeps its bans. In memory when absent.
+   */
+  peerStorePath?: string;
+  /** How many remembered peers a start dials (default 16). */
+  rememberedPeers?: number;
+  /**
+   * Run the Kademlia DHT (chain-finder.ts): announce and find the followers of chains. Off by default in the
+   * library, where tests build exact topologies the DHT's own dials would change; the node's command line turns it
+   * on (`--no-dht` off).
+   */
+  dht?: boolean;
 }
 
 /** Scoring options with their defaults filled in. */

@@ -2,6 +2,8 @@
 import type { GossipSub, TopicValidatorResult } from '@libp2p/gossipsub';
 import type { PeerScoreParams } from '@libp2p/gossipsub/score';
 import type { Identify } from '@libp2p/identify';
+import type { KadDHT } from '@libp2p/kad-dht';
+import type { Ping } from '@libp2p/ping';
 import type { Libp2p } from '@libp2p/interface';
 
 /**
@@ -21,7 +23,15 @@ export interface GossipRouter extends GossipSub {
 
 export interface NetworkServices extends Record<string, unknown> {
   identify: Identify;
+  /** Present only with the DHT (`dht: true`): read them through `withDht`. */
+  ping: Ping;
+  dht: KadDHT;
   pubsub: GossipSub;
 }
 
 export type NetworkLibp2p = Libp2p<NetworkServices>;
+
+/** The node's DHT, or null when it runs without one. */
+export function dhtOf(libp2p: NetworkLibp2p): KadDHT | null {
+  return 'dht' in libp2p.services ? libp2p.services.dht : null;
+}

@@ -82,7 +82,11 @@ test('devnet --scenario settle: the top chain stops at its expiry, settles, and 
     const opLog = readFileSync(join(work, 'logs', 'operator-top.log'), 'utf8');
     assert.match(opLog, /chain expired: block production stops/, 'the top operator stopped at its expiry');
     // The draw came from the devnet's drand round, posted by the operator once published (issue 25 item 3).
-    assert.match(opLog, /"round":"\d+","msg":"posted the drand round of the draw"/, 'the operator posted the round');
+    assert.match(
+      opLog,
+      /"round":"\d+","msg":"posted the drand round of the draw"/,
+      'the operator posted the round',
+    );
     const [fixed] = await pub.getContractEvents({
       address: DEVNET_ANCHOR_ADDRESS,
       abi: ANCHOR_ABI,
