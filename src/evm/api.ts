@@ -114,16 +114,15 @@ export function addEvmAnchorRoute(
     'GET',
     '/v1/anchor',
     guarded(async () => {
-      const at = watcher.agreedBlock;
-      const chains = await anchorView(anchor, proven && at ? { proven, at } : undefined).catch(
-        (e: unknown) => {
+      const chains = await provenAt(anchor, proven)
+        .then((at) => anchorView(anchor, proven && at ? { proven, at } : undefined))
+        .catch((e: unknown) => {
           throw new HttpError(
             503,
             'ANCHOR_UNAVAILABLE',
             `the EVM RPC did not answer: ${(e as Error).message.split('\n')[0]}`,
           );
-        },
-      );
+        });
       return {
         json: {
           kind: 'evm',
@@ -140,6 +139,16 @@ export function addEvmAnchorRoute(
       };
     }),
   );
+}
+
+/**
+ * The agreed block the API's figures are proven at: the newest confirmed one (head - confirmations + 1, as the
+ * watcher counts commits), read afresh so the view is as current as the trusted one was.
+ */
+async function provenAt(anchor: EvmAnchor, proven: ProvenAnchor | undefined): Promise<AgreedBlock | null> {
+  if (!proven) return null;
+  const safe = (await proven.endpoints.head()) - BigInt(anchor.confirmations - 1);
+  return safe < 0n ? null : proven.endpoints.block(safe);
 }
 
 const TOWER_STATUS: Record<WatchtowerErrorCode, number> = {

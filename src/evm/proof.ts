@@ -1,5 +1,5 @@
 /**
- * Checks what an EVM endpoint answers against hashes instead of taking its word (docs/protocol.md section 12.9):
+ * Checks what an EVM endpoint answers against hashes instead of taking its word (docs/protocol.md section 12, *Proven reads*):
  *
  * - a block header (`eth_getBlockByNumber`) must RLP-hash to the block hash it came with, so its state root is the
  *   one that block hash commits to;
