@@ -360,6 +360,7 @@ export async function startNodeProcess(
     // An endpoint on another chain than the checkpoint's is left out before anything is read from it.
     await endpoints.checkCheckpoint();
     const proven = new ProvenAnchor({ endpoints, address: evm.address, registry });
+    evm.proveWith(proven);
     watcher = new AnchorWatcher({
       proven,
       anchor: evm,

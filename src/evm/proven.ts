@@ -16,11 +16,15 @@ import { fieldValue, StorageLayout, word32, type StorageField } from './storage.
 
 const PHASES = ['none', 'active', 'settling', 'settled'] as const;
 
-/** A chain's registration as its proven storage holds it. */
+/** A chain's registration as its proven storage holds it (the fields of EvmAnchor's ChainOnChain). */
 export interface ProvenChain {
   readonly phase: (typeof PHASES)[number];
   readonly slashed: boolean;
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly expiry: bigint;
   readonly height: number;
+  readonly operatorKey: Hex;
   readonly depositWei: bigint;
   readonly safetyWei: bigint;
   /** Zero before the beacon is fixed. */
@@ -34,6 +38,8 @@ export interface ProvenClaim {
   readonly height: number;
   readonly deadline: bigint;
   readonly claimant: Address;
+  /** keccak256 of the judged levels: what a Claimed log's levels are checked against. */
+  readonly levelsHash: Hex;
 }
 
 export type ProvenWhat = 'commit' | 'chain' | 'claim';
@@ -65,6 +71,14 @@ export class ProvenAnchor {
     return this.o.endpoints;
   }
 
+  /** The head block k endpoints reached and agree on: what reads "now" are proven at. */
+  async head(): Promise<AgreedBlock> {
+    const e = this.o.endpoints;
+    const at = await e.block(await e.head());
+    if (!at) throw new ProofError('HEADER_FIELDS', 'no EVM endpoint holds the head it named');
+    return at;
+  }
+
   /** Reads so far, by `what/result/code` (result `proven` or `refused`; code `OK` or a ProofCode). */
   reads(): Record<string, number> {
     return Object.fromEntries(this.counts);
@@ -79,7 +93,19 @@ export class ProvenAnchor {
 
   async chain(chainId: Hex, block: AgreedBlock): Promise<ProvenChain> {
     const at = (m: string): StorageField => this.layout.field('chains', chainId, m);
-    const names = ['phase', 'slashed', 'height', 'deposit', 'safety', 'beacon', 'committer'] as const;
+    const names = [
+      'phase',
+      'slashed',
+      'height',
+      'deposit',
+      'safety',
+      'beacon',
+      'committer',
+      'start',
+      'end',
+      'expiry',
+      'operatorKey',
+    ] as const;
     const v = await this.read('chain', names.map(at), block);
     return {
       phase: PHASES[Number(v[0])] ?? 'none',
@@ -89,13 +115,17 @@ export class ProvenAnchor {
       safetyWei: v[4],
       beacon: word32(v[5]),
       committer: address(v[6]),
+      start: v[7],
+      end: v[8],
+      expiry: v[9],
+      operatorKey: word32(v[10]),
     };
   }
 
   /** The standing claim of a chain, null when none stands. */
   async claim(chainId: Hex, block: AgreedBlock): Promise<ProvenClaim | null> {
     const at = (m: string): StorageField => this.layout.field('claims', chainId, m);
-    const names = ['winnerKey', 'payout', 'height', 'deadline', 'claimant'] as const;
+    const names = ['winnerKey', 'payout', 'height', 'deadline', 'claimant', 'levelsHash'] as const;
     const v = await this.read('claim', names.map(at), block);
     if (v[4] === 0n) return null;
     return {
@@ -104,6 +134,7 @@ export class ProvenAnchor {
       height: Number(v[2]),
       deadline: v[3],
       claimant: address(v[4]),
+      levelsHash: word32(v[5]),
     };
   }
 

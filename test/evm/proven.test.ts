@@ -14,10 +14,12 @@ import {
   encodeEventTopics,
   encodeFunctionResult,
   keccak256,
+  hexToBytes,
   toHex,
   type Hex,
 } from 'viem';
 import { generateKeyPair } from '../../src/crypto/keys.js';
+import { ChainProducer } from '../../src/chain/producer.js';
 import type { SignedHeader } from '../../src/chain/header.js';
 import { ANCHOR_ABI } from '../../src/evm/anchor.js';
 import { anchorView } from '../../src/evm/api.js';
@@ -30,7 +32,12 @@ import { createLogger } from '../../src/runtime/logger.js';
 import { testNet, waitFor } from '../helpers/net.js';
 import { defer } from '../helpers/cleanup.js';
 import { newAnchor, trackedTopChain } from './anchor-helpers.js';
-import { useAnvil } from './helpers.js';
+import { devKey, useAnvil } from './helpers.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileJournal } from '../../src/evm/journal.js';
+import { craftBlock } from '../../src/operator/faults.js';
 import { lyingProxy, type LyingProxy, type RpcCall } from './lying-proxy.js';
 
 const env = useAnvil();
@@ -64,6 +71,17 @@ function injectLogs(p: LyingProxy, logs: (to: bigint) => object[]): void {
   });
 }
 
+/** Rewrites the liar's answers to `chains(id)` calls (a tuple of the Chain struct's fields). */
+function forgeChains(p: LyingProxy, f: (fields: unknown[]) => void): void {
+  p.lies.set('eth_call', (result, call) => {
+    const { data } = call.params[0] as { data: Hex };
+    if (decodeFunctionData({ abi: ANCHOR_ABI, data }).functionName !== 'chains') return undefined;
+    const r = [...decodeFunctionResult({ abi: ANCHOR_ABI, functionName: 'chains', data: result as Hex })];
+    f(r);
+    return encodeFunctionResult({ abi: ANCHOR_ABI, functionName: 'chains', result: r as never });
+  });
+}
+
 /** A block whose state root is another and whose hash is recomputed: a consistent header of a chain that is not. */
 function forgedBlock(result: unknown): unknown {
   if (!result) return result;
@@ -76,15 +94,30 @@ function forgedBlock(result: unknown): unknown {
 async function following(
   t: TestContext,
   urls: (anvil: string) => Promise<{ urls: string[]; quorum: number }>,
+  /** An EVM key (anvil account) to submit evidence with. */
+  keyOf?: number,
 ) {
   const anchor = await newAnchor(env);
   const net = await testNet();
   defer(t, () => net.close());
-  const { genesis, producer, node } = await trackedTopChain(env, anchor, net);
+  const { genesis, producer, node, key } = await trackedTopChain(env, anchor, net);
   const e = await urls(env.anvil.rpcUrl);
-  const evm = await EvmAnchor.open({ rpcUrl: e.urls[0], address: anchor.address, confirmations: 1, log });
+  const dir = await mkdtemp(join(tmpdir(), 'evm-proven-'));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
+  const ac = new AbortController();
+  defer(t, () => ac.abort());
+  const evm = await EvmAnchor.open({
+    rpcUrl: e.urls[0],
+    address: anchor.address,
+    confirmations: 1,
+    log,
+    ...(keyOf === undefined
+      ? {}
+      : { key: devKey(env, keyOf), journal: fileJournal(join(dir, 'journal')), signal: ac.signal }),
+  });
   const endpoints = new EvmEndpoints({ urls: e.urls, quorum: e.quorum, timeoutMs: 1000, log });
   const proven = new ProvenAnchor({ endpoints, address: anchor.address });
+  evm.proveWith(proven);
   const watcher = new AnchorWatcher({ anchor: evm, node, log, pollMs: 20, proven });
   defer(t, () => watcher.stop());
   watcher.start();
@@ -98,6 +131,9 @@ async function following(
     watcher,
     id,
     blocks,
+    genesis,
+    key,
+    producer,
     anchored: () => node.tracker.view(genesis.chainId)!.anchoredHeight,
     async gossip(): Promise<SignedHeader> {
       const i = blocks.length;
@@ -112,6 +148,8 @@ async function following(
       return b.signed;
     },
     commit: (h: SignedHeader) => anchor.send(5, 'commit', [id, toHex(h.bytes)]),
+    /** The genesis state: what a forged header at height 1 builds on. */
+    stateAt0: () => new ChainProducer(genesis, key.secretKey).state,
   };
 }
 
@@ -154,15 +192,7 @@ test("headers hash to anvil's block hashes; proven storage equals the getters; t
   const want = await evm.chain(genesis.chainId);
   assert.deepEqual(
     { ...got, committer: got.committer.toLowerCase() },
-    {
-      phase: want.phase,
-      slashed: want.slashed,
-      height: want.height,
-      depositWei: want.depositWei,
-      safetyWei: want.safetyWei,
-      beacon: want.beacon,
-      committer: want.committer.toLowerCase(),
-    },
+    { ...want, committer: want.committer.toLowerCase() },
   );
   assert.equal(got.height, 1);
   assert.equal(await proven.commit(id, 1, at), toHex(b.signed.hash));
@@ -188,13 +218,7 @@ test('one lying endpoint: fake Committed logs, a forged eth_call and a garbage p
     fakeCommitted(f.anchor.address, f.id, 1, keccak256('0xbad'), to),
   ]);
   // ... and its chains() call says height 2 is committed.
-  liar.lies.set('eth_call', (result, call) => {
-    const { data } = call.params[0] as { data: Hex };
-    if (decodeFunctionData({ abi: ANCHOR_ABI, data }).functionName !== 'chains') return undefined;
-    const r = [...decodeFunctionResult({ abi: ANCHOR_ABI, functionName: 'chains', data: result as Hex })];
-    r[8] = 2n;
-    return encodeFunctionResult({ abi: ANCHOR_ABI, functionName: 'chains', result: r as never });
-  });
+  forgeChains(liar, (r) => (r[8] = 2n));
   await waitFor(() => f.watcher.status().verification.rejectedCommits >= 2, 'both fake logs rejected');
   assert.equal(f.anchored(), 0, 'nothing counted');
   assert.equal(f.watcher.mismatches.length, 0, 'a fake log of another header is no commit mismatch');
@@ -206,8 +230,10 @@ test('one lying endpoint: fake Committed logs, a forged eth_call and a garbage p
     ],
   );
   assert.equal(f.watcher.status().verification.commits, 'proven');
-  // The forged call shows in the trusted view; the proven view holds the chain's state.
-  assert.equal((await anchorView(f.evm))[0].committedHeight, 2);
+  // The forged call shows to a reader that takes the endpoint's word; the proven view holds the chain's state.
+  const trusting = await EvmAnchor.open({ rpcUrl: liar.url, address: f.anchor.address, log });
+  assert.equal((await anchorView(trusting))[0].committedHeight, 2);
+  assert.equal((await f.evm.chain(hexToBytes(f.id))).height, 0, 'chain() proven (proveWith)');
   const at = f.watcher.agreedBlock!;
   const view = await anchorView(f.evm, { proven: f.proven, at });
   assert.equal(view[0].committedHeight, 0);
@@ -228,6 +254,33 @@ test('one lying endpoint: fake Committed logs, a forged eth_call and a garbage p
   assert.equal(f.anchored(), 1);
   liar.garbage.delete('eth_getProof');
   await waitFor(() => f.anchored() === 2, 'counted once a proof verifies');
+});
+
+test('an endpoint saying the chain is slashed does not keep the node from submitting commit-mismatch evidence', async (t) => {
+  let liar!: LyingProxy;
+  const f = await following(
+    t,
+    async (anvil) => {
+      liar = await lyingProxy(t, anvil, '127.0.4.10');
+      return { urls: [liar.url], quorum: 1 };
+    },
+    6,
+  );
+  await f.gossip();
+  // The operator commits another header at height 1 than the one it gossiped; the liar says the chain is slashed.
+  forgeChains(liar, (r) => (r[3] = true));
+  const alt = craftBlock(f.genesis, f.key.secretKey, f.stateAt0(), [], { timeMs: 99_999 });
+  await f.commit(alt.signed);
+  await waitFor(() => f.watcher.mismatches.length === 1, 'commit mismatch judged');
+  await waitFor(() => f.watcher.mismatches[0].submitted, 'the evidence submitted all the same');
+  await f.watcher.settled();
+  const c = await env.pub.readContract({
+    address: f.anchor.address,
+    abi: ANCHOR_ABI,
+    functionName: 'chains',
+    args: [f.id],
+  });
+  assert.equal(c[3], true, 'slashed on chain');
 });
 
 test('three endpoints, one lies (another block hash, a head far ahead, fake logs): the quorum holds', async (t) => {
