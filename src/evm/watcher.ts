@@ -21,8 +21,8 @@
  * (src/evm/endpoints.ts: a quorum of `--evm-rpc` endpoints, or one endpoint's word); a `Committed` log the state
  * does not hold is refused (`rejected`, counted) and never counted. Without it, the one endpoint's answers. Logs
  * are still how commits are found: an endpoint can hide one (it is then not counted), not invent one. When the
- * endpoint stops answering the node keeps validating gossip; anchoring is reported stale (`status().stale`, metric `sortition_evm_anchor_stale`) and
- * catches up from the last scanned block when the endpoint is back.
+ * endpoint stops answering the node keeps validating gossip; anchoring is reported stale (`status().stale`,
+ * metric `sortition_evm_anchor_stale`) and catches up from the last scanned block when the endpoint is back.
  *
  * Reorgs: the hashes of scanned blocks are kept (ScannedBlocks); each poll compares the newest one at or below the
  * confirmed block with the endpoint's, and when it changed finds the newest one still on the chain and scans again
@@ -422,6 +422,10 @@ export class AnchorWatcher {
   private async inState(id: string, c: PendingCommit, at: AgreedBlock): Promise<boolean> {
     const proven = await this.o.proven!.commit(id as Hex, c.height, at);
     if (proven !== null && proven.slice(2).toLowerCase() === c.hash) return true;
+    // A reorg since `at` was read can have brought the log: then the poll fails and the commit is judged again
+    // against the new block, rather than dropped.
+    if ((await this.o.proven!.endpoints.block(at.number))?.hash !== at.hash)
+      throw new Error(`EVM block ${at.number} changed while commits were judged; judging again`);
     const r: RejectedCommit = {
       chainId: id.slice(2),
       height: c.height,
