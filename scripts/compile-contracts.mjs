@@ -2,6 +2,9 @@
 // call, and deployable bytecode). Generated like the protobuf code, and git-ignored for the same reason: one
 // source (the .sol files) and one pinned compiler, so a stale committed copy can never disagree with them.
 // The output is keyed by a hash of the sources and the compiler version: an unchanged tree is not recompiled.
+// Each contract also carries solc's `storageLayout` (slots, offsets and types of its state variables), from which
+// the node derives the storage slots it proves with eth_getProof (src/evm/storage.ts): never hand-written numbers,
+// which a field added to the contract would silently shift.
 // Beside it: the solc standard-JSON input used (src/gen/solc-input.json, and src/gen/solc-input.ts carrying it into
 // dist), what a block explorer needs to reproduce the bytecode (`evm deploy` puts it in its verification bundle).
 import { createHash } from 'node:crypto';
@@ -20,7 +23,9 @@ const settings = {
   optimizer: { enabled: true, runs: 200 },
   viaIR: true,
   evmVersion: 'cancun',
-  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+  outputSelection: {
+    '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'storageLayout'] },
+  },
 };
 const key = createHash('sha256')
   .update(solc.version())
@@ -57,7 +62,7 @@ for (const file of files) {
     const size = c.evm.deployedBytecode.object.length / 2;
     ts += `\n/** ${file}: ${size} bytes of runtime code. */\nexport const ${name} = {\n`;
     ts += `  abi: ${JSON.stringify(c.abi)} as const,\n  bytecode: '0x${bytecode}' as const,\n`;
-    ts += `  runtimeSize: ${size},\n};\n`;
+    ts += `  runtimeSize: ${size},\n  storageLayout: ${JSON.stringify(c.storageLayout)} as const,\n};\n`;
   }
 }
 writeFileSync(target, ts);

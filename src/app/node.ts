@@ -32,6 +32,8 @@ import { getAddress, isAddress, type Address } from 'viem';
 import { addEvmAnchorRoute, addWatchtowerRoutes } from '../evm/api.js';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
+import { EvmEndpoints, parseCheckpoint } from '../evm/endpoints.js';
+import { ProvenAnchor } from '../evm/proven.js';
 import { AnchorWatcher, DEFAULT_DATA_REQUESTS, DEFAULT_UNSEEN_GRACE_MS } from '../evm/watcher.js';
 import { Watchtower } from '../evm/watchtower.js';
 import { watchListSource } from '../evm/settle.js';
@@ -65,7 +67,10 @@ export interface NodeProcessOptions {
   benchAcceptAll?: boolean;
   benchSignaturesOnly?: boolean;
   devnet?: boolean | string;
-  evmRpc?: string;
+  /** The first endpoint is read for logs and sends transactions; all of them vote on block hashes. */
+  evmRpc?: string | string[];
+  evmQuorum?: string | number;
+  evmCheckpoint?: string;
   drandUrl?: string;
   /** False with `--no-dht`. */
   dht?: boolean;
@@ -282,11 +287,12 @@ export async function startNodeProcess(
   }
   // The EVM anchor, when configured, is the trusted root: its id names it as every top-level chain's parent.
   let evm: EvmAnchor | null = null;
-  if (o.evmRpc || o.anchorAddress) {
-    if (!o.evmRpc || !o.anchorAddress || !isAddress(o.anchorAddress))
+  const evmUrls = listOption(o.evmRpc);
+  if (evmUrls.length > 0 || o.anchorAddress) {
+    if (evmUrls.length === 0 || !o.anchorAddress || !isAddress(o.anchorAddress))
       throw new ConfigError('the EVM anchor needs --evm-rpc and --anchor-address (a 0x address)');
     const evmOpts = {
-      rpcUrl: o.evmRpc,
+      rpcUrl: evmUrls[0],
       address: getAddress(o.anchorAddress),
       // An operator's EVM account sends its commits; a second sender on it would race for nonces.
       key: name === 'operator' ? undefined : o.evmKey,
@@ -351,7 +357,19 @@ export async function startNodeProcess(
     anchorStatus: evm ? () => watcher?.status() ?? null : undefined,
   });
   if (evm) {
+    const endpoints = new EvmEndpoints({
+      urls: evmUrls,
+      quorum: intOption(o.evmQuorum ?? 1, 'evm-quorum', 1, evmUrls.length),
+      checkpoint: o.evmCheckpoint ? (parseCheckpoint(o.evmCheckpoint) ?? undefined) : undefined,
+      registry,
+      log: log.child({ component: 'evm-endpoints' }),
+    });
+    // An endpoint on another chain than the checkpoint's is left out before anything is read from it.
+    await endpoints.checkCheckpoint();
+    const proven = new ProvenAnchor({ endpoints, address: evm.address, registry });
+    evm.proveWith(proven);
     watcher = new AnchorWatcher({
+      proven,
       anchor: evm,
       node,
       log: log.child({ component: 'evm-watch' }),
@@ -363,7 +381,7 @@ export async function startNodeProcess(
       unseenGraceMs: intOption(o.unseenGraceMs ?? DEFAULT_UNSEEN_GRACE_MS, 'unseen-grace-ms', 0),
       dataRequests: intOption(o.dataRequests ?? DEFAULT_DATA_REQUESTS, 'data-requests', 0, 64),
     });
-    addEvmAnchorRoute(api, evm, watcher);
+    addEvmAnchorRoute(api, evm, watcher, proven);
     watcher.start();
     // Expiries are EVM block numbers: a chain whose ancestor's expiry the EVM head has reached is flagged.
     const w = watcher;

@@ -62,7 +62,8 @@ export interface OperatorCliOptions {
   readonly maxPending?: string | number;
   readonly devnet?: boolean | string;
   readonly fault?: string | string[];
-  readonly evmRpc?: string;
+  /** The first is the operator's endpoint (it commits through it). */
+  readonly evmRpc?: string | string[];
   readonly drandUrl?: string;
   readonly anchorAddress?: string;
   readonly evmKey?: string;
@@ -84,13 +85,14 @@ export interface EvmSettings {
 }
 
 export function evmSettings(o: OperatorCliOptions): EvmSettings | null {
-  if (!o.evmRpc && !o.anchorAddress) return null;
-  if (!o.evmRpc || !o.anchorAddress)
+  const rpcUrl = listOption(o.evmRpc)[0];
+  if (!rpcUrl && !o.anchorAddress) return null;
+  if (!rpcUrl || !o.anchorAddress)
     throw new ConfigError('the EVM anchor needs both --evm-rpc and --anchor-address');
   if (!isAddress(o.anchorAddress))
     throw new ConfigError(`--anchor-address must be a 0x address, got ${o.anchorAddress}`);
   return {
-    rpcUrl: o.evmRpc,
+    rpcUrl,
     address: getAddress(o.anchorAddress),
     key: o.evmKey,
     confirmations: intOption(o.confirmations ?? 1, 'confirmations', 1, 1000),

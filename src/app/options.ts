@@ -14,6 +14,7 @@ import { isAddress } from 'viem';
 import { CodedError } from '../codec/errors.js';
 import { fromHex } from '../crypto/hash.js';
 import { ConfigError, intOption, listOption } from '../runtime/config.js';
+import { parseCheckpoint } from '../evm/endpoints.js';
 import { DatabaseLockedError } from '../runtime/level.js';
 import type { NodeProcessOptions } from './node.js';
 
@@ -234,10 +235,16 @@ export async function checkNodeOptions(o: NodeProcessOptions): Promise<void> {
   );
   const manifest = o.join ? await readManifest(o.join) : null;
   for (const w of listOption(o.watch)) watchSpec(w, manifest);
-  if (o.evmRpc !== undefined || o.anchorAddress !== undefined) {
-    if (o.evmRpc === undefined || o.anchorAddress === undefined)
+  const evmUrls = listOption(o.evmRpc);
+  if (evmUrls.length > 0 || o.anchorAddress !== undefined) {
+    if (evmUrls.length === 0 || o.anchorAddress === undefined)
       throw new ConfigError('the EVM anchor needs both --evm-rpc and --anchor-address');
-    checkHttpUrl('--evm-rpc', o.evmRpc, 'http://127.0.0.1:8545');
+    for (const u of evmUrls) checkHttpUrl('--evm-rpc', u, 'http://127.0.0.1:8545');
+    intOption(o.evmQuorum ?? 1, 'evm-quorum', 1, evmUrls.length);
+    if (o.evmCheckpoint !== undefined && !parseCheckpoint(o.evmCheckpoint))
+      throw new ConfigError(
+        `--evm-checkpoint ${o.evmCheckpoint}: expected <block number>:<0x block hash (64 hex digits)>`,
+      );
     if (!isAddress(o.anchorAddress))
       throw new ConfigError(`--anchor-address ${o.anchorAddress}: expected a 0x address`);
   }

@@ -32,7 +32,24 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
       ),
     )
     .addOption(
-      option('--evm-rpc <url>', 'EVM anchor: JSON-RPC endpoint of the EVM chain (trusted; see README)'),
+      option(
+        '--evm-rpc <url...>',
+        'EVM anchor: JSON-RPC endpoints of the EVM chain (repeatable; the first is read for logs and sends ' +
+          'transactions; block hashes count when --evm-quorum of them agree; see README)',
+      ),
+    )
+    .addOption(
+      option(
+        '--evm-quorum <k>',
+        'EVM anchor: how many of the --evm-rpc endpoints must name a block hash (and reach a head) for it to count',
+        1,
+      ),
+    )
+    .addOption(
+      option(
+        '--evm-checkpoint <number:hash>',
+        'EVM anchor: a trusted block (<number>:<0x hash>); an endpoint holding another block there is left out',
+      ),
     )
     .addOption(option('--anchor-address <address>', 'EVM anchor: the SortitionAnchor contract address'))
     .addOption(

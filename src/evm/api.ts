@@ -2,16 +2,24 @@
  * `GET /v1/anchor` on a node following the EVM anchor: every chain registered in the contract, read from it
  * (wei as decimal strings), and how current this node's view is.
  *
- *   {kind: "evm", rpcUrl, address, evmChainId, anchorId, watcher: {evmHead, scannedTo, stale, ...},
- *    mismatches: [...], dataRequests: [{id, chainId, height, point, watchId, deadline, state}],
- *    chains: [{chainId, depositWei, slashed, committedHeight, phase, beacon, beaconRound, beaconTime,
- *              settlement: null | {point, winnerKey, paidWei}}]}
+ *   {kind: "evm", rpcUrl, address, evmChainId, anchorId, watcher: {evmHead, scannedTo, stale, verification, ...},
+ *    mismatches: [...], rejectedCommits: [...], dataRequests: [{id, chainId, height, point, watchId, deadline, state}],
+ *    chains: [{chainId, depositWei, slashed, committedHeight, phase, beacon, beaconRound, beaconTime, verified, provenAt,
+ *              claim: null | {winnerKey, payout, height, deadline, claimant},
+ *              settlement: null | {point, winnerKey, paidWei, verified}}]}
+ *
+ * `verified` says how a chain's figures were read: `proven` (eth_getProof against the state root of the agreed
+ * confirmed block `provenAt`, whose hash a quorum of endpoints or the one endpoint named: watcher.verification)
+ * or `trusted` (the endpoint's eth_call at its latest block). A settlement's point and prize come from logs:
+ * `trusted`; whether the chain settled is its proven phase.
  */
 import { hexToBytes } from 'viem';
 import { toHex as hexOf } from '../crypto/hash.js';
 import { guarded, HttpError, type HttpApi } from '../runtime/http.js';
 import { ANCHOR_ABI } from './anchor.js';
 import type { EvmAnchor } from './node-anchor.js';
+import type { AgreedBlock } from './endpoints.js';
+import type { ProvenAnchor } from './proven.js';
 import type { AnchorWatcher } from './watcher.js';
 import { WatchtowerError, type Watchtower, type WatchtowerErrorCode } from './watchtower.js';
 
@@ -26,10 +34,32 @@ export interface AnchorChainJson {
   /** The drand round the chain draws from (decimal; null: none, a block hash) and its Unix publication time. */
   readonly beaconRound: string | null;
   readonly beaconTime: number | null;
-  readonly settlement: null | { point: string; winnerKey: string; paidWei: string };
+  /** How phase, deposit, slashed, committedHeight, beacon and claim were read. */
+  readonly verified: 'proven' | 'trusted';
+  /** The block the proofs were checked against (null when `trusted`). */
+  readonly provenAt: { number: number; hash: string } | null;
+  readonly claim: null | {
+    winnerKey: string;
+    payout: string;
+    height: number;
+    deadline: string;
+    claimant: string;
+  };
+  readonly settlement: null | {
+    point: string;
+    winnerKey: string;
+    paidWei: string;
+    verified: 'trusted';
+  };
 }
 
-export async function anchorView(anchor: EvmAnchor): Promise<AnchorChainJson[]> {
+/** Proven reads and the agreed block to read at; without them the figures are the endpoint's `eth_call`s. */
+export interface ProvenView {
+  readonly proven: ProvenAnchor;
+  readonly at: AgreedBlock;
+}
+
+export async function anchorView(anchor: EvmAnchor, p?: ProvenView): Promise<AnchorChainJson[]> {
   const call = { address: anchor.address, abi: ANCHOR_ABI } as const;
   const range = { fromBlock: 0n, toBlock: 'latest' } as const;
   const [registered, fixed, settled] = await Promise.all([
@@ -40,9 +70,12 @@ export async function anchorView(anchor: EvmAnchor): Promise<AnchorChainJson[]> 
   const out: AnchorChainJson[] = [];
   for (const e of registered) {
     const id = e.args.chainId!;
-    const c = await anchor.chain(hexToBytes(id));
+    // A Registered log of a chain the proven state does not hold is an endpoint's invention: left out.
+    const c = p ? await p.proven.chain(id, p.at) : await anchor.chain(hexToBytes(id));
+    if (p && c.phase === 'none') continue;
+    const claim = p ? await p.proven.claim(id, p.at) : await anchor.claimOf(hexToBytes(id)).catch(() => null);
     const s = settled.find((x) => x.args.chainId === id);
-    const p = fixed.find((x) => x.args.chainId === id);
+    const f = fixed.find((x) => x.args.chainId === id);
     out.push({
       chainId: id.slice(2),
       phase: c.phase,
@@ -52,11 +85,23 @@ export async function anchorView(anchor: EvmAnchor): Promise<AnchorChainJson[]> 
       beacon: /^0x0+$/.test(c.beacon) ? null : c.beacon.slice(2),
       beaconRound: c.beaconRound === 0n ? null : c.beaconRound.toString(),
       beaconTime: c.beaconRound === 0n ? null : Number(c.beaconTime),
+      verified: p ? 'proven' : 'trusted',
+      provenAt: p ? { number: Number(p.at.number), hash: p.at.hash } : null,
+      claim: claim
+        ? {
+            winnerKey: claim.winnerKey.slice(2),
+            payout: claim.payout,
+            height: claim.height,
+            deadline: claim.deadline.toString(),
+            claimant: claim.claimant,
+          }
+        : null,
       settlement: s
         ? {
-            point: String(p?.args.point ?? ''),
+            point: String(f?.args.point ?? ''),
             winnerKey: s.args.winnerKey!.slice(2),
             paidWei: s.args.prize!.toString(),
+            verified: 'trusted',
           }
         : null,
     });
@@ -64,18 +109,25 @@ export async function anchorView(anchor: EvmAnchor): Promise<AnchorChainJson[]> 
   return out;
 }
 
-export function addEvmAnchorRoute(api: HttpApi, anchor: EvmAnchor, watcher: AnchorWatcher): void {
+export function addEvmAnchorRoute(
+  api: HttpApi,
+  anchor: EvmAnchor,
+  watcher: AnchorWatcher,
+  proven?: ProvenAnchor,
+): void {
   api.route(
     'GET',
     '/v1/anchor',
     guarded(async () => {
-      const chains = await anchorView(anchor).catch((e: unknown) => {
-        throw new HttpError(
-          503,
-          'ANCHOR_UNAVAILABLE',
-          `the EVM RPC did not answer: ${(e as Error).message.split('\n')[0]}`,
-        );
-      });
+      const chains = await provenAt(anchor, proven)
+        .then((at) => anchorView(anchor, proven && at ? { proven, at } : undefined))
+        .catch((e: unknown) => {
+          throw new HttpError(
+            503,
+            'ANCHOR_UNAVAILABLE',
+            `the EVM RPC did not answer: ${(e as Error).message.split('\n')[0]}`,
+          );
+        });
       return {
         json: {
           kind: 'evm',
@@ -85,12 +137,23 @@ export function addEvmAnchorRoute(api: HttpApi, anchor: EvmAnchor, watcher: Anch
           anchorId: hexOf(anchor.anchorId),
           watcher: watcher.status(),
           mismatches: watcher.mismatches,
+          rejectedCommits: watcher.rejected,
           dataRequests: watcher.dataRequests(),
           chains,
         },
       };
     }),
   );
+}
+
+/**
+ * The agreed block the API's figures are proven at: the newest confirmed one (head - confirmations + 1, as the
+ * watcher counts commits), read afresh so the view is as current as the trusted one was.
+ */
+async function provenAt(anchor: EvmAnchor, proven: ProvenAnchor | undefined): Promise<AgreedBlock | null> {
+  if (!proven) return null;
+  const safe = (await proven.endpoints.head()) - BigInt(anchor.confirmations - 1);
+  return safe < 0n ? null : proven.endpoints.block(safe);
 }
 
 const TOWER_STATUS: Record<WatchtowerErrorCode, number> = {

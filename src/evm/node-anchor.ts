@@ -53,6 +53,7 @@ import {
   type DrandSource,
 } from './drand.js';
 import { connect, walletFor, type EvmWallet } from './client.js';
+import type { ProvenAnchor } from './proven.js';
 import { AnchorRevert, revertOf, TxSender, type Journal } from './sender.js';
 
 /** Expiry used when none is given: far beyond any EVM block, and a safe integer. */
@@ -157,6 +158,7 @@ export class EvmAnchor implements Anchor {
   private readonly settleSender: TxSender | null;
   private levelsBound: Promise<number> | undefined;
   private drandInfo: Promise<{ address: Address; network: DrandNetwork } | null> | undefined;
+  private proven: ProvenAnchor | null = null;
 
   private constructor(
     readonly o: EvmAnchorOptions,
@@ -222,7 +224,17 @@ export class EvmAnchor implements Anchor {
     return this.sender;
   }
 
+  /**
+   * From now on `chain()` is read with eth_getProof at the head the endpoints agree on, not by eth_call: a validator's
+   * settler, watchtower, data guard and evidence submission then act on the proven phase, height and slashed flag
+   * (an endpoint saying "slashed" would otherwise keep the node from submitting evidence).
+   */
+  proveWith(p: ProvenAnchor): void {
+    this.proven = p;
+  }
+
   async chain(chainId: Uint8Array): Promise<ChainOnChain> {
+    if (this.proven) return this.proven.chain(toHex(chainId), await this.proven.head());
     const c = await this.pub.readContract({ ...this.call, functionName: 'chains', args: [toHex(chainId)] });
     return {
       committer: c[0],
@@ -651,8 +663,15 @@ export class EvmAnchor implements Anchor {
 
   /** The standing claim of a chain (`claims(chainId)`), or null when none stands. */
   async claimOf(chainId: Uint8Array): Promise<PendingClaim | null> {
-    const c = await this.pub.readContract({ ...this.call, functionName: 'claims', args: [toHex(chainId)] });
-    if (c[4] === zeroAddress) return null;
+    // Proven (proveWith): the struct at the agreed head, and the Claimed log's levels held to its levels hash.
+    const p = this.proven ? await this.proven.claim(toHex(chainId), await this.proven.head()) : undefined;
+    const c =
+      p === undefined
+        ? await this.pub.readContract({ ...this.call, functionName: 'claims', args: [toHex(chainId)] })
+        : p === null
+          ? null
+          : ([p.winnerKey, p.payout, BigInt(p.height), p.deadline, p.claimant, p.levelsHash] as const);
+    if (c === null || c[4] === zeroAddress) return null;
     // The standing claim's levels: its Claimed event, the last one whose levels hash to what the contract holds.
     const events = await this.pub.getContractEvents({
       ...this.call,

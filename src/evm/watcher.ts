@@ -16,9 +16,13 @@
  * until the node catches up, and the data guard (data-guard.ts) demands the watched contracts' paths on chain.
  * Commit mismatches raise commit-mismatch. Alerts go to the validator's Alerter (`alerts`).
  *
- * What it trusts: its RPC endpoint's answers (see the README). When the endpoint stops answering the node keeps
- * validating gossip; anchoring is reported stale (`status().stale`, metric `sortition_evm_anchor_stale`) and
- * catches up from the last scanned block when the endpoint is back.
+ * What it trusts (see the README): with `proven` (src/evm/proven.ts), a commit is counted or judged only once its
+ * header hash is proven by eth_getProof in the state of the confirmed block, whose hash the endpoints agree on
+ * (src/evm/endpoints.ts: a quorum of `--evm-rpc` endpoints, or one endpoint's word); a `Committed` log the state
+ * does not hold is refused (`rejected`, counted) and never counted. Without it, the one endpoint's answers. Logs
+ * are still how commits are found: an endpoint can hide one (it is then not counted), not invent one. When the
+ * endpoint stops answering the node keeps validating gossip; anchoring is reported stale (`status().stale`,
+ * metric `sortition_evm_anchor_stale`) and catches up from the last scanned block when the endpoint is back.
  *
  * Reorgs: the hashes of scanned blocks are kept (ScannedBlocks); each poll compares the newest one at or below the
  * confirmed block with the endpoint's, and when it changed finds the newest one still on the chain and scans again
@@ -39,7 +43,10 @@ import type { Logger } from '../runtime/logger.js';
 import { watchIds, type AnchorAlert, type AnchorAlerts, type WatchedContracts } from './alerts.js';
 import { ANCHOR_ABI } from './anchor.js';
 import { DataGuard, type OwnRequestJson } from './data-guard.js';
+import { ProofError } from './proof.js';
 import type { EvmAnchor } from './node-anchor.js';
+import type { AgreedBlock, HashBasis } from './endpoints.js';
+import type { ProvenAnchor } from './proven.js';
 
 /** How long a commit may stay unseen on gossip (while the head stalls) before commit-unseen, by default. */
 export const DEFAULT_UNSEEN_GRACE_MS = 60_000;
@@ -86,6 +93,44 @@ export interface WatcherOptions {
   readonly dataRequests?: number;
   /** A head further than this past the last one read is confirmed by a second read first (DEFAULT_HEAD_JUMP). */
   readonly headJump?: bigint;
+  /** Proven reads against agreed block hashes; without it commits are taken from the one endpoint's logs and calls. */
+  readonly proven?: ProvenAnchor;
+}
+
+/** How the watcher's figures were verified (GET /v1/status and /v1/anchor). */
+export interface VerificationStatus {
+  /** `proven`: counted commits and committed heights are eth_getProof-proven; `trusted`: the endpoint's word. */
+  readonly commits: 'proven' | 'trusted';
+  /** How the block hashes proofs are checked against were taken: `quorum` (k >= 2 endpoints) or `trusted`. */
+  readonly blockHashes: HashBasis;
+  readonly endpoints: number;
+  readonly quorum: number;
+  readonly checkpoint: { readonly number: number; readonly hash: string } | null;
+  /** The confirmed block the last proofs were checked against. */
+  readonly provenAt: {
+    readonly number: number;
+    readonly hash: string;
+    readonly agreeing: number;
+    readonly of: number;
+  } | null;
+  /** Answers of endpoints against the agreed view, by `endpoint/code`. */
+  readonly disagreements: Readonly<Record<string, number>>;
+  /** Proven reads by `what/result/code`. */
+  readonly provenReads: Readonly<Record<string, number>>;
+  /** Committed logs the proven state does not hold (never counted). */
+  readonly rejectedCommits: number;
+}
+
+/** A `Committed` log whose commit the proven state does not hold: an endpoint invented it (or a reorg took it). */
+export interface RejectedCommit {
+  readonly chainId: string;
+  readonly height: number;
+  /** The header hash the log named. */
+  readonly logged: string;
+  /** What the proven state holds at that height (null: nothing). */
+  readonly proven: string | null;
+  readonly block: number;
+  readonly code: 'COMMIT_NOT_IN_STATE';
 }
 
 export interface WatcherStatus {
@@ -99,6 +144,7 @@ export interface WatcherStatus {
   readonly reorgs: number;
   /** Head answers not trusted: a jump a second read did not confirm, or a head below the last one. */
   readonly headDisagreements: number;
+  readonly verification: VerificationStatus;
 }
 
 export interface Mismatch {
@@ -166,6 +212,11 @@ export class AnchorWatcher {
   /** Commits above what this node has seen of the chain yet, by chain: judged when its blocks arrive. */
   private readonly pending = new Map<string, PendingCommit[]>();
   readonly mismatches: Mismatch[] = [];
+  /** Logged commits the proven state does not hold, newest last (bounded). */
+  readonly rejected: RejectedCommit[] = [];
+  private rejectedCount = 0;
+  /** The agreed confirmed block of the last poll, what proofs are checked against. */
+  private provenAt: AgreedBlock | null = null;
   private readonly reported = new Set<string>();
   /** Commit mismatches judged (`chain/height`) -> the EVM block of the commit: judged again if it leaves the chain. */
   private readonly mismatchAt = new Map<string, bigint>();
@@ -251,7 +302,30 @@ export class AnchorWatcher {
       stale,
       reorgs: this.reorgs,
       headDisagreements: this.headDisagreements,
+      verification: this.verification(),
     };
+  }
+
+  private verification(): VerificationStatus {
+    const p = this.o.proven;
+    const cp = p?.endpoints.checkpoint ?? null;
+    const at = this.provenAt;
+    return {
+      commits: p ? 'proven' : 'trusted',
+      blockHashes: p?.endpoints.basis ?? 'trusted',
+      endpoints: p?.endpoints.size ?? 1,
+      quorum: p?.endpoints.quorum ?? 1,
+      checkpoint: cp ? { number: Number(cp.number), hash: cp.hash } : null,
+      provenAt: at ? { number: Number(at.number), hash: at.hash, agreeing: at.agreeing, of: at.of } : null,
+      disagreements: p?.endpoints.disagreements() ?? {},
+      provenReads: p?.reads() ?? {},
+      rejectedCommits: this.rejectedCount,
+    };
+  }
+
+  /** The agreed confirmed block of the last poll (proofs of API figures are checked against it), if any. */
+  get agreedBlock(): AgreedBlock | null {
+    return this.provenAt;
   }
 
   /** The tracked top-level chains of this anchor. */
@@ -276,6 +350,10 @@ export class AnchorWatcher {
     this.safe = safe;
     const mine = new Map(this.topLevel().map((g) => [`0x${toHex(g.chainId)}`, g]));
     await this.checkReorg(safe);
+    const at = this.o.proven && safe >= 0n ? await this.o.proven.endpoints.block(safe) : null;
+    if (this.o.proven && safe >= 0n && !at)
+      throw new Error(`no EVM endpoint has the confirmed block ${safe} below its head`);
+    this.provenAt = at;
     while (this.scanned < safe) {
       const from = this.scanned + 1n;
       const to = safe - from > (this.o.maxRange ?? 5000n) ? from + (this.o.maxRange ?? 5000n) : safe;
@@ -321,6 +399,8 @@ export class AnchorWatcher {
         }
         const seen = await this.o.node.headerAt(g.chainId, c.height);
         if (!seen) continue;
+        // Judged (counted, or a mismatch slashed) only if the proven state holds it: a log alone proves nothing.
+        if (at && !(await this.inState(id, c, at))) continue;
         if (toHex(seen.hash) === c.hash) {
           this.count(id, c);
           this.o.node.markAnchored(g.chainId, c.height);
@@ -336,12 +416,49 @@ export class AnchorWatcher {
   }
 
   /**
+   * Whether the proven state of `at` holds the logged commit `c`; a log it does not hold is rejected and counted.
+   * @throws ProofError when no endpoint's proof verifies (the poll fails; the commit stays pending)
+   */
+  private async inState(id: string, c: PendingCommit, at: AgreedBlock): Promise<boolean> {
+    const proven = await this.o.proven!.commit(id as Hex, c.height, at);
+    if (proven !== null && proven.slice(2).toLowerCase() === c.hash) return true;
+    // A reorg since `at` was read can have brought the log: then the poll fails and the commit is judged again
+    // against the new block, rather than dropped.
+    if ((await this.o.proven!.endpoints.block(at.number))?.hash !== at.hash)
+      throw new Error(`EVM block ${at.number} changed while commits were judged; judging again`);
+    const r: RejectedCommit = {
+      chainId: id.slice(2),
+      height: c.height,
+      logged: c.hash,
+      proven: proven?.slice(2) ?? null,
+      block: Number(c.block),
+      code: 'COMMIT_NOT_IN_STATE',
+    };
+    this.rejectedCount++;
+    this.rejected.push(r);
+    if (this.rejected.length > 64) this.rejected.shift();
+    this.o.log.warn(
+      { ...r, at: at.number.toString() },
+      'a Committed log the proven anchor state does not hold: not counted (the EVM endpoint lied, or a reorg took it)',
+    );
+    return false;
+  }
+
+  /**
    * The endpoint's head, trusted only as far as it is consistent: a head far past the last one (or the first one
    * read) is read again and the lower answer taken, and a block must exist there; a head below the last one is
    * taken (nothing is scanned past it, and the anchor is stale while the scanned height is above it).
    */
   private async trustedHead(): Promise<bigint> {
     const pub = this.o.anchor.pub;
+    const ends = this.o.proven?.endpoints;
+    // Several endpoints: the head k of them reached, which no fewer than k can move (a block must be there too).
+    if (ends && ends.size > 1) {
+      const head = await ends.head();
+      if (!(await this.blockHash(head)))
+        throw new Error(`the EVM endpoints name head ${head} but no quorum has a block there`);
+      return head;
+    }
     const first = await pub.getBlockNumber({ cacheTime: 0 });
     const prev = this.evmHead;
     const bound = this.o.headJump ?? DEFAULT_HEAD_JUMP;
@@ -367,6 +484,7 @@ export class AnchorWatcher {
 
   /** The hash of EVM block `n`, or null when the endpoint has no such block. */
   private async blockHash(n: bigint): Promise<Hex | null> {
+    if (this.o.proven) return (await this.o.proven.endpoints.block(n))?.hash ?? null;
     try {
       return (await this.o.anchor.pub.getBlock({ blockNumber: n })).hash;
     } catch (e) {
@@ -459,22 +577,25 @@ export class AnchorWatcher {
     for (const g of mine.values()) {
       const anchored = this.o.node.tracker.view(g.chainId)?.anchoredHeight;
       if (!anchored) continue;
-      const committed = await a.pub
-        .readContract({
-          address: a.address,
-          abi: ANCHOR_ABI,
-          functionName: 'chains',
-          args: [`0x${toHex(g.chainId)}`],
-          blockNumber: safe,
-        })
-        .then(
-          (c) => Number(c[8]),
-          (e: unknown) => {
-            // No contract at that block yet: nothing was committed there.
-            if (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionZeroDataError)) return 0;
-            throw e;
-          },
-        );
+      const committed = this.provenAt
+        ? await this.provenCommitted(g.chainId, this.provenAt)
+        : await a.pub
+            .readContract({
+              address: a.address,
+              abi: ANCHOR_ABI,
+              functionName: 'chains',
+              args: [`0x${toHex(g.chainId)}`],
+              blockNumber: safe,
+            })
+            .then(
+              (c) => Number(c[8]),
+              (e: unknown) => {
+                // No contract at that block yet: nothing was committed there.
+                if (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionZeroDataError))
+                  return 0;
+                throw e;
+              },
+            );
       if (anchored > committed) {
         this.o.log.warn(
           { chain: toHex(g.chainId), anchored, committed },
@@ -484,6 +605,16 @@ export class AnchorWatcher {
       }
     }
     this.reconcile = false;
+  }
+
+  /** The committed height of a chain in the proven state of `at` (0: no contract or no registration there). */
+  private async provenCommitted(chainId: Uint8Array, at: AgreedBlock): Promise<number> {
+    try {
+      return (await this.o.proven!.chain(`0x${toHex(chainId)}`, at)).height;
+    } catch (e) {
+      if (e instanceof ProofError && e.code === 'NO_CONTRACT') return 0;
+      throw e;
+    }
   }
 
   private get graceMs(): number {

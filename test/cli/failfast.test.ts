@@ -188,6 +188,32 @@ describe('fail fast: options are judged before the database and the network', ()
       /^sortition-node: CONFIG_INVALID: --data-requests must be an integer in \[0, 64\], got 65$/,
     ],
     [
+      'an --evm-quorum above the --evm-rpc endpoints given',
+      [
+        '--evm-rpc',
+        'http://127.0.0.1:1',
+        '--evm-rpc',
+        'http://127.0.0.2:1',
+        '--anchor-address',
+        `0x${'11'.repeat(20)}`,
+        '--evm-quorum',
+        '3',
+      ],
+      /^sortition-node: CONFIG_INVALID: --evm-quorum must be an integer in \[1, 2\], got 3$/,
+    ],
+    [
+      'an --evm-checkpoint that is not <number>:<hash>',
+      [
+        '--evm-rpc',
+        'http://127.0.0.1:1',
+        '--anchor-address',
+        `0x${'11'.repeat(20)}`,
+        '--evm-checkpoint',
+        '12:0xabc',
+      ],
+      /^sortition-node: CONFIG_INVALID: --evm-checkpoint 12:0xabc: expected <block number>:<0x block hash \(64 hex digits\)>$/,
+    ],
+    [
       'an --api-port out of range',
       ['--api-port', '70000'],
       /^sortition-node: CONFIG_INVALID: --api-port must be an integer in \[0, 65535\], got 70000$/,

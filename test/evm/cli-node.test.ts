@@ -1,7 +1,8 @@
 /**
  * End to end on anvil with the real CLI: `sortition-node operator` registers a top-level chain on the EVM anchor
  * with its deposit and commits its blocks; `sortition-node run` follows it by gossip and the anchor read-only, and
- * reports the anchored height in /v1/status and the contract's view in GET /v1/anchor.
+ * reports the anchored height in /v1/status and the contract's view in GET /v1/anchor, proven against block hashes
+ * two endpoints agree on (`--evm-rpc` twice, `--evm-quorum 2`, `--evm-checkpoint`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { waitFor } from '../helpers/net.js';
 import { newAnchor } from './anchor-helpers.js';
 import { devKey, startCli, stopCli, useAnvil } from './helpers.js';
 import { defer } from '../helpers/cleanup.js';
+import { lyingProxy } from './lying-proxy.js';
 
 const env = useAnvil();
 
@@ -33,11 +35,21 @@ interface AnchorJson {
     committedHeight: number;
     slashed: boolean;
     settlement: null;
+    verified: string;
   }[];
 }
 interface StatusJson {
   chains: { chainId: string; height: number; anchoredHeight: number }[];
-  anchor?: { stale: boolean };
+  anchor?: {
+    stale: boolean;
+    verification: {
+      commits: string;
+      blockHashes: string;
+      endpoints: number;
+      quorum: number;
+      checkpoint: { number: number; hash: string } | null;
+    };
+  };
 }
 
 test('operator and validator processes on anvil: registration, commits, anchored height, GET /v1/anchor', async (t) => {
@@ -67,11 +79,21 @@ test('operator and validator processes on anvil: registration, commits, anchored
     '50',
   ]);
   defer(t, () => stopCli(op));
+  // The validator asks two endpoints (anvil, and a proxy in front of it) and counts a block hash both name, from a
+  // checkpoint at block 0.
+  const second = await lyingProxy(t, env.anvil.rpcUrl, '127.0.4.9');
+  const zero = (await env.pub.getBlock({ blockNumber: 0n })).hash;
   const val = await startCli([
     'run',
     '--data-dir',
     join(dir, 'val'),
     ...evm,
+    '--evm-rpc',
+    second.url,
+    '--evm-quorum',
+    '2',
+    '--evm-checkpoint',
+    `0:${zero}`,
     '--track',
     op.api,
     '--bootstrap',
@@ -107,5 +129,12 @@ test('operator and validator processes on anvil: registration, commits, anchored
     assert.ok(c.committedHeight >= 1);
     assert.equal(c.slashed, false);
     assert.equal(c.settlement, null);
+    assert.equal(c.verified, 'proven');
   }
+  const v = (await get<StatusJson>(`${val.api}/v1/status`)).anchor!.verification;
+  assert.deepEqual(
+    [v.commits, v.blockHashes, v.endpoints, v.quorum, v.checkpoint],
+    ['proven', 'quorum', 2, 2, { number: 0, hash: zero }],
+  );
+  assert.ok((second.calls.get('eth_getBlockByNumber') ?? 0) > 0, 'the second endpoint was asked');
 });

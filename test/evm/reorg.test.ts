@@ -22,6 +22,8 @@ import { EvmCommitter } from '../../src/evm/committer.js';
 import { fileJournal } from '../../src/evm/journal.js';
 import { EvmAnchor } from '../../src/evm/node-anchor.js';
 import { AnchorWatcher } from '../../src/evm/watcher.js';
+import { EvmEndpoints } from '../../src/evm/endpoints.js';
+import { ProvenAnchor } from '../../src/evm/proven.js';
 import { craftBlock } from '../../src/operator/faults.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { testNet, waitFor } from '../helpers/net.js';
@@ -51,7 +53,10 @@ async function following(t: TestContext, confirmations: number, rpcUrl?: (real: 
     log,
     signal: ac.signal,
   });
-  const watcher = new AnchorWatcher({ anchor: evm, node, log, pollMs: 20 });
+  // Proven reads, as the app runs it: a commit that left the chain is also absent from the proven state.
+  const endpoints = new EvmEndpoints({ urls: [evm.o.rpcUrl], quorum: 1, log });
+  const proven = new ProvenAnchor({ endpoints, address: anchor.address });
+  const watcher = new AnchorWatcher({ anchor: evm, node, log, pollMs: 20, proven });
   defer(t, () => watcher.stop());
   defer(t, () => ac.abort());
   watcher.start();

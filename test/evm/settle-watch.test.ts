@@ -137,6 +137,37 @@ test('a validator with --settle-key settles a chain past expiry with no manual c
   await paidOut(top, payout, 'the validator');
 });
 
+test("a validator's claim that a reorg took off the chain is sent again, and the chain settles", async (t) => {
+  const payout = env.account(2).address;
+  const top = await topology(env, t, validatorSettler(payout));
+  // Before the beacon block: nothing can be claimed yet, so the claim below is mined after this point.
+  await mineTo(env, top.expiry - 1);
+  const before = await env.test.snapshot();
+  const claims = async () =>
+    (
+      await env.pub.getContractEvents({
+        address: top.anchor.address,
+        abi: SortitionAnchor.abi,
+        eventName: 'Claimed',
+        fromBlock: 0n,
+      })
+    ).length;
+  await waitFor(
+    async () => {
+      if ((await claims()) > 0) return true;
+      await env.test.mine({ blocks: 1 });
+      return false;
+    },
+    'the settler claimed',
+    60_000,
+  );
+  // The reorg: the chain goes back before the claim and grows without it.
+  await env.test.revert({ id: before });
+  assert.equal(await claims(), 0, 'the claim left the chain');
+  await paidOut(top, payout, 'the validator, claiming again');
+  assert.equal(await claims(), 1, 'claimed again on the new chain');
+});
+
 test('a settler paid to its own EVM account draws the prize into it once the chain settled', async (t) => {
   const own = env.account(6).address;
   const before = await env.pub.getBalance({ address: own });

@@ -81,11 +81,18 @@ export async function topology(
   const info = await get<{ chainId: string }>(`${op.api}/v1/chain`);
   const chainId = fromHex(info.chainId, 'chainId');
   const token = (await readFile(join(dir, 'op', 'api-token'), 'utf8')).trim();
-  const r = await fetch(`${op.api}/v1/contracts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ start: '0', end: '1000', owner: hexOf(holder.publicKey) }),
-  });
+  // The routes answer while the operator still checks its EVM registration (503 NOT_RUNNING): sold once it runs.
+  let r!: Response;
+  await waitFor(async () => {
+    r = await fetch(`${op.api}/v1/contracts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ start: '0', end: '1000', owner: hexOf(holder.publicKey) }),
+    });
+    if (r.status !== 503) return true;
+    await r.body?.cancel();
+    return false;
+  }, 'the operator running');
   assert.ok(r.status < 300, `create: ${r.status} ${await r.text()}`);
   const evm = await EvmAnchor.open({
     rpcUrl: env.anvil.rpcUrl,
