@@ -3,8 +3,8 @@
  * optional fault scenario, and (with --duration) a verdict: exit 0 only if every honest node agrees on every
  * chain's head and, in a scenario, every honest validator flagged the fault.
  */
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { ConfigError, intOption, listOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
@@ -23,7 +23,8 @@ import {
   waitForSettled,
   waitForSlashed,
 } from '../devnet/checks.js';
-import { Devnet, type RunningService } from '../devnet/runner.js';
+import { Devnet, type DevnetError, type RunningService } from '../devnet/runner.js';
+import { checkListens, lockWorkDir, wipeWorkDir, type WorkDirLock } from '../devnet/preflight.js';
 import { anvilAccount } from '../evm/anvil.js';
 import { connect } from '../evm/client.js';
 import { toHex } from '../crypto/hash.js';
@@ -165,7 +166,22 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
   const log = createLogger(o.logLevel, 'devnet');
   const workDir = resolve(o.workDir);
   const { plans, overrides, faultTarget, settleTarget, durationS } = planDevnet(o, workDir);
-  if (!o.keep) await rm(workDir, { recursive: true, force: true });
+  // The work dir and every address first: a second devnet must refuse before it removes or starts anything.
+  let lock: WorkDirLock;
+  try {
+    lock = await lockWorkDir(workDir);
+  } catch (e) {
+    log.error({ err: (e as Error).message, code: (e as DevnetError).code }, 'devnet refused');
+    return 1;
+  }
+  try {
+    await checkListens(plans);
+  } catch (e) {
+    await lock.release();
+    log.error({ err: (e as Error).message, code: (e as DevnetError).code }, 'devnet refused');
+    return 1;
+  }
+  if (!o.keep) await wipeWorkDir(workDir);
   const devnet: Devnet = new Devnet({
     plans,
     workDir,
@@ -182,31 +198,48 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
       clearInterval(summaryTimer.id);
       log.info('stopping every service');
       await devnet.stop();
+      await lock.release();
     })();
     return stopping;
   };
   const onSignal = () => void stopAll().then(() => process.exit(0));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const ended = new AbortController();
   try {
-    try {
-      await devnet.start();
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'devnet failed to start');
+    // A failure while starting: start() throws, or a service that was up dies while others are still starting.
+    const failed = await Promise.race([
+      devnet.start().then(
+        () => null,
+        (e: unknown) => e as Error,
+      ),
+      devnet.failure,
+    ]);
+    if (failed) {
+      log.error({ err: failed.message, code: (failed as DevnetError).code }, 'devnet failed to start');
       return 1;
     }
+    // From here a service that dies stops the devnet: no restart policy, no `down` for ever in the summary.
+    const died = devnet.failure.then((e) => {
+      log.error({ err: e.message, code: e.code }, 'a service died: stopping the devnet');
+      return 1;
+    });
     const manifest = o.manifest ?? join(workDir, 'manifest.json');
     await devnet.writeManifest(manifest);
     log.info({ manifest }, 'manifest written: `sortition-node run --join <manifest>` adds a validator');
     log.info({ services: plans.length, workDir, scenario: o.scenario ?? null }, 'devnet up');
     const summary = new Summary(devnet, faultTarget);
     summaryTimer.id = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
-    if (durationS === null) await new Promise<never>(() => undefined);
-    await new Promise((r) => setTimeout(r, durationS! * 1000));
-    clearInterval(summaryTimer.id);
-    const ok = await verdict(devnet, faultTarget, log);
-    return ok && (!settleTarget || (await settleVerdict(devnet, settleTarget, log))) ? 0 : 1;
+    if (durationS === null) return await died;
+    const run = async () => {
+      await sleep(durationS * 1000, undefined, { signal: ended.signal });
+      clearInterval(summaryTimer.id);
+      const ok = await verdict(devnet, faultTarget, log);
+      return ok && (!settleTarget || (await settleVerdict(devnet, settleTarget, log))) ? 0 : 1;
+    };
+    return await Promise.race([run().catch(() => 1), died]);
   } finally {
+    ended.abort();
     // Whatever ended the run (a verdict, a failed start, an error thrown on the way), no service outlives it.
     await stopAll();
   }

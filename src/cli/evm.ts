@@ -63,6 +63,9 @@ function devnodeCommand(): Command {
       const { pub } = await connect(node.rpcUrl);
       const status = async () => ({
         role: 'evm',
+        // No peer id to tell this process from another on the same address (a second devnet): the devnet runner
+        // counts a health answer only from the pid it started.
+        pid: process.pid,
         peerId: '',
         peers: 0,
         chains: [],
