@@ -11,7 +11,7 @@ import { fromHex, toHex } from '../crypto/hash.js';
 import { addValidatorRoutes } from '../node/api.js';
 import { ValidatorNode } from '../node/validator.js';
 import { baselineJudge } from './baseline.js';
-import { decodePathBytes, WatchServiceError } from '../node/watches.js';
+import { DEFAULT_WATCH_MEMORY_MB, decodePathBytes, WatchServiceError } from '../node/watches.js';
 import { boolOption, ConfigError, intOption, listOption } from '../runtime/config.js';
 import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
@@ -58,6 +58,7 @@ export interface NodeProcessOptions {
   watch?: string[] | string;
   alertUrl?: string;
   maxWatches?: string | number;
+  watchMemoryMb?: string | number;
   syncIntervalMs: string | number;
   healthMaxLag: string | number;
   monitorIntervalMs: string | number;
@@ -332,6 +333,7 @@ export async function startNodeProcess(
         : undefined,
     alertUrl: o.alertUrl,
     maxWatches: intOption(o.maxWatches ?? 20000, 'max-watches', 0),
+    maxWatchBytes: intOption(o.watchMemoryMb ?? DEFAULT_WATCH_MEMORY_MB, 'watch-memory-mb', 1) * 2 ** 20,
   });
   await node.start().catch((e: unknown) => {
     throw startFailure(e, o.dataDir);
