@@ -83,7 +83,9 @@ export function devnetCommand(): Command {
       new Option(
         '--scenario <name>',
         'turn on a fault in the fault-target operator, or (settle) let the top-level chain expire and settle on chain',
-      ).choices([...Object.keys(SCENARIOS), SETTLE]),
+      )
+        .choices([...Object.keys(SCENARIOS), SETTLE])
+        .env('SORTITION_SCENARIO'),
     )
     .addOption(option('--fault-height <h>', 'height at which the scenario misbehaves', 4))
     .addOption(option('--validators <n>', 'scale the validators to n (from the first validator service)'))

@@ -22,9 +22,11 @@ import {
 } from '../evm/deploy.js';
 import { checkDeployParams, measureBlockSeconds, type AnchorParams } from '../evm/deploy-params.js';
 import { verificationBundle } from '../evm/verification.js';
-import { ConfigError, option } from '../runtime/config.js';
+import { alias, ConfigError, envless, option } from '../runtime/config.js';
 
 interface DeployCliOptions {
+  evmRpc?: string;
+  /** The old name of --evm-rpc. */
   rpc?: string;
   evmKey?: string;
   evmPasswordFile?: string;
@@ -52,8 +54,12 @@ function wholeNumber(name: string) {
  * a stray variable can neither loosen a check (`--unsafe`) nor move the contract (`--salt`, the parameters).
  */
 function flag(flags: string, description: string, defaultValue?: string): Option {
-  const o = new Option(flags, description);
-  return defaultValue === undefined ? o : o.default(defaultValue);
+  return envless(
+    flags,
+    description,
+    'a stray variable must not loosen a check or move the contract unseen',
+    defaultValue,
+  );
 }
 
 function warn(message: string): void {
@@ -72,7 +78,8 @@ export function deployCommand(): Command {
         `(${CREATE2_FACTORY}); prints what it did as JSON and writes a source-verification bundle. ` +
         'The addresses follow from the parameters and the salt alone: deploying again finds them there.',
     )
-    .addOption(new Option('--rpc <url>', 'EVM JSON-RPC URL').env('SORTITION_EVM_RPC'))
+    .addOption(option('--evm-rpc <url>', 'EVM JSON-RPC URL'))
+    .addOption(alias('--rpc <url>', '--evm-rpc'))
     .addOption(
       option(
         '--evm-key <file>',
@@ -148,7 +155,8 @@ export function deployCommand(): Command {
     )
     .addOption(flag('--print-verification', 'put the verification bundle in the JSON output instead'))
     .action(async (o: DeployCliOptions, cmd: Command) => {
-      if (!o.rpc) throw new ConfigError('--rpc <url> (or SORTITION_EVM_RPC) is required');
+      const rpc = o.evmRpc ?? o.rpc;
+      if (!rpc) throw new ConfigError('--evm-rpc <url> (or SORTITION_EVM_RPC) is required');
       if (!o.dryRun && !o.evmKey)
         throw new ConfigError('--evm-key <file> (or SORTITION_EVM_KEY) is required to deploy');
       if (o.evmKey && isRawEvmKey(o.evmKey) && cmd.getOptionValueSource('evmKey') === 'cli')
@@ -159,8 +167,8 @@ export function deployCommand(): Command {
         warn,
       };
       const { pub, wallet, account } = o.evmKey
-        ? await walletFor(o.rpc, o.evmKey, keyOpts)
-        : { ...(await connect(o.rpc)), wallet: undefined, account: undefined };
+        ? await walletFor(rpc, o.evmKey, keyOpts)
+        : { ...(await connect(rpc)), wallet: undefined, account: undefined };
       const evmChainId = await pub.getChainId();
       const blockSeconds = evmChainId === DEVNET_EVM_CHAIN_ID ? undefined : await measureBlockSeconds(pub);
       const defaults = defaultParams(evmChainId, blockSeconds);

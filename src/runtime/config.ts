@@ -27,6 +27,35 @@ export function option(flags: string, description: string, defaultValue?: unknow
   return o;
 }
 
+/**
+ * The options that have no SORTITION_* variable on purpose, with why: what an invocation acts on (a contract's
+ * start, a draw's input), and what a stray variable must not set unseen (loosening a check, moving a contract,
+ * overwriting a key). Every other option has one (test/cli/env.test.ts walks the program).
+ */
+export const WITHOUT_ENV = new Map<Option, string>();
+
+/** An option with no SORTITION_* variable, and the reason (WITHOUT_ENV). */
+export function envless(flags: string, description: string, why: string, defaultValue?: unknown): Option {
+  const o = new Option(flags, description);
+  if (defaultValue !== undefined) o.default(defaultValue);
+  WITHOUT_ENV.set(o, why);
+  return o;
+}
+
+/** Registers every option of `cmd` (and its subcommands) that has no variable in WITHOUT_ENV, for `why`. */
+export function envlessRest(cmd: Command, why: string): Command {
+  for (const o of cmd.options) if (!o.envVar && !WITHOUT_ENV.has(o)) WITHOUT_ENV.set(o, why);
+  for (const c of cmd.commands) envlessRest(c, why);
+  return cmd;
+}
+
+/** An option's old name, kept working but out of --help: the action reads `old ?? new`. */
+export function alias(flags: string, of: string): Option {
+  const o = new Option(flags, `old name of ${of}`).hideHelp();
+  WITHOUT_ENV.set(o, `old name of ${of}, whose variable it shares`);
+  return o;
+}
+
 /** Options every node role shares: data, logging, HTTP API, config file. */
 export function addCommonOptions(cmd: Command, defaults: { dataDir: string; apiPort: number }): Command {
   return cmd
