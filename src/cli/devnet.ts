@@ -231,6 +231,8 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
     log.info({ manifest }, 'manifest written: `sortition-node run --join <manifest>` adds a validator');
     log.info({ services: plans.length, workDir, scenario: o.scenario ?? null }, 'devnet up');
     const summary = new Summary(devnet, faultTarget);
+    // The first table at once: a user waits for it, not for the first tick.
+    void summary.print();
     summaryTimer.id = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
     if (durationS === null) return await died;
     const run = async () => {
