@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
-import { ConfigError, intOption, listOption, option } from '../runtime/config.js';
+import { ConfigError, intOption, listOption, logFormatOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import {
   DEFAULT_SUBNET,
@@ -103,6 +103,7 @@ export function devnetCommand(): Command {
     )
     .addOption(option('--keep', 'keep the work dir from a previous run (continue its chains)'))
     .addOption(option('--log-level <level>', 'runner log level', 'info'))
+    .addOption(logFormatOption())
     .action(async (o: DevnetCliOptions) => {
       process.exitCode = await runDevnet(o);
     });

@@ -11,7 +11,7 @@ import { deployCommand } from './evm-deploy.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { DEFAULT_FUND_WEI, parseAddresses, startDevnode } from '../evm/devnode.js';
-import { alias, ConfigError, intOption, listOption, option } from '../runtime/config.js';
+import { alias, ConfigError, intOption, listOption, logFormatOption, option } from '../runtime/config.js';
 import { HttpApi } from '../runtime/http.js';
 import { createLogger } from '../runtime/logger.js';
 import { onShutdown } from '../runtime/shutdown.js';
@@ -45,6 +45,7 @@ function devnodeCommand(): Command {
     .addOption(option('--block-time <s>', 'seal a block every s seconds (0: only on a transaction)', 1))
     .addOption(option('--challenge-window <blocks>', "the contract's lottery challenge window", 20))
     .addOption(option('--log-level <level>', 'log level', 'info'))
+    .addOption(logFormatOption())
     .action(async (o: DevnodeCliOptions) => {
       const log = createLogger(o.logLevel, 'evm');
       if (o.dataDir) await mkdir(o.dataDir, { recursive: true, mode: 0o700 });

@@ -7,6 +7,7 @@ import { CodedError } from '../codec/errors.js';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import YAML from 'yaml';
+import { LOG_FORMATS, setLogFormat } from './logger.js';
 
 export class ConfigError extends CodedError<'CONFIG_INVALID'> {
   override readonly name = 'ConfigError';
@@ -56,6 +57,15 @@ export function alias(flags: string, of: string): Option {
   return o;
 }
 
+/** `--log-format json|pretty`: JSON lines (default), or readable lines for a terminal. */
+export function logFormatOption(): Option {
+  return option(
+    '--log-format <format>',
+    'json (one JSON object a line) or pretty (readable, for a terminal)',
+    'json',
+  ).choices(LOG_FORMATS);
+}
+
 /** Options every node role shares: data, logging, HTTP API, config file. */
 export function addCommonOptions(cmd: Command, defaults: { dataDir: string; apiPort: number }): Command {
   return cmd
@@ -67,7 +77,8 @@ export function addCommonOptions(cmd: Command, defaults: { dataDir: string; apiP
     )
     .addOption(option('--api-host <host>', 'HTTP API and /metrics bind address', '127.0.0.1'))
     .addOption(option('--api-port <port>', 'HTTP API and /metrics port (0: any free port)', defaults.apiPort))
-    .addOption(option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'));
+    .addOption(option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'))
+    .addOption(logFormatOption());
 }
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -102,6 +113,8 @@ export function resolveOptions<T extends Record<string, unknown>>(cmd: Command):
       merged[name] = o.variadic && !Array.isArray(v) ? [v] : v;
     }
   }
+  // The format from the file too (flags and variables set it before the action; see cli/program.ts).
+  if (merged.logFormat === 'json' || merged.logFormat === 'pretty') setLogFormat(merged.logFormat);
   return merged as T;
 }
 
