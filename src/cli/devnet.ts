@@ -41,7 +41,7 @@ const SCENARIOS = {
 /** Not a fault: the top-level chain gets an expiry a few EVM blocks ahead, settles, and pays out on chain. */
 const SETTLE = 'settle';
 type Scenario = keyof typeof SCENARIOS | typeof SETTLE;
-/** EVM blocks (anvil seals one a second) between the top chain's registration and its expiry. */
+/** EVM blocks (anvil seals one a second) between the top chain's registration and its expiry, by default. */
 const SETTLE_AFTER_BLOCKS = 30;
 /** Where the settle scenario's prize goes: anvil's dev account 5 (any address would do). */
 const SETTLE_PAYOUT = anvilAccount(5).address;
@@ -56,6 +56,7 @@ interface DevnetCliOptions {
   duration?: string | number;
   profile?: string[] | string;
   subnet: string;
+  settleAfter: string | number;
   keep?: boolean;
   logLevel: string;
 }
@@ -100,6 +101,14 @@ export function devnetCommand(): Command {
         'loopback address block for the services: <a.b.c>.1, .2, ...',
         DEFAULT_SUBNET,
       ).env('SORTITION_DEVNET_SUBNET'),
+    )
+    .addOption(
+      // Long enough for a person to buy, watch and then ask "did I win?" (docs/holder.md); short for the verdict.
+      option(
+        '--settle-after <blocks>',
+        "settle scenario: EVM blocks (one a second) from the top chain's registration to its expiry",
+        SETTLE_AFTER_BLOCKS,
+      ),
     )
     .addOption(option('--keep', 'keep the work dir from a previous run (continue its chains)'))
     .addOption(option('--log-level <level>', 'runner log level', 'info'))
@@ -157,18 +166,19 @@ function planDevnet(o: DevnetCliOptions, workDir: string): DevnetPlan {
 }
 
 /** The settle scenario's expiry: a few blocks past the EVM head when the operator starts (and registers). */
-async function setExpiry(devnet: Devnet, s: RunningService): Promise<void> {
+async function setExpiry(devnet: Devnet, s: RunningService, afterBlocks: number): Promise<void> {
   const rpc = devnet.evmService()?.evm?.rpcUrl;
   if (!rpc) throw new ConfigError('settle: the evm service did not report its RPC');
   const { pub } = await connect(rpc);
   const head = Number(await pub.getBlockNumber({ cacheTime: 0 }));
-  s.env.SORTITION_EXPIRY = String(head + SETTLE_AFTER_BLOCKS);
+  s.env.SORTITION_EXPIRY = String(head + afterBlocks);
 }
 
 async function runDevnet(o: DevnetCliOptions): Promise<number> {
   const log = createLogger(o.logLevel, 'devnet');
   const workDir = resolve(o.workDir);
   const { plans, overrides, faultTarget, settleTarget, durationS } = planDevnet(o, workDir);
+  const settleAfter = intOption(o.settleAfter, 'settle-after', 2, 1_000_000);
   // The work dir and every address first: a second devnet must refuse before it removes or starts anything.
   let lock: WorkDirLock;
   try {
@@ -191,7 +201,7 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
     log,
     overrides,
     prepare: async (s) => {
-      if (s.plan.name === settleTarget) await setExpiry(devnet, s);
+      if (s.plan.name === settleTarget) await setExpiry(devnet, s, settleAfter);
     },
   });
   let stopping: Promise<void> | null = null;
