@@ -11,7 +11,7 @@ import { fromHex, toHex } from '../crypto/hash.js';
 import { addValidatorRoutes } from '../node/api.js';
 import { ValidatorNode } from '../node/validator.js';
 import { baselineJudge } from './baseline.js';
-import { decodePathBytes, WatchServiceError } from '../node/watches.js';
+import { DEFAULT_WATCH_MEMORY_MB, decodePathBytes, WatchServiceError } from '../node/watches.js';
 import { boolOption, ConfigError, intOption, listOption } from '../runtime/config.js';
 import { HttpApi } from '../runtime/http.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
@@ -60,6 +60,7 @@ export interface NodeProcessOptions {
   watch?: string[] | string;
   alertUrl?: string;
   maxWatches?: string | number;
+  watchMemoryMb?: string | number;
   syncIntervalMs: string | number;
   healthMaxLag: string | number;
   monitorIntervalMs: string | number;
@@ -342,6 +343,7 @@ export async function startNodeProcess(
         : undefined,
     alertUrl: o.alertUrl,
     maxWatches: intOption(o.maxWatches ?? 20000, 'max-watches', 0),
+    maxWatchBytes: intOption(o.watchMemoryMb ?? DEFAULT_WATCH_MEMORY_MB, 'watch-memory-mb', 1) * 2 ** 20,
     // The DHT finds the peers of a chain (src/node/discovery.ts; `--no-dht` turns it off), and peers and bans
     // live on disk, so a restart reconnects with no bootstrap list (src/p2p/peer-memory.ts).
     network: { dht: o.dht !== false, peerStorePath: join(o.dataDir, 'peers') },

@@ -16,6 +16,7 @@ import { fromHex } from '../crypto/hash.js';
 import { ConfigError, intOption, listOption } from '../runtime/config.js';
 import { parseCheckpoint } from '../evm/endpoints.js';
 import { DatabaseLockedError } from '../runtime/level.js';
+import { DEFAULT_WATCH_MEMORY_MB } from '../node/watches.js';
 import type { NodeProcessOptions } from './node.js';
 
 /** Another process holds what this one needs: a port, or the data directory. Not a usage error: the fix is elsewhere. */
@@ -216,6 +217,7 @@ export async function checkNodeOptions(o: NodeProcessOptions): Promise<void> {
   intOption(o.healthMaxLag, 'health-max-lag', 0);
   intOption(o.monitorIntervalMs, 'monitor-interval-ms', 100);
   intOption(o.maxWatches ?? 20000, 'max-watches', 0);
+  intOption(o.watchMemoryMb ?? DEFAULT_WATCH_MEMORY_MB, 'watch-memory-mb', 1, 1 << 20);
   intOption(o.confirmations ?? 1, 'confirmations', 1, 1000);
   intOption(o.evmPollMs ?? 1000, 'evm-poll-ms', 10);
   intOption(o.unseenGraceMs ?? 60_000, 'unseen-grace-ms', 0);

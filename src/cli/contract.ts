@@ -12,6 +12,7 @@ import type { KeyPair } from '../crypto/keys.js';
 import { decodeGenesis } from '../chain/genesis.js';
 import { signAction, type OwnerOp } from '../chain/tx.js';
 import { readKeyFile } from '../runtime/keyfile.js';
+import { envlessRest } from '../runtime/config.js';
 import { ApiError, apiRequest } from '../runtime/http-client.js';
 import type { ContractView } from '../api/operator.js';
 
@@ -210,7 +211,8 @@ export function contractCommand(out: (line: string) => void = (s) => void proces
       print(await apiRequest(o.api, 'GET', `/v1/contracts?${q}`));
     }),
   );
-  return cmd;
+  // The endpoint, token and key come from the environment; the rest says what this invocation acts on.
+  return envlessRest(cmd, 'what this invocation acts on');
 }
 
 export { ApiError };

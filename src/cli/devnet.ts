@@ -3,10 +3,10 @@
  * optional fault scenario, and (with --duration) a verdict: exit 0 only if every honest node agrees on every
  * chain's head and, in a scenario, every honest validator flagged the fault.
  */
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
-import { ConfigError, intOption, listOption, option } from '../runtime/config.js';
+import { ConfigError, intOption, listOption, logFormatOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import {
   DEFAULT_SUBNET,
@@ -23,7 +23,8 @@ import {
   waitForSettled,
   waitForSlashed,
 } from '../devnet/checks.js';
-import { Devnet, type RunningService } from '../devnet/runner.js';
+import { Devnet, type DevnetError, type RunningService } from '../devnet/runner.js';
+import { checkListens, lockWorkDir, wipeWorkDir, type WorkDirLock } from '../devnet/preflight.js';
 import { anvilAccount } from '../evm/anvil.js';
 import { connect } from '../evm/client.js';
 import { toHex } from '../crypto/hash.js';
@@ -40,7 +41,7 @@ const SCENARIOS = {
 /** Not a fault: the top-level chain gets an expiry a few EVM blocks ahead, settles, and pays out on chain. */
 const SETTLE = 'settle';
 type Scenario = keyof typeof SCENARIOS | typeof SETTLE;
-/** EVM blocks (anvil seals one a second) between the top chain's registration and its expiry. */
+/** EVM blocks (anvil seals one a second) between the top chain's registration and its expiry, by default. */
 const SETTLE_AFTER_BLOCKS = 30;
 /** Where the settle scenario's prize goes: anvil's dev account 5 (any address would do). */
 const SETTLE_PAYOUT = anvilAccount(5).address;
@@ -55,6 +56,7 @@ interface DevnetCliOptions {
   duration?: string | number;
   profile?: string[] | string;
   subnet: string;
+  settleAfter: string | number;
   keep?: boolean;
   logLevel: string;
 }
@@ -82,7 +84,9 @@ export function devnetCommand(): Command {
       new Option(
         '--scenario <name>',
         'turn on a fault in the fault-target operator, or (settle) let the top-level chain expire and settle on chain',
-      ).choices([...Object.keys(SCENARIOS), SETTLE]),
+      )
+        .choices([...Object.keys(SCENARIOS), SETTLE])
+        .env('SORTITION_SCENARIO'),
     )
     .addOption(option('--fault-height <h>', 'height at which the scenario misbehaves', 4))
     .addOption(option('--validators <n>', 'scale the validators to n (from the first validator service)'))
@@ -98,8 +102,17 @@ export function devnetCommand(): Command {
         DEFAULT_SUBNET,
       ).env('SORTITION_DEVNET_SUBNET'),
     )
+    .addOption(
+      // Long enough for a person to buy, watch and then ask "did I win?" (docs/holder.md); short for the verdict.
+      option(
+        '--settle-after <blocks>',
+        "settle scenario: EVM blocks (one a second) from the top chain's registration to its expiry",
+        SETTLE_AFTER_BLOCKS,
+      ),
+    )
     .addOption(option('--keep', 'keep the work dir from a previous run (continue its chains)'))
     .addOption(option('--log-level <level>', 'runner log level', 'info'))
+    .addOption(logFormatOption())
     .action(async (o: DevnetCliOptions) => {
       process.exitCode = await runDevnet(o);
     });
@@ -153,26 +166,42 @@ function planDevnet(o: DevnetCliOptions, workDir: string): DevnetPlan {
 }
 
 /** The settle scenario's expiry: a few blocks past the EVM head when the operator starts (and registers). */
-async function setExpiry(devnet: Devnet, s: RunningService): Promise<void> {
+async function setExpiry(devnet: Devnet, s: RunningService, afterBlocks: number): Promise<void> {
   const rpc = devnet.evmService()?.evm?.rpcUrl;
   if (!rpc) throw new ConfigError('settle: the evm service did not report its RPC');
   const { pub } = await connect(rpc);
   const head = Number(await pub.getBlockNumber({ cacheTime: 0 }));
-  s.env.SORTITION_EXPIRY = String(head + SETTLE_AFTER_BLOCKS);
+  s.env.SORTITION_EXPIRY = String(head + afterBlocks);
 }
 
 async function runDevnet(o: DevnetCliOptions): Promise<number> {
   const log = createLogger(o.logLevel, 'devnet');
   const workDir = resolve(o.workDir);
   const { plans, overrides, faultTarget, settleTarget, durationS } = planDevnet(o, workDir);
-  if (!o.keep) await rm(workDir, { recursive: true, force: true });
+  const settleAfter = intOption(o.settleAfter, 'settle-after', 2, 1_000_000);
+  // The work dir and every address first: a second devnet must refuse before it removes or starts anything.
+  let lock: WorkDirLock;
+  try {
+    lock = await lockWorkDir(workDir);
+  } catch (e) {
+    log.error({ err: (e as Error).message, code: (e as DevnetError).code }, 'devnet refused');
+    return 1;
+  }
+  try {
+    await checkListens(plans);
+  } catch (e) {
+    await lock.release();
+    log.error({ err: (e as Error).message, code: (e as DevnetError).code }, 'devnet refused');
+    return 1;
+  }
+  if (!o.keep) await wipeWorkDir(workDir);
   const devnet: Devnet = new Devnet({
     plans,
     workDir,
     log,
     overrides,
     prepare: async (s) => {
-      if (s.plan.name === settleTarget) await setExpiry(devnet, s);
+      if (s.plan.name === settleTarget) await setExpiry(devnet, s, settleAfter);
     },
   });
   let stopping: Promise<void> | null = null;
@@ -182,31 +211,50 @@ async function runDevnet(o: DevnetCliOptions): Promise<number> {
       clearInterval(summaryTimer.id);
       log.info('stopping every service');
       await devnet.stop();
+      await lock.release();
     })();
     return stopping;
   };
   const onSignal = () => void stopAll().then(() => process.exit(0));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const ended = new AbortController();
   try {
-    try {
-      await devnet.start();
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'devnet failed to start');
+    // A failure while starting: start() throws, or a service that was up dies while others are still starting.
+    const failed = await Promise.race([
+      devnet.start().then(
+        () => null,
+        (e: unknown) => e as Error,
+      ),
+      devnet.failure,
+    ]);
+    if (failed) {
+      log.error({ err: failed.message, code: (failed as DevnetError).code }, 'devnet failed to start');
       return 1;
     }
+    // From here a service that dies stops the devnet: no restart policy, no `down` for ever in the summary.
+    const died = devnet.failure.then((e) => {
+      log.error({ err: e.message, code: e.code }, 'a service died: stopping the devnet');
+      return 1;
+    });
     const manifest = o.manifest ?? join(workDir, 'manifest.json');
     await devnet.writeManifest(manifest);
     log.info({ manifest }, 'manifest written: `sortition-node run --join <manifest>` adds a validator');
     log.info({ services: plans.length, workDir, scenario: o.scenario ?? null }, 'devnet up');
     const summary = new Summary(devnet, faultTarget);
+    // The first table at once: a user waits for it, not for the first tick.
+    void summary.print();
     summaryTimer.id = setInterval(() => void summary.print(), process.stdout.isTTY ? 2000 : 10_000);
-    if (durationS === null) await new Promise<never>(() => undefined);
-    await new Promise((r) => setTimeout(r, durationS! * 1000));
-    clearInterval(summaryTimer.id);
-    const ok = await verdict(devnet, faultTarget, log);
-    return ok && (!settleTarget || (await settleVerdict(devnet, settleTarget, log))) ? 0 : 1;
+    if (durationS === null) return await died;
+    const run = async () => {
+      await sleep(durationS * 1000, undefined, { signal: ended.signal });
+      clearInterval(summaryTimer.id);
+      const ok = await verdict(devnet, faultTarget, log);
+      return ok && (!settleTarget || (await settleVerdict(devnet, settleTarget, log))) ? 0 : 1;
+    };
+    return await Promise.race([run().catch(() => 1), died]);
   } finally {
+    ended.abort();
     // Whatever ended the run (a verdict, a failed start, an error thrown on the way), no service outlives it.
     await stopAll();
   }

@@ -7,6 +7,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { envless } from '../runtime/config.js';
 import { DrawInputError, runCommitteeJson, runGroupJson } from '../sortition/json.js';
 import { SortitionError } from '../sortition/errors.js';
 import { LotteryError, runWinnerJson, SELF_TRUST_NOTE } from '../sortition/lottery.js';
@@ -32,7 +33,13 @@ function subcommand(
 ): Command {
   return new Command(name)
     .description(description)
-    .requiredOption('--input <file>', 'JSON input file, or - for stdin')
+    .addOption(
+      envless(
+        '--input <file>',
+        'JSON input file, or - for stdin',
+        'what this invocation reads',
+      ).makeOptionMandatory(),
+    )
     .action(async (opts: { input: string }, cmd: Command) => {
       let text: string;
       try {

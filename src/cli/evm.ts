@@ -1,7 +1,7 @@
 /**
  * `evm` command: the anchor contract on an EVM chain (docs/protocol.md section 12).
- *   evm deploy --rpc URL --evm-key FILE  deploys it through the CREATE2 factory (src/cli/evm-deploy.ts)
- *   evm status --rpc URL --address 0x..  prints registrations, commits, slashings and settlements as JSON
+ *   evm deploy --evm-rpc URL --evm-key FILE  deploys it through the CREATE2 factory (src/cli/evm-deploy.ts)
+ *   evm status --evm-rpc URL --anchor-address 0x..  prints registrations, commits, slashings and settlements as JSON
  *   evm node [--fund 0x..]               the devnet's EVM service: anvil, the contract deployed, accounts funded
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -11,7 +11,7 @@ import { deployCommand } from './evm-deploy.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { DEFAULT_FUND_WEI, parseAddresses, startDevnode } from '../evm/devnode.js';
-import { intOption, listOption, option } from '../runtime/config.js';
+import { alias, ConfigError, intOption, listOption, logFormatOption, option } from '../runtime/config.js';
 import { HttpApi } from '../runtime/http.js';
 import { createLogger } from '../runtime/logger.js';
 import { onShutdown } from '../runtime/shutdown.js';
@@ -45,6 +45,7 @@ function devnodeCommand(): Command {
     .addOption(option('--block-time <s>', 'seal a block every s seconds (0: only on a transaction)', 1))
     .addOption(option('--challenge-window <blocks>', "the contract's lottery challenge window", 20))
     .addOption(option('--log-level <level>', 'log level', 'info'))
+    .addOption(logFormatOption())
     .action(async (o: DevnodeCliOptions) => {
       const log = createLogger(o.logLevel, 'evm');
       if (o.dataDir) await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
@@ -63,6 +64,9 @@ function devnodeCommand(): Command {
       const { pub } = await connect(node.rpcUrl);
       const status = async () => ({
         role: 'evm',
+        // No peer id to tell this process from another on the same address (a second devnet): the devnet runner
+        // counts a health answer only from the pid it started.
+        pid: process.pid,
         peerId: '',
         peers: 0,
         chains: [],
@@ -85,17 +89,26 @@ function devnodeCommand(): Command {
 export function evmCommand(): Command {
   const evm = new Command('evm').description('the sortition anchor contract on an EVM chain');
   evm.addCommand(deployCommand());
+  const address = (v: string): Address => {
+    if (!isAddress(v)) throw new InvalidArgumentError('not an EVM address');
+    return v;
+  };
   evm
     .command('status')
     .description('print the anchor contract state as JSON')
-    .requiredOption('--rpc <url>', 'EVM JSON-RPC URL', process.env.SORTITION_EVM_RPC)
-    .requiredOption('--address <0x...>', 'the anchor contract address', (v: string): Address => {
-      if (!isAddress(v)) throw new InvalidArgumentError('not an EVM address');
-      return v;
-    })
-    .action(async (opts: { rpc: string; address: Address }) => {
-      const { pub } = await connect(opts.rpc);
-      process.stdout.write(`${JSON.stringify(await anchorStatus(pub, opts.address), null, 2)}\n`);
+    .addOption(option('--evm-rpc <url>', 'EVM JSON-RPC URL'))
+    .addOption(option('--anchor-address <0x...>', 'the anchor contract address').argParser(address))
+    // The names this command had before every command took --evm-rpc and --anchor-address.
+    .addOption(alias('--rpc <url>', '--evm-rpc'))
+    .addOption(alias('--address <0x...>', '--anchor-address').argParser(address))
+    .action(async (o: { evmRpc?: string; anchorAddress?: Address; rpc?: string; address?: Address }) => {
+      const rpc = o.evmRpc ?? o.rpc;
+      const anchor = o.anchorAddress ?? o.address;
+      if (!rpc) throw new ConfigError('--evm-rpc <url> (or SORTITION_EVM_RPC) is required');
+      if (!anchor)
+        throw new ConfigError('--anchor-address <0x...> (or SORTITION_ANCHOR_ADDRESS) is required');
+      const { pub } = await connect(rpc);
+      process.stdout.write(`${JSON.stringify(await anchorStatus(pub, anchor), null, 2)}\n`);
     });
   evm.addCommand(devnodeCommand());
   return evm;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { intOption, option, resolveOptions } from '../runtime/config.js';
+import { intOption, logFormatOption, option, resolveOptions } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { runLoad } from '../devnet/load.js';
 
@@ -13,6 +13,7 @@ export function loadCommand(): Command {
     .addOption(option('--owners <n>', 'how many owner keys to trade between', 8))
     .addOption(option('--width <n>', 'width of each contract sold', 1000))
     .addOption(option('--log-level <level>', 'log level', 'info'))
+    .addOption(logFormatOption())
     .addOption(option('--config <file>', 'YAML or JSON config file'));
   cmd.action(async () => {
     const o = resolveOptions<{

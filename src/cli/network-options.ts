@@ -1,6 +1,7 @@
 /** The network and tracking options of every node process (validator, operator, anchor); src/app/node.ts reads them. */
 import type { Command } from 'commander';
 import { option } from '../runtime/config.js';
+import { DEFAULT_WATCH_MEMORY_MB } from '../node/watches.js';
 
 export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {}): Command {
   if (opts.devnet) {
@@ -119,6 +120,14 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
       ),
     )
     .addOption(option('--max-watches <n>', 'most contracts this node watches', 20000))
+    .addOption(
+      option(
+        '--watch-memory-mb <n>',
+        'most memory the watches may hold, counted at their worst (about 120-140 KB a watch at depth 17-20); ' +
+          'a watch past it is refused with 429 WATCH_MEMORY',
+        DEFAULT_WATCH_MEMORY_MB,
+      ),
+    )
     .addOption(
       option(
         '--api-rate <n>',

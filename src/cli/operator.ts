@@ -104,10 +104,16 @@ export function operatorCommand(): Command {
   ).addHelpText(
     'after',
     `
-A top-level chain registers with the anchor:   --parent-api http://anchor:8080 --amount 1000000000
-A nested chain lives in a contract it owns:   --parent-api http://parent-op:8081 --parent-contract <start>
+On the EVM anchor (docs/operator.md lists every EVM option; expiry counts EVM blocks):
+  a top-level chain registers in the contract with a deposit and commits its headers there:
+    sortition-node operator --evm-rpc http://127.0.0.1:8545 --anchor-address 0x.. --evm-key evm.key \\
+      --amount 1000000 --deposit 1000000 --expiry <EVM block>
+  a nested chain lives in a contract it owns (and needs --evm-rpc/--anchor-address to see its anchoring):
+    sortition-node operator --parent-api http://parent-op:8081 --parent-contract <start> \\
+      --evm-rpc http://127.0.0.1:8545 --anchor-address 0x..
+On the devnet anchor: --parent-api http://anchor:8080 --amount 1000000000
 (with --devnet, a nested chain may also register with a devnet parent: --parent-api ... --amount N)
-Every option can also be set as SORTITION_<OPTION> or in --config FILE.`,
+Every option can also be set as SORTITION_<OPTION> or in --config FILE (docs/config/operator.yaml has them all).`,
   );
 }
 

@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { keygenCommand } from './keygen.js';
 import { commands } from './commands.js';
 import { exitCodeAfter, interruptedBy } from '../runtime/shutdown.js';
+import { warnInlineKeys } from './key-warning.js';
+import { setLogFormat, type LogFormat } from '../runtime/logger.js';
 
 const program = new Command('sortition-node')
   .description(
@@ -13,7 +15,12 @@ const program = new Command('sortition-node')
   )
   .version('0.1.0')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .hook('preAction', (_program, action) => {
+    const f = action.opts<{ logFormat?: LogFormat }>().logFormat;
+    if (f) setLogFormat(f);
+    warnInlineKeys(action, (l) => void process.stderr.write(l));
+  });
 
 program.addCommand(keygenCommand());
 for (const c of commands()) program.addCommand(c);

@@ -14,9 +14,12 @@ export function runCommand(): Command {
     'after',
     `
 Every option can also be set as SORTITION_<OPTION> (e.g. SORTITION_TRACK, lists comma-separated) or in --config.
-Example:
-  sortition-node run --anchor http://127.0.0.1:8080 --track http://127.0.0.1:8081 \\
-    --bootstrap /ip4/127.0.0.1/tcp/9000/p2p/12D3Koo... --api-port 8090`,
+Example, on the EVM anchor, watching a contract you hold (docs/holder.md):
+  sortition-node run --evm-rpc http://127.0.0.1:8545 --anchor-address 0x.. --track http://127.0.0.1:8082 \\
+    --bootstrap /ip4/127.0.0.1/tcp/9000/p2p/12D3Koo... --watch http://127.0.0.1:8082/v1/contracts/<start> \\
+    --api-port 8090
+On a devnet: sortition-node run --join .data/devnet/manifest.json --watch operator-child/<start>
+docs/config/validator.yaml has every option.`,
   );
   cmd.action(async () => {
     const o = resolveOptions<NodeProcessOptions & Record<string, unknown>>(cmd);

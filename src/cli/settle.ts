@@ -11,6 +11,7 @@
  *   settle request-data --chain ID --height H --point P                  force the operator to publish a path on chain
  *   settle slash-withheld --request ID                                   slash an operator that did not answer
  *   settle winner    --api URL [--from-watch] --chain ID                 did I win? the point, the winner, the proof
+ *   settle check-proof --file PROOF [--root HEX] [--key FILE]           check a kept proof offline
  *   settle sign-payout --key FILE --chain ID --payout 0x.. [--watchtower URL]
  *                    a holder's payout signature, given in advance to a validator's watchtower, which then
  *                    claims for the holder (no key of the holder's leaves the holder's machine)
@@ -18,12 +19,13 @@
 import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../crypto/hash.js';
 import { readKeyFile } from '../runtime/keyfile.js';
-import { ConfigError, listOption, option } from '../runtime/config.js';
+import { ConfigError, envless, listOption, option } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { apiRequest } from '../runtime/http-client.js';
 import { evmAddress } from '../app/node.js';
 import { signPayout } from '../evm/anchor.js';
-import { encodeLookupPath } from '../sortition/lottery.js';
+import { decodeLookupPath, encodeLookupPath } from '../sortition/lottery.js';
+import { readFile } from 'node:fs/promises';
 import { fileJournal } from '../evm/journal.js';
 import { EvmAnchor } from '../evm/node-anchor.js';
 import {
@@ -32,6 +34,8 @@ import {
   firstOf,
   operatorApiSource,
   proveWinner,
+  SettleError,
+  winnerOfLevels,
   requestData,
   slashWithheld,
   timeoutChain,
@@ -52,6 +56,52 @@ interface SourceOpts {
   levelApi?: string[] | string;
   fromWatch?: boolean;
   chain?: string;
+}
+
+/** A proof as `settle winner` printed it, every field checked; SettleError BAD_PROOF names what is wrong. */
+async function readKeptProof(file: string) {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new SettleError('BAD_PROOF', `${file}: not a JSON proof (${(e as Error).message})`);
+  }
+  const hex = (k: string, len?: number): Uint8Array => {
+    const v = j[k];
+    try {
+      const b = fromHex(String(v).replace(/^0x/, ''), k);
+      if (typeof v !== 'string' || (len !== undefined && b.length !== len))
+        throw new Error(`${k}: ${len} bytes`);
+      return b;
+    } catch (e) {
+      throw new SettleError('BAD_PROOF', `${file}: ${k}: ${(e as Error).message}`);
+    }
+  };
+  const int = (k: string): bigint => {
+    const v = j[k];
+    if ((typeof v !== 'string' && typeof v !== 'number') || !/^\d+$/.test(String(v)))
+      throw new SettleError('BAD_PROOF', `${file}: ${k}: a whole number`);
+    return BigInt(v);
+  };
+  const levels = j.levels;
+  if (!Array.isArray(levels) || levels.length === 0 || levels.length > 64)
+    throw new SettleError('BAD_PROOF', `${file}: levels: 1 to 64 hex lookup paths`);
+  return {
+    chainId: hex('chainId', 32),
+    point: int('point'),
+    height: Number(int('height')),
+    winnerKey: hex('winnerKey', 32),
+    root: hex('root', 32),
+    space: { start: int('spaceStart'), end: int('spaceEnd') },
+    operatorKey: hex('operatorKey', 32),
+    levels: levels.map((l, i) => {
+      try {
+        return decodeLookupPath(fromHex(String(l).replace(/^0x/, ''), `levels[${i}]`));
+      } catch (e) {
+        throw new SettleError('BAD_PROOF', `${file}: levels[${i}]: ${(e as Error).message}`);
+      }
+    }),
+  };
 }
 
 async function open(o: Common): Promise<EvmAnchor> {
@@ -197,6 +247,7 @@ export function settleCommand(out: (s: string) => void = (s) => process.stdout.w
         log: createLogger('warn', 'settle'),
       });
       const w = await proveWinner(a, source, chainId);
+      // Everything `settle check-proof --file` needs to check it again offline: keep this line.
       out(
         JSON.stringify({
           chainId: toHex(chainId),
@@ -204,6 +255,56 @@ export function settleCommand(out: (s: string) => void = (s) => process.stdout.w
           height: w.height,
           winnerKey: toHex(w.winner),
           levels: w.levels.map((l) => toHex(encodeLookupPath(l))),
+          root: toHex(w.root),
+          spaceStart: w.space.start.toString(),
+          spaceEnd: w.space.end.toString(),
+          operatorKey: toHex(w.operatorKey),
+        }),
+      );
+    });
+  settle
+    .command('check-proof')
+    .description(
+      'check a kept proof (what `settle winner` printed) offline: who wins the point by its levels against the ' +
+        'committed root; with --root, that root must be the one you read from the contract yourself',
+    )
+    .addOption(
+      envless(
+        '--file <file>',
+        'the proof: the JSON line `settle winner` printed',
+        'what this invocation reads',
+      ).makeOptionMandatory(),
+    )
+    .addOption(
+      option(
+        '--root <hex>',
+        "the committed root as you know it (e.g. from `evm status`): must match the proof's",
+      ),
+    )
+    .addOption(option('--key <file>', 'your Ed25519 key file: the answer says whether it wins'))
+    .action(async (o: { file: string; root?: string; key?: string }) => {
+      const p = await readKeptProof(o.file);
+      if (o.root !== undefined && toHex(fromHex(o.root.replace(/^0x/, ''), '--root')) !== toHex(p.root))
+        throw new SettleError(
+          'ROOT_MISMATCH',
+          `the proof is against root ${toHex(p.root)}, not the ${o.root} given`,
+        );
+      const winner = winnerOfLevels(p.root, p.levels, p.point, p.space, p.operatorKey);
+      if (toHex(winner) !== toHex(p.winnerKey))
+        throw new SettleError(
+          'BAD_PROOF',
+          `the levels give point ${p.point} to ${toHex(winner)}, not to the winnerKey ${toHex(p.winnerKey)} the file says`,
+        );
+      const mine = o.key ? toHex((await readKeyFile(o.key)).publicKey) === toHex(winner) : undefined;
+      out(
+        JSON.stringify({
+          ok: true,
+          chainId: toHex(p.chainId),
+          point: p.point.toString(),
+          height: p.height,
+          root: toHex(p.root),
+          winnerKey: toHex(winner),
+          ...(mine === undefined ? {} : { youWin: mine }),
         }),
       );
     });

@@ -7,12 +7,14 @@ import { CodedError } from '../codec/errors.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../runtime/logger.js';
 import type { ChainStatus } from '../light/tracker.js';
 import type { ServicePlan } from './compose.js';
 import { TOKEN_FILE } from '../api/operator.js';
+import { loadOrCreateIdentity } from '../p2p/identity.js';
+import { checkListens } from './preflight.js';
 
 export interface NodeStatus {
   readonly peerId: string;
@@ -48,9 +50,16 @@ export interface EvmStatus {
   readonly anchorAddress: string;
 }
 
+/** What a health answer carries that says which process gave it. */
+interface HealthAnswer extends Partial<NodeStatus>, Partial<EvmStatus> {
+  readonly pid?: number;
+}
+
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
-export class DevnetError extends CodedError<'DEVNET_UNHEALTHY' | 'DEVNET_EXITED' | 'DEVNET_UNKNOWN_SERVICE'> {
+export class DevnetError extends CodedError<
+  'DEVNET_UNHEALTHY' | 'DEVNET_EXITED' | 'DEVNET_SERVICE_DIED' | 'DEVNET_UNKNOWN_SERVICE'
+> {
   override readonly name = 'DevnetError';
 }
 
@@ -61,6 +70,10 @@ export class RunningService {
   /** The EVM service: its RPC and contract, from its status once healthy. */
   evm: EvmStatus | null = null;
   exits = 0;
+  /** The peer id its health answers must carry (from the identity the runner made in its data dir). */
+  expectedPeerId: string | null = null;
+  /** Set by Devnet.kill: this exit was asked for, not a failure. */
+  stopRequested = false;
   /** How the last process of this service ended: its exit code, or the signal that ended it. */
   lastExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   constructor(
@@ -103,6 +116,12 @@ async function getJson<T>(url: string, timeoutMs = 3000): Promise<T | null> {
 export class Devnet {
   readonly services: RunningService[];
   private stopping = false;
+  private died: (e: DevnetError) => void = () => undefined;
+  /**
+   * Resolves with the first service that exits without being asked to (Devnet.kill, stop): its name, how it
+   * ended and its last log lines. The runner has no restart policy: a dead service is a failed devnet.
+   */
+  readonly failure: Promise<DevnetError> = new Promise((r) => (this.died = r));
 
   constructor(private readonly o: DevnetOptions) {
     this.services = o.plans.map((p) => {
@@ -136,6 +155,8 @@ export class Devnet {
 
   /** Starts every service, each after its dependencies are healthy. */
   async start(): Promise<void> {
+    // Again here for callers of this class alone (tests); the CLI checked before it touched the work dir.
+    await checkListens(this.o.plans);
     await mkdir(join(this.o.workDir, 'logs'), { recursive: true });
     const started = new Map<string, Promise<void>>();
     const startOne = (s: RunningService): Promise<void> => {
@@ -145,6 +166,8 @@ export class Devnet {
           k,
           (async () => {
             await Promise.all(s.plan.dependsOn.map((d) => startOne(this.service(d))));
+            // Stopped meanwhile (a service died): nothing more is started.
+            if (this.stopping) throw new DevnetError('DEVNET_EXITED', 'the devnet is stopping');
             await this.o.prepare?.(s);
             await this.launch(s);
             await this.waitHealthy(s);
@@ -159,6 +182,13 @@ export class Devnet {
   /** Spawns a service's process (again, after a kill) with its data folders in place. */
   async launch(s: RunningService): Promise<void> {
     for (const d of s.plan.dataDirs) await mkdir(d, { recursive: true, mode: 0o700 });
+    await mkdir(dirname(s.logFile), { recursive: true });
+    // The node's libp2p identity, made here the way the node would make it: its peer id is then known before it
+    // answers, and an answer with another one (another devnet on these addresses) is not counted as its own.
+    const dataDir = s.env.SORTITION_DATA_DIR;
+    if (s.plan.role !== 'evm' && s.plan.role !== 'client' && dataDir)
+      s.expectedPeerId = (await loadOrCreateIdentity(dataDir)).peerId.toString();
+    s.stopRequested = false;
     const out = createWriteStream(s.logFile, { flags: 'a' });
     // Its own process group: Ctrl-C on a terminal reaches the runner alone, which sends each child one SIGTERM (a
     // child that saw the terminal's SIGINT and then the runner's SIGTERM would take the second as "exit now" and
@@ -174,7 +204,9 @@ export class Devnet {
     child.on('exit', (code, signal) => {
       s.exits++;
       s.lastExit = { code, signal };
-      if (!this.stopping) this.o.log.warn({ service: s.plan.name, code, signal }, 'service exited');
+      if (this.stopping || s.stopRequested) return;
+      this.o.log.warn({ service: s.plan.name, code, signal }, 'service exited');
+      void exitReport(s, 'exited').then((m) => this.died(new DevnetError('DEVNET_SERVICE_DIED', m)));
     });
     s.child = child;
     this.o.log.info(
@@ -186,10 +218,14 @@ export class Devnet {
   async waitHealthy(s: RunningService, timeoutMs = this.o.healthTimeoutMs ?? 90_000): Promise<void> {
     if (!s.plan.healthUrl) return;
     const deadline = Date.now() + timeoutMs;
+    let lastForeign: string | null = null;
     for (;;) {
-      if (!s.running) throw new DevnetError('DEVNET_EXITED', await exitReport(s));
-      const st = await getJson<NodeStatus & Partial<EvmStatus>>(s.plan.healthUrl, 2000);
-      if (st) {
+      if (!s.running)
+        throw new DevnetError('DEVNET_EXITED', await exitReport(s, 'exited before it was healthy'));
+      const st = await getJson<HealthAnswer>(s.plan.healthUrl, 2000);
+      const foreign = st ? this.foreign(s, st) : null;
+      if (foreign) lastForeign = foreign;
+      if (st && !foreign) {
         s.peerId = st.peerId ?? '';
         s.listen = st.listen ?? [];
         if (st.rpcUrl && st.anchorAddress) s.evm = { rpcUrl: st.rpcUrl, anchorAddress: st.anchorAddress };
@@ -198,15 +234,28 @@ export class Devnet {
       if (Date.now() > deadline)
         throw new DevnetError(
           'DEVNET_UNHEALTHY',
-          `${s.plan.name} not healthy after ${timeoutMs} ms (see ${s.logFile})`,
+          `${s.plan.name} not healthy after ${timeoutMs} ms (see ${s.logFile})` +
+            (lastForeign
+              ? `; ${s.plan.healthUrl} was answered by ${lastForeign}: pass another --subnet`
+              : ''),
         );
       await new Promise((r) => setTimeout(r, 200));
     }
   }
 
+  /** Why a health answer is not this service's (another process on its address), or null when it is. */
+  private foreign(s: RunningService, st: HealthAnswer): string | null {
+    if (s.expectedPeerId !== null && st.peerId !== s.expectedPeerId)
+      return `another node (peer id ${st.peerId ?? 'none'}, expected ${s.expectedPeerId})`;
+    if (s.plan.role === 'evm' && st.pid !== undefined && st.pid !== s.child?.pid)
+      return `another process (pid ${st.pid}, expected ${s.child?.pid})`;
+    return null;
+  }
+
   async status(s: RunningService): Promise<NodeStatus | null> {
     if (!s.plan.healthUrl || !s.running) return null;
-    return getJson<NodeStatus>(`${s.apiUrl}/v1/status`);
+    const st = await getJson<NodeStatus>(`${s.apiUrl}/v1/status`);
+    return st && !this.foreign(s, st) ? st : null;
   }
 
   async evidence(s: RunningService): Promise<{ kind: string; chainId: string; height: number }[]> {
@@ -243,6 +292,7 @@ export class Devnet {
     const s = this.service(name);
     const child = s.child;
     if (!child || !s.running) return;
+    s.stopRequested = true;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill(signal);
     const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -278,7 +328,7 @@ export class Devnet {
 }
 
 /** Why a service's process ended, with the last lines it logged: what a user needs to fix it. */
-async function exitReport(s: RunningService): Promise<string> {
+async function exitReport(s: RunningService, what: string): Promise<string> {
   // The exit event may trail the state change by a tick; the log file is flushed by then.
   await new Promise((r) => setTimeout(r, 100));
   const how = s.lastExit
@@ -287,5 +337,5 @@ async function exitReport(s: RunningService): Promise<string> {
       : `exit code ${s.lastExit.code}`
     : 'ended';
   const lines = (await readFile(s.logFile, 'utf8').catch(() => '')).trimEnd().split('\n').slice(-5);
-  return `${s.plan.name} exited before it was healthy (${how}); last lines of ${s.logFile}:\n${lines.join('\n')}`;
+  return `${s.plan.name} ${what} (${how}); last lines of ${s.logFile}:\n${lines.join('\n')}`;
 }

@@ -24,6 +24,8 @@ import { decryptKeystore, isKeystore } from './keystore.js';
 /** A viem chain for whatever EVM answers at `rpcUrl` (its id read from the node). */
 export async function connect(
   rpcUrl: string,
+  /** How often receipts and blocks are polled (viem's default: 4 s, too slow for a local chain's 1-s blocks). */
+  pollingMs?: number,
 ): Promise<{ pub: PublicClient<Transport, Chain>; chain: Chain }> {
   if (!/^https?:\/\//.test(rpcUrl))
     throw new Error(`--rpc must be an http(s) URL, got ${JSON.stringify(rpcUrl)}`);
@@ -40,7 +42,8 @@ export async function connect(
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   });
-  return { pub: createPublicClient({ chain, transport, cacheTime: 0 }), chain };
+  const polling = pollingMs === undefined ? {} : { pollingInterval: pollingMs };
+  return { pub: createPublicClient({ chain, transport, cacheTime: 0, ...polling }), chain };
 }
 
 /** Whether `--evm-key` is a key itself rather than a file holding one. */
@@ -100,8 +103,9 @@ export async function walletFor(
   rpcUrl: string,
   keySpec: string,
   keyOpts: EvmKeyOptions = {},
+  pollingMs?: number,
 ): Promise<EvmWallet> {
-  const { pub, chain } = await connect(rpcUrl);
+  const { pub, chain } = await connect(rpcUrl, pollingMs);
   const account = await loadEvmKey(keySpec, keyOpts);
   const wallet: WalletClient<Transport, Chain, Account> = createWalletClient({
     chain,

@@ -43,6 +43,7 @@ export type SettleErrorCode =
   | 'NOT_WATCHED' // no watch of the validator holds the point
   | 'NESTED' // the point lies in a non-empty child chain and no source serves that chain's level
   | 'BAD_PROOF' // the path does not prove the point against the committed root
+  | 'ROOT_MISMATCH' // a kept proof's root is not the committed root the holder gave
   | 'NOTHING_OWED' // withdraw with no credit
   | 'REFUSED'; // any other contract refusal (its error name and reason in the message)
 
@@ -457,14 +458,76 @@ export async function proveWinner(
   anchor: EvmAnchor,
   source: LevelSource,
   chainId: Uint8Array,
-): Promise<{ point: bigint; height: number; winner: Uint8Array; levels: Path[] }> {
+): Promise<{
+  point: bigint;
+  height: number;
+  winner: Uint8Array;
+  levels: Path[];
+  /** What an offline check needs besides the levels (checkKeptProof): the committed root, space and operator. */
+  root: Uint8Array;
+  space: { start: bigint; end: bigint };
+  operatorKey: Uint8Array;
+}> {
   const { c } = await settling(anchor, chainId);
   const point = await anchor.winningPoint(chainId).catch(async (e: unknown) => {
     throw await explain(anchor, chainId, e);
   });
   const first = await source.level(chainId, point, c.height);
   const { winner, levels } = await judge(anchor, source, chainId, point, c.height, first, c);
-  return { point, height: c.height, winner, levels };
+  const root = c.height === 0 ? EMPTY_ROOT : (await anchor.rootAt(chainId, c.height))!;
+  const operatorKey = fromHex(c.operatorKey.slice(2), 'operatorKey');
+  return {
+    point,
+    height: c.height,
+    winner,
+    levels,
+    root,
+    space: { start: c.start, end: c.end },
+    operatorKey,
+  };
+}
+
+/**
+ * Who wins `point` by `levels`, checked against the committed `root` of a chain with `space` and `operatorKey`, with
+ * nothing but the levels (no network): each level's lookup path against its root, a contract holding a child chain
+ * leading to the next level against the root committed in it. What `settle check-proof` runs on a kept proof.
+ */
+export function winnerOfLevels(
+  root: Uint8Array,
+  levels: readonly Path[],
+  point: bigint,
+  space: { start: bigint; end: bigint },
+  operatorKey: Uint8Array,
+): Uint8Array {
+  let at = { root, space, operator: operatorKey, where: 'the committed root' };
+  for (let i = 0; i < levels.length; i++) {
+    let r;
+    try {
+      r = verifyLookup(at.root, levels[i], point, at.space.start, at.space.end);
+    } catch (e) {
+      if (e instanceof TreeError)
+        fail('BAD_PROOF', `level ${i} does not prove point ${point} against ${at.where}: ${e.message}`);
+      throw e;
+    }
+    const last = i === levels.length - 1;
+    if (r.kind === 'gap' || !r.leaf.contract.child || bytesEqual(r.leaf.contract.child.root, EMPTY_ROOT)) {
+      if (!last)
+        fail('BAD_PROOF', `level ${i} settles the point, yet ${levels.length - i - 1} more levels follow`);
+      if (r.kind === 'gap') return at.operator;
+      const c = r.leaf.contract;
+      return c.child ? c.child.operator : c.owner;
+    }
+    const c = r.leaf.contract;
+    if (last)
+      fail('BAD_PROOF', `point ${point} lies in child chain ${toHex(c.child!.chain)}: its level is missing`);
+    at = {
+      root: c.child!.root,
+      space: { start: c.start, end: c.end },
+      operator: c.child!.operator,
+      where: `the root of child chain ${toHex(c.child!.chain)} committed in contract ${c.start}`,
+    };
+  }
+  return fail('BAD_PROOF', 'the proof has no level');
 }
 
 /**

@@ -27,9 +27,14 @@ export interface AncestryOptions {
   readonly onTracked: (g: GenesisRecord) => Promise<void>;
 }
 
+/** Rounds of asking every peer in vain for a parent's genesis before the node says what it may lack. */
+const MISSES_BEFORE_WARNING = 3;
+
 export class AncestryResolver {
   private readonly wanted: Uint8Array[];
   private resolving = false;
+  /** Chain id (hex) -> rounds in which peers were asked for its genesis and none had it. */
+  private readonly misses = new Map<string, number>();
 
   constructor(private readonly o: AncestryOptions) {
     this.wanted = [...o.track];
@@ -53,7 +58,7 @@ export class AncestryResolver {
       for (const id of this.wanted) {
         const missing = this.missingAncestor(id);
         if (missing) {
-          await this.fetchGenesis(missing);
+          if (!(await this.fetchGenesis(missing))) this.missed(id, missing);
           continue;
         }
         const external = this.externalAnchorId;
@@ -96,7 +101,28 @@ export class AncestryResolver {
     return null;
   }
 
-  private async fetchGenesis(id: Uint8Array): Promise<void> {
+  /**
+   * A missing ancestor no peer has: a chain registered in the EVM anchor contract names the contract's anchor id as
+   * its parent, which has no genesis record anywhere, so a node without --evm-rpc and --anchor-address (a nested
+   * chain's operator among them) waits for it for ever and never sees the anchoring. Said once, as a warning.
+   */
+  private missed(wanted: Uint8Array, missing: Uint8Array): void {
+    if (this.o.externalAnchor || this.o.peers().length === 0) return;
+    const k = toHex(missing);
+    const n = (this.misses.get(k) ?? 0) + 1;
+    this.misses.set(k, n);
+    if (n !== MISSES_BEFORE_WARNING) return;
+    this.o.log.warn(
+      { chain: toHex(wanted), missing: k },
+      `no peer holds the genesis of chain ${k}, an ancestor of a tracked chain: if it is the EVM anchor ` +
+        "contract's anchor id (a chain registered in the contract), pass --evm-rpc and --anchor-address " +
+        '(SORTITION_EVM_RPC, SORTITION_ANCHOR_ADDRESS): without them this node cannot follow the chain or see ' +
+        'its anchoring',
+    );
+  }
+
+  /** Asks each peer for the record; true once one answered it. */
+  private async fetchGenesis(id: Uint8Array): Promise<boolean> {
     for (const peer of this.o.peers()) {
       try {
         for (const bytes of await this.o.requestGenesis(peer, id)) {
@@ -104,11 +130,12 @@ export class AncestryResolver {
           if (!bytesEqual(rec.chainId, id)) continue;
           this.o.tracker.learn(rec);
           await this.o.store.putGenesis(rec);
-          return;
+          return true;
         }
       } catch (e) {
         this.o.log.debug({ peer: peer.toString(), err: (e as Error).message }, 'genesis request failed');
       }
     }
+    return false;
   }
 }

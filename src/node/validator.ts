@@ -75,6 +75,8 @@ export interface ValidatorOptions {
   /** Webhook for watch alerts (JSON POST); alerts are logged and counted without one. */
   readonly alertUrl?: string;
   readonly maxWatches?: number;
+  /** The bound of what watches may hold, in bytes (watches.ts, watchBytes). */
+  readonly maxWatchBytes?: number;
 }
 
 /** The answer of GET /v1/health. */
@@ -146,6 +148,7 @@ export class ValidatorNode {
       serialize: (f) => this.intake.serialized(f),
       write: (f) => this.intake.write(f),
       maxWatches: opts.maxWatches,
+      maxWatchBytes: opts.maxWatchBytes,
     });
     this.ancestry = new AncestryResolver({
       tracker: this.tracker,

@@ -29,6 +29,7 @@ const STATUS: Record<WatchErrorCode, number> = {
   UNKNOWN_ROOT: 422,
   NOT_A_MEMBER: 400,
   WATCH_LIMIT: 429,
+  WATCH_MEMORY: 429,
 };
 
 export function watchErrors(e: unknown): HttpError | undefined {

@@ -36,6 +36,24 @@ export const WATCH_REPLAY_WINDOW = 1024;
  */
 export const WATCH_RECENT_PATHS = 16;
 const PATH_BYTES = 8192;
+/**
+ * What one level of a kept path costs when none of its siblings is shared with another path: the 32-byte digest in
+ * its Uint8Array, two bigint bounds, the summary object and the array slots. Measured at 388-404 B (depth 17-20,
+ * node 24, heap and array buffers after a GC); a watch keeps its live path and up to WATCH_RECENT_PATHS more.
+ */
+const LEVEL_BYTES = 400;
+/** The rest of a watch: its entry, record fields, leaf and map slots. */
+const WATCH_BASE_BYTES = 2048;
+/** The default bound of watch memory: 256 MiB, which a 2 GB machine can spare beside the node. */
+export const DEFAULT_WATCH_MEMORY_MB = 256;
+
+/**
+ * The most a watch of a path `depth` levels deep can hold: its live path and every kept recent path, none sharing
+ * a sibling (a chain busy enough to change every level every block). About 118 KB at depth 17, 138 KB at depth 20.
+ */
+export function watchBytes(depth: number): number {
+  return WATCH_BASE_BYTES + (1 + WATCH_RECENT_PATHS) * depth * LEVEL_BYTES;
+}
 
 export interface WatchEndInfo {
   readonly height: number;
@@ -83,7 +101,8 @@ export interface WatchConsent {
 /** Told the number of stored blocks a request's replay will read, before it reads them; may throw to refuse. */
 export type ReplayCharge = (blocks: number) => void;
 
-export type WatchErrorCode = 'UNKNOWN_CHAIN' | 'UNKNOWN_ROOT' | 'WATCH_LIMIT' | 'NOT_FOUND' | 'NOT_A_MEMBER';
+export type WatchErrorCode =
+  'UNKNOWN_CHAIN' | 'UNKNOWN_ROOT' | 'WATCH_LIMIT' | 'WATCH_MEMORY' | 'NOT_FOUND' | 'NOT_A_MEMBER';
 
 export class WatchServiceError extends CodedError<WatchErrorCode> {
   override readonly name = 'WatchServiceError';
@@ -97,6 +116,8 @@ interface Entry {
   end: WatchEndInfo | null;
   /** Height -> the path as it was at that height, ascending, while the watch was current (WATCH_RECENT_PATHS). */
   readonly recent: Map<number, Path>;
+  /** Its share of the watch memory bound: watchBytes at its depth when last counted. */
+  bytes: number;
 }
 
 /** A presented path brought to the head: where it was proven, and what became of the contract since. */
@@ -120,6 +141,8 @@ export interface WatchDeps {
   /** Queues a store write behind the block writes. */
   readonly write: (f: () => Promise<void>) => void;
   readonly maxWatches?: number;
+  /** The watch memory bound in bytes (default DEFAULT_WATCH_MEMORY_MB). */
+  readonly maxWatchBytes?: number;
   readonly checkpointEvery?: number;
 }
 
@@ -140,6 +163,8 @@ export class WatchService {
   /** chain hex -> start -> the current watches the core updates. */
   private readonly live = new Map<string, Map<bigint, WatchedPath>>();
   private readonly updateSeconds: Histogram;
+  /** The sum of every watch's `bytes`. */
+  private bytes = 0;
 
   constructor(private readonly d: WatchDeps) {
     const count = (status: WatchStatus) =>
@@ -153,6 +178,18 @@ export class WatchService {
         for (const s of ['current', 'superseded', 'closed'] as const) this.set({ status: s }, count(s));
       },
     });
+    const memory = () => this.memory;
+    new Gauge({
+      name: 'sortition_watch_memory_bytes',
+      help: 'What the watches may hold at their worst (counted), and the bound (--watch-memory-mb)',
+      labelNames: ['kind'],
+      registers: [d.registry],
+      collect() {
+        const m = memory();
+        this.set({ kind: 'counted' }, m.bytes);
+        this.set({ kind: 'bound' }, m.maxBytes);
+      },
+    });
     this.updateSeconds = new Histogram({
       name: 'sortition_watch_update_seconds',
       help: "Time to bring one block's watched paths up to date",
@@ -163,6 +200,23 @@ export class WatchService {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** What the watches may hold at most (watchBytes of each), against the bound. */
+  get memory(): { bytes: number; maxBytes: number } {
+    return { bytes: this.bytes, maxBytes: this.maxBytes };
+  }
+
+  private get maxBytes(): number {
+    return this.d.maxWatchBytes ?? DEFAULT_WATCH_MEMORY_MB * 2 ** 20;
+  }
+
+  /** Recounts a watch whose path changed depth (an insert or removal along it). */
+  private recount(e: Entry): void {
+    const b = watchBytes(e.w.depth);
+    if (b === e.bytes) return;
+    if (this.entries.get(e.id) === e) this.bytes += b - e.bytes;
+    e.bytes = b;
   }
 
   /** The watch as it is, or (`then`) as it was at an earlier height, when the contract was the holder's. */
@@ -197,6 +251,7 @@ export class WatchService {
 
   private index(e: Entry): void {
     this.entries.set(e.id, e);
+    this.bytes += e.bytes;
     const k = toHex(e.chainId);
     if (e.w.status !== 'current') return;
     let m = this.live.get(k);
@@ -205,6 +260,7 @@ export class WatchService {
   }
 
   private unindex(e: Entry): void {
+    if (this.entries.get(e.id) === e) this.bytes -= e.bytes;
     this.entries.delete(e.id);
     const m = this.live.get(toHex(e.chainId));
     if (m?.get(e.w.start) === e.w) m.delete(e.w.start);
@@ -217,7 +273,15 @@ export class WatchService {
       try {
         const chainId = fromHex(r.chainId, 'chain id');
         const w = WatchedPath.from(decodePathBytes(fromHex(r.path, 'path')));
-        const e: Entry = { id: r.id, chainId, w, height: r.height, end: r.end, recent: new Map() };
+        const e: Entry = {
+          id: r.id,
+          chainId,
+          w,
+          height: r.height,
+          end: r.end,
+          recent: new Map(),
+          bytes: watchBytes(w.depth),
+        };
         if (r.status !== 'current' && r.end)
           w.finish({ status: r.status, txIndex: r.end.txIndex, op: r.end.op });
         const head = this.d.tracker.state(chainId)?.height ?? r.height;
@@ -271,6 +335,7 @@ export class WatchService {
       if (e.w.status !== 'current' || !bytesEqual(e.chainId, chainId)) continue;
       e.height = height;
       this.remember(e, anchored);
+      this.recount(e);
     }
     const changed: WatchRecord[] = [];
     for (const w of ended) {
@@ -281,6 +346,7 @@ export class WatchService {
       // The path kept is the last one under which the contract was the holder's: against the root before the block.
       e.w = ended1(before.get(w.start)!, w);
       e.height = height - 1;
+      this.recount(e);
       changed.push(this.record(e));
       this.d.alerter.raise({
         kind: w.status === 'closed' ? 'closed' : 'superseded',
@@ -426,7 +492,23 @@ export class WatchService {
           'WATCH_LIMIT',
           `this node watches ${this.entries.size} contracts, its limit`,
         );
-      const e: Entry = { id, chainId, w: f.w, height: f.height, end: f.end, recent: new Map() };
+      const e: Entry = {
+        id,
+        chainId,
+        w: f.w,
+        height: f.height,
+        end: f.end,
+        recent: new Map(),
+        bytes: watchBytes(f.w.depth),
+      };
+      // What the watch may come to hold, counted before it is taken: the bound holds however busy the chain gets.
+      const freed = old ? old.bytes : 0;
+      if (this.bytes - freed + e.bytes > this.maxBytes)
+        throw new WatchServiceError(
+          'WATCH_MEMORY',
+          `this watch may hold ${e.bytes} B and the node's watches ${this.bytes} B of the ` +
+            `${this.maxBytes} B bound (--watch-memory-mb); remove a watch or raise the bound`,
+        );
       this.remember(e);
       if (old) this.unindex(old);
       this.index(e);

@@ -7,6 +7,7 @@ import { CodedError } from '../codec/errors.js';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import YAML from 'yaml';
+import { LOG_FORMATS, setLogFormat } from './logger.js';
 
 export class ConfigError extends CodedError<'CONFIG_INVALID'> {
   override readonly name = 'ConfigError';
@@ -27,6 +28,44 @@ export function option(flags: string, description: string, defaultValue?: unknow
   return o;
 }
 
+/**
+ * The options that have no SORTITION_* variable on purpose, with why: what an invocation acts on (a contract's
+ * start, a draw's input), and what a stray variable must not set unseen (loosening a check, moving a contract,
+ * overwriting a key). Every other option has one (test/cli/env.test.ts walks the program).
+ */
+export const WITHOUT_ENV = new Map<Option, string>();
+
+/** An option with no SORTITION_* variable, and the reason (WITHOUT_ENV). */
+export function envless(flags: string, description: string, why: string, defaultValue?: unknown): Option {
+  const o = new Option(flags, description);
+  if (defaultValue !== undefined) o.default(defaultValue);
+  WITHOUT_ENV.set(o, why);
+  return o;
+}
+
+/** Registers every option of `cmd` (and its subcommands) that has no variable in WITHOUT_ENV, for `why`. */
+export function envlessRest(cmd: Command, why: string): Command {
+  for (const o of cmd.options) if (!o.envVar && !WITHOUT_ENV.has(o)) WITHOUT_ENV.set(o, why);
+  for (const c of cmd.commands) envlessRest(c, why);
+  return cmd;
+}
+
+/** An option's old name, kept working but out of --help: the action reads `old ?? new`. */
+export function alias(flags: string, of: string): Option {
+  const o = new Option(flags, `old name of ${of}`).hideHelp();
+  WITHOUT_ENV.set(o, `old name of ${of}, whose variable it shares`);
+  return o;
+}
+
+/** `--log-format json|pretty`: JSON lines (default), or readable lines for a terminal. */
+export function logFormatOption(): Option {
+  return option(
+    '--log-format <format>',
+    'json (one JSON object a line) or pretty (readable, for a terminal)',
+    'json',
+  ).choices(LOG_FORMATS);
+}
+
 /** Options every node role shares: data, logging, HTTP API, config file. */
 export function addCommonOptions(cmd: Command, defaults: { dataDir: string; apiPort: number }): Command {
   return cmd
@@ -38,7 +77,8 @@ export function addCommonOptions(cmd: Command, defaults: { dataDir: string; apiP
     )
     .addOption(option('--api-host <host>', 'HTTP API and /metrics bind address', '127.0.0.1'))
     .addOption(option('--api-port <port>', 'HTTP API and /metrics port (0: any free port)', defaults.apiPort))
-    .addOption(option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'));
+    .addOption(option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'))
+    .addOption(logFormatOption());
 }
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -73,6 +113,8 @@ export function resolveOptions<T extends Record<string, unknown>>(cmd: Command):
       merged[name] = o.variadic && !Array.isArray(v) ? [v] : v;
     }
   }
+  // The format from the file too (flags and variables set it before the action; see cli/program.ts).
+  if (merged.logFormat === 'json' || merged.logFormat === 'pretty') setLogFormat(merged.logFormat);
   return merged as T;
 }
 

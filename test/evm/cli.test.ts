@@ -54,7 +54,16 @@ describe('sortition-node evm deploy / status', () => {
   it('--dry-run sends nothing and prints the prediction; the deployment lands there, and again finds it', async () => {
     const key = keyFile(5);
     const deployer = env.account(5).address;
-    const args = ['evm', 'deploy', '--rpc', env.anvil.rpcUrl, '--evm-key', key, '--challenge-window', '7'];
+    const args = [
+      'evm',
+      'deploy',
+      '--evm-rpc',
+      env.anvil.rpcUrl,
+      '--evm-key',
+      key,
+      '--challenge-window',
+      '7',
+    ];
     const predicted = predictAnchor(31337, { ...DEVNET_DEPLOY, challengeWindow: 7n });
     const nonce = await env.pub.getTransactionCount({ address: deployer });
     const dry = await run([...args, '--dry-run']);
@@ -179,7 +188,7 @@ describe('sortition-node evm deploy / status', () => {
       toHex(header(r.genesis.chainId, 1, r.key, { salt: 2 }).bytes),
     ]);
 
-    const s = await run(['evm', 'status', '--rpc', env.anvil.rpcUrl, '--address', out.address]);
+    const s = await run(['evm', 'status', '--evm-rpc', env.anvil.rpcUrl, '--anchor-address', out.address]);
     assert.equal(s.status, 0, s.stderr);
     const st = JSON.parse(s.stdout) as {
       anchorId: string;

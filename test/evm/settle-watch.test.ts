@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Address } from 'viem';
 import { decodeGenesis } from '../../src/chain/genesis.js';
@@ -57,6 +58,15 @@ test("a holder claims from a validator's watch, without the operator, and is pai
   assert.equal(won.height, (await evm.chain(chainId)).height);
   assert.equal(won.levels.length, 1);
   assert.equal(await evm.claimOf(chainId), null, 'asking claims nothing');
+  // The line is a proof the holder keeps: checked again offline, against the root the contract holds.
+  const kept = join(top.dir, 'kept-proof.json');
+  writeFileSync(kept, asked[0]);
+  const checked: string[] = [];
+  await settleCommand((l) => checked.push(l)).parseAsync(
+    ['check-proof', '--file', kept, '--root', hexOf((await evm.rootAt(chainId, won.height))!)],
+    { from: 'user' },
+  );
+  assert.equal((JSON.parse(checked[0]) as { winnerKey: string }).winnerKey, won.winnerKey);
   const claim = await cli('claim', ...from, '--key', top.holderFile, '--payout', payout);
   assert.equal(claim.winnerKey, hexOf(top.holder.publicKey));
   assert.equal(claim.point, (await evm.winningPoint(chainId)).toString());

@@ -33,6 +33,8 @@ export interface TestNet {
     alertUrl?: string;
     /** What judges blocks (default: full validation). */
     judge?: BlockJudge;
+    /** The watch memory bound in bytes (default: the node's). */
+    maxWatchBytes?: number;
   }): Promise<ValidatorNode>;
   stop(node: ValidatorNode): Promise<void>;
   dataDirOf(node: ValidatorNode): string;
@@ -64,6 +66,7 @@ export async function testNet(): Promise<TestNet> {
         syncIntervalMs: 1000,
         alertUrl: o.alertUrl,
         judge: o.judge,
+        maxWatchBytes: o.maxWatchBytes,
       });
       await node.start();
       nodes.push(node);
