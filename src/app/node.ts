@@ -37,6 +37,7 @@ import { Watchtower } from '../evm/watchtower.js';
 import { watchListSource } from '../evm/settle.js';
 import { EvmSettler, type SettlerOptions } from '../evm/settler.js';
 import { readKeyFile } from '../runtime/keyfile.js';
+import { addWebRoutes, loadWebPage } from '../runtime/web.js';
 
 export function evmAddress(v: string, what: string): Address {
   if (!isAddress(v)) throw new ConfigError(`${what} must be a 0x address, got ${v}`);
@@ -65,6 +66,8 @@ export interface NodeProcessOptions {
   benchAcceptAll?: boolean;
   benchSignaturesOnly?: boolean;
   devnet?: boolean | string;
+  /** Serve the holder page (dist/web) at / on the HTTP API. */
+  web?: boolean | string;
   evmRpc?: string;
   anchorAddress?: string;
   evmKey?: string;
@@ -395,6 +398,7 @@ export async function startNodeProcess(
         }).start()
       : null;
   if (tower) addWatchtowerRoutes(api, tower);
+  if (boolOption(o.web)) addWebRoutes(api, await loadWebPage());
   const apiPort = intOption(o.apiPort, 'api-port', 0, 65535);
   const addr = await api.start(o.apiHost, apiPort).catch((e: unknown) => {
     throw apiListenFailure(e, o.apiHost, apiPort);

@@ -1,4 +1,4 @@
-// Builds the libp2p 3 node: TCP + Noise + Yamux + Identify + gossipsub (@libp2p/gossipsub, the maintained
+// Builds the libp2p 3 node: TCP and WebSockets (what a browser tab can dial; docs/browser.md) + Noise + Yamux + Identify + gossipsub (@libp2p/gossipsub, the maintained
 // continuation of @chainsafe/libp2p-gossipsub, which does not work with libp2p 3), and wraps it in a NetworkNode
 // (network-node.ts) with its bootstrap dialer and ban list.
 import { noise } from '@chainsafe/libp2p-noise';
@@ -7,6 +7,7 @@ import { gossipsub, StrictNoSign } from '@libp2p/gossipsub';
 import type { Message } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import { tcp } from '@libp2p/tcp';
+import { webSockets } from '@libp2p/websockets';
 import { multiaddr } from '@multiformats/multiaddr';
 import { MemoryDatastore } from 'datastore-core';
 import { createLibp2p } from 'libp2p';
@@ -50,7 +51,8 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
     datastore: new CompactMemoryDatastore(),
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen, announce: opts.announce },
-    transports: [tcp()],
+    // A transport listens only where a --listen address asks for it (`/tcp/N/ws`, `/tcp/N/wss`).
+    transports: [tcp(), webSockets()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {
