@@ -1,4 +1,5 @@
-// Builds the libp2p 3 node: TCP and WebSockets (what a browser tab can dial; docs/browser.md) + Noise + Yamux + Identify + gossipsub (@libp2p/gossipsub, the maintained
+// Builds the libp2p 3 node: TCP, WebSockets and WebRTC-direct (what a browser tab can dial; docs/browser.md) +
+// Noise + Yamux + Identify + gossipsub (@libp2p/gossipsub, the maintained
 // continuation of @chainsafe/libp2p-gossipsub, which does not work with libp2p 3), and wraps it in a NetworkNode
 // (network-node.ts) with its bootstrap dialer and ban list.
 import { noise } from '@chainsafe/libp2p-noise';
@@ -7,6 +8,7 @@ import { gossipsub, StrictNoSign } from '@libp2p/gossipsub';
 import type { Message } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import { tcp } from '@libp2p/tcp';
+import { webRTCDirect } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { multiaddr } from '@multiformats/multiaddr';
 import { MemoryDatastore } from 'datastore-core';
@@ -51,8 +53,14 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
     datastore: new CompactMemoryDatastore(),
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen, announce: opts.announce },
-    // A transport listens only where a --listen address asks for it (`/tcp/N/ws`, `/tcp/N/wss`).
-    transports: [tcp(), webSockets()],
+    // A transport listens only where a --listen address asks for it (`/tcp/N/ws`, `/udp/N/webrtc-direct`).
+    // WebRTC-direct needs no certificate from a CA, so a browser reaches it off localhost without a proxy; it
+    // makes a certificate at start (and its native peer connections), so only a node that listens on it has it.
+    transports: [
+      tcp(),
+      webSockets(),
+      ...(opts.listen.some((a) => a.includes('/webrtc-direct')) ? [webRTCDirect()] : []),
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {

@@ -41,6 +41,8 @@ export interface BlockReport {
   readonly result: 'accept' | 'ignore' | 'reject';
   readonly code: string;
   readonly aheadHeight?: number;
+  /** Evidence judging found (encoded): the page gossips it, so that nodes learn what its tab proved. */
+  readonly evidence?: Uint8Array[];
 }
 
 export type WatchVerdict =
@@ -128,7 +130,12 @@ export class Judge {
       }
       this.adoptWaiting(chainIdHex);
     }
-    return { result: out.verdict.result, code: out.verdict.code ?? 'OK', aheadHeight: out.aheadHeight };
+    return {
+      result: out.verdict.result,
+      code: out.verdict.code ?? 'OK',
+      aheadHeight: out.aheadHeight,
+      evidence: out.evidence.map((e) => e.bytes),
+    };
   }
 
   evidence(bytes: Uint8Array): BlockReport {

@@ -86,6 +86,10 @@ async function follow(chainId: string, addr: string): Promise<void> {
   for (const w of await store.watches()) if (followed.includes(w.chainId)) await rewatch(w);
   for (const id of followed) peer.subscribe(id);
   peer.subscribeEvidence();
+  // What the node already proved against these chains (a reload judges the chain anew from its blocks, which
+  // alone cannot show a second block signed at a height).
+  for (const id of followed)
+    for (const ev of await peer.evidence(id).catch(() => [])) await judge.evidence(ev);
   say('Catching up…', 'syncing');
   // Ancestors first: a child's commit is checked against blocks the parent has already judged.
   for (const id of [...followed].reverse()) await sync(id);
@@ -106,7 +110,8 @@ async function sync(id: string): Promise<void> {
       for (;;) {
         const from = (await judge.height(id)) + 1;
         const blocks = await peer!.blocks(id, from);
-        for (const b of blocks) await judge.block(id, b);
+        for (const b of blocks)
+          for (const ev of (await judge.block(id, b)).evidence ?? []) peer!.publishEvidence(ev);
         scheduleRender();
         if (blocks.length === 0) break;
       }

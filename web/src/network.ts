@@ -1,6 +1,6 @@
 /**
  * The page's peer: js-libp2p in the tab, dialing a node over WebSockets (browsers dial only `wss://` off
- * localhost) and speaking the nodes' own protocols: gossipsub on the project's topics, request/response for genesis
+ * localhost) or WebRTC-direct (no certificate needed) and speaking the nodes' own protocols: gossipsub on the project's topics, request/response for genesis
  * records and blocks by range. Every block goes to the judge before gossipsub relays it (async validation).
  */
 import { noise } from '@chainsafe/libp2p-noise';
@@ -8,6 +8,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipsubMessage } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { PeerId } from '@libp2p/interface';
+import { webRTCDirect } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
@@ -43,7 +44,7 @@ export class BrowserPeer {
 
   static async connect(addr: string, hooks: PeerHooks): Promise<BrowserPeer> {
     const libp2p = await createLibp2p<NetworkServices>({
-      transports: [webSockets()],
+      transports: [webSockets(), webRTCDirect()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       // The page dials out only; a tab cannot listen.
@@ -94,6 +95,16 @@ export class BrowserPeer {
     });
   }
 
+  /** Evidence the peer holds against a chain. */
+  async evidence(chainId: string): Promise<Uint8Array[]> {
+    return this.rr.evidence(this.peer, { chainId: fromHex(chainId), ids: [], maxCount: 64 });
+  }
+
+  /** Gossips evidence this tab found. */
+  publishEvidence(bytes: Uint8Array): void {
+    publishEvidence(this.libp2p, bytes);
+  }
+
   subscribe(chainId: string): void {
     this.libp2p.services.pubsub.subscribe(stringifyTopic(blocksTopic(fromHex(chainId))));
   }
@@ -111,6 +122,12 @@ export class BrowserPeer {
   }
 }
 
+function publishEvidence(libp2p: NetworkLibp2p, bytes: Uint8Array): void {
+  libp2p.services.pubsub.publish(stringifyTopic(EVIDENCE_TOPIC), bytes).catch(() => {
+    // No peer on the topic right now: the evidence stays in this tab, and the next node asked gets it judged anew.
+  });
+}
+
 async function judgeGossip(libp2p: NetworkLibp2p, hooks: PeerHooks, m: GossipsubMessage): Promise<void> {
   let r: BlockReport;
   try {
@@ -119,6 +136,7 @@ async function judgeGossip(libp2p: NetworkLibp2p, hooks: PeerHooks, m: Gossipsub
       const id = toHex(topic.chainId);
       r = await hooks.block(id, m.msg.data);
       if (r.code === 'HEIGHT_GAP') hooks.behind(id);
+      for (const ev of r.evidence ?? []) publishEvidence(libp2p, ev);
     } else r = await hooks.evidence(m.msg.data);
   } catch {
     r = { result: 'reject', code: 'BAD_TOPIC' };
