@@ -13,7 +13,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { corpus } from '../crypto/ed25519-corpus.js';
+import type { CorpusRun, HexCase } from './corpus-entry.js';
+import { checkSignatureEncoding } from '../../src/crypto/keys.js';
 import { contractCommand } from '../../src/cli/contract.js';
 import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
 import { fromHex, toHex } from '../../src/codec/bytes.js';
@@ -23,7 +27,10 @@ import { pathRoot } from '../../src/tree/verify.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
 import { waitFor } from '../helpers/net.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLI = join(HERE, '..', '..', 'src', 'cli', 'main.js');
+/** dist/test/web -> the TypeScript entry the corpus check bundles. */
+const CORPUS_ENTRY = join(HERE, '..', '..', '..', 'test', 'web', 'corpus-entry.ts');
 /** This test's loopback range. */
 const HOST = '127.0.9.1';
 /**
@@ -200,6 +207,36 @@ test(
         s.problems.includes('equivocation') && s.chains.some((c) => c.chain === chain.chainId && c.faulty)
       );
     };
+    // The worker judges with the browser's WebCrypto Ed25519, which gives the rule's verdict on the whole corpus.
+    assert.equal(
+      await page.evaluate(
+        () => (globalThis as unknown as { document: Doc & { body: Shown } }).document.body.dataset.crypto,
+      ),
+      'webcrypto',
+    );
+    const bundle = await build({
+      entryPoints: [CORPUS_ENTRY],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'browser',
+    });
+    await page.addScriptTag({ content: bundle.outputFiles[0].text });
+    const cases: HexCase[] = corpus.map((c) => ({
+      name: `${c.cls}/${c.name}`,
+      pk: toHex(c.pk),
+      msg: toHex(c.msg),
+      sig: toHex(c.sig),
+      expect: c.expect,
+    }));
+    const run = await page.evaluate(
+      (cs) => (globalThis as unknown as { runCorpus(c: HexCase[]): Promise<CorpusRun> }).runCorpus(cs),
+      cases,
+    );
+    assert.equal(run.webCrypto, true);
+    assert.deepEqual(run.wrong, []);
+    assert.equal(run.asked, corpus.filter((c) => checkSignatureEncoding(c.pk, c.sig) === 'ok').length);
+
     // The operator signs two blocks at one height: the page shows proof of cheating and the chain as faulty.
     await waitFor(() => flagged(page), 'the equivocation flagged');
 

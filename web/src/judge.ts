@@ -12,6 +12,7 @@ import { bytesEqual, fromHex, toHex } from '../../src/codec/bytes.js';
 import { sortition } from '../../src/gen/proto.js';
 import { pathFromProto, pathToProto, type Path } from '../../src/tree/path.js';
 import { pathRoot } from '../../src/tree/verify.js';
+import type { AsyncSignatureVerifier } from '../../src/crypto/async.js';
 
 /** A watch as the page stores it (IndexedDB) and shows it: the path as of `height`, hex-encoded. */
 export interface WatchRecord {
@@ -34,6 +35,7 @@ export interface JudgeView {
   readonly watches: WatchRecord[];
   readonly evidence: EvidenceView[];
   readonly judged: number;
+  readonly crypto: 'webcrypto' | 'pure';
 }
 
 /** A block's outcome as the network side needs it: whether to relay, and whether the chain is behind. */
@@ -86,6 +88,14 @@ export class Judge {
   private readonly waiting: { chainId: string; path: Path; height: number }[] = [];
   private judged = 0;
 
+  /** `verify`: WebCrypto's Ed25519 where the browser has it (src/crypto/async.ts); the pure path otherwise. */
+  constructor(private readonly verify: AsyncSignatureVerifier | null = null) {}
+
+  /** Which implementation checks signatures, for the page to say. */
+  get crypto(): 'webcrypto' | 'pure' {
+    return this.verify ? 'webcrypto' : 'pure';
+  }
+
   /** Checks a genesis record against the id asked for and follows its chain. */
   follow(chainIdHex: string, genesisBytes: Uint8Array): GenesisRecord {
     const rec = decodeGenesis(genesisBytes);
@@ -105,9 +115,11 @@ export class Judge {
     return this.tracker.state(fromHex(chainIdHex))?.height ?? 0;
   }
 
-  block(chainIdHex: string, bytes: Uint8Array): BlockReport {
+  async block(chainIdHex: string, bytes: Uint8Array): Promise<BlockReport> {
     const id = fromHex(chainIdHex);
-    const out = this.tracker.onBlock(id, bytes);
+    const out = this.verify
+      ? await this.tracker.onBlockAsync(id, bytes, this.verify)
+      : this.tracker.onBlock(id, bytes);
     const a = out.accepted;
     if (a) {
       this.judged++;
@@ -247,6 +259,7 @@ export class Judge {
       watches,
       evidence: this.tracker.evidence().map((e) => ({ kind: e.kind, chainId: toHex(e.chainId) })),
       judged: this.judged,
+      crypto: this.crypto,
     };
   }
 }

@@ -248,6 +248,7 @@ async function render(): Promise<void> {
   }
   $('watches').replaceChildren(...(all.length ? all.map(watchCard) : [quiet('None yet.')]));
   writeHash(all);
+  document.body.dataset.crypto = v.crypto;
 }
 
 const same = (a: WatchRecord, b: WatchRecord) => a.chainId === b.chainId && a.start === b.start;
