@@ -9,6 +9,7 @@ import { benchEvm } from './evm.js';
 import { benchWatch } from './watch.js';
 import { benchFuzz } from './fuzz.js';
 import { benchToday } from './today.js';
+import { benchBrowser } from './browser.js';
 
 const GROUPS: Record<string, () => Promise<void>> = {
   core: benchCore,
@@ -21,6 +22,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   watch: benchWatch,
   fuzz: benchFuzz,
   today: benchToday,
+  browser: benchBrowser,
 };
 
 const only = process.argv[2];
