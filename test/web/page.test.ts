@@ -22,6 +22,8 @@ import { contractCommand } from '../../src/cli/contract.js';
 import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
 import { fromHex, toHex } from '../../src/codec/bytes.js';
 import { decodeBlock } from '../../src/chain/block.js';
+import { decodeGenesis } from '../../src/chain/genesis.js';
+import { settlementBeacon, winningPoint } from '../../src/sortition/lottery.js';
 import { decodePathBytes } from '../../src/node/watches.js';
 import { pathRoot } from '../../src/tree/verify.js';
 import { writeKeyFile } from '../../src/runtime/keyfile.js';
@@ -34,10 +36,14 @@ const CORPUS_ENTRY = join(HERE, '..', '..', '..', 'test', 'web', 'corpus-entry.t
 /** This test's loopback range. */
 const HOST = '127.0.9.1';
 /**
- * The operator signs two blocks at this height or, when nobody is in its mesh then, at the first height at which
- * the page is: right after the page joins, so the page then keeps following a chain it knows is faulty.
+ * The operator signs two blocks at this height (during the 20 sales) or, when nobody is in its mesh then,
+ * at the first height at which the page is: the page then keeps following a chain it knows is faulty.
  */
 const EQUIVOCATE_AT = 2;
+/** The chain's width in the anchor's space. */
+const SPACE = 1n << 40n;
+/** The chain settles this many anchor blocks after the test starts (the anchor seals one about every 200 ms). */
+const EXPIRY_AFTER = 100;
 
 function chromium(): string | null {
   for (const c of [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
@@ -51,34 +57,16 @@ interface Node {
   readonly child: ChildProcess;
 }
 
-async function startAnchor(dataDir: string): Promise<Node> {
+/** Starts `sortition-node <args>` on this test's address; resolves with its API URL once it listens. */
+async function startNode(name: string, args: string[]): Promise<Node> {
   const child = spawn(
     process.execPath,
-    [
-      CLI,
-      'anchor',
-      '--data-dir',
-      dataDir,
-      '--api-host',
-      HOST,
-      '--api-port',
-      '0',
-      '--listen',
-      `/ip4/${HOST}/tcp/0`,
-      `/ip4/${HOST}/tcp/0/ws`,
-      `/ip4/${HOST}/udp/0/webrtc-direct`,
-      '--web',
-      '--block-interval-ms',
-      '200',
-      '--devnet',
-      '--fault',
-      `equivocate@${EQUIVOCATE_AT}`,
-    ],
+    [CLI, ...args, '--api-host', HOST, '--api-port', '0', '--block-interval-ms', '200'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const api = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('anchor: no HTTP API within 30 s')), 30_000);
-    child.once('exit', (code) => reject(new Error(`anchor exited early with ${code}`)));
+    const timer = setTimeout(() => reject(new Error(`${name}: no HTTP API within 30 s`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`${name} exited early with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (l) => {
       const o = JSON.parse(l) as { msg?: string; api?: string };
       if (o.msg === 'HTTP API listening') {
@@ -113,6 +101,8 @@ interface PageWatch {
   status: string;
   height: number;
   path: string;
+  point?: string;
+  won?: boolean;
 }
 
 /** The few DOM members the checks read in the page (this test compiles without the DOM's types). */
@@ -142,6 +132,8 @@ async function shown(
         status: e.dataset.status!,
         height: Number(e.dataset.height),
         path: e.dataset.path ?? '',
+        point: e.dataset.point,
+        won: e.dataset.won === undefined ? undefined : e.dataset.won === 'true',
       })),
       problems: [...doc.querySelectorAll('.problem')].map((e) => e.dataset.kind!),
       state: doc.querySelector('#state')?.textContent ?? '',
@@ -157,7 +149,45 @@ test(
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'sortition-web-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
-    const node = await startAnchor(join(dir, 'anchor'));
+    // The devnet anchor, and the operator of a top-level chain in it that settles some seconds in: the page
+    // follows that chain and the anchor above it.
+    const anchor = await startNode('anchor', [
+      'anchor',
+      '--data-dir',
+      join(dir, 'anchor'),
+      '--listen',
+      `/ip4/${HOST}/tcp/0`,
+    ]);
+    t.after(() => {
+      anchor.child.kill('SIGTERM');
+    });
+    const anchorStatus = await json<{ listen: string[] }>(`${anchor.api}/v1/status`);
+    const anchorHead = async () =>
+      (await json<{ head: { height: number } }>(`${anchor.api}/v1/chain`)).head.height;
+    const expiry = (await anchorHead()) + EXPIRY_AFTER;
+    const node = await startNode('operator', [
+      'operator',
+      '--data-dir',
+      join(dir, 'operator'),
+      '--parent-api',
+      anchor.api,
+      '--amount',
+      String(SPACE),
+      '--expiry',
+      String(expiry),
+      '--name',
+      'lottery',
+      '--bootstrap',
+      anchorStatus.listen[0],
+      '--listen',
+      `/ip4/${HOST}/tcp/0`,
+      `/ip4/${HOST}/tcp/0/ws`,
+      `/ip4/${HOST}/udp/0/webrtc-direct`,
+      '--web',
+      '--devnet',
+      '--fault',
+      `equivocate@${EQUIVOCATE_AT}`,
+    ]);
     t.after(() => {
       node.child.kill('SIGTERM');
     });
@@ -167,9 +197,14 @@ test(
       args: ['--no-sandbox', '--disable-dev-shm-usage'],
     });
     t.after(() => browser.close());
-    const token = (await readFile(join(dir, 'anchor', 'api-token'), 'utf8')).trim();
-    const chain = await json<{ chainId: string; head: { height: number } }>(`${node.api}/v1/chain`);
+    const token = (await readFile(join(dir, 'operator', 'api-token'), 'utf8')).trim();
+    const chain = await json<{ chainId: string; spaceStart: string; head: { height: number } | null }>(
+      `${node.api}/v1/chain`,
+    );
     const head = async () => (await json<{ head: { height: number } }>(`${node.api}/v1/chain`)).head.height;
+    // The holder's contracts: A, transferred later, and B, most of the space, which will almost surely win.
+    const S = BigInt(chain.spaceStart);
+    const [A, B] = [S, S + 10_000n];
     const holder: KeyPair = generateKeyPair();
     const keyFile = join(dir, 'holder.json');
     await writeKeyFile(keyFile, holder);
@@ -195,11 +230,14 @@ test(
     if (process.env.TEST_LOG_LEVEL) page.on('console', (m) => console.log('page:', m.text()));
     // Served by the node itself: the page finds the node's WebSockets address and chain from /v1/status.
     await page.goto(`${node.api}/`);
-    await waitFor(
-      async () =>
-        (await shown(page)).chains.some((c) => c.chain === chain.chainId && c.height >= chain.head.height),
-      'the page following the chain up to the head it had at the start',
-    );
+    const anchorAtStart = await anchorHead();
+    await waitFor(async () => {
+      const cs = (await shown(page)).chains;
+      return (
+        cs.some((c) => c.chain === chain.chainId) &&
+        cs.some((c) => c.chain !== chain.chainId && c.height >= anchorAtStart)
+      );
+    }, 'the page following the chain and the anchor up to the height it had at the start');
     assert.match(page.url(), new RegExp(`#chain=${chain.chainId}&peer=`));
     const flagged = async (p: Page) => {
       const s = await shown(p);
@@ -237,13 +275,10 @@ test(
     assert.deepEqual(run.wrong, []);
     assert.equal(run.asked, corpus.filter((c) => checkSignatureEncoding(c.pk, c.sig) === 'ok').length);
 
-    // The operator signs two blocks at one height: the page shows proof of cheating and the chain as faulty.
-    await waitFor(() => flagged(page), 'the equivocation flagged');
-
     // A holder buys two contracts and pastes their receipts.
-    await sell(1000n, 2000n);
-    await sell(5000n, 6000n);
-    for (const start of [1000n, 5000n]) {
+    await sell(A, A + 1000n);
+    await sell(B, S + SPACE);
+    for (const start of [A, B]) {
       const r = await receipt(start);
       await page.$eval(
         '#receipt',
@@ -260,12 +295,17 @@ test(
 
     // 20 more blocks: the proof stays current, and proves the contract against the operator's signed root there.
     const from = await head();
-    for (let i = 0; i < 20; i++) await sell(10_000n + BigInt(i) * 100n, 10_050n + BigInt(i) * 100n);
+    for (let i = 0; i < 20; i++) {
+      // One sale a block: the operator seals what is pending every interval.
+      const h = await head();
+      await sell(S + 2000n + BigInt(i) * 100n, S + 2050n + BigInt(i) * 100n);
+      await waitFor(async () => (await head()) > h, `block ${h + 1}`);
+    }
     await waitFor(async () => (await head()) >= from + 20, '20 more blocks');
     let mine: PageWatch | undefined;
     await waitFor(async () => {
       const s = await shown(page);
-      mine = s.watches.find((w) => w.start === '1000');
+      mine = s.watches.find((w) => w.start === String(A));
       return mine !== undefined && mine.height >= from + 20;
     }, 'the watch brought 20 blocks forward');
     assert.equal(mine!.status, 'current');
@@ -273,16 +313,28 @@ test(
     const root = decodeBlock(fromHex(at.block)).signed.header.stateRoot;
     const path = decodePathBytes(fromHex(mine!.path));
     assert.deepEqual(pathRoot(path).digest, root);
-    assert.equal(path.leaf?.contract.start, 1000n);
+    assert.equal(path.leaf?.contract.start, A);
+
+    // The operator signed two blocks at height 2: the page shows proof of cheating and the chain as faulty.
+    await waitFor(() => flagged(page), 'the equivocation flagged');
 
     // The holder gives the first contract away: the page marks its proof superseded.
     const out: string[] = [];
     await contractCommand((s) => out.push(s)).parseAsync(
-      ['transfer', '1000', '--to', toHex(generateKeyPair().publicKey), '--key', keyFile, '--api', node.api],
+      [
+        'transfer',
+        String(A),
+        '--to',
+        toHex(generateKeyPair().publicKey),
+        '--key',
+        keyFile,
+        '--api',
+        node.api,
+      ],
       { from: 'user' },
     );
     await waitFor(
-      async () => (await shown(page)).watches.some((w) => w.start === '1000' && w.status === 'superseded'),
+      async () => (await shown(page)).watches.some((w) => w.start === String(A) && w.status === 'superseded'),
       'the transferred contract superseded',
     );
 
@@ -292,14 +344,59 @@ test(
       const s = await shown(page);
       const h = s.chains.find((c) => c.chain === chain.chainId)?.height ?? 0;
       return (
-        s.watches.some((w) => w.start === '1000' && w.status === 'superseded') &&
-        s.watches.some((w) => w.start === '5000' && w.status === 'current' && w.height === h && h > 0)
+        s.watches.some((w) => w.start === String(A) && w.status === 'superseded') &&
+        s.watches.some((w) => w.start === String(B) && w.status === 'current' && w.height === h && h > 0)
       );
     }, 'both watches restored after a reload');
     // The proof of cheating too: the page gossiped it, and asks the node for what it holds against the chain.
     await waitFor(() => flagged(page), 'the equivocation flagged again after the reload');
 
+    // The chain is anchored: the anchor chain's blocks commit its headers, judged in the tab too.
+    await waitFor(
+      async () => (await shown(page)).chains.some((c) => c.chain === chain.chainId && c.anchored > 0),
+      'an anchored height',
+    );
+
+    // Past the expiry: "Did I win?" answers with the point drawn from the anchor's header at the expiry height,
+    // computed here from the anchor's own block.
+    await waitFor(async () => (await anchorHead()) >= expiry, 'the expiry height on the anchor', 60_000);
+    const anchorRec = decodeGenesis(
+      fromHex((await json<{ genesis: string }>(`${anchor.api}/v1/chain`)).genesis),
+    );
+    const topRec = decodeGenesis(fromHex((await json<{ genesis: string }>(`${node.api}/v1/chain`)).genesis));
+    const atExpiry = await json<{ block: string }>(`${anchor.api}/v1/blocks/${expiry}`);
+    const point = winningPoint(
+      settlementBeacon(anchorRec, decodeBlock(fromHex(atExpiry.block)).signed, topRec),
+      topRec,
+    );
+    let answered: PageWatch[] = [];
+    await waitFor(async () => {
+      answered = (await shown(page)).watches;
+      return answered.some((w) => w.start === String(B) && w.point !== undefined);
+    }, "the lottery answered on the holder's current contract");
+    // The transferred contract is no longer the holder's: it gets no answer, or "no".
+    for (const w of answered) {
+      if (w.start === String(A) && w.point === undefined) continue;
+      assert.equal(w.point, String(point));
+      const holds = w.status === 'current' && BigInt(w.start) <= point && point < S + SPACE;
+      assert.equal(w.won, holds, `contract ${w.start}`);
+    }
     if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
+
+    // The same page over WebRTC-direct (no certificate needed off localhost), in a fresh profile: it follows the
+    // chain.
+    const status = await json<{ listen: string[] }>(`${node.api}/v1/status`);
+    const rtc = status.listen.find((a) => a.includes('/webrtc-direct/'));
+    assert.ok(rtc, `a WebRTC-direct address in ${status.listen.join(' ')}`);
+    const fresh = await browser.createBrowserContext();
+    const other = await fresh.newPage();
+    other.on('pageerror', (e) => errors.push(String(e)));
+    const target = await anchorHead();
+    await other.goto(`${node.api}/#chain=${chain.chainId}&peer=${encodeURIComponent(rtc)}`);
+    await waitFor(
+      async () => (await shown(other)).chains.some((c) => c.chain !== chain.chainId && c.height > target),
+      'the page following the anchor over WebRTC-direct, past the height it had when it opened',
+    );
     assert.deepEqual(errors, []);
   },
 );

@@ -6,6 +6,7 @@
 import { Tracker, type ChainStatus } from '../../src/light/tracker.js';
 import { followBlock, WatchedPath, type WatchEnd } from '../../src/light/watch.js';
 import { decodeGenesis, isAnchor, type GenesisRecord } from '../../src/chain/genesis.js';
+import type { SignedHeader } from '../../src/chain/header.js';
 import type { Tx } from '../../src/chain/tx.js';
 import { decodeCanonical, encode } from '../../src/codec/canonical.js';
 import { bytesEqual, fromHex, toHex } from '../../src/codec/bytes.js';
@@ -13,6 +14,7 @@ import { sortition } from '../../src/gen/proto.js';
 import { pathFromProto, pathToProto, type Path } from '../../src/tree/path.js';
 import { pathRoot } from '../../src/tree/verify.js';
 import type { AsyncSignatureVerifier } from '../../src/crypto/async.js';
+import { settlementBeacon, winningPoint } from '../../src/sortition/lottery.js';
 
 /** A watch as the page stores it (IndexedDB) and shows it: the path as of `height`, hex-encoded. */
 export interface WatchRecord {
@@ -23,6 +25,8 @@ export interface WatchRecord {
   readonly path: string;
   readonly status: 'current' | 'superseded' | 'closed' | 'waiting';
   readonly ended?: { readonly height: number; readonly op: WatchEnd['op'] };
+  /** After expiry: the point the lottery drew, and whether this contract (still the holder's) holds it. */
+  readonly drawn?: { readonly point: string; readonly won: boolean };
 }
 
 export interface EvidenceView {
@@ -87,6 +91,9 @@ export class Judge {
   /** Proofs of a height the page has not judged yet (a reload re-judges from genesis); adopted on the way. */
   private readonly waiting: { chainId: string; path: Path; height: number }[] = [];
   private judged = 0;
+  private readonly recs = new Map<string, GenesisRecord>();
+  /** Top-level chain (hex) -> the point its lottery drew, from the anchor's header at its expiry. */
+  private readonly draws = new Map<string, bigint>();
 
   /** `verify`: WebCrypto's Ed25519 where the browser has it (src/crypto/async.ts); the pure path otherwise. */
   constructor(private readonly verify: AsyncSignatureVerifier | null = null) {}
@@ -102,6 +109,7 @@ export class Judge {
     if (!bytesEqual(rec.chainId, fromHex(chainIdHex)))
       throw new Error(`the genesis record a peer sent is not chain ${chainIdHex}`);
     this.tracker.track(rec);
+    this.recs.set(chainIdHex, rec);
     if (!this.recent.has(chainIdHex)) this.recent.set(chainIdHex, new Map());
     return rec;
   }
@@ -141,6 +149,7 @@ export class Judge {
         for (const l of set.values()) if (l.watch.status === 'current') l.height = h;
       }
       this.adoptWaiting(chainIdHex);
+      this.draw(chainIdHex, a.block.signed);
     }
     return {
       result: out.verdict.result,
@@ -148,6 +157,36 @@ export class Judge {
       aheadHeight: out.aheadHeight,
       evidence: out.evidence.map((e) => e.bytes),
     };
+  }
+
+  /**
+   * An anchor block at a followed top-level chain's expiry fixes that chain's lottery: the point is drawn from the
+   * header's beacon, in absolute coordinates, so it is the point of every chain nested in it too.
+   */
+  private draw(anchorHex: string, header: SignedHeader): void {
+    const anchor = this.recs.get(anchorHex);
+    if (!anchor || !isAnchor(anchor.genesis)) return;
+    for (const [id, rec] of this.recs) {
+      const g = rec.genesis;
+      if (g.expiry !== header.header.height || isAnchor(g) || toHex(g.parentChain) !== anchorHex) continue;
+      try {
+        this.draws.set(id, winningPoint(settlementBeacon(anchor, header, rec), rec));
+      } catch {
+        // An anchor header with no beacon draws nothing: the page shows no answer rather than a wrong one.
+      }
+    }
+  }
+
+  /** The drawn point of the lottery a chain takes part in: its top-level ancestor's. */
+  private pointFor(chainIdHex: string): bigint | undefined {
+    let id: string | null = chainIdHex;
+    for (let i = 0; id && i < 64; i++) {
+      const d = this.draws.get(id);
+      if (d !== undefined) return d;
+      const rec = this.recs.get(id);
+      id = rec ? Judge.parentOf(rec) : null;
+    }
+    return undefined;
   }
 
   evidence(bytes: Uint8Array): BlockReport {
@@ -229,6 +268,7 @@ export class Judge {
 
   private record(l: Live): WatchRecord {
     const c = l.watch.leaf.contract;
+    const point = this.pointFor(l.chainId);
     return {
       chainId: l.chainId,
       start: c.start.toString(),
@@ -237,6 +277,14 @@ export class Judge {
       path: encodePathHex(l.watch.toPath()),
       status: l.watch.status,
       ...(l.ended ? { ended: l.ended } : {}),
+      ...(point === undefined
+        ? {}
+        : {
+            drawn: {
+              point: point.toString(),
+              won: l.watch.status === 'current' && c.start <= point && point < c.end,
+            },
+          }),
     };
   }
 

@@ -193,6 +193,17 @@ function watchCard(w: WatchRecord): HTMLElement {
   el.className = `card watch ${tone}`;
   el.innerHTML = `<div class="big">Positions ${fmt(w.start)} to ${fmt(w.end)}</div><div class="said"></div>`;
   el.querySelector('.said')!.textContent = text;
+  if (w.drawn) {
+    // After expiry: the lottery's answer, in the holder's words.
+    el.dataset.point = w.drawn.point;
+    el.dataset.won = String(w.drawn.won);
+    const p = document.createElement('div');
+    p.className = 'big won';
+    p.textContent = w.drawn.won
+      ? `Did I win? Yes: the drawn position ${fmt(w.drawn.point)} is in this contract.`
+      : `Did I win? No: the drawn position was ${fmt(w.drawn.point)}.`;
+    el.append(p);
+  }
   return el;
 }
 
@@ -217,7 +228,10 @@ async function render(): Promise<void> {
         el.innerHTML = '<div class="big"></div><div></div><div class="quiet"></div>';
         const [title, line, note] = [...el.children] as HTMLElement[];
         title.textContent = `${role}: ${c.name || 'unnamed'}`;
-        line.textContent = `Checked up to block ${c.height}; anchored up to block ${c.anchoredHeight}.`;
+        line.textContent =
+          c.parentId === null
+            ? `Checked up to block ${c.height}. This chain is the anchor everything is committed into.`
+            : `Checked up to block ${c.height}; anchored up to block ${c.anchoredHeight}.`;
         note.textContent = c.faulty
           ? 'The operator broke the rules: do not trust new blocks from it.'
           : 'No problem found.';
