@@ -5,6 +5,7 @@
  */
 import { JudgeClient } from './judge-client.js';
 import type { JudgeView, WatchRecord } from './judge.js';
+import { peerAddress } from './address.js';
 import { BrowserPeer } from './network.js';
 import { PageStore } from './store.js';
 
@@ -291,8 +292,10 @@ async function main(): Promise<void> {
   $('follow').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const id = ($('chain') as HTMLInputElement).value.trim().toLowerCase();
-    const addr = ($('peer') as HTMLInputElement).value.trim();
-    follow(id, addr).catch((e: unknown) => say(`Could not follow: ${(e as Error).message}`, 'error'));
+    const p = peerAddress(($('peer') as HTMLInputElement).value);
+    if (!p.ok) return say(p.message, 'error');
+    ($('peer') as HTMLInputElement).value = p.addr;
+    follow(id, p.addr).catch((e: unknown) => say(`Could not follow: ${(e as Error).message}`, 'error'));
   });
   $('add').addEventListener('submit', (ev) => {
     ev.preventDefault();
