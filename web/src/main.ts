@@ -299,6 +299,9 @@ async function main(): Promise<void> {
   });
   $('add').addEventListener('submit', (ev) => {
     ev.preventDefault();
+    // Asked on the holder's click (browsers allow it only then): a change to a contract is worth a notification.
+    if ('Notification' in window && Notification.permission === 'default')
+      void Notification.requestPermission();
     const text = ($('receipt') as HTMLTextAreaElement).value;
     addReceipt(text)
       .then((m) => ($('add-result').textContent = m))
