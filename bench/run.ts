@@ -10,6 +10,7 @@ import { benchWatch } from './watch.js';
 import { benchFuzz } from './fuzz.js';
 import { benchToday } from './today.js';
 import { benchApi } from './api.js';
+import { benchBrowser } from './browser.js';
 
 const GROUPS: Record<string, () => Promise<void>> = {
   core: benchCore,
@@ -23,6 +24,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   fuzz: benchFuzz,
   today: benchToday,
   api: benchApi,
+  browser: benchBrowser,
 };
 
 const only = process.argv[2];

@@ -10,6 +10,8 @@ export { DecodeError } from './codec/errors.js';
 export { LIMITS } from './codec/limits.js';
 export { toBig, toLong, toSafeNumber, U64_MAX } from './codec/u64.js';
 export { HASH_BYTES, sha256, taggedHash, TAGS, setSha256 } from './crypto/hash.js';
+// Signatures checked ahead by an asynchronous implementation (WebCrypto in a browser), same rule: Tracker.onBlockAsync.
+export { SignatureMemo, webCryptoVerifier } from './crypto/async.js';
 export {
   generateKeyPair,
   keyPairFromSecret,
@@ -122,6 +124,7 @@ export type { MessageType } from './codec/canonical.js';
 export type { U64Like } from './codec/u64.js';
 export type { TagName, Sha256 } from './crypto/hash.js';
 export type { KeyPair, SignatureVerifier, SignatureEncodingVerdict } from './crypto/keys.js';
+export type { AsyncSignatureVerifier } from './crypto/async.js';
 export type {
   ChildLink,
   Contract,

@@ -39,6 +39,7 @@ import { Watchtower } from '../evm/watchtower.js';
 import { watchListSource } from '../evm/settle.js';
 import { EvmSettler, type SettlerOptions } from '../evm/settler.js';
 import { readKeyFile } from '../runtime/keyfile.js';
+import { addWebRoutes, loadWebPage } from '../runtime/web.js';
 
 export function evmAddress(v: string, what: string): Address {
   if (!isAddress(v)) throw new ConfigError(`${what} must be a 0x address, got ${v}`);
@@ -75,6 +76,8 @@ export interface NodeProcessOptions {
   drandUrl?: string;
   /** False with `--no-dht`. */
   dht?: boolean;
+  /** Serve the holder page (dist/web) at / on the HTTP API. */
+  web?: boolean | string;
   anchorAddress?: string;
   evmKey?: string;
   confirmations?: string | number;
@@ -422,6 +425,7 @@ export async function startNodeProcess(
         }).start()
       : null;
   if (tower) addWatchtowerRoutes(api, tower);
+  if (boolOption(o.web)) addWebRoutes(api, await loadWebPage());
   const apiPort = intOption(o.apiPort, 'api-port', 0, 65535);
   const addr = await api.start(o.apiHost, apiPort).catch((e: unknown) => {
     throw apiListenFailure(e, o.apiHost, apiPort);

@@ -12,6 +12,12 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
   return cmd
     .addOption(option('--listen <multiaddr...>', 'libp2p listen addresses', ['/ip4/127.0.0.1/tcp/0']))
     .addOption(option('--announce <multiaddr...>', 'addresses to announce instead of the listen addresses'))
+    .addOption(
+      option(
+        '--web',
+        'serve the holder page (a light validator in the browser, docs/browser.md) at / on the API',
+      ),
+    )
     .addOption(option('--bootstrap <multiaddr...>', 'peers to dial (with /p2p/<peer-id>) and keep dialing'))
     .addOption(
       option(

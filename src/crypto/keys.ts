@@ -159,6 +159,11 @@ export function setSignatureVerifier(fn: SignatureVerifier | null): void {
   verifier = fn ?? verifyEquation;
 }
 
+/** The installed implementation of step 5 (src/crypto/async.ts wraps it for a while and puts it back). */
+export function currentSignatureVerifier(): SignatureVerifier {
+  return verifier;
+}
+
 /** False for any malformed or invalid key or signature: callers turn that into their own named error. */
 export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;

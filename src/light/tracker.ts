@@ -22,6 +22,7 @@ import { checkHeaderSignature, type SignedHeader } from '../chain/header.js';
 import { genesisState, stateAfter, type ChainState } from '../chain/state.js';
 import type { Tx } from '../chain/tx.js';
 import { validateDecodedBlock } from '../chain/validate.js';
+import { SignatureMemo, type AsyncSignatureVerifier } from '../crypto/async.js';
 
 // The verdict type lives in the lowest layer, where gossip can read it too; the light validator makes them.
 export type { Verdict, VerdictCode, VerdictResult } from '../codec/verdict.js';
@@ -407,6 +408,29 @@ export class Tracker {
       discovered,
       anchored,
     };
+  }
+
+  /**
+   * `onBlock` with the signatures checked by an asynchronous implementation first (WebCrypto in a browser; see
+   * src/crypto/async.ts): the same verdicts, the same rule. Callers keep one block at a time in flight per
+   * tracker, as for `onBlock`; were two interleaved, a signature not prefetched is still checked synchronously.
+   */
+  async onBlockAsync(
+    chainId: Uint8Array,
+    bytes: Uint8Array,
+    verify: AsyncSignatureVerifier,
+  ): Promise<BlockOutcome> {
+    const v = this.chains.get(hex(chainId));
+    const memo = new SignatureMemo();
+    if (v) {
+      await memo.prefetch(() => {
+        // What onBlock will check: the whole block when it is the next one, else its header's signature.
+        const block = decodeBlock(bytes);
+        if (block.signed.header.height === v.state.height + 1) validateDecodedBlock(v.state, block);
+        else checkHeaderSignature(v.genesis, block.signed);
+      }, verify);
+    }
+    return memo.run(() => this.onBlock(chainId, bytes));
   }
 
   private afterAccept(

@@ -1,4 +1,5 @@
-// Builds the libp2p 3 node: TCP + Noise + Yamux + Identify + gossipsub (@libp2p/gossipsub, the maintained
+// Builds the libp2p 3 node: TCP, WebSockets and WebRTC-direct (what a browser tab can dial; docs/browser.md) +
+// Noise + Yamux + Identify + gossipsub (@libp2p/gossipsub, the maintained
 // continuation of @chainsafe/libp2p-gossipsub, which does not work with libp2p 3), and wraps it in a NetworkNode
 // (network-node.ts) with its bootstrap dialer and ban list.
 import { noise } from '@chainsafe/libp2p-noise';
@@ -9,6 +10,8 @@ import { identify } from '@libp2p/identify';
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
 import { ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
+import { webRTCDirect } from '@libp2p/webrtc';
+import { webSockets } from '@libp2p/websockets';
 import { multiaddr } from '@multiformats/multiaddr';
 import { MemoryDatastore } from 'datastore-core';
 import { LevelDatastore } from 'datastore-level';
@@ -56,7 +59,14 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
     datastore: disk ?? new CompactMemoryDatastore(),
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen, announce: opts.announce },
-    transports: [tcp()],
+    // A transport listens only where a --listen address asks for it (`/tcp/N/ws`, `/udp/N/webrtc-direct`).
+    // WebRTC-direct needs no certificate from a CA, so a browser reaches it off localhost without a proxy; it
+    // makes a certificate at start (and its native peer connections), so only a node that listens on it has it.
+    transports: [
+      tcp(),
+      webSockets(),
+      ...(opts.listen.some((a) => a.includes('/webrtc-direct')) ? [webRTCDirect()] : []),
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {
@@ -73,7 +83,7 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
     services: {
       identify: identify(),
       // The DHT's routing table checks contacts with ping; testnets on private and loopback addresses keep them.
-      // Typed as always there (services.ts); `dhtOf` reads the DHT where it may be absent.
+      // Not in NetworkServices (a browser tab has no DHT): `dhtOf` reads it where it may be absent.
       ...((opts.dht
         ? {
             ping: ping(),
@@ -83,7 +93,7 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
               peerInfoMapper: passthroughMapper,
             }),
           }
-        : {}) as { ping: ReturnType<typeof ping>; dht: ReturnType<typeof kadDHT> }),
+        : {}) as Record<string, never>),
       pubsub: gossipsub({
         globalSignaturePolicy: StrictNoSign,
         msgIdFn: (msg: Message) => gossipMessageId(msg.topic, msg.data),

@@ -23,15 +23,18 @@ export interface GossipRouter extends GossipSub {
 
 export interface NetworkServices extends Record<string, unknown> {
   identify: Identify;
-  /** Present only with the DHT (`dht: true`): read them through `withDht`. */
-  ping: Ping;
-  dht: KadDHT;
   pubsub: GossipSub;
 }
 
 export type NetworkLibp2p = Libp2p<NetworkServices>;
 
+/** Services a Node process adds with the DHT (`dht: true`); a browser tab runs without them. */
+export interface DhtServices {
+  ping: Ping;
+  dht: KadDHT;
+}
+
 /** The node's DHT, or null when it runs without one. */
 export function dhtOf(libp2p: NetworkLibp2p): KadDHT | null {
-  return 'dht' in libp2p.services ? libp2p.services.dht : null;
+  return (libp2p.services as Partial<DhtServices>).dht ?? null;
 }

@@ -108,9 +108,10 @@ export const RESPONDER_CODES: ReadonlySet<ReqRespErrorCode> = new Set(
 function pbError(code: ReqRespErrorCode, message: string): sortition.v1.ReqRespError.$Properties {
   return {
     code: CODE_TO_PB[code] ?? pb.ReqRespErrorCode.REQRESP_ERROR_SERVER_ERROR,
-    message: Buffer.from(message, 'utf8')
-      .subarray(0, 256)
-      .toString('utf8')
+    // At most 256 bytes of UTF-8, a character cut in two dropped; TextEncoder rather than Buffer, so that a
+    // browser peer (web/) can use this module too.
+    message: new TextDecoder()
+      .decode(new TextEncoder().encode(message).subarray(0, 256))
       .replace(/\uFFFD+$/, ''),
   };
 }

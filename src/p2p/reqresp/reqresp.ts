@@ -183,7 +183,9 @@ export class ReqRespService {
       this.#registered.push(protocol);
     }
     this.#pruneTimer = setInterval(() => this.#limiter.prune(), 60_000);
-    this.#pruneTimer.unref?.();
+    // A Node timer must not hold the process open; a browser's timer is a number and needs nothing.
+    const t: unknown = this.#pruneTimer;
+    if (typeof t === 'object' && t !== null && 'unref' in t && typeof t.unref === 'function') t.unref();
   }
 
   /** Unregisters the handlers and aborts exchanges in progress (both directions). */
