@@ -13,8 +13,8 @@
  * or `trusted` (the endpoint's eth_call at its latest block). A settlement's point and prize come from logs:
  * `trusted`; whether the chain settled is its proven phase.
  */
-import { hexToBytes } from 'viem';
-import { toHex as hexOf } from '../crypto/hash.js';
+import { hexToBytes, type Hex } from 'viem';
+import { taggedHash, toHex as hexOf } from '../crypto/hash.js';
 import { guarded, HttpError, type HttpApi } from '../runtime/http.js';
 import { ANCHOR_ABI } from './anchor.js';
 import type { EvmAnchor } from './node-anchor.js';
@@ -49,7 +49,9 @@ export interface AnchorChainJson {
     point: string;
     winnerKey: string;
     paidWei: string;
-    verified: 'trusted';
+    /** How point and winnerKey were read; paidWei is the Settled log's (`paidVerified`). */
+    verified: 'proven' | 'trusted';
+    paidVerified: 'trusted';
   };
 }
 
@@ -97,16 +99,34 @@ export async function anchorView(anchor: EvmAnchor, p?: ProvenView): Promise<Anc
           }
         : null,
       settlement: s
-        ? {
-            point: String(f?.args.point ?? ''),
-            winnerKey: s.args.winnerKey!.slice(2),
-            paidWei: s.args.prize!.toString(),
-            verified: 'trusted',
-          }
+        ? p && c.phase === 'settled'
+          ? {
+              // Proven: the point follows from the proven beacon and space, the winner is the proven claim
+              // (the contract keeps the settled claim). The prize is only in the Settled log: the state zeroes
+              // the deposit, and eth_getProof reaches no log.
+              point: provenPoint(id, c.beacon, c.start, c.end).toString(),
+              winnerKey: (claim?.winnerKey ?? `0x${'00'.repeat(32)}`).slice(2),
+              paidWei: s.args.prize!.toString(),
+              verified: 'proven',
+              paidVerified: 'trusted',
+            }
+          : {
+              point: String(f?.args.point ?? ''),
+              winnerKey: s.args.winnerKey!.slice(2),
+              paidWei: s.args.prize!.toString(),
+              verified: 'trusted',
+              paidVerified: 'trusted',
+            }
         : null,
     });
   }
   return out;
+}
+
+/** The contract's winning point (docs/protocol.md §11-12) from a beacon and a space read with proofs. */
+function provenPoint(chainId: Hex, beacon: Hex, start: bigint, end: bigint): bigint {
+  const h = taggedHash('lottery', hexToBytes(beacon), hexToBytes(chainId), new Uint8Array(8));
+  return start + (BigInt(`0x${hexOf(h)}`) % (end - start));
 }
 
 export function addEvmAnchorRoute(
