@@ -21,7 +21,8 @@ export interface SyncDeps {
   readonly peers: () => PeerId[];
   readonly tracked: () => Uint8Array[];
   readonly height: (chainId: Uint8Array) => number;
-  readonly ourStatus: () => Status;
+  /** Our heads in status pages (serve.ts statusPages): a status message carries at most 64. */
+  readonly statusPages: () => Status[];
   readonly ingest: (chainId: Uint8Array, block: Uint8Array) => Promise<Verdict>;
   /** Evidence fetched from peers goes through the same checks as evidence from gossip. */
   readonly ingestEvidence: (evidence: Uint8Array) => Promise<Verdict>;
@@ -46,6 +47,16 @@ interface PeerHead {
 /** Addresses learned by peer exchange kept for dialing at most (a status response names up to 16). */
 const MAX_CANDIDATES = 64;
 
+/**
+ * Status pages sent to a peer in one poll once it has had every page once. Gossip tells us about new blocks
+ * (noteHead); the poll is the fallback, so its cost per poll stays fixed however many chains we follow, and a
+ * full sweep takes pages / 4 polls (4 polls at 1,000 chains).
+ */
+export const STATUS_PAGES_PER_POLL = 4;
+
+/** Chains whose evidence is fetched from a peer per evidence interval at most (syncEvidence). */
+export const EVIDENCE_CHAINS_PER_ROUND = 8;
+
 /** How much the syncer holds about peers (tests and debugging). */
 export interface SyncerSizes {
   /** Chains with a reported head. */
@@ -68,7 +79,10 @@ export class Syncer {
   private stopped = true;
   private lastStatusPoll = 0;
   private readonly candidates = new Set<string>();
+  /** Per connected peer: the next status page to send, and whether it has had every page once. */
+  private readonly statusCursor = new Map<string, { next: number; swept: boolean }>();
   private readonly evidenceAskedAt = new Map<string, number>();
+  private lastEvidenceRound = 0;
   /** Our own peer id, never dialed. */
   readonly selfIds = new Set<string>();
 
@@ -123,10 +137,20 @@ export class Syncer {
     return best;
   }
 
+  /** How many connected peers have told us their head of a chain (a status head, or a block from beyond ours). */
+  reporters(chainId: Uint8Array): number {
+    const m = this.heads.get(toHex(chainId));
+    if (!m) return 0;
+    let n = 0;
+    for (const p of this.d.peers()) if (m.has(p.toString())) n++;
+    return n;
+  }
+
   /** A peer disconnected: what it reported no longer helps (a reconnect is asked again). */
   forget(peer: PeerId | string): void {
     const id = peer.toString();
     this.peerById.delete(id);
+    this.statusCursor.delete(id);
     for (const [k, m] of this.heads) {
       m.delete(id);
       if (m.size === 0) this.heads.delete(k);
@@ -176,15 +200,31 @@ export class Syncer {
     // The status protocol is rate-limited by peers: poll at most once per second.
     if (Date.now() - this.lastStatusPoll < 1000) return;
     this.lastStatusPoll = Date.now();
-    const ours = this.d.ourStatus();
-    await Promise.allSettled(
-      this.d.peers().map(async (p) => {
-        const s = await this.d.reqresp.status(p, ours, { timeoutMs: 5000 });
-        this.observe(p, s);
-        for (const a of s.peers ?? []) if (this.candidates.size < MAX_CANDIDATES) this.candidates.add(a);
-      }),
-    );
+    const pages = this.d.statusPages();
+    await Promise.allSettled(this.d.peers().map((p) => this.pollPeer(p, pages)));
     await this.exchangePeers();
+  }
+
+  /**
+   * A peer we have not swept yet gets every page (until it answers them all, nobody knows what is waiting there);
+   * after that, STATUS_PAGES_PER_POLL pages a poll, round robin. A failed page (timeout, RATE_LIMITED from an old
+   * peer's limit of 5) ends this peer's poll; the next poll resumes at that page.
+   */
+  private async pollPeer(p: PeerId, pages: Status[]): Promise<void> {
+    const id = p.toString();
+    let c = this.statusCursor.get(id);
+    if (!c) this.statusCursor.set(id, (c = { next: 0, swept: false }));
+    const n = c.swept
+      ? Math.min(STATUS_PAGES_PER_POLL, pages.length)
+      : pages.length - (c.next % pages.length);
+    for (let i = 0; i < n && !this.stopped; i++) {
+      const at = c.next % pages.length;
+      const s = await this.d.reqresp.status(p, pages[at], { timeoutMs: 5000 });
+      this.observe(p, s);
+      for (const a of s.peers ?? []) if (this.candidates.size < MAX_CANDIDATES) this.candidates.add(a);
+      c.next = (at + 1) % pages.length;
+      if (c.next === 0) c.swept = true;
+    }
   }
 
   /** Dials a few addresses learned from peers while the node has fewer connections than it wants. */
@@ -210,18 +250,29 @@ export class Syncer {
 
   /**
    * Evidence is gossiped once, when found; a node that was not in the mesh then (starting, partitioned) would
-   * never learn it. So each chain's evidence is also fetched from a peer that follows the chain, now and then.
+   * never learn it. So chains' evidence is also fetched from a peer that follows the chain, now and then: at most
+   * EVIDENCE_CHAINS_PER_ROUND chains per interval, those asked longest ago (or never) first, so the cost does
+   * not grow with the chains followed (a full pass over 1,000 chains takes about 10 minutes at the defaults).
    */
   private async syncEvidence(): Promise<void> {
     const connected = new Set(this.d.peers().map((p) => p.toString()));
-    for (const chainId of this.d.tracked()) {
-      const k = toHex(chainId);
-      if (Date.now() - (this.evidenceAskedAt.get(k) ?? 0) < this.d.evidenceIntervalMs) continue;
+    const now = Date.now();
+    const due = this.d
+      .tracked()
+      .map((chainId) => ({ chainId, k: toHex(chainId) }))
+      .map((c) => ({ ...c, at: this.evidenceAskedAt.get(c.k) ?? 0 }))
+      .filter((c) => now - c.at >= this.d.evidenceIntervalMs)
+      .sort((a, b) => a.at - b.at);
+    let asked = 0;
+    for (const { chainId, k } of due) {
+      if (asked >= EVIDENCE_CHAINS_PER_ROUND || now - this.lastEvidenceRound < this.d.evidenceIntervalMs)
+        break;
       const holders = [...(this.heads.get(k)?.keys() ?? [])].filter((p) => connected.has(p));
       const peer = holders.length
         ? this.peerById.get(holders[Math.floor(Math.random() * holders.length)])
         : undefined;
       if (!peer) continue;
+      asked++;
       this.evidenceAskedAt.set(k, Date.now());
       try {
         const items = await this.d.reqresp.evidence(
@@ -234,6 +285,7 @@ export class Syncer {
         this.d.log.debug({ peer: peer.toString(), err: (e as Error).message }, 'evidence request failed');
       }
     }
+    if (asked > 0) this.lastEvidenceRound = now;
   }
 
   /** Drops heads of peers no longer connected and of chains no longer tracked (a disconnect can race observe). */
@@ -241,6 +293,7 @@ export class Syncer {
     const connected = new Set(this.d.peers().map((p) => p.toString()));
     const tracked = new Set(this.d.tracked().map((id) => toHex(id)));
     for (const id of this.peerById.keys()) if (!connected.has(id)) this.forget(id);
+    for (const id of this.statusCursor.keys()) if (!connected.has(id)) this.statusCursor.delete(id);
     for (const k of this.heads.keys()) if (!tracked.has(k)) this.heads.delete(k);
     for (const k of this.evidenceAskedAt.keys()) if (!tracked.has(k)) this.evidenceAskedAt.delete(k);
   }

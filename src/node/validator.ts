@@ -27,7 +27,7 @@ import { Alerter } from './alerts.js';
 import { AncestryResolver } from './ancestry.js';
 import { Ingest, metaOf, type BlockJudge, type BlockSource } from './ingest.js';
 import { chainLabel, createNodeMetrics, type NodeMetrics } from './metrics.js';
-import { ourStatus, serveHandlers } from './serve.js';
+import { serveHandlers, statusPages } from './serve.js';
 import { NodeStore } from './store.js';
 import { Syncer, type SyncerSizes } from './sync.js';
 import { Tracker, type ChainStatus, type Verdict } from '../light/tracker.js';
@@ -83,7 +83,8 @@ export interface NodeHealth {
   readonly peerId: string;
   readonly peers: number;
   readonly listen: string[];
-  readonly chains: { chainId: string; height: number; peerHead: number; lag: number }[];
+  /** `peers`: connected peers that told us their head of the chain. */
+  readonly chains: { chainId: string; height: number; peerHead: number; lag: number; peers: number }[];
 }
 
 export class ValidatorNode {
@@ -185,16 +186,27 @@ export class ValidatorNode {
     if (peers < opts.minPeers) reasons.push(`${peers} peers, fewer than ${opts.minPeers}`);
     else if (opts.minPeers > 0 && this.syncer.heardPeers() === 0)
       reasons.push('no peer has told us its heads yet');
+    const own = new Set((this.opts.own ?? []).map((g) => toHex(g.chainId)));
+    const untold: string[] = [];
     const chains = this.tracker.trackedIds().map((id) => {
+      const hex = toHex(id);
       const height = this.tracker.state(id)?.height ?? 0;
       const peerHead = this.syncer.peerHead(id);
+      const told = this.syncer.reporters(id);
       const lag = Math.max(0, peerHead - height);
       if (lag > opts.maxLag)
-        reasons.push(
-          `chain ${toHex(id).slice(0, 16)} at ${height}, ${lag} blocks behind peers (${peerHead})`,
-        );
-      return { chainId: toHex(id), height, peerHead, lag };
+        reasons.push(`chain ${hex.slice(0, 16)} at ${height}, ${lag} blocks behind peers (${peerHead})`);
+      // Nobody has told us this chain's head: we cannot know whether we are behind (issue 28: a node whose
+      // status never got through answered healthy with every chain at height 0). A chain operated here is its own
+      // source, and a node told it needs no peers has nobody to hear from.
+      if (told === 0 && opts.minPeers > 0 && peers > 0 && !own.has(hex)) untold.push(hex.slice(0, 16));
+      return { chainId: hex, height, peerHead, lag, peers: told };
     });
+    if (untold.length > 0)
+      reasons.push(
+        `${untold.length} chain(s) no connected peer has told us about: ${untold.slice(0, 8).join(', ')}` +
+          (untold.length > 8 ? `, and ${untold.length - 8} more` : ''),
+      );
     if (chains.length === 0) reasons.push('no tracked chain');
     for (const c of this.checkLineage()) {
       const id = c.chainId.slice(0, 16);
@@ -331,7 +343,7 @@ export class ValidatorNode {
       peers: () => this.network.getConnectedPeers(),
       tracked: () => this.tracker.trackedIds(),
       height: (id) => this.tracker.state(id)?.height ?? 0,
-      ourStatus: () => ourStatus(this.tracker),
+      statusPages: () => statusPages(this.tracker),
       ingest: (id, b) => this.ingest(id, b, 'sync'),
       ingestEvidence: (e) => this.ingestEvidence(e, 'sync'),
       evidenceIntervalMs: 5000,

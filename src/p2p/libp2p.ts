@@ -15,7 +15,7 @@ import { BootstrapDialer } from './bootstrap.js';
 import { gossipsubMetricsRegister } from './gossipsub-metrics.js';
 import { createFastMessageId, gossipMessageId } from './message-id.js';
 import { NetworkNode } from './network-node.js';
-import { resolveNetworkOptions, type NetworkNodeOptions } from './options.js';
+import { resolveNetworkOptions, topicBytesBudget, type NetworkNodeOptions } from './options.js';
 import type { NetworkServices } from './services.js';
 
 // What the validator and the gossip service take from here along with createNetworkNode: the node it returns,
@@ -84,6 +84,9 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
         Dlazy: g.Dlazy,
         heartbeatInterval: g.heartbeatIntervalMs,
         seenTTL: g.seenTtlMs,
+        // One topic per followed chain: the default budget (1 MiB, ~941 of our topics) would leave chains past it
+        // unmeshed, silently (issue 28).
+        maxTopicBytesPerPeer: topicBytesBudget(g.maxTopicsPerPeer),
         // Room for the message, its topic and piggybacked control messages in one RPC frame.
         maxInboundDataLength: maxMessageSize + 64 * 1024,
         maxOutboundBufferSize: Math.max(32 * 1024 * 1024, 4 * maxMessageSize),

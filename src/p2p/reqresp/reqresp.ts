@@ -87,7 +87,9 @@ export const DEFAULT_REQRESP_LIMITS: Readonly<ReqRespLimits> = Object.freeze({
 });
 
 export const DEFAULT_RATE_LIMITS: Readonly<Record<ProtocolName, RateLimit>> = Object.freeze({
-  status: { capacity: 5, refillPerSecond: 0.5 },
+  // A node following N chains sends ceil(N / 64) status pages to a peer it has not swept yet, then 4 a poll
+  // (src/node/sync.ts): 32 covers 2,048 chains at once, 2/s the steady polls.
+  status: { capacity: 32, refillPerSecond: 2 },
   blocksByRange: { capacity: 50, refillPerSecond: 5 },
   evidence: { capacity: 20, refillPerSecond: 2 },
   genesis: { capacity: 20, refillPerSecond: 2 },
