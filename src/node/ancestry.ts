@@ -49,8 +49,11 @@ export class AncestryResolver {
   async resolve(): Promise<void> {
     if (this.resolving) return;
     this.resolving = true;
+    const fresh: GenesisRecord[] = [];
     try {
       for (const id of this.wanted) {
+        // A tracked chain had its ancestors tracked before it: nothing to do (this pass runs every second).
+        if (this.o.tracker.isTracked(id)) continue;
         const missing = this.missingAncestor(id);
         if (missing) {
           await this.fetchGenesis(missing);
@@ -74,11 +77,17 @@ export class AncestryResolver {
         for (const g of [...chain].reverse()) {
           if (this.o.tracker.isTracked(g.chainId)) continue;
           this.o.tracker.track(g);
-          await this.o.onTracked(g);
+          fresh.push(g);
         }
       }
     } finally {
-      this.resolving = false;
+      // Tracking is decided above, in order (ancestors first); what follows from it (store writes, subscribing)
+      // runs a few chains at a time: one by one it took ~19 ms a chain, 21 s for 1,000 (issue 28).
+      try {
+        await inParallel(fresh, TRACK_CONCURRENCY, (g) => this.o.onTracked(g));
+      } finally {
+        this.resolving = false;
+      }
     }
   }
 
@@ -111,4 +120,21 @@ export class AncestryResolver {
       }
     }
   }
+}
+
+/** Chains whose tracking effects (store writes, subscription) run at once. */
+const TRACK_CONCURRENCY = 16;
+
+/** Runs `f` over `items`, at most `n` at a time; rejects with the first failure once all have settled. */
+async function inParallel<T>(items: readonly T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const x = items[next++];
+      await f(x).catch((e: unknown) => errors.push(e));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  if (errors.length) throw errors[0];
 }

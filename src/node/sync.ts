@@ -13,7 +13,7 @@ import { toHex } from '../crypto/hash.js';
 import type { ReqRespService } from '../p2p/reqresp/reqresp.js';
 import type { Status } from '../p2p/reqresp/messages.js';
 import type { Logger } from '../runtime/logger.js';
-import { chainLabel, type NodeMetrics } from './metrics.js';
+import type { NodeMetrics } from './metrics.js';
 import type { Verdict } from '../light/tracker.js';
 
 export interface SyncDeps {
@@ -310,7 +310,8 @@ export class Syncer {
         connected.has(p),
       );
       const target = Math.max(0, ...reported.map(([, h]) => h.height));
-      this.d.metrics.syncTarget.set({ chain: chainLabel(k) }, target);
+      const label = this.d.metrics.chain(k);
+      if (label !== undefined) this.d.metrics.syncTarget.set({ chain: label }, target);
       const local = this.d.height(chainId);
       if (target > local) {
         const peers = reported.filter(([, h]) => h.height > local).sort((a, b) => b[1].height - a[1].height);
@@ -358,7 +359,7 @@ export class Syncer {
     target: number,
     progress: (n: number) => void,
   ): Promise<boolean> {
-    const label = chainLabel(toHex(chainId));
+    const label = this.d.metrics.chainOrOther(toHex(chainId));
     while (!this.stopped && this.d.height(chainId) < target) {
       const start = this.d.height(chainId) + 1;
       const count = Math.min(this.d.batch, target - start + 1);

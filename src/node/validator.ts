@@ -26,7 +26,7 @@ import type { Logger } from '../runtime/logger.js';
 import { Alerter } from './alerts.js';
 import { AncestryResolver } from './ancestry.js';
 import { Ingest, metaOf, type BlockJudge, type BlockSource } from './ingest.js';
-import { chainLabel, createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { serveHandlers, statusPages } from './serve.js';
 import { NodeStore } from './store.js';
 import { Syncer, type SyncerSizes } from './sync.js';
@@ -74,6 +74,8 @@ export interface ValidatorOptions {
   /** Webhook for watch alerts (JSON POST); alerts are logged and counted without one. */
   readonly alertUrl?: string;
   readonly maxWatches?: number;
+  /** Chains (and their block topics) with metric series of their own (default 32, src/node/metrics.ts). */
+  readonly metricChains?: number;
 }
 
 /** The answer of GET /v1/health. */
@@ -111,7 +113,7 @@ export class ValidatorNode {
   private readonly orphans = new Set<string>();
 
   constructor(private readonly opts: ValidatorOptions) {
-    this.metrics = createNodeMetrics(opts.registry);
+    this.metrics = createNodeMetrics(opts.registry, opts.metricChains);
     this.store = new NodeStore(join(opts.dataDir, 'validator-db'));
     this.alerts = new Alerter({
       url: opts.alertUrl,
@@ -243,10 +245,13 @@ export class ValidatorNode {
    */
   checkLineage(): ChainStatus[] {
     const all = this.chainStatus();
+    this.metrics.chainsTracked.set(all.length);
     for (const c of all) {
-      const label = chainLabel(c.chainId);
-      this.metrics.orphan.set({ chain: label }, c.orphanOf ? 1 : 0);
-      this.metrics.parentExpired.set({ chain: label }, c.parentExpired ? 1 : 0);
+      const label = this.metrics.chain(c.chainId);
+      if (label !== undefined) {
+        this.metrics.orphan.set({ chain: label }, c.orphanOf ? 1 : 0);
+        this.metrics.parentExpired.set({ chain: label }, c.parentExpired ? 1 : 0);
+      }
       const watches = () => this.watches.list({ chainId: c.chainId, limit: 100 }).map((w) => w.id);
       if (c.orphanOf && !this.orphans.has(c.chainId)) {
         this.orphans.add(c.chainId);
@@ -312,12 +317,14 @@ export class ValidatorNode {
       maxMessageSize: this.opts.maxMessageSize,
       logger: log.child({ component: 'p2p' }),
       registry: this.opts.registry,
+      metricTopics: this.opts.metricChains,
       ...this.opts.network,
     });
     this.gossip = new GossipService({
       node: this.network,
       registry: this.opts.registry,
       logger: log.child({ component: 'gossip' }),
+      maxTopicSeries: this.opts.metricChains,
     });
     this.reqresp = new ReqRespService({
       libp2p: this.network.libp2p,

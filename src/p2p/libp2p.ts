@@ -70,7 +70,9 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
         globalSignaturePolicy: StrictNoSign,
         msgIdFn: (msg: Message) => gossipMessageId(msg.topic, msg.data),
         fastMsgIdFn,
-        metricsRegister: opts.registry ? gossipsubMetricsRegister(opts.registry) : null,
+        metricsRegister: opts.registry
+          ? gossipsubMetricsRegister(opts.registry, (t) => topicLabels.get(t))
+          : null,
         metricsTopicStrToLabel: topicLabels,
         asyncValidation: true,
         allowPublishToZeroTopicPeers: true,
@@ -121,6 +123,7 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
     log: o.log,
     topicFilter,
     topicLabels,
+    metricTopics: opts.metricTopics ?? 32,
     onPeerBanned: opts.onPeerBanned,
   });
 }

@@ -29,6 +29,8 @@ export interface NetworkNodeInit {
   topicFilter: { fn: ((topic: string) => boolean) | undefined };
   /** gossipsub's metric label per topic, filled as topics are scored (a chain id is too long for a label). */
   topicLabels: Map<string, string>;
+  /** Block topics labelled by chain; the rest share "blocks/other" (metrics must not grow with chains). */
+  metricTopics: number;
   onPeerBanned?: (peer: PeerId, reason: string) => void;
 }
 
@@ -45,6 +47,8 @@ export class NetworkNode {
   readonly #bootstrap: BootstrapDialer;
   readonly #scoring: ResolvedScoring;
   readonly #topicLabels: Map<string, string>;
+  readonly #metricTopics: number;
+  #labelledTopics = 0;
   readonly #onPeerBanned: ((peer: PeerId, reason: string) => void) | undefined;
   readonly #topicFilter: { fn: ((topic: string) => boolean) | undefined };
   #scoreTimer: ReturnType<typeof setInterval> | undefined;
@@ -71,6 +75,7 @@ export class NetworkNode {
     this.#bootstrap = init.bootstrap;
     this.#scoring = init.scoring;
     this.#topicLabels = init.topicLabels;
+    this.#metricTopics = init.metricTopics;
     this.maxMessageSize = init.maxMessageSize;
     this.log = init.log;
     this.#topicFilter = init.topicFilter;
@@ -186,10 +191,14 @@ export class NetworkNode {
   /** Starts scoring a topic (P1-P4) with the configured topic score parameters. */
   enableTopicScoring(topic: GossipTopic): void {
     const name = stringifyTopic(topic);
-    this.#topicLabels.set(
-      name,
-      topic.kind === 'blocks' ? `blocks/${toHexPrefix(topic.chainId)}` : topic.kind,
-    );
+    if (!this.#topicLabels.has(name)) {
+      const own = topic.kind !== 'blocks' || this.#labelledTopics < this.#metricTopics;
+      if (topic.kind === 'blocks' && own) this.#labelledTopics++;
+      this.#topicLabels.set(
+        name,
+        topic.kind === 'blocks' ? `blocks/${own ? toHexPrefix(topic.chainId) : 'other'}` : topic.kind,
+      );
+    }
     this.gossipsub.score.params.topics[name] = createTopicScoreParams(this.#scoring.topicParams(topic));
   }
 

@@ -113,6 +113,8 @@ export interface NetworkNodeOptions {
   onPeerBanned?: (peer: PeerId, reason: string) => void;
   /** Where gossipsub's own metrics go (delivery, mesh, IDONTWANT, churn); none without it. */
   registry?: Registry;
+  /** Block topics labelled by chain in gossipsub's metrics, the first scored (default 32); the rest "blocks/other". */
+  metricTopics?: number;
 }
 
 /** Scoring options with their defaults filled in. */
