@@ -86,7 +86,26 @@ export class Syncer {
   /** Our own peer id, never dialed. */
   readonly selfIds = new Set<string>();
 
+  /** The tracked chains by hex, rebuilt only when their number changes (chains are never untracked). */
+  private trackedCache: { n: number; byHex: Map<string, Uint8Array>; order: Map<string, number> } = {
+    n: -1,
+    byHex: new Map(),
+    order: new Map(),
+  };
+
   constructor(private readonly d: SyncDeps) {}
+
+  /** Tracked chains by hex id: every round and every status page asks, and hex costs at 1,000 chains. */
+  private tracked(): ReadonlyMap<string, Uint8Array> {
+    const ids = this.d.tracked();
+    if (ids.length !== this.trackedCache.n)
+      this.trackedCache = {
+        n: ids.length,
+        byHex: new Map(ids.map((id) => [toHex(id), id])),
+        order: new Map(ids.map((id, i) => [toHex(id), i])),
+      };
+    return this.trackedCache.byHex;
+  }
 
   start(): void {
     this.stopped = false;
@@ -109,7 +128,7 @@ export class Syncer {
   observe(peer: PeerId, status: Status): boolean {
     let ahead = false;
     const now = Date.now();
-    const tracked = new Set(this.d.tracked().map((id) => toHex(id)));
+    const tracked = this.tracked();
     for (const h of status.heads) {
       const k = toHex(h.chainId);
       if (!tracked.has(k)) continue;
@@ -169,7 +188,7 @@ export class Syncer {
    */
   noteHead(peer: PeerId, chainId: Uint8Array, height: number): void {
     const k = toHex(chainId);
-    if (!this.d.tracked().some((id) => toHex(id) === k)) return;
+    if (!this.tracked().has(k)) return;
     let m = this.heads.get(k);
     if (!m) this.heads.set(k, (m = new Map()));
     const prev = m.get(peer.toString());
@@ -255,13 +274,12 @@ export class Syncer {
    * not grow with the chains followed (a full pass over 1,000 chains takes about 10 minutes at the defaults).
    */
   private async syncEvidence(): Promise<void> {
-    const connected = new Set(this.d.peers().map((p) => p.toString()));
     const now = Date.now();
-    const due = this.d
-      .tracked()
-      .map((chainId) => ({ chainId, k: toHex(chainId) }))
-      .map((c) => ({ ...c, at: this.evidenceAskedAt.get(c.k) ?? 0 }))
-      .filter((c) => now - c.at >= this.d.evidenceIntervalMs)
+    if (now - this.lastEvidenceRound < this.d.evidenceIntervalMs) return;
+    const connected = new Set(this.d.peers().map((p) => p.toString()));
+    const due = [...this.tracked()]
+      .map(([k, chainId]) => ({ chainId, k, at: this.evidenceAskedAt.get(k) ?? 0 }))
+      .filter((c) => now - c.at >= this.d.evidenceIntervalMs && this.heads.has(c.k))
       .sort((a, b) => a.at - b.at);
     let asked = 0;
     for (const { chainId, k } of due) {
@@ -291,7 +309,7 @@ export class Syncer {
   /** Drops heads of peers no longer connected and of chains no longer tracked (a disconnect can race observe). */
   private sweep(): void {
     const connected = new Set(this.d.peers().map((p) => p.toString()));
-    const tracked = new Set(this.d.tracked().map((id) => toHex(id)));
+    const tracked = this.tracked();
     for (const id of this.peerById.keys()) if (!connected.has(id)) this.forget(id);
     for (const id of this.statusCursor.keys()) if (!connected.has(id)) this.statusCursor.delete(id);
     for (const k of this.heads.keys()) if (!tracked.has(k)) this.heads.delete(k);
@@ -303,23 +321,27 @@ export class Syncer {
     await this.pollStatus();
     await this.syncEvidence();
     const connected = new Set(this.d.peers().map((p) => p.toString()));
-    const jobs: { chainId: Uint8Array; target: number; peers: string[] }[] = [];
-    for (const chainId of this.d.tracked()) {
-      const k = toHex(chainId);
-      const reported = [...(this.heads.get(k) ?? new Map<string, PeerHead>()).entries()].filter(([p]) =>
-        connected.has(p),
-      );
+    const jobs: { chainId: Uint8Array; k: string; target: number; peers: string[] }[] = [];
+    // Only chains a peer reported a head for can have blocks to fetch (the sweep dropped untracked ones).
+    const tracked = this.tracked();
+    for (const [k, m] of this.heads) {
+      const chainId = tracked.get(k);
+      if (!chainId) continue;
+      const reported = [...m.entries()].filter(([p]) => connected.has(p));
       const target = Math.max(0, ...reported.map(([, h]) => h.height));
       const label = this.d.metrics.chain(k);
       if (label !== undefined) this.d.metrics.syncTarget.set({ chain: label }, target);
       const local = this.d.height(chainId);
       if (target > local) {
         const peers = reported.filter(([, h]) => h.height > local).sort((a, b) => b[1].height - a[1].height);
-        jobs.push({ chainId, target, peers: peers.map(([p]) => p) });
+        jobs.push({ chainId, k, target, peers: peers.map(([p]) => p) });
       }
     }
+    // Parents first (tracking order is ancestors first): a child's anchoring is checked against commits the
+    // parent has already validated.
+    const order = this.trackedCache.order;
+    jobs.sort((a, b) => (order.get(a.k) ?? 0) - (order.get(b.k) ?? 0));
     if (jobs.length === 0) return;
-    // Parents first: a child's anchoring is checked against commits the parent has already validated.
     const total = jobs.reduce((s, j) => s + (j.target - this.d.height(j.chainId)), 0);
     const bar = this.d.progressBar
       ? new cliProgress.SingleBar(

@@ -111,6 +111,9 @@ export class ValidatorNode {
   /** Per chain: its height when an ancestor was first seen expired, and whether it is flagged an orphan. */
   private readonly parentExpiredAt = new Map<string, number>();
   private readonly orphans = new Set<string>();
+  /** Blocks accepted, and what checkLineage last saw: a chain's line changes only with a block or the anchor. */
+  private accepted = 0;
+  private lineageSeen = '';
 
   constructor(private readonly opts: ValidatorOptions) {
     this.metrics = createNodeMetrics(opts.registry, opts.metricChains);
@@ -126,7 +129,10 @@ export class ValidatorNode {
       metrics: this.metrics,
       log: opts.log,
       judge: opts.judge,
-      onAccepted: (id, height, txBytes, txs) => this.watches.onBlock(id, height, txBytes, txs),
+      onAccepted: (id, height, txBytes, txs) => {
+        this.accepted++;
+        this.watches.onBlock(id, height, txBytes, txs);
+      },
       onEvidence: (ev) => {
         this.watches.onEvidence(ev);
         for (const f of this.evidenceListeners) f(ev);
@@ -373,7 +379,12 @@ export class ValidatorNode {
     this.syncer.start();
     this.resolveTimer = setInterval(() => {
       void this.resolveAncestry();
-      this.checkLineage();
+      // The line of every chain, each second, was 3.5% of a core at 1,000 chains: only when something changed.
+      const seen = `${this.accepted}/${this.tracker.trackedIds().length}/${this.anchorHeightSource()}`;
+      if (seen !== this.lineageSeen) {
+        this.lineageSeen = seen;
+        this.checkLineage();
+      }
     }, 1000);
     this.resolveTimer.unref();
     await this.resolveAncestry();

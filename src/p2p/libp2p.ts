@@ -75,6 +75,8 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
           : null,
         metricsTopicStrToLabel: topicLabels,
         asyncValidation: true,
+        // One tag per topic on each mesh peer's record made every stream open re-encode it (mesh-tags.ts).
+        tagMeshPeers: false,
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         emitSelf: false,

@@ -10,6 +10,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { BanList } from './banlist.js';
 import type { BootstrapDialer } from './bootstrap.js';
 import type { P2pLogger, ResolvedScoring } from './options.js';
+import { MeshTagger } from './mesh-tags.js';
 import type { GossipRouter, NetworkLibp2p } from './services.js';
 import { stringifyTopic, type GossipTopic } from './topics.js';
 
@@ -50,6 +51,7 @@ export class NetworkNode {
   readonly #metricTopics: number;
   #labelledTopics = 0;
   readonly #onPeerBanned: ((peer: PeerId, reason: string) => void) | undefined;
+  readonly #meshTags: MeshTagger;
   readonly #topicFilter: { fn: ((topic: string) => boolean) | undefined };
   #scoreTimer: ReturnType<typeof setInterval> | undefined;
   #started = false;
@@ -81,10 +83,14 @@ export class NetworkNode {
     this.#topicFilter = init.topicFilter;
     this.#onPeerBanned = init.onPeerBanned;
     this.#maxStoredPeers = init.maxStoredPeers;
+    this.#meshTags = new MeshTagger(this.gossipsub, this.libp2p.peerStore, (err) =>
+      this.log.debug({ err: String(err) }, 'mesh tag failed'),
+    );
   }
 
   // The peer store is read in full only every quarter of its bound in disconnects, so pruning stays cheap.
-  readonly #onDisconnect = (): void => {
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.#meshTags.forget(evt.detail);
     if (++this.#disconnects < Math.max(1, Math.floor(this.#maxStoredPeers / 4))) return;
     this.#disconnects = 0;
     void this.prunePeerStore();
@@ -132,6 +138,7 @@ export class NetworkNode {
     await this.libp2p.start();
     this.#started = true;
     this.libp2p.addEventListener('peer:disconnect', this.#onDisconnect);
+    this.#meshTags.start();
     this.#bootstrap.start();
     this.#scoreTimer = setInterval(() => this.#checkScores(), this.#scoring.checkIntervalMs);
     this.#scoreTimer.unref?.();
@@ -147,6 +154,7 @@ export class NetworkNode {
     if (this.#scoreTimer !== undefined) clearInterval(this.#scoreTimer);
     this.#scoreTimer = undefined;
     this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect);
+    this.#meshTags.stop();
     await this.#bootstrap.stop();
     await this.libp2p.stop();
     this.log.info({ peerId: this.peerId.toString() }, 'network node stopped');

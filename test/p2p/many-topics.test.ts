@@ -1,11 +1,13 @@
 /**
  * A node follows more chains than gossipsub's default per-peer topic budget holds (1 MiB: 941 of our block topics,
- * issue 28) and every block topic meshes, at the budget the project sets (MAX_TOPICS_PER_PEER).
+ * issue 28) and every block topic meshes, at the budget the project sets (MAX_TOPICS_PER_PEER); the mesh peer's
+ * record carries one tag for all those meshes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { NetworkNode } from '../../src/p2p/libp2p.js';
+import { MESH_TAG } from '../../src/p2p/mesh-tags.js';
 import { MAX_TOPICS_PER_PEER, TOPIC_ENTRY_BYTES } from '../../src/p2p/options.js';
 import { blocksTopic, EVIDENCE_TOPIC, stringifyTopic } from '../../src/p2p/topics.js';
 import { addrOf, startNode, stopAll, waitUntil } from './helpers.js';
@@ -41,6 +43,9 @@ test(`${CHAINS} block topics all mesh between two peers (the default budget held
       timeoutMs: 40_000,
       what: `every topic meshed (a: ${meshed(a)}, b: ${meshed(b)} of ${names.length})`,
     });
+    // One tag for a mesh peer, not one per topic: libp2p re-encodes the record on every stream opened.
+    const record = await a.libp2p.peerStore.get(b.peerId);
+    assert.deepEqual([...record.tags.keys()], [MESH_TAG]);
   } finally {
     await stopAll(nodes);
   }
