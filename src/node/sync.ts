@@ -283,8 +283,7 @@ export class Syncer {
       .sort((a, b) => a.at - b.at);
     let asked = 0;
     for (const { chainId, k } of due) {
-      if (asked >= EVIDENCE_CHAINS_PER_ROUND || now - this.lastEvidenceRound < this.d.evidenceIntervalMs)
-        break;
+      if (asked >= EVIDENCE_CHAINS_PER_ROUND) break;
       const holders = [...(this.heads.get(k)?.keys() ?? [])].filter((p) => connected.has(p));
       const peer = holders.length
         ? this.peerById.get(holders[Math.floor(Math.random() * holders.length)])
