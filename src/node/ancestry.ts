@@ -30,6 +30,8 @@ export interface AncestryOptions {
 export class AncestryResolver {
   private readonly wanted: Uint8Array[];
   private resolving = false;
+  /** Wanted chains (hex) whose whole line is tracked. */
+  private readonly resolved = new Set<string>();
 
   constructor(private readonly o: AncestryOptions) {
     this.wanted = [...o.track];
@@ -52,8 +54,10 @@ export class AncestryResolver {
     const fresh: GenesisRecord[] = [];
     try {
       for (const id of this.wanted) {
-        // A tracked chain had its ancestors tracked before it: nothing to do (this pass runs every second).
-        if (this.o.tracker.isTracked(id)) continue;
+        // This pass runs every second: a chain whose whole line is tracked needs nothing more. (Not "is tracked":
+        // an operator's own chain is tracked from its first block, before its ancestry is resolved.)
+        const key = toHex(id);
+        if (this.resolved.has(key)) continue;
         const missing = this.missingAncestor(id);
         if (missing) {
           await this.fetchGenesis(missing);
@@ -79,6 +83,7 @@ export class AncestryResolver {
           this.o.tracker.track(g);
           fresh.push(g);
         }
+        this.resolved.add(key);
       }
     } finally {
       // Tracking is decided above, in order (ancestors first); what follows from it (store writes, subscribing)
