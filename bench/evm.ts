@@ -54,13 +54,14 @@ import {
 } from '../src/evm/settle.js';
 import { createLogger } from '../src/runtime/logger.js';
 import { heading, jitteredLeaves, now, table } from './util.js';
+import { benchHost } from './hosts.js';
 
 type FnName = Extract<(typeof ANCHOR_ABI)[number], { type: 'function' }>['name'];
 
 export async function benchEvm(
   contracts = Number(process.env.BENCH_EVM_CONTRACTS ?? 1_000_000),
 ): Promise<void> {
-  const anvil = await startAnvil();
+  const anvil = await startAnvil({ host: benchHost(1) });
   try {
     const transport = http(anvil.rpcUrl, { timeout: 120_000 });
     const pub = createPublicClient({ chain: foundry, transport, cacheTime: 0 });

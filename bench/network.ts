@@ -1,7 +1,8 @@
 /**
  * Propagation benchmark: block latency and throughput over a local network of validator processes.
  *
- * Each validator is a separate `sortition-node run` process on its own loopback address (127.0.0.101, ...),
+ * Each validator is a separate `sortition-node run` process on its own loopback address (127.0.0.101, ... or the
+ * `--base` of bench/hosts.ts),
  * logging at debug level; one publisher process (bench/publisher.ts, the operator's node, on 127.0.0.100)
  * publishes blocks of owner-signed transfers and creates at a fixed rate and prints when it handed each block to
  * gossip. Validator i bootstraps to 2 or 3 earlier nodes (the publisher is node 0) picked with a fixed seed, which
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { loadOrCreateIdentity } from '../src/p2p/identity.js';
 import type { PublishCommand, PublishedLine, PublisherCommand, PublisherReady } from './publisher.js';
 import { cpuSeconds, getText, heading, metric, table } from './util.js';
+import { benchHost } from './hosts.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/bench -> dist/src/cli/main.js */
@@ -265,11 +267,11 @@ export async function runNetwork(cfg: NetworkRunConfig, root: string): Promise<N
   const procs: Proc[] = [];
   try {
     // Addresses and identities are fixed before anything starts, so all validators can start at once.
-    const pubIp = '127.0.0.100';
+    const pubIp = benchHost(100);
     const pubAddr = `/ip4/${pubIp}/tcp/${await freePort(pubIp)}`;
     const vals: Validator[] = [];
     for (let i = 1; i <= cfg.nodes; i++) {
-      const ip = `127.0.0.${100 + i}`;
+      const ip = benchHost(100 + i);
       const vdir = join(dir, `v${i}`);
       const { peerId } = await loadOrCreateIdentity(vdir);
       const addr = `/ip4/${ip}/tcp/${await freePort(ip)}/p2p/${peerId.toString()}`;

@@ -24,6 +24,7 @@ import { addOperatorRoutes } from '../src/operator/api.js';
 import { OperatorService } from '../src/operator/service.js';
 import { OperatorStore } from '../src/operator/store.js';
 import { benchGenesis, heading, jitteredLeaves, now, table } from './util.js';
+import { benchHost } from './hosts.js';
 
 const SPACE_END = 1n << 62n;
 const log = createLogger('silent', 'bench');
@@ -125,7 +126,7 @@ async function runClient(job: ClientJob): Promise<number> {
     return new Promise<void>((resolve, reject) => {
       const req = request(
         {
-          host: '127.0.0.1',
+          host: benchHost(1),
           port: job.port,
           path: '/v1/contracts',
           method: 'POST',
@@ -189,7 +190,7 @@ export async function benchOperator(): Promise<void> {
       const svc = await openService(join(root, 'http'), key, g, 250);
       const api = new HttpApi(log);
       addOperatorRoutes(api, svc, { token: TOKEN });
-      const addr = await api.start('127.0.0.1', 0);
+      const addr = await api.start(benchHost(1), 0);
       let base = 0n;
       for (const c of [1, 16, 64]) {
         // The client runs in a worker thread, so that it does not share the server's event loop.

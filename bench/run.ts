@@ -11,6 +11,8 @@ import { benchFuzz } from './fuzz.js';
 import { benchToday } from './today.js';
 import { benchApi } from './api.js';
 import { benchBrowser } from './browser.js';
+import { benchChains } from './chains.js';
+import { BENCH_BASE_ENV, benchBase } from './hosts.js';
 
 const GROUPS: Record<string, () => Promise<void>> = {
   core: benchCore,
@@ -25,9 +27,19 @@ const GROUPS: Record<string, () => Promise<void>> = {
   today: benchToday,
   api: benchApi,
   browser: benchBrowser,
+  chains: benchChains,
 };
 
-const only = process.argv[2];
+// `--base 127.0.9`: the loopback addresses the benchmarks bind (bench/hosts.ts); set in the environment, so the
+// processes a benchmark starts take it too.
+const args = process.argv.slice(2);
+const baseAt = args.indexOf('--base');
+if (baseAt >= 0) {
+  process.env[BENCH_BASE_ENV] = args[baseAt + 1] ?? '';
+  args.splice(baseAt, 2);
+}
+benchBase();
+const only = args[0];
 if (only !== undefined && !(only in GROUPS)) {
   console.error(`bench: unknown group ${JSON.stringify(only)}; one of: ${Object.keys(GROUPS).join(', ')}`);
   process.exit(2);

@@ -64,6 +64,7 @@ export interface NodeProcessOptions {
   watchMemoryMb?: string | number;
   syncIntervalMs: string | number;
   healthMaxLag: string | number;
+  metricsChains?: string | number;
   monitorIntervalMs: string | number;
   crypto?: string;
   benchAcceptAll?: boolean;
@@ -335,6 +336,7 @@ export async function startNodeProcess(
     track,
     genesis,
     own: extraTrack,
+    metricChains: intOption(o.metricsChains ?? 32, 'metrics-chains', 0),
     registry,
     log,
     syncIntervalMs: intOption(o.syncIntervalMs, 'sync-interval-ms', 100),

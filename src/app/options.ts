@@ -215,6 +215,7 @@ export async function checkNodeOptions(o: NodeProcessOptions): Promise<void> {
   const apiPort = intOption(o.apiPort, 'api-port', 0, 65535);
   intOption(o.syncIntervalMs, 'sync-interval-ms', 100);
   intOption(o.healthMaxLag, 'health-max-lag', 0);
+  intOption(o.metricsChains ?? 32, 'metrics-chains', 0);
   intOption(o.monitorIntervalMs, 'monitor-interval-ms', 100);
   intOption(o.maxWatches ?? 20000, 'max-watches', 0);
   intOption(o.watchMemoryMb ?? DEFAULT_WATCH_MEMORY_MB, 'watch-memory-mb', 1, 1 << 20);

@@ -28,7 +28,7 @@ export interface NewContract {
 }
 
 export interface ProducerOptions {
-  /** Block version to write (docs/protocol.md §14); 1 unless set. */
+  /** Block version to write (docs/protocol.md §14); 2 unless set (operators write nothing else). */
   readonly version?: BlockVersion;
 }
 
@@ -54,7 +54,7 @@ export class ChainProducer {
     restore?: { tree: ProbabilityTree; state: ChainState },
     options: ProducerOptions = {},
   ) {
-    this.version = options.version ?? 1;
+    this.version = options.version ?? 2;
     this.tree = restore?.tree ?? new ProbabilityTree();
     this.head = restore?.state ?? genesisState(genesis);
     this.summary = this.tree.summary();

@@ -161,6 +161,14 @@ export function addNetworkOptions(cmd: Command, opts: { devnet?: boolean } = {})
     )
     .addOption(
       option(
+        '--metrics-chains <n>',
+        'chains (and their gossip topics) with Prometheus series of their own, the first tracked; the others count ' +
+          'under chain="other", so /metrics does not grow with the chains followed',
+        32,
+      ),
+    )
+    .addOption(
+      option(
         '--crypto <backend>',
         'hashing and signature checks: libsodium (falls back to openssl where its addon does not load) or openssl',
         'libsodium',

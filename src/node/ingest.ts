@@ -10,7 +10,7 @@ import type { VerifiedEvidence } from '../chain/evidence.js';
 import type { Tx } from '../chain/tx.js';
 import type { BlockOutcome, Tracker, Verdict } from '../light/tracker.js';
 import type { Logger } from '../runtime/logger.js';
-import { chainLabel, judgeCpuSeconds, type NodeMetrics } from './metrics.js';
+import { judgeCpuSeconds, type NodeMetrics } from './metrics.js';
 import type { ChainMeta, NodeStore } from './store.js';
 
 export type BlockSource = 'gossip' | 'sync' | 'local';
@@ -41,7 +41,8 @@ export function metaOf(tracker: Tracker, chainId: Uint8Array): ChainMeta | undef
 
 /** Sets a chain's height, anchored height and faulty gauges from the tracker. */
 export function observeChain(metrics: NodeMetrics, tracker: Tracker, chainId: Uint8Array): void {
-  const label = chainLabel(toHex(chainId));
+  const label = metrics.chain(toHex(chainId));
+  if (label === undefined) return;
   const v = tracker.view(chainId);
   metrics.height.set({ chain: label }, tracker.state(chainId)?.height ?? 0);
   metrics.anchoredHeight.set({ chain: label }, v?.anchoredHeight ?? 0);
@@ -141,7 +142,7 @@ export class Ingest {
     metrics.validationSeconds.observe({ source }, (done - start) / 1000);
     metrics.queueWaitSeconds.observe({ source }, (start - seen) / 1000);
     metrics.delaySeconds.observe({ source }, (done - seen) / 1000);
-    const label = chainLabel(toHex(chainId));
+    const label = metrics.chainOrOther(toHex(chainId));
     metrics.blocks.inc({ chain: label, result: out.verdict.result, code: codeLabel(out.verdict), source });
     if (out.accepted) {
       const meta = metaOf(tracker, chainId)!;

@@ -1,4 +1,9 @@
-/** The validator's Prometheus metrics, on the node's own registry. Chain labels are the first 16 hex digits. */
+/**
+ * The validator's Prometheus metrics, on the node's own registry. Chain labels are the first 16 hex digits, for
+ * the first `metricChains` chains tracked (default DEFAULT_METRIC_CHAINS): a node following 1,000 chains exported
+ * 3.0 MiB a scrape with a series set per chain (issue 28). Past the cap, counters count under chain="other" and
+ * per-chain gauges are not exported; the chain's state stays in GET /v1/status.
+ */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface NodeMetrics {
@@ -15,7 +20,15 @@ export interface NodeMetrics {
   readonly judgeCpuSeconds: Histogram<'source'>;
   readonly queueWaitSeconds: Histogram<'source'>;
   readonly delaySeconds: Histogram<'source'>;
+  readonly chainsTracked: Gauge;
+  /** The chain's label if it has series of its own, else undefined (past the cap). */
+  chain(hex: string): string | undefined;
+  /** The label a counter counts the chain under: its own, or "other". */
+  chainOrOther(hex: string): string;
 }
+
+/** Chains with series of their own by default; `--metrics-chains` raises it. */
+export const DEFAULT_METRIC_CHAINS = 32;
 
 export const chainLabel = (hex: string): string => hex.slice(0, 16);
 
@@ -30,9 +43,24 @@ export function judgeCpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-export function createNodeMetrics(registry: Registry): NodeMetrics {
+export function createNodeMetrics(registry: Registry, metricChains = DEFAULT_METRIC_CHAINS): NodeMetrics {
   const registers = [registry];
+  const labelled = new Set<string>();
+  const chain = (hex: string): string | undefined => {
+    const label = chainLabel(hex);
+    if (labelled.has(label)) return label;
+    if (labelled.size >= metricChains) return undefined;
+    labelled.add(label);
+    return label;
+  };
   return {
+    chain,
+    chainOrOther: (hex) => chain(hex) ?? 'other',
+    chainsTracked: new Gauge({
+      name: 'sortition_chains_tracked',
+      help: 'Chains this node follows',
+      registers,
+    }),
     blocks: new Counter({
       name: 'sortition_blocks_total',
       help: 'Blocks judged, by chain, result (accept, ignore, reject), reason code and source',

@@ -3,11 +3,11 @@
  * evidence it holds, and the genesis records it knows.
  */
 import type { PeerId } from '@libp2p/interface';
-import { bytesEqual } from '../codec/bytes.js';
+import { bytesEqual, toHex } from '../codec/bytes.js';
 import type { Tracker } from '../light/tracker.js';
 import { routableAddress } from '../p2p/addresses.js';
 import type { NetworkNode } from '../p2p/libp2p.js';
-import type { Status } from '../p2p/reqresp/messages.js';
+import { MAX_STATUS_HEADS, type ChainHead, type Status } from '../p2p/reqresp/messages.js';
 import type { ReqRespHandlers } from '../p2p/reqresp/reqresp.js';
 
 export interface ServeOptions {
@@ -19,21 +19,48 @@ export interface ServeOptions {
   readonly observe: (peer: PeerId, status: Status) => void;
 }
 
-/** The heads of the tracked chains, as the status protocol carries them. */
-export function ourStatus(tracker: Tracker): Status {
-  return {
-    heads: tracker.trackedIds().map((id) => {
-      const s = tracker.state(id)!;
-      return { chainId: id, height: BigInt(s.height), headHash: s.height ? s.headHash : new Uint8Array(0) };
-    }),
-  };
+function headOf(tracker: Tracker, id: Uint8Array): ChainHead {
+  const s = tracker.state(id)!;
+  return { chainId: id, height: BigInt(s.height), headHash: s.height ? s.headHash : new Uint8Array(0) };
+}
+
+/**
+ * Our heads in status pages of at most MAX_STATUS_HEADS (docs/protocol.md section 10): a node follows any number
+ * of chains, a status message carries 64. Always at least one page, so a node that follows nothing yet still asks
+ * (and gets peer exchange).
+ */
+export function statusPages(tracker: Tracker): Status[] {
+  const ids = tracker.trackedIds();
+  const pages: Status[] = [];
+  for (let i = 0; i < ids.length; i += MAX_STATUS_HEADS)
+    pages.push({ heads: ids.slice(i, i + MAX_STATUS_HEADS).map((id) => headOf(tracker, id)) });
+  return pages.length ? pages : [{ heads: [] }];
+}
+
+/**
+ * The answer to a status page: our heads of the chains the requester named that we track. A peer only uses heads
+ * of chains it follows, so this is everything it needs, and it is bounded by its page whatever we follow.
+ */
+export function answerStatus(tracker: Tracker, asked: Status): Status {
+  const seen = new Set<string>();
+  const heads: ChainHead[] = [];
+  for (const h of asked.heads) {
+    const k = toHex(h.chainId);
+    if (seen.has(k) || !tracker.isTracked(h.chainId)) continue;
+    seen.add(k);
+    heads.push(headOf(tracker, h.chainId));
+  }
+  return { heads };
 }
 
 export function serveHandlers(o: ServeOptions): ReqRespHandlers {
   return {
     status: async (peerStatus, peer) => {
       o.observe(peer, peerStatus);
-      return { ...ourStatus(o.tracker), peers: await peerAddresses(o.network(), peer.toString()) };
+      return {
+        ...answerStatus(o.tracker, peerStatus),
+        peers: await peerAddresses(o.network(), peer.toString()),
+      };
     },
     blocksByRange: (req) => serveBlocks(o, req.chainId, Number(req.startHeight), req.count),
     evidence: (req) => serveEvidence(o.tracker, req.chainId, req.ids, req.maxCount),

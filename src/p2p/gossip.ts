@@ -64,6 +64,11 @@ export interface GossipServiceOptions {
   validationTimeoutMs?: number;
   /** Messages validated at once; beyond it messages are ignored with code OVERLOADED (default 512). */
   maxConcurrentValidations?: number;
+  /**
+   * Topics with a gossip_mesh_peers series of their own, the first subscribed (default 32): a series per topic
+   * made /metrics grow with the chains followed. gossip_topics_unmeshed covers them all.
+   */
+  maxTopicSeries?: number;
   logger?: P2pLogger;
 }
 
@@ -77,6 +82,7 @@ export class GossipService {
   readonly #subscriptions = new Map<string, GossipTopic>();
   readonly #validationTimeoutMs: number;
   readonly #maxConcurrent: number;
+  readonly #maxTopicSeries: number;
   #handler: GossipMessageHandler | undefined;
   #inflight = 0;
   #started = false;
@@ -88,6 +94,7 @@ export class GossipService {
     this.#handler = opts.onMessage;
     this.#validationTimeoutMs = opts.validationTimeoutMs ?? 12_000;
     this.#maxConcurrent = opts.maxConcurrentValidations ?? 512;
+    this.#maxTopicSeries = opts.maxTopicSeries ?? 32;
   }
 
   get isStarted(): boolean {
@@ -192,9 +199,15 @@ export class GossipService {
 
   readonly #onHeartbeat = (): void => {
     this.metrics.peers.set(this.#node.libp2p.getPeers().length);
+    let i = 0;
+    let unmeshed = 0;
     for (const name of this.#subscriptions.keys()) {
-      this.metrics.meshPeers.set({ topic: name }, this.#node.gossipsub.getMeshPeers(name).length);
+      const mesh = this.#node.gossipsub.getMeshPeers(name).length;
+      if (mesh === 0) unmeshed++;
+      if (i++ < this.#maxTopicSeries) this.metrics.meshPeers.set({ topic: name }, mesh);
     }
+    this.metrics.topicsSubscribed.set(this.#subscriptions.size);
+    this.metrics.topicsUnmeshed.set(unmeshed);
   };
 
   readonly #onMessage = (evt: CustomEvent<GossipsubMessage>): void => {

@@ -13,11 +13,32 @@ interface Config {
   buckets?: number[];
 }
 
+/**
+ * gossipsub labels some gauges with the full topic name (`topicStr`), a series per topic: at 1,000 chains that
+ * was most of a 3.0 MiB /metrics (issue 28). Those names are replaced by our short topic label (network-node.ts);
+ * a topic without one of its own (past the cap, or one only peers subscribe to) is "other", which a counter
+ * counts under and a gauge leaves unset (a gauge over many topics would hold whichever was set last).
+ */
+export type TopicLabelOf = (topicStr: string) => string | undefined;
+
+const OTHER = 'other';
+
+function relabel(labels: Labels, topicLabel: TopicLabelOf): Labels {
+  const t = labels.topicStr;
+  if (typeof t !== 'string') return labels;
+  const own = topicLabel(t);
+  return { ...labels, topicStr: own === undefined || own.endsWith(`/${OTHER}`) ? OTHER : own };
+}
+
 /** A prom-client gauge with gossipsub's `addCollect`: functions run before each scrape to set the value. */
 class CollectingGauge {
   readonly #gauge: Gauge;
   readonly #collects: ((g: CollectingGauge) => void)[] = [];
-  constructor(c: Config, registry: Registry) {
+  constructor(
+    c: Config,
+    registry: Registry,
+    private readonly topicLabel: TopicLabelOf,
+  ) {
     const collects = this.#collects;
     const self = (): CollectingGauge => this;
     this.#gauge = new Gauge({
@@ -31,12 +52,14 @@ class CollectingGauge {
     });
   }
   inc(a?: Labels | number, b?: number): void {
-    if (typeof a === 'object') this.#gauge.inc(a, b ?? 1);
+    if (typeof a === 'object') this.#gauge.inc(relabel(a, this.topicLabel), b ?? 1);
     else this.#gauge.inc(a ?? 1);
   }
   set(a: Labels | number, b?: number): void {
-    if (typeof a === 'object') this.#gauge.set(a, b ?? 0);
-    else this.#gauge.set(a);
+    if (typeof a === 'object') {
+      const labels = relabel(a, this.topicLabel);
+      if (labels.topicStr !== OTHER) this.#gauge.set(labels, b ?? 0);
+    } else this.#gauge.set(a);
   }
   addCollect(f: (g: CollectingGauge) => void): void {
     this.#collects.push(f);
@@ -99,9 +122,12 @@ class AvgMinMaxGauge {
   }
 }
 
-export function gossipsubMetricsRegister(registry: Registry): MetricsRegister {
+export function gossipsubMetricsRegister(
+  registry: Registry,
+  topicLabel: TopicLabelOf = () => undefined,
+): MetricsRegister {
   const register = {
-    gauge: (c: Config) => new CollectingGauge(c, registry),
+    gauge: (c: Config) => new CollectingGauge(c, registry, topicLabel),
     histogram: (c: Config) => new PromHistogram(c, registry),
     avgMinMax: (c: Config) => new AvgMinMaxGauge(c, registry),
   };

@@ -21,7 +21,7 @@ import { BootstrapDialer } from './bootstrap.js';
 import { gossipsubMetricsRegister } from './gossipsub-metrics.js';
 import { createFastMessageId, gossipMessageId } from './message-id.js';
 import { NetworkNode } from './network-node.js';
-import { resolveNetworkOptions, type NetworkNodeOptions } from './options.js';
+import { resolveNetworkOptions, topicBytesBudget, type NetworkNodeOptions } from './options.js';
 import type { NetworkServices } from './services.js';
 
 // What the validator and the gossip service take from here along with createNetworkNode: the node it returns,
@@ -98,9 +98,13 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
         globalSignaturePolicy: StrictNoSign,
         msgIdFn: (msg: Message) => gossipMessageId(msg.topic, msg.data),
         fastMsgIdFn,
-        metricsRegister: opts.registry ? gossipsubMetricsRegister(opts.registry) : null,
+        metricsRegister: opts.registry
+          ? gossipsubMetricsRegister(opts.registry, (t) => topicLabels.get(t))
+          : null,
         metricsTopicStrToLabel: topicLabels,
         asyncValidation: true,
+        // One tag per topic on each mesh peer's record made every stream open re-encode it (mesh-tags.ts).
+        tagMeshPeers: false,
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         emitSelf: false,
@@ -112,6 +116,9 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
         Dlazy: g.Dlazy,
         heartbeatInterval: g.heartbeatIntervalMs,
         seenTTL: g.seenTtlMs,
+        // One topic per followed chain: the default budget (1 MiB, ~941 of our topics) would leave chains past it
+        // unmeshed, silently (issue 28).
+        maxTopicBytesPerPeer: topicBytesBudget(g.maxTopicsPerPeer),
         // Room for the message, its topic and piggybacked control messages in one RPC frame.
         maxInboundDataLength: maxMessageSize + 64 * 1024,
         maxOutboundBufferSize: Math.max(32 * 1024 * 1024, 4 * maxMessageSize),
@@ -146,6 +153,7 @@ export async function createNetworkNode(opts: NetworkNodeOptions): Promise<Netwo
     log: o.log,
     topicFilter,
     topicLabels,
+    metricTopics: opts.metricTopics ?? 32,
     onPeerBanned: opts.onPeerBanned,
     store: disk ? { datastore: disk, remembered: opts.rememberedPeers ?? 16 } : null,
   });

@@ -7,8 +7,11 @@ export interface GossipMetrics {
   messages: Counter<'topic_kind' | 'result' | 'code'>;
   /** peers: connected peers. */
   peers: Gauge;
-  /** gossip_mesh_peers{topic}: mesh size per subscribed topic. */
+  /** gossip_mesh_peers{topic}: mesh size per subscribed topic (the first ones, up to the service's cap). */
   meshPeers: Gauge<'topic'>;
+  /** gossip_topics_subscribed / gossip_topics_unmeshed: however many topics, whether each has a mesh. */
+  topicsSubscribed: Gauge;
+  topicsUnmeshed: Gauge;
   /** gossip_validation_seconds{topic_kind}: time spent in validators. */
   validationSeconds: Histogram<'topic_kind'>;
   /** gossip_validation_errors_total{topic_kind}: validators that threw something unexpected (our bugs). */
@@ -28,6 +31,16 @@ export function createGossipMetrics(registry: Registry): GossipMetrics {
       name: 'gossip_mesh_peers',
       help: 'Gossipsub mesh peers per subscribed topic',
       labelNames: ['topic'],
+      registers: [registry],
+    }),
+    topicsSubscribed: new Gauge({
+      name: 'gossip_topics_subscribed',
+      help: 'Gossip topics this node subscribes to',
+      registers: [registry],
+    }),
+    topicsUnmeshed: new Gauge({
+      name: 'gossip_topics_unmeshed',
+      help: 'Subscribed gossip topics with no mesh peer (their messages reach this node only by gossip or sync)',
       registers: [registry],
     }),
     validationSeconds: new Histogram({

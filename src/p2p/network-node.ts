@@ -13,6 +13,7 @@ import { ChainFinder } from './chain-finder.js';
 import { loadBans, markSeen, rememberedPeers, saveBans } from './peer-memory.js';
 import type { BootstrapDialer } from './bootstrap.js';
 import type { P2pLogger, ResolvedScoring } from './options.js';
+import { MeshTagger } from './mesh-tags.js';
 import { dhtOf, type GossipRouter, type NetworkLibp2p } from './services.js';
 import { stringifyTopic, type GossipTopic } from './topics.js';
 
@@ -32,6 +33,8 @@ export interface NetworkNodeInit {
   topicFilter: { fn: ((topic: string) => boolean) | undefined };
   /** gossipsub's metric label per topic, filled as topics are scored (a chain id is too long for a label). */
   topicLabels: Map<string, string>;
+  /** Block topics labelled by chain; the rest share "blocks/other" (metrics must not grow with chains). */
+  metricTopics: number;
   onPeerBanned?: (peer: PeerId, reason: string) => void;
   /** The peer store on disk and how many remembered peers a start dials; null: in memory. */
   store: { datastore: Datastore & { close(): Promise<void> }; remembered: number } | null;
@@ -52,7 +55,10 @@ export class NetworkNode {
   readonly #bootstrap: BootstrapDialer;
   readonly #scoring: ResolvedScoring;
   readonly #topicLabels: Map<string, string>;
+  readonly #metricTopics: number;
+  #labelledTopics = 0;
   readonly #onPeerBanned: ((peer: PeerId, reason: string) => void) | undefined;
+  readonly #meshTags: MeshTagger;
   readonly #topicFilter: { fn: ((topic: string) => boolean) | undefined };
   #scoreTimer: ReturnType<typeof setInterval> | undefined;
   #started = false;
@@ -79,6 +85,7 @@ export class NetworkNode {
     this.#bootstrap = init.bootstrap;
     this.#scoring = init.scoring;
     this.#topicLabels = init.topicLabels;
+    this.#metricTopics = init.metricTopics;
     this.maxMessageSize = init.maxMessageSize;
     this.log = init.log;
     this.#topicFilter = init.topicFilter;
@@ -86,6 +93,9 @@ export class NetworkNode {
     this.#maxStoredPeers = init.maxStoredPeers;
     this.#store = init.store;
     this.chains = dhtOf(init.libp2p) ? new ChainFinder(init.libp2p, init.log) : null;
+    this.#meshTags = new MeshTagger(this.gossipsub, this.libp2p.peerStore, (err) =>
+      this.log.debug({ err: String(err) }, 'mesh tag failed'),
+    );
   }
 
   readonly #onConnect = (e: CustomEvent<{ remotePeer: PeerId }>): void => {
@@ -93,7 +103,8 @@ export class NetworkNode {
   };
 
   // The peer store is read in full only every quarter of its bound in disconnects, so pruning stays cheap.
-  readonly #onDisconnect = (): void => {
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.#meshTags.forget(evt.detail);
     if (++this.#disconnects < Math.max(1, Math.floor(this.#maxStoredPeers / 4))) return;
     this.#disconnects = 0;
     void this.prunePeerStore();
@@ -151,6 +162,7 @@ export class NetworkNode {
         'peer store opened: dialing the peers it remembers',
       );
     }
+    this.#meshTags.start();
     this.#bootstrap.start();
     this.#scoreTimer = setInterval(() => this.#checkScores(), this.#scoring.checkIntervalMs);
     this.#scoreTimer.unref?.();
@@ -166,6 +178,7 @@ export class NetworkNode {
     if (this.#scoreTimer !== undefined) clearInterval(this.#scoreTimer);
     this.#scoreTimer = undefined;
     this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect);
+    this.#meshTags.stop();
     await this.#bootstrap.stop();
     this.libp2p.removeEventListener('connection:open', this.#onConnect);
     await this.libp2p.stop();
@@ -216,10 +229,14 @@ export class NetworkNode {
   /** Starts scoring a topic (P1-P4) with the configured topic score parameters. */
   enableTopicScoring(topic: GossipTopic): void {
     const name = stringifyTopic(topic);
-    this.#topicLabels.set(
-      name,
-      topic.kind === 'blocks' ? `blocks/${toHexPrefix(topic.chainId)}` : topic.kind,
-    );
+    if (!this.#topicLabels.has(name)) {
+      const own = topic.kind !== 'blocks' || this.#labelledTopics < this.#metricTopics;
+      if (topic.kind === 'blocks' && own) this.#labelledTopics++;
+      this.#topicLabels.set(
+        name,
+        topic.kind === 'blocks' ? `blocks/${own ? toHexPrefix(topic.chainId) : 'other'}` : topic.kind,
+      );
+    }
     this.gossipsub.score.params.topics[name] = createTopicScoreParams(this.#scoring.topicParams(topic));
   }
 

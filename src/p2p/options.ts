@@ -30,6 +30,28 @@ export interface GossipRouterOptions {
   seenTtlMs?: number;
   /** Send own messages to every subscribed peer above the publish threshold, not only the mesh (default true). */
   floodPublish?: boolean;
+  /**
+   * Topics a peer may subscribe to that this node records (default MAX_TOPICS_PER_PEER); gossipsub ignores a
+   * peer's subscriptions beyond it, so a chain past it never meshes with that peer (docs/protocol.md section 10).
+   */
+  maxTopicsPerPeer?: number;
+}
+
+/**
+ * The per-chain topic budget (docs/protocol.md section 10): a node follows up to this many chains and meshes
+ * every one of them. gossipsub's default (1 MiB a peer) held 941 block topics.
+ */
+export const MAX_TOPICS_PER_PEER = 4096;
+
+/**
+ * gossipsub's charge for one subscription (its `GossipsubTopicEntryOverhead` plus the name): the block topic's
+ * name is the longest of ours, 90 characters.
+ */
+export const TOPIC_ENTRY_BYTES = 1024 + 90;
+
+/** gossipsub's maxTopicBytesPerPeer for a number of topics. */
+export function topicBytesBudget(topics: number): number {
+  return topics * TOPIC_ENTRY_BYTES;
 }
 
 export interface ScoringOptions {
@@ -104,6 +126,8 @@ export interface NetworkNodeOptions {
    * on (`--no-dht` off).
    */
   dht?: boolean;
+  /** Block topics labelled by chain in gossipsub's metrics, the first scored (default 32); the rest "blocks/other". */
+  metricTopics?: number;
 }
 
 /** Scoring options with their defaults filled in. */
@@ -142,6 +166,11 @@ export function resolveNetworkOptions(opts: NetworkNodeOptions): ResolvedNetwork
   };
   if (!Number.isSafeInteger(connections.maxStoredPeers) || connections.maxStoredPeers < 1)
     throw new RangeError('bad maxStoredPeers');
+  if (
+    g.maxTopicsPerPeer !== undefined &&
+    (!Number.isSafeInteger(g.maxTopicsPerPeer) || g.maxTopicsPerPeer < 2)
+  )
+    throw new RangeError('bad maxTopicsPerPeer');
   return {
     log: opts.logger ?? silentLogger,
     maxMessageSize,
@@ -161,6 +190,7 @@ export function resolveNetworkOptions(opts: NetworkNodeOptions): ResolvedNetwork
       Dlazy: g.Dlazy ?? 6,
       heartbeatIntervalMs: g.heartbeatIntervalMs ?? 700,
       seenTtlMs: g.seenTtlMs ?? 2 * 60_000,
+      maxTopicsPerPeer: g.maxTopicsPerPeer ?? MAX_TOPICS_PER_PEER,
     },
     connections,
     redial: {

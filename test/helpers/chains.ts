@@ -1,5 +1,6 @@
 import { generateKeyPair, type KeyPair } from '../../src/crypto/keys.js';
 import { makeGenesis, type GenesisRecord } from '../../src/chain/genesis.js';
+import type { BlockVersion } from '../../src/chain/block.js';
 import { ChainProducer } from '../../src/chain/producer.js';
 import { signAction, type OwnerOp, type SignedAction } from '../../src/chain/tx.js';
 import type { Leaf } from '../../src/tree/contract.js';
@@ -12,7 +13,8 @@ export interface TestChain {
   readonly producer: ChainProducer;
 }
 
-export function anchorChain(): TestChain {
+/** Block version 2 (the producer's default) unless a test is about version 1's per-transaction paths. */
+export function anchorChain(version: BlockVersion = 2): TestChain {
   const key = generateKeyPair();
   const genesis = makeGenesis({
     operatorKey: key.publicKey,
@@ -25,11 +27,17 @@ export function anchorChain(): TestChain {
     name: 'anchor',
     salt: new Uint8Array(0),
   });
-  return { key, genesis, producer: new ChainProducer(genesis, key.secretKey) };
+  return { key, genesis, producer: new ChainProducer(genesis, key.secretKey, undefined, { version }) };
 }
 
 /** A chain living in the contract [start, end) of `parent`. */
-export function childChain(parent: GenesisRecord, start: bigint, end: bigint, name = 'child'): TestChain {
+export function childChain(
+  parent: GenesisRecord,
+  start: bigint,
+  end: bigint,
+  name = 'child',
+  version: BlockVersion = 2,
+): TestChain {
   const key = generateKeyPair();
   const genesis = makeGenesis({
     operatorKey: key.publicKey,
@@ -42,7 +50,7 @@ export function childChain(parent: GenesisRecord, start: bigint, end: bigint, na
     name,
     salt: new Uint8Array(0),
   });
-  return { key, genesis, producer: new ChainProducer(genesis, key.secretKey) };
+  return { key, genesis, producer: new ChainProducer(genesis, key.secretKey, undefined, { version }) };
 }
 
 /** What a contract owner's wallet signs for an operation on `leaf` in `chain`. */

@@ -16,6 +16,7 @@ describe('network node options', () => {
       Dlazy: 6,
       heartbeatIntervalMs: 700,
       seenTtlMs: 120_000,
+      maxTopicsPerPeer: 4096,
     });
     assert.deepEqual(o.connections, {
       maxConnections: 200,

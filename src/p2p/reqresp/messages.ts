@@ -31,7 +31,10 @@ export interface ChainHead {
   headHash: Uint8Array;
 }
 
-/** Sent by the requester and answered by the responder: the chains each follows. */
+/**
+ * Sent by the requester: one page (at most MAX_STATUS_HEADS) of the chains it follows. Answered by the responder
+ * with its heads of those of the named chains it follows (docs/protocol.md section 10).
+ */
 export interface Status {
   heads: ChainHead[];
   /** Responses only: multiaddrs of some of the responder's peers (peer exchange). */
@@ -61,7 +64,7 @@ export interface GenesisRequest {
 /** Chain ids in one genesis request at most. */
 export const MAX_GENESIS_IDS = 64;
 
-/** Status heads in one message at most. */
+/** Status heads in one message (a page) at most: a node following more chains sends several pages. */
 export const MAX_STATUS_HEADS = 64;
 
 // ---------------------------------------------------------------------------------------------------------

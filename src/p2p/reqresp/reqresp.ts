@@ -87,8 +87,12 @@ export const DEFAULT_REQRESP_LIMITS: Readonly<ReqRespLimits> = Object.freeze({
 });
 
 export const DEFAULT_RATE_LIMITS: Readonly<Record<ProtocolName, RateLimit>> = Object.freeze({
-  status: { capacity: 5, refillPerSecond: 0.5 },
-  blocksByRange: { capacity: 50, refillPerSecond: 5 },
+  // A node following N chains sends ceil(N / 64) status pages to a peer it has not swept yet, then 4 a poll
+  // (src/node/sync.ts): 32 covers 2,048 chains at once, 2/s the steady polls.
+  status: { capacity: 32, refillPerSecond: 2 },
+  // A request fetches one chain's blocks, so a node catching up on N chains sends at least N of them: 1,000 chains
+  // took 190 s at 5/s. Each answer stays bounded (64 blocks, 64 MiB, 16 streams at once per connection).
+  blocksByRange: { capacity: 200, refillPerSecond: 50 },
   evidence: { capacity: 20, refillPerSecond: 2 },
   genesis: { capacity: 20, refillPerSecond: 2 },
 });
