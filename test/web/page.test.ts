@@ -228,16 +228,30 @@ test(
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     if (process.env.TEST_LOG_LEVEL) page.on('console', (m) => console.log('page:', m.text()));
+    const anchorAtStart = await anchorHead();
+    // The page follows what its node knows: wait until the node follows the anchor (its chain's parent) up to there.
+    await waitFor(async () => {
+      const st = await json<{ chains: { chainId: string; height: number }[] }>(`${node.api}/v1/status`);
+      return st.chains.some((c) => c.chainId !== chain.chainId && c.height >= anchorAtStart);
+    }, "the node following its chain's anchor");
     // Served by the node itself: the page finds the node's WebSockets address and chain from /v1/status.
     await page.goto(`${node.api}/`);
-    const anchorAtStart = await anchorHead();
+    let seen: unknown = null;
     await waitFor(async () => {
-      const cs = (await shown(page)).chains;
+      const v = await shown(page);
+      seen = { ...v, errors };
+      const cs = v.chains;
       return (
         cs.some((c) => c.chain === chain.chainId) &&
         cs.some((c) => c.chain !== chain.chainId && c.height >= anchorAtStart)
       );
-    }, 'the page following the chain and the anchor up to the height it had at the start');
+    }, 'the page following the chain and the anchor up to the height it had at the start').catch(
+      (e: unknown) => {
+        throw new Error(
+          `${(e as Error).message}; the page showed ${JSON.stringify(seen)} (anchor at ${anchorAtStart})`,
+        );
+      },
+    );
     assert.match(page.url(), new RegExp(`#chain=${chain.chainId}&peer=`));
     const flagged = async (p: Page) => {
       const s = await shown(p);

@@ -81,7 +81,10 @@ export class BrowserPeer {
 
   /** The peer's head height of a chain (0 when it does not know it). */
   async headOf(chainId: string): Promise<number> {
-    const s = await this.rr.status(this.peer, { heads: [] });
+    // Status is answered per chain named (docs/protocol.md §10): name the chain asked about.
+    const s = await this.rr.status(this.peer, {
+      heads: [{ chainId: fromHex(chainId), height: 0n, headHash: new Uint8Array(0) }],
+    });
     const h = s.heads.find((x) => toHex(x.chainId) === chainId);
     return h ? Number(h.height) : 0;
   }
