@@ -8,9 +8,11 @@ COPY proto ./proto
 COPY scripts ./scripts
 COPY contracts ./contracts
 COPY src ./src
-# The same generated sources as `npm run build`: protobuf codecs, and the anchor contract's ABI and bytecode.
+COPY web ./web
+# The same generated sources as `npm run build`: protobuf codecs, and the anchor contract's ABI and bytecode; and
+# the holder page bundled into dist/web (`--web` serves it; type-checked by npm test, not here).
 RUN node scripts/gen-proto.mjs && node scripts/compile-contracts.mjs && npx tsc -p tsconfig.build.json \
-  && npm prune --omit=dev
+  && node scripts/build-web.mjs && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
@@ -18,6 +20,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/web ./dist/web
 COPY proto ./proto
 RUN groupadd --system --gid 10001 sortition \
   && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin sortition \
