@@ -7,6 +7,7 @@
  * A proof is asked of each endpoint in turn until one verifies: a wrong proof costs only the liar (counted as its
  * disagreement). Every read is counted by what was read and its verdict (`sortition_evm_proven_reads_total`).
  */
+import type { ChainOnChain } from './node-anchor.js';
 import { Counter, type Registry } from 'prom-client';
 import { getAddress, toHex, type Address, type Hex } from 'viem';
 import { SortitionAnchor } from '../gen/contracts.js';
@@ -16,23 +17,11 @@ import { fieldValue, StorageLayout, word32, type StorageField } from './storage.
 
 const PHASES = ['none', 'active', 'settling', 'settled'] as const;
 
-/** A chain's registration as its proven storage holds it (the fields of EvmAnchor's ChainOnChain). */
-export interface ProvenChain {
-  readonly phase: (typeof PHASES)[number];
-  readonly slashed: boolean;
-  readonly start: bigint;
-  readonly end: bigint;
-  readonly expiry: bigint;
-  readonly height: number;
-  readonly operatorKey: Hex;
-  readonly depositWei: bigint;
-  readonly safetyWei: bigint;
-  /** Zero before the beacon is fixed. */
-  readonly beacon: Hex;
-  readonly committer: Address;
-  readonly beaconRound: bigint;
-  readonly beaconTime: bigint;
-}
+/**
+ * A chain's registration as its proven storage holds it: the very shape EvmAnchor reads with `eth_call`, so a field
+ * added to the contract's Chain is added once.
+ */
+export type ProvenChain = ChainOnChain;
 
 export interface ProvenClaim {
   readonly winnerKey: Hex;
